@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# ioc-console: the two set-up commands of the README.
+#   bash packaging/dev.sh demo   installs what is missing, then starts the console on the default layout
+#   bash packaging/dev.sh test   installs what is missing, then runs the whole test suite
+# On Debian 12 / Ubuntu it installs missing system packages with apt when run as root; otherwise it
+# prints the exact command to run and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build: GStreamer development files (gstreamer-rs 0.25, gst-rtsp-server), pkg-config.
+# Run: GStreamer plugins for RTSP/H.264/MJPEG; Vulkan (mesa's lavapipe renders without a GPU);
+# the X11/Wayland client libraries winit loads at run time. Tests: Xvfb for window tests.
+APT_PACKAGES=(
+  build-essential pkg-config ca-certificates
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-libav gstreamer1.0-rtsp gstreamer1.0-tools
+  mesa-vulkan-drivers libvulkan1 libegl1
+  libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6
+  libwayland-client0 libwayland-cursor0 libwayland-egl1
+  xvfb xauth
+)
+
+missing_packages() {
+  local p
+  for p in "${APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      echo "$p"
+    fi
+  done
+}
+
+install_system_packages() {
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "This script installs packages on Debian 12 / Ubuntu only. Install the equivalents of:" >&2
+    echo "  ${APT_PACKAGES[*]}" >&2
+    return 0
+  fi
+  mapfile -t missing < <(missing_packages)
+  if [ "${#missing[@]}" -eq 0 ]; then
+    return 0
+  fi
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "Installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    echo "Missing system packages. Run this, then run this script again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+require_rust() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "Rust is not installed. Install it from https://rustup.rs (Rust 1.95 or newer), then run this script again." >&2
+    exit 1
+  fi
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  demo)
+    install_system_packages
+    require_rust
+    shift
+    exec cargo run --release --locked -- "$@"
+    ;;
+  test)
+    install_system_packages
+    require_rust
+    export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d /tmp/ioc-runtime.XXXXXX)}"
+    chmod 700 "$XDG_RUNTIME_DIR"
+    cargo fmt --all -- --check
+    cargo clippy --locked --all-targets -- -D warnings
+    if cargo nextest --version >/dev/null 2>&1; then
+      cargo nextest run --locked --no-fail-fast
+    else
+      cargo test --locked --no-fail-fast
+    fi
+    ;;
+  *)
+    echo "usage: bash packaging/dev.sh demo|test" >&2
+    exit 2
+    ;;
+esac

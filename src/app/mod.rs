@@ -1,0 +1,470 @@
+//! The eframe application: the operator desk window, the wall (previewed in the desk window, or
+//! one borderless fullscreen viewport per monitor), modes and roles, and the one place where
+//! commands from the UI are applied.
+
+pub mod mode;
+pub mod wall_view;
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use egui::{RichText, ViewportBuilder, ViewportId};
+
+pub use mode::{Mode, Role};
+
+use crate::ui::{FrameCtx, Lang, fonts, format, theme};
+use crate::wall::watch::{LayoutEvent, LayoutWatcher};
+use crate::wall::{LayoutErrors, WallLayout};
+
+/// How the wall is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisplayMode {
+    /// The whole wall scaled into the desk window, monitors drawn with bezels.
+    Preview,
+    /// One borderless fullscreen window per monitor, plus the desk window.
+    Wall,
+}
+
+/// What the command line asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DisplayChoice {
+    /// Wall when the machine has at least as many monitors as a multi-monitor layout, else preview.
+    #[default]
+    Auto,
+    Wall,
+    Preview,
+}
+
+impl DisplayChoice {
+    /// Decides the display mode once the number of connected monitors is known.
+    pub fn resolve(self, layout_monitors: usize, available: Option<usize>) -> DisplayMode {
+        match self {
+            DisplayChoice::Preview => DisplayMode::Preview,
+            DisplayChoice::Wall => DisplayMode::Wall,
+            DisplayChoice::Auto => match available {
+                Some(n) if layout_monitors > 1 && n >= layout_monitors => DisplayMode::Wall,
+                _ => DisplayMode::Preview,
+            },
+        }
+    }
+}
+
+/// A user intent. UI code pushes commands; [`ConsoleApp::apply`] is the only place that acts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    SetLanguage(Lang),
+    SetMode(Mode),
+    ToggleSettings,
+    DismissLayoutError,
+}
+
+/// What the wall viewports read each frame (shared with the deferred viewport callbacks).
+#[derive(Clone, Debug)]
+pub struct WallState {
+    pub layout: Arc<WallLayout>,
+    pub loaded_at: DateTime<Utc>,
+    pub lang: Lang,
+    pub role: Role,
+    /// The newest layout file on disk is invalid: why (the wall keeps the last good layout).
+    pub error: Option<LayoutErrors>,
+}
+
+impl WallState {
+    fn frame_ctx(&self, now: DateTime<Utc>) -> FrameCtx {
+        FrameCtx {
+            lang: self.lang,
+            now,
+            role: self.role,
+            layout_loaded_at: self.loaded_at,
+        }
+    }
+}
+
+/// Everything needed to start the console.
+pub struct LaunchOptions {
+    pub layout: WallLayout,
+    pub layout_path: Option<PathBuf>,
+    pub lang: Lang,
+    pub role: Role,
+    pub display: DisplayChoice,
+    /// Watch the layout file and reload it when it changes.
+    pub watch: bool,
+}
+
+/// Where the console reads the time (tests fix it so snapshots are stable).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub struct ConsoleApp {
+    clock: Clock,
+    state: Arc<RwLock<WallState>>,
+    watcher: Option<LayoutWatcher>,
+    display_choice: DisplayChoice,
+    display: Option<DisplayMode>,
+    monitors_available: Option<usize>,
+    mode: Mode,
+    show_settings: bool,
+    commands: Vec<Command>,
+}
+
+impl ConsoleApp {
+    pub fn new(ctx: &egui::Context, opts: LaunchOptions) -> Self {
+        fonts::install(ctx);
+        let watcher = match (&opts.layout_path, opts.watch) {
+            (Some(path), true) => {
+                let wake_ctx = ctx.clone();
+                match LayoutWatcher::start(
+                    path,
+                    opts.lang,
+                    Box::new(move || wake_ctx.request_repaint()),
+                ) {
+                    Ok(w) => Some(w),
+                    Err(e) => {
+                        tracing::error!(%e, "cannot start the layout watcher; hot reload is off");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let clock: Clock = Arc::new(Utc::now);
+        ConsoleApp {
+            state: Arc::new(RwLock::new(WallState {
+                layout: Arc::new(opts.layout),
+                loaded_at: clock(),
+                lang: opts.lang,
+                role: opts.role,
+                error: None,
+            })),
+            clock,
+            watcher,
+            display_choice: opts.display,
+            display: None,
+            monitors_available: None,
+            mode: Mode::default(),
+            show_settings: false,
+            commands: Vec::new(),
+        }
+    }
+
+    /// Replaces the clock (and restamps the layout's load time with it).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        if let Ok(mut s) = self.state.write() {
+            s.loaded_at = clock();
+        }
+        self.clock = clock;
+        self
+    }
+
+    /// A snapshot of what the wall shows now.
+    pub fn wall_state(&self) -> WallState {
+        self.state
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    pub fn display_mode(&self) -> Option<DisplayMode> {
+        self.display
+    }
+
+    /// Applies the newest layout event, if any (called every frame, before drawing).
+    pub fn poll_layout(&mut self) {
+        let Some(event) = self.watcher.as_ref().and_then(LayoutWatcher::poll) else {
+            return;
+        };
+        self.apply_layout_event(event);
+    }
+
+    /// A reloaded layout replaces the wall; an invalid one leaves the wall alone and raises the
+    /// banner.
+    pub fn apply_layout_event(&mut self, event: LayoutEvent) {
+        let Ok(mut s) = self.state.write() else {
+            return;
+        };
+        match event {
+            LayoutEvent::Reloaded(layout) => {
+                s.layout = Arc::new(*layout);
+                s.loaded_at = (self.clock)();
+                s.error = None;
+                // A changed monitor count may change the display mode.
+                self.display = None;
+            }
+            LayoutEvent::Invalid(errors) => s.error = Some(errors),
+        }
+    }
+
+    /// The one place commands take effect.
+    pub fn apply(&mut self, command: Command) {
+        match command {
+            Command::SetLanguage(lang) => {
+                if let Ok(mut s) = self.state.write() {
+                    s.lang = lang;
+                }
+            }
+            Command::SetMode(mode) => self.mode = mode,
+            Command::ToggleSettings => self.show_settings = !self.show_settings,
+            Command::DismissLayoutError => {
+                if let Ok(mut s) = self.state.write() {
+                    s.error = None;
+                }
+            }
+        }
+    }
+
+    /// Draws the desk window (and opens the wall viewports in wall mode).
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.poll_layout();
+        let now = (self.clock)();
+        let state = self.wall_state();
+        let display = *self.display.get_or_insert_with(|| {
+            self.display_choice
+                .resolve(state.layout.monitors.len(), self.monitors_available)
+        });
+        let cx = state.frame_ctx(now);
+
+        self.top_bar(ui, &cx, &state);
+        self.bottom_bar(ui, &cx, &state, display);
+        if let Some(errors) = &state.error {
+            self.error_banner(ui, &cx, errors);
+        }
+        egui::CentralPanel::no_frame().show(ui, |ui| {
+            let avail = ui.max_rect();
+            wall_view::paint_wall(ui, avail, &state.layout, &cx);
+        });
+        if self.show_settings {
+            self.settings_window(ui.ctx(), &cx);
+        }
+        if display == DisplayMode::Wall {
+            self.show_wall_viewports(ui.ctx(), &state);
+        }
+        for c in std::mem::take(&mut self.commands) {
+            self.apply(c);
+        }
+        // The clocks tick once a second; wake exactly at the next second.
+        let ms = 1000 - now.timestamp_subsec_millis().min(999) as u64;
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(ms));
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, state: &WallState) {
+        egui::Panel::top("desk-top").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.heading(cx.t("app.title"));
+                ui.separator();
+                ui.label(RichText::new(&state.layout.name).strong());
+                ui.separator();
+                ui.label(cx.t("mode.label"));
+                for &m in Mode::available(state.role) {
+                    if ui
+                        .selectable_label(self.mode == m, cx.t(m.label_key()))
+                        .clicked()
+                    {
+                        self.commands.push(Command::SetMode(m));
+                    }
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui.button(cx.t("settings.open")).clicked() {
+                        self.commands.push(Command::ToggleSettings);
+                    }
+                    language_picker(ui, cx, &mut self.commands, "lang-top");
+                    let vn = format::to_vietnam_time(cx.now);
+                    ui.label(
+                        RichText::new(format!("{} {}", format::time(vn, true), format::date(vn)))
+                            .monospace(),
+                    );
+                });
+            });
+        });
+    }
+
+    fn bottom_bar(
+        &self,
+        ui: &mut egui::Ui,
+        cx: &FrameCtx,
+        state: &WallState,
+        display: DisplayMode,
+    ) {
+        egui::Panel::bottom("desk-bottom").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let n = state.layout.monitors.len();
+                let display_text = match display {
+                    DisplayMode::Preview => cx.t_args("display.preview", &[("n", &n)]),
+                    DisplayMode::Wall => cx.t_args("display.wall", &[("n", &n)]),
+                };
+                ui.label(display_text);
+                ui.separator();
+                let path = state.layout.path.as_ref().map_or_else(
+                    || cx.t("layout.builtin").to_owned(),
+                    |p| p.display().to_string(),
+                );
+                ui.label(cx.t_args(
+                    "layout.loaded",
+                    &[
+                        ("path", &path),
+                        ("age", &format::age(cx.lang, cx.now - state.loaded_at)),
+                    ],
+                ));
+                ui.separator();
+                ui.label(cx.t_args("role.current", &[("role", &cx.t(state.role.label_key()))]));
+            });
+        });
+    }
+
+    fn error_banner(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, errors: &LayoutErrors) {
+        egui::Panel::top("layout-error")
+            .frame(
+                egui::Frame::new()
+                    .fill(theme::colors::BANNER_ERROR_BG)
+                    .inner_margin(8.0),
+            )
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(
+                        RichText::new(cx.t("layout.invalid_kept"))
+                            .strong()
+                            .color(theme::colors::TEXT),
+                    );
+                    if ui.button(cx.t("action.dismiss")).clicked() {
+                        self.commands.push(Command::DismissLayoutError);
+                    }
+                });
+                for d in errors.0.iter().take(5) {
+                    ui.label(
+                        RichText::new(d.to_string())
+                            .monospace()
+                            .color(theme::colors::TEXT),
+                    );
+                }
+                if errors.0.len() > 5 {
+                    ui.label(cx.t_args("layout.more_errors", &[("n", &(errors.0.len() - 5))]));
+                }
+            });
+    }
+
+    fn settings_window(&mut self, ctx: &egui::Context, cx: &FrameCtx) {
+        let mut open = true;
+        egui::Window::new(cx.t("settings.title"))
+            .open(&mut open)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.label(cx.t("settings.language"));
+                language_picker(ui, cx, &mut self.commands, "lang-settings");
+                ui.separator();
+                ui.label(cx.t_args("role.current", &[("role", &cx.t(cx.role.label_key()))]));
+                ui.label(RichText::new(cx.t("settings.role_from_config")).small());
+            });
+        if !open {
+            self.commands.push(Command::ToggleSettings);
+        }
+    }
+
+    fn show_wall_viewports(&self, ctx: &egui::Context, state: &WallState) {
+        for (index, monitor) in state.layout.monitors.iter().enumerate() {
+            let id = ViewportId::from_hash_of(("wall-monitor", &monitor.name));
+            let builder = ViewportBuilder::default()
+                .with_title(format!("IOC — {}", monitor.name))
+                .with_monitor(monitor.display as usize)
+                .with_fullscreen(true)
+                .with_decorations(false);
+            let shared = Arc::clone(&self.state);
+            let clock = Arc::clone(&self.clock);
+            ctx.show_viewport_deferred(id, builder, move |ui, _class| {
+                let Ok(state) = shared.read().map(|s| s.clone()) else {
+                    return;
+                };
+                let now = clock();
+                let cx = state.frame_ctx(now);
+                egui::CentralPanel::no_frame().show(ui, |ui| {
+                    let rect = ui.max_rect();
+                    wall_view::paint_monitor(ui, rect, &state.layout, index, &cx);
+                });
+                let ms = 1000 - now.timestamp_subsec_millis().min(999) as u64;
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(ms));
+            });
+        }
+    }
+}
+
+fn language_picker(ui: &mut egui::Ui, cx: &FrameCtx, commands: &mut Vec<Command>, id: &str) {
+    // The visible label is also the picker's accessible name.
+    egui::ComboBox::new(id, cx.t("settings.language_short"))
+        .selected_text(cx.lang.native_name())
+        .show_ui(ui, |ui| {
+            for lang in Lang::ALL {
+                if ui
+                    .selectable_label(cx.lang == lang, lang.native_name())
+                    .clicked()
+                {
+                    commands.push(Command::SetLanguage(lang));
+                }
+            }
+        });
+}
+
+impl eframe::App for ConsoleApp {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        if self.monitors_available.is_none() {
+            self.monitors_available = frame.winit_window().map(|w| w.available_monitors().count());
+            if let Some(n) = self.monitors_available {
+                tracing::info!(monitors = n, "monitors detected");
+            }
+        }
+        self.show(ui);
+    }
+}
+
+/// Whether a display server is reachable (X11 or Wayland).
+pub fn display_available() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+}
+
+/// Opens the console window and runs until it is closed.
+pub fn run(opts: LaunchOptions) -> Result<(), String> {
+    let title = format!(
+        "{} — {}",
+        crate::ui::tr(opts.lang, "app.title"),
+        opts.layout.name
+    );
+    let native = eframe::NativeOptions {
+        viewport: ViewportBuilder::default()
+            .with_title(title)
+            .with_inner_size([1600.0, 900.0])
+            .with_min_inner_size([640.0, 400.0]),
+        renderer: eframe::Renderer::Wgpu,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "ioc-console",
+        native,
+        Box::new(move |cc| Ok(Box::new(ConsoleApp::new(&cc.egui_ctx, opts)))),
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_display_needs_enough_monitors_for_a_multi_monitor_layout() {
+        assert_eq!(
+            DisplayChoice::Auto.resolve(6, Some(1)),
+            DisplayMode::Preview
+        );
+        assert_eq!(DisplayChoice::Auto.resolve(6, None), DisplayMode::Preview);
+        assert_eq!(DisplayChoice::Auto.resolve(6, Some(6)), DisplayMode::Wall);
+        assert_eq!(
+            DisplayChoice::Auto.resolve(1, Some(3)),
+            DisplayMode::Preview
+        );
+        assert_eq!(DisplayChoice::Wall.resolve(6, Some(1)), DisplayMode::Wall);
+        assert_eq!(
+            DisplayChoice::Preview.resolve(6, Some(6)),
+            DisplayMode::Preview
+        );
+    }
+}

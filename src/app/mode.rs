@@ -1,0 +1,52 @@
+//! Roles (who is at the console) and modes (what the console is doing). Only Operate exists so
+//! far; Brief, Arrange and Demo join as their issues land, as new variants of [`Mode`] that
+//! [`Mode::available`] offers to the roles allowed to use them.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Who uses this console; from the configuration for now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Duty operator at the wall: acts on incidents.
+    #[default]
+    Operator,
+    /// Leader in a briefing: reads, does not act.
+    Leader,
+    /// Technician: arranges layouts and tests cameras.
+    Technician,
+}
+
+impl Role {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Role::Operator => "role.operator",
+            Role::Leader => "role.leader",
+            Role::Technician => "role.technician",
+        }
+    }
+}
+
+/// What the console is doing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// The live wall.
+    #[default]
+    Operate,
+}
+
+impl Mode {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Mode::Operate => "mode.operate",
+        }
+    }
+
+    /// The modes a role may switch to, in the order the mode switch shows them.
+    pub fn available(role: Role) -> &'static [Mode] {
+        match role {
+            Role::Operator | Role::Leader | Role::Technician => &[Mode::Operate],
+        }
+    }
+}

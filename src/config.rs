@@ -1,0 +1,221 @@
+//! The console's configuration file (TOML): backend URL, token file, language, default layout,
+//! role. Found with `--config PATH` or at `$XDG_CONFIG_HOME/ioc-console/config.toml`; missing
+//! means defaults. A bad file is an error that names the key and says how to fix it. The token
+//! itself never lives here (nor in layouts or logs): only the path of the file that holds it.
+
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::app::Role;
+use crate::ui::{Lang, tr, tr_args};
+use crate::wall::diag::Diagnostic;
+
+/// The configuration file's contents.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Base URL of the IOC backend, e.g. "https://ioc.example.gov.vn/api/v1".
+    #[serde(default)]
+    pub backend_url: Option<String>,
+    /// File holding the bearer token (the token is never written in this file).
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// Extra CA bundle (PEM) to trust, e.g. the government PKI root.
+    #[serde(default)]
+    pub ca_bundle: Option<PathBuf>,
+    /// Language of the UI: "vi" (default) or "en".
+    #[serde(default)]
+    pub language: Lang,
+    /// Layout shown when none is given on the command line.
+    #[serde(default)]
+    pub default_layout: Option<PathBuf>,
+    /// Who uses this console: "operator" (default), "leader" or "technician".
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Invalid(Diagnostic),
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Where the configuration is looked for when `--config` is not given.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "ioc-console")
+        .map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Loads the configuration: the given file (which must exist), or the default location (which
+/// may be absent, meaning defaults).
+/// Messages are written in `lang` (the command line's `--lang`, else Vietnamese).
+pub fn load(explicit: Option<&Path>, lang: Lang) -> Result<(Config, Option<PathBuf>), ConfigError> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => match default_path() {
+            Some(p) if p.exists() => p,
+            _ => return Ok((Config::default(), None)),
+        },
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let config = parse(&path, &text, lang).map_err(ConfigError::Invalid)?;
+    Ok((config, Some(path)))
+}
+
+/// Parses and checks configuration text; `path` is for messages only.
+pub fn parse(path: &Path, text: &str, lang: Lang) -> Result<Config, Diagnostic> {
+    let config: Config = toml::from_str(text).map_err(|e| {
+        let mut d = Diagnostic::from_toml(lang, path, text, &e);
+        if let Some(key) = e.span().and_then(|s| key_at(text, s.start)) {
+            if !d.message.contains(&format!("`{key}`")) {
+                d.message = tr_args(
+                    lang,
+                    "config.key",
+                    &[("key", &key), ("message", &d.message)],
+                );
+            }
+            if key == "token" {
+                d.hint = Some(tr(lang, "config.token_hint").to_owned());
+            }
+        }
+        d
+    })?;
+    if let Some(url) = &config.backend_url {
+        let ok = reqwest::Url::parse(url)
+            .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .unwrap_or(false);
+        if !ok {
+            let span = value_span(text, "backend_url").unwrap_or(0..0);
+            return Err(Diagnostic::at(
+                lang,
+                path,
+                text,
+                span,
+                tr_args(lang, "config.bad_url", &[("url", url)]),
+            )
+            .with_hint(tr(lang, "config.bad_url_hint")));
+        }
+    }
+    Ok(config)
+}
+
+/// The top-level key whose line holds byte `offset` (the configuration is a flat table).
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let table = toml::de::DeTable::parse(text).ok()?;
+    let table = table.into_inner();
+    let mut best: Option<(usize, String)> = None;
+    for (key, value) in table.iter() {
+        let start = key.span().start;
+        let end = value.span().end.max(key.span().end);
+        if (start..=end).contains(&offset) {
+            return Some(key.get_ref().to_string());
+        }
+        if start <= offset && best.as_ref().is_none_or(|(s, _)| *s < start) {
+            best = Some((start, key.get_ref().to_string()));
+        }
+    }
+    // An unknown key's error points at the key, which this loop covers; anything else points
+    // inside the value of the nearest key before it.
+    best.map(|(_, k)| k)
+}
+
+fn value_span(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let table = toml::de::DeTable::parse(text).ok()?.into_inner();
+    table
+        .iter()
+        .find(|(k, _)| k.get_ref() == key)
+        .map(|(_, v)| v.span())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> Diagnostic {
+        parse(Path::new("config.toml"), text, Lang::En).unwrap_err()
+    }
+
+    #[test]
+    fn a_good_config_parses() {
+        let c = parse(
+            Path::new("c.toml"),
+            "backend_url = \"https://ioc.example.gov.vn/api/v1\"\ntoken_file = \"/run/secrets/ioc\"\nlanguage = \"en\"\nrole = \"leader\"\ndefault_layout = \"layouts/desk.toml\"\n",
+            Lang::En,
+        )
+        .unwrap();
+        assert_eq!(c.language, Lang::En);
+        assert_eq!(c.role, Role::Leader);
+        assert_eq!(c.token_file.as_deref(), Some(Path::new("/run/secrets/ioc")));
+        assert_eq!(
+            parse(Path::new("c.toml"), "", Lang::Vi).unwrap(),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_the_key_and_position() {
+        let d = err("language = \"vi\"\nrole = 5\n");
+        assert_eq!((d.line, d.column), (2, 8));
+        assert!(d.message.contains("`role`"), "{d}");
+    }
+
+    #[test]
+    fn unknown_value_names_the_key() {
+        let d = err("language = \"fr\"\n");
+        assert_eq!((d.line, d.column), (1, 12));
+        assert!(
+            d.message.contains("`language`") && d.message.contains("vi"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_the_key() {
+        let d = err("backend_url = \"https://a.example/api/v1\"\nlangage = \"vi\"\n");
+        assert_eq!((d.line, d.column), (2, 1));
+        assert!(d.message.contains("langage"), "{d}");
+    }
+
+    #[test]
+    fn a_token_in_the_config_is_refused_without_echoing_it() {
+        let d = err("token = \"s3cr3t-value\"\n");
+        assert!(
+            d.hint.as_deref().unwrap_or("").contains("token_file"),
+            "{d}"
+        );
+        assert!(
+            !d.to_string().contains("s3cr3t-value"),
+            "the token leaked into the message: {d}"
+        );
+    }
+
+    #[test]
+    fn a_bad_url_is_an_error_at_the_value() {
+        let d = err("backend_url = \"ftp:/nowhere\"\n");
+        assert_eq!((d.line, d.column), (1, 15));
+        assert!(d.message.contains("backend_url"), "{d}");
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let d = err("language = \"vi\n");
+        assert_eq!(d.line, 1);
+    }
+
+    #[test]
+    fn an_explicit_missing_file_is_an_error() {
+        let e = load(Some(Path::new("/nonexistent/ioc.toml")), Lang::En).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/ioc.toml"));
+    }
+}

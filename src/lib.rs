@@ -1,0 +1,11 @@
+//! ioc-console: the GPU-accelerated video-wall and operator console of a provincial Intelligent
+//! Operations Center. Everything lives in this library; `src/main.rs` is a thin CLI over it, and
+//! tests and benchmarks use the same code.
+
+pub mod app;
+pub mod config;
+pub mod snapshot;
+pub mod store;
+pub mod tiles;
+pub mod ui;
+pub mod wall;

@@ -1,0 +1,283 @@
+//! Headless rendering of the wall (or one monitor) to a PNG with wgpu, no window and no display
+//! needed (lavapipe renders it on the CPU). Docs, CI and briefings use it; it draws with exactly
+//! the code the window uses.
+
+use std::path::Path;
+
+use egui_wgpu::wgpu;
+
+use crate::app::wall_view;
+use crate::ui::{FrameCtx, fonts};
+use crate::wall::WallLayout;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("monitor `{0}` is not in this layout (monitors: {1})")]
+    UnknownMonitor(String, String),
+    #[error(
+        "the image would be {0}x{1} pixels; the GPU allows at most {2} per side: lower --scale"
+    )]
+    TooLarge(u32, u32, u32),
+    #[error("--scale must be between 0.05 and 4 (got {0})")]
+    BadScale(f32),
+    #[error(
+        "no GPU adapter: {0}. On a machine without a GPU install mesa-vulkan-drivers (lavapipe)"
+    )]
+    NoAdapter(String),
+    #[error("GPU error: {0}")]
+    Gpu(String),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: image::ImageError,
+    },
+}
+
+/// What to draw.
+pub struct SnapshotRequest<'a> {
+    pub layout: &'a WallLayout,
+    pub monitor: Option<&'a str>,
+    pub scale: f32,
+    pub cx: FrameCtx,
+}
+
+/// An offscreen egui renderer on wgpu.
+pub struct OffscreenRenderer {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    renderer: egui_wgpu::Renderer,
+    max_side: u32,
+}
+
+const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+impl OffscreenRenderer {
+    pub fn new() -> Result<Self, SnapshotError> {
+        // Vulkan (lavapipe on a machine without a GPU) first; OpenGL only when nothing else is there.
+        let adapter = [wgpu::Backends::PRIMARY, wgpu::Backends::GL]
+            .into_iter()
+            .find_map(|backends| {
+                let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+                    backends,
+                    ..wgpu::InstanceDescriptor::new_without_display_handle()
+                });
+                pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+                    power_preference: wgpu::PowerPreference::HighPerformance,
+                    ..Default::default()
+                }))
+                .ok()
+            })
+            .ok_or_else(|| {
+                SnapshotError::NoAdapter("no Vulkan, Metal, DX12 or OpenGL adapter".into())
+            })?;
+        let info = adapter.get_info();
+        tracing::info!(adapter = %info.name, backend = ?info.backend, "offscreen renderer");
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("ioc-console offscreen"),
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| SnapshotError::Gpu(e.to_string()))?;
+        let renderer =
+            egui_wgpu::Renderer::new(&device, FORMAT, egui_wgpu::RendererOptions::PREDICTABLE);
+        Ok(OffscreenRenderer {
+            device,
+            queue,
+            renderer,
+            max_side: limits.max_texture_dimension_2d,
+        })
+    }
+
+    /// Runs `draw` in a fresh egui context of `size` points (1 point = 1 pixel) and returns the
+    /// rendered RGBA image.
+    pub fn render(
+        &mut self,
+        size: [u32; 2],
+        mut draw: impl FnMut(&mut egui::Ui),
+    ) -> Result<image::RgbaImage, SnapshotError> {
+        if size[0] > self.max_side || size[1] > self.max_side {
+            return Err(SnapshotError::TooLarge(size[0], size[1], self.max_side));
+        }
+        let ctx = egui::Context::default();
+        fonts::install(&ctx);
+        let input = || egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(size[0] as f32, size[1] as f32),
+            )),
+            ..Default::default()
+        };
+        // The first pass loads fonts and measures; the second is the picture.
+        let mut first = ctx.run_ui(input(), &mut draw);
+        let mut second = ctx.run_ui(input(), &mut draw);
+        let mut to_free = Vec::new();
+        for delta in [&mut first.textures_delta, &mut second.textures_delta] {
+            for (id, images) in delta.set.drain() {
+                for image in &images {
+                    self.renderer
+                        .update_texture(&self.device, &self.queue, id, image);
+                }
+            }
+            to_free.extend(delta.free.drain());
+        }
+        let primitives = ctx.tessellate(second.shapes, 1.0);
+        let screen = egui_wgpu::ScreenDescriptor {
+            size_in_pixels: size,
+            pixels_per_point: 1.0,
+        };
+        let texture = self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("snapshot"),
+            size: wgpu::Extent3d {
+                width: size[0],
+                height: size[1],
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("snapshot"),
+            });
+        let user = self.renderer.update_buffers(
+            &self.device,
+            &self.queue,
+            &mut encoder,
+            &primitives,
+            &screen,
+        );
+        {
+            let mut pass = encoder
+                .begin_render_pass(&wgpu::RenderPassDescriptor {
+                    label: Some("snapshot"),
+                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                        view: &view,
+                        resolve_target: None,
+                        ops: wgpu::Operations {
+                            load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                            store: wgpu::StoreOp::Store,
+                        },
+                        depth_slice: None,
+                    })],
+                    ..Default::default()
+                })
+                .forget_lifetime();
+            self.renderer.render(&mut pass, &primitives, &screen);
+        }
+        // Read back: rows are padded to wgpu's copy alignment.
+        let bytes_per_row = size[0] * 4;
+        let align = wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+        let padded = bytes_per_row.div_ceil(align) * align;
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("snapshot readback"),
+            size: u64::from(padded) * u64::from(size[1]),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        encoder.copy_texture_to_buffer(
+            texture.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &buffer,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(padded),
+                    rows_per_image: None,
+                },
+            },
+            texture.size(),
+        );
+        self.queue
+            .submit(user.into_iter().chain(std::iter::once(encoder.finish())));
+        let slice = buffer.slice(..);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: Some(std::time::Duration::from_secs(60)),
+            })
+            .map_err(|e| SnapshotError::Gpu(e.to_string()))?;
+        rx.recv()
+            .map_err(|e| SnapshotError::Gpu(e.to_string()))?
+            .map_err(|e| SnapshotError::Gpu(e.to_string()))?;
+        let data = slice
+            .get_mapped_range()
+            .map_err(|e| SnapshotError::Gpu(e.to_string()))?;
+        let mut pixels = Vec::with_capacity((bytes_per_row * size[1]) as usize);
+        for row in data.chunks_exact(padded as usize) {
+            pixels.extend_from_slice(&row[..bytes_per_row as usize]);
+        }
+        drop(data);
+        buffer.unmap();
+        for id in &to_free {
+            self.renderer.free_texture(id);
+        }
+        image::RgbaImage::from_raw(size[0], size[1], pixels)
+            .ok_or_else(|| SnapshotError::Gpu("read-back size mismatch".into()))
+    }
+}
+
+/// The pixel size of a snapshot.
+pub fn snapshot_size(req: &SnapshotRequest<'_>) -> Result<[u32; 2], SnapshotError> {
+    if !(0.05..=4.0).contains(&req.scale) {
+        return Err(SnapshotError::BadScale(req.scale));
+    }
+    let base = match req.monitor {
+        Some(name) => {
+            let i = monitor_index(req.layout, name)?;
+            let [w, h] = req.layout.monitors[i].resolution;
+            egui::vec2(w as f32, h as f32)
+        }
+        None => wall_view::wall_size_with_bezels(req.layout),
+    };
+    Ok([
+        (base.x * req.scale).round().max(1.0) as u32,
+        (base.y * req.scale).round().max(1.0) as u32,
+    ])
+}
+
+fn monitor_index(layout: &WallLayout, name: &str) -> Result<usize, SnapshotError> {
+    layout.monitor_index(name).ok_or_else(|| {
+        let names: Vec<_> = layout.monitors.iter().map(|m| m.name.as_str()).collect();
+        SnapshotError::UnknownMonitor(name.to_owned(), names.join(", "))
+    })
+}
+
+/// Renders the request to an image.
+pub fn render(req: &SnapshotRequest<'_>) -> Result<image::RgbaImage, SnapshotError> {
+    let size = snapshot_size(req)?;
+    let monitor = req
+        .monitor
+        .map(|n| monitor_index(req.layout, n))
+        .transpose()?;
+    let mut renderer = OffscreenRenderer::new()?;
+    renderer.render(size, |ui| {
+        let rect = ui.max_rect();
+        match monitor {
+            Some(i) => wall_view::paint_monitor(ui, rect, req.layout, i, &req.cx),
+            None => wall_view::paint_wall(ui, rect, req.layout, &req.cx),
+        }
+    })
+}
+
+/// Renders the request and writes a PNG.
+pub fn write_png(req: &SnapshotRequest<'_>, out: &Path) -> Result<[u32; 2], SnapshotError> {
+    let image = render(req)?;
+    let size = [image.width(), image.height()];
+    image
+        .save_with_format(out, image::ImageFormat::Png)
+        .map_err(|source| SnapshotError::Write {
+            path: out.display().to_string(),
+            source,
+        })?;
+    Ok(size)
+}

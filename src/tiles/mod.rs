@@ -1,0 +1,119 @@
+//! Tile kinds: one file per kind, one small trait they share.
+//!
+//! A kind exists here only when it is built; a layout naming any other kind is a validation
+//! error, never a placeholder tile. Every tile is drawn inside the shared [`frame`] (title,
+//! status badge, age of its data, and words when there is nothing to show).
+
+pub mod clock;
+pub mod frame;
+pub mod text;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::store::DataStatus;
+use crate::ui::FrameCtx;
+
+/// The kinds of tile this console can show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TileKind {
+    /// Date and time in Vietnam's time zone.
+    Clock,
+    /// An announcement written in the layout.
+    Text,
+}
+
+impl TileKind {
+    pub const ALL: [TileKind; 2] = [TileKind::Clock, TileKind::Text];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TileKind::Clock => "clock",
+            TileKind::Text => "text",
+        }
+    }
+
+    /// Whether the kind reads data from a `source`.
+    pub fn takes_source(self) -> bool {
+        match self {
+            TileKind::Clock | TileKind::Text => false,
+        }
+    }
+}
+
+/// A kind's options, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TileOptions {
+    Clock(clock::ClockOptions),
+    Text(text::TextOptions),
+}
+
+/// A problem with a tile's options: the key it concerns (when known), the message and a hint.
+#[derive(Debug)]
+pub struct OptionsProblem {
+    pub key: Option<String>,
+    pub message: String,
+    /// Catalogue key of the hint.
+    pub hint_key: &'static str,
+}
+
+impl TileOptions {
+    pub fn kind(&self) -> TileKind {
+        match self {
+            TileOptions::Clock(_) => TileKind::Clock,
+            TileOptions::Text(_) => TileKind::Text,
+        }
+    }
+
+    /// Validates the `[tiles.options]` table of a tile of `kind`.
+    pub fn from_table(kind: TileKind, table: Option<&toml::Table>) -> Result<Self, OptionsProblem> {
+        let table = table.cloned().unwrap_or_default();
+        match kind {
+            TileKind::Clock => deserialize_options(table).map(TileOptions::Clock),
+            TileKind::Text => deserialize_options(table).map(TileOptions::Text),
+        }
+    }
+
+    /// Builds the tile's view.
+    pub fn view(&self) -> &dyn TileView {
+        match self {
+            TileOptions::Clock(o) => o,
+            TileOptions::Text(o) => o,
+        }
+    }
+}
+
+fn deserialize_options<T: serde::de::DeserializeOwned>(
+    table: toml::Table,
+) -> Result<T, OptionsProblem> {
+    T::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let message = e.message().trim().to_owned();
+        // serde names the key in backticks for unknown and missing fields.
+        let key = message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.starts_with("unknown field"))
+            .map(str::to_owned);
+        let hint_key = if message.starts_with("unknown field") {
+            "layout.err.unknown_key_hint"
+        } else if message.starts_with("missing field") {
+            "layout.err.missing_key_hint"
+        } else {
+            "layout.err.options_hint"
+        };
+        OptionsProblem {
+            key,
+            message,
+            hint_key,
+        }
+    })
+}
+
+/// What a tile kind does: report the state of its data and draw its body.
+pub trait TileView {
+    /// The state and age of what the tile shows.
+    fn status(&self, cx: &FrameCtx) -> DataStatus;
+    /// Draws the body into `rect`. `scale` is points per monitor pixel (see `ui::theme`).
+    fn paint_body(&self, ui: &mut egui::Ui, rect: egui::Rect, scale: f32, cx: &FrameCtx);
+}

@@ -1,0 +1,43 @@
+//! Shared UI pieces: the per-frame context every view reads, the theme (design tokens), the
+//! fonts, the message catalogue, formatting and small widgets.
+
+pub mod fonts;
+pub mod format;
+pub mod i18n;
+pub mod theme;
+pub mod widgets;
+
+use chrono::{DateTime, Utc};
+
+use crate::app::Role;
+pub use i18n::{Lang, tr, tr_args};
+
+/// What every view may read while drawing one frame. Read-only; views emit commands instead of
+/// mutating shared state.
+#[derive(Clone, Debug)]
+pub struct FrameCtx {
+    pub lang: Lang,
+    pub now: DateTime<Utc>,
+    pub role: Role,
+    /// When the layout on the wall was loaded (the age of what a layout file says).
+    pub layout_loaded_at: DateTime<Utc>,
+}
+
+impl FrameCtx {
+    pub fn new(lang: Lang, now: DateTime<Utc>) -> Self {
+        FrameCtx {
+            lang,
+            now,
+            role: Role::default(),
+            layout_loaded_at: now,
+        }
+    }
+
+    pub fn t(&self, key: &'static str) -> &'static str {
+        tr(self.lang, key)
+    }
+
+    pub fn t_args(&self, key: &'static str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+        tr_args(self.lang, key, args)
+    }
+}

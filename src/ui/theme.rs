@@ -1,0 +1,111 @@
+//! Design tokens: colours, sizes and spacing, in one place.
+//!
+//! Wall sizes are in monitor pixels for a 1920x1080 monitor seen from about 5 m (a 55" panel:
+//! 25 mm letters are about 40 px) and are multiplied by the drawing scale (points per monitor
+//! pixel), so the preview wall is a faithful miniature. Status colours come from the Okabe-Ito
+//! colour-blind-safe palette and are always paired with a shape and a word.
+
+use egui::{Color32, FontFamily, FontId};
+
+use crate::store::SourceState;
+
+/// The monitor height (in lines) that the wall tokens are written for.
+pub const REFERENCE_LINES: f32 = 1080.0;
+
+/// Sizes of wall elements in pixels of a 1080-line monitor.
+#[derive(Clone, Copy, Debug)]
+pub struct WallTokens {
+    pub title: f32,
+    pub body: f32,
+    pub caption: f32,
+    pub badge: f32,
+    pub huge: f32,
+    pub padding: f32,
+    pub gap: f32,
+    pub radius: f32,
+    pub title_bar: f32,
+    pub bezel: f32,
+}
+
+pub const WALL: WallTokens = WallTokens {
+    title: 30.0,
+    body: 34.0,
+    caption: 22.0,
+    badge: 20.0,
+    huge: 150.0,
+    padding: 16.0,
+    gap: 8.0,
+    radius: 8.0,
+    title_bar: 52.0,
+    bezel: 18.0,
+};
+
+/// The font family of bold text (titles, badges, big numbers).
+pub fn bold_family() -> FontFamily {
+    FontFamily::Name(super::fonts::BOLD.into())
+}
+
+/// A wall font: `size` in monitor pixels at drawing `scale`.
+pub fn wall_font(size: f32, scale: f32, bold: bool) -> FontId {
+    let family = if bold {
+        bold_family()
+    } else {
+        FontFamily::Proportional
+    };
+    FontId::new((size * scale).max(4.0), family)
+}
+
+pub mod colors {
+    use super::Color32;
+    pub const WALL_BACKGROUND: Color32 = Color32::from_rgb(8, 10, 14);
+    pub const BEZEL: Color32 = Color32::from_rgb(28, 30, 34);
+    pub const MONITOR_BACKGROUND: Color32 = Color32::from_rgb(14, 18, 26);
+    pub const TILE_BACKGROUND: Color32 = Color32::from_rgb(22, 28, 40);
+    pub const TILE_TITLE_BAR: Color32 = Color32::from_rgb(30, 38, 54);
+    pub const TILE_BORDER: Color32 = Color32::from_rgb(46, 56, 76);
+    pub const TEXT: Color32 = Color32::from_rgb(236, 240, 245);
+    pub const TEXT_DIM: Color32 = Color32::from_rgb(160, 170, 186);
+    pub const ACCENT: Color32 = Color32::from_rgb(86, 180, 233); // Okabe-Ito sky blue
+    // Okabe-Ito: bluish green, orange, grey, vermillion, reddish purple.
+    pub const LIVE: Color32 = Color32::from_rgb(0, 158, 115);
+    pub const STALE: Color32 = Color32::from_rgb(230, 159, 0);
+    pub const OFFLINE: Color32 = Color32::from_rgb(140, 140, 140);
+    pub const ERROR: Color32 = Color32::from_rgb(213, 94, 0);
+    pub const NO_PERMISSION: Color32 = Color32::from_rgb(204, 121, 167);
+    pub const BANNER_ERROR_BG: Color32 = Color32::from_rgb(120, 40, 10);
+    pub const WARNING_BG: Color32 = Color32::from_rgb(110, 76, 0);
+    pub const CRITICAL_BG: Color32 = Color32::from_rgb(130, 30, 20);
+}
+
+pub fn status_color(state: SourceState) -> Color32 {
+    match state {
+        SourceState::Live => colors::LIVE,
+        SourceState::Stale => colors::STALE,
+        SourceState::Offline => colors::OFFLINE,
+        SourceState::Error => colors::ERROR,
+        SourceState::NoPermission => colors::NO_PERMISSION,
+    }
+}
+
+/// The desk (operator window) style: dark, larger than egui's default text.
+pub fn apply_desk_style(ctx: &egui::Context) {
+    ctx.set_theme(egui::Theme::Dark);
+    ctx.all_styles_mut(|style| {
+        use egui::TextStyle;
+        style
+            .text_styles
+            .insert(TextStyle::Body, FontId::proportional(15.0));
+        style
+            .text_styles
+            .insert(TextStyle::Button, FontId::proportional(15.0));
+        style
+            .text_styles
+            .insert(TextStyle::Heading, FontId::new(20.0, bold_family()));
+        style
+            .text_styles
+            .insert(TextStyle::Small, FontId::proportional(12.0));
+        style
+            .text_styles
+            .insert(TextStyle::Monospace, FontId::monospace(14.0));
+    });
+}

@@ -1,0 +1,120 @@
+//! Small shared widgets drawn with the painter: status icons and badges.
+
+use egui::{Align2, Color32, Painter, Pos2, Rect, Shape, Stroke, pos2, vec2};
+
+use super::theme::{self, colors};
+use crate::store::SourceState;
+
+/// A shape per state, so that state never depends on colour alone:
+/// live = filled disc, stale = clock face, offline = crossed-out ring, error = triangle,
+/// no permission = padlock.
+pub fn paint_status_icon(painter: &Painter, center: Pos2, radius: f32, state: SourceState) {
+    let color = theme::status_color(state);
+    let stroke = Stroke::new((radius * 0.28).max(1.0), color);
+    match state {
+        SourceState::Live => {
+            painter.circle_filled(center, radius, color);
+        }
+        SourceState::Stale => {
+            painter.circle_stroke(center, radius * 0.85, stroke);
+            painter.line_segment([center, center + vec2(0.0, -radius * 0.6)], stroke);
+            painter.line_segment([center, center + vec2(radius * 0.45, 0.0)], stroke);
+        }
+        SourceState::Offline => {
+            painter.circle_stroke(center, radius * 0.85, stroke);
+            let d = radius * 0.85 * std::f32::consts::FRAC_1_SQRT_2;
+            painter.line_segment([center + vec2(-d, d), center + vec2(d, -d)], stroke);
+        }
+        SourceState::Error => {
+            let pts = vec![
+                center + vec2(0.0, -radius),
+                center + vec2(radius * 0.95, radius * 0.8),
+                center + vec2(-radius * 0.95, radius * 0.8),
+            ];
+            painter.add(Shape::convex_polygon(pts, color, Stroke::NONE));
+            painter.line_segment(
+                [
+                    center + vec2(0.0, -radius * 0.45),
+                    center + vec2(0.0, radius * 0.3),
+                ],
+                Stroke::new(stroke.width * 0.8, colors::TILE_BACKGROUND),
+            );
+        }
+        SourceState::NoPermission => {
+            let body = Rect::from_center_size(
+                center + vec2(0.0, radius * 0.3),
+                vec2(radius * 1.5, radius * 1.1),
+            );
+            painter.rect_filled(body, radius * 0.15, color);
+            painter.circle_stroke(center + vec2(0.0, -radius * 0.3), radius * 0.45, stroke);
+        }
+    }
+}
+
+/// A status badge (icon + word) whose right edge is at `right_center`. Returns its rect.
+pub fn paint_status_badge(
+    painter: &Painter,
+    right_center: Pos2,
+    state: SourceState,
+    label: &str,
+    font_size: f32,
+) -> Rect {
+    let font = egui::FontId::new(font_size, theme::bold_family());
+    let color = theme::status_color(state);
+    let galley = painter.layout_no_wrap(label.to_uppercase(), font, colors::TEXT);
+    let pad = font_size * 0.45;
+    let icon_r = font_size * 0.42;
+    let size = vec2(
+        pad + icon_r * 2.0 + pad * 0.8 + galley.size().x + pad,
+        galley.size().y + pad * 0.6,
+    );
+    let rect = Rect::from_min_size(
+        pos2(right_center.x - size.x, right_center.y - size.y / 2.0),
+        size,
+    );
+    painter.rect(
+        rect,
+        size.y / 2.0,
+        color.gamma_multiply(0.22),
+        Stroke::new((font_size * 0.08).max(1.0), color),
+        egui::StrokeKind::Inside,
+    );
+    paint_status_icon(
+        painter,
+        pos2(rect.left() + pad + icon_r, rect.center().y),
+        icon_r,
+        state,
+    );
+    painter.galley(
+        pos2(
+            rect.left() + pad + icon_r * 2.0 + pad * 0.8,
+            rect.center().y - galley.size().y / 2.0,
+        ),
+        galley,
+        colors::TEXT,
+    );
+    rect
+}
+
+/// Text centred in a rect, wrapped to its width (the words a tile shows when it has no data).
+pub fn paint_centered_text(
+    painter: &Painter,
+    rect: Rect,
+    text: &str,
+    font: egui::FontId,
+    color: Color32,
+) {
+    let galley = painter.layout(text.to_owned(), font, color, rect.width().max(1.0));
+    let pos = Align2::CENTER_CENTER
+        .anchor_size(rect.center(), galley.size())
+        .min;
+    painter.galley(pos, galley, color);
+}
+
+/// Size of text on one line, for layout decisions.
+pub fn text_width(painter: &Painter, text: &str, font: egui::FontId) -> f32 {
+    painter
+        .layout_no_wrap(text.to_owned(), font, Color32::WHITE)
+        .size()
+        .x
+}

@@ -1,0 +1,319 @@
+//! Layout parsing and validation: every rule, good and bad files, exact error positions.
+
+use std::path::Path;
+
+use ioc_console::tiles::{TileKind, TileOptions, text::Severity};
+use ioc_console::ui::Lang;
+use ioc_console::wall::diag::Diagnostic;
+use ioc_console::wall::layout::{self, LayoutErrors};
+
+use crate::support::repo;
+
+const MONITORS: &str = r#"name = "Test wall"
+
+[[monitors]]
+name = "A1"
+display = 0
+resolution = [1920, 1080]
+grid = { columns = 4, rows = 3 }
+wall_position = { column = 0, row = 0 }
+
+[[monitors]]
+name = "B1"
+display = 1
+resolution = [1920, 1080]
+grid = { columns = 2, rows = 2 }
+wall_position = { column = 1, row = 0 }
+"#;
+
+/// Lines 1-15 are the monitors above; tiles appended start at line 16.
+fn with_tiles(tiles: &str) -> String {
+    format!("{MONITORS}{tiles}")
+}
+
+fn errors(text: &str) -> Vec<Diagnostic> {
+    match layout::parse(Path::new("wall.toml"), text, Lang::En) {
+        Ok(l) => panic!("expected errors, got a valid layout: {l:?}"),
+        Err(LayoutErrors(e)) => e,
+    }
+}
+
+fn single(text: &str) -> Diagnostic {
+    let e = errors(text);
+    assert_eq!(e.len(), 1, "expected one error, got: {e:#?}");
+    e.into_iter().next().unwrap()
+}
+
+fn at(d: &Diagnostic) -> (usize, usize) {
+    (d.line, d.column)
+}
+
+#[test]
+fn shipped_layouts_are_valid() {
+    for name in ["ioc-main.toml", "desk.toml", "briefing.toml"] {
+        let l = layout::load(&repo().join("layouts").join(name), Lang::Vi)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!l.monitors.is_empty() && !l.tiles.is_empty(), "{name}");
+        assert!(l.tiles.iter().all(|t| !t.id.is_empty()));
+    }
+}
+
+#[test]
+fn main_wall_is_3_by_2_full_hd_and_shows_every_kind() {
+    let l = layout::load(&repo().join("layouts/ioc-main.toml"), Lang::En).unwrap();
+    assert_eq!(l.monitors.len(), 6);
+    assert_eq!(l.wall_extent(), (3, 2));
+    assert!(l.monitors.iter().all(|m| m.resolution == [1920, 1080]));
+    for kind in TileKind::ALL {
+        assert!(
+            l.tiles.iter().any(|t| t.kind() == kind),
+            "ioc-main.toml lacks a `{}` tile",
+            kind.as_str()
+        );
+    }
+}
+
+#[test]
+fn a_valid_file_becomes_the_model() {
+    let text = with_tiles(
+        r#"
+[[tiles]]
+id = "clock"
+monitor = "B1"
+kind = "clock"
+title = "Giờ"
+x = 1
+y = 1
+
+[[tiles]]
+id = "notice"
+monitor = "A1"
+kind = "text"
+title = "Thông báo"
+x = 0
+y = 0
+w = 4
+h = 2
+options = { body = "Xin chào", severity = "critical" }
+"#,
+    );
+    let l = layout::parse(Path::new("w.toml"), &text, Lang::En).unwrap();
+    assert_eq!(l.tiles.len(), 2);
+    assert_eq!(l.tiles[0].monitor, 1);
+    assert_eq!(
+        (l.tiles[0].cell.w, l.tiles[0].cell.h),
+        (1, 1),
+        "spans default to 1"
+    );
+    match &l.tiles[1].options {
+        TileOptions::Text(t) => {
+            assert_eq!(t.body, "Xin chào");
+            assert_eq!(t.severity, Severity::Critical);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn toml_syntax_error_has_its_position() {
+    let d = single("name = \"x\n");
+    assert_eq!(d.line, 1);
+    assert!(d.hint.is_some());
+}
+
+#[test]
+fn unknown_top_level_key() {
+    let d = single(&format!("{MONITORS}colour = \"red\"\n"));
+    assert_eq!(at(&d), (16, 1));
+    assert!(d.message.contains("unknown field `colour`"), "{d}");
+    assert!(d.hint.as_deref().unwrap().contains("spelling"));
+}
+
+#[test]
+fn unknown_key_in_a_tile() {
+    let d = single(&with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\nwidth = 2\n",
+    ));
+    assert_eq!(at(&d), (23, 1));
+    assert!(d.message.contains("`width`"), "{d}");
+}
+
+#[test]
+fn unknown_option_of_a_kind_points_at_the_key() {
+    let d = single(&with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"text\"\ntitle = \"t\"\nx = 0\ny = 0\n[tiles.options]\nbody = \"x\"\ncolor = \"red\"\n",
+    ));
+    assert_eq!(at(&d), (25, 1));
+    assert!(
+        d.message.contains("tile `a` (text)") && d.message.contains("`color`"),
+        "{d}"
+    );
+}
+
+#[test]
+fn missing_required_option() {
+    let d = single(&with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"text\"\ntitle = \"t\"\nx = 0\ny = 0\n",
+    ));
+    assert!(d.message.contains("missing field `body`"), "{d}");
+    assert_eq!(
+        d.line, 19,
+        "points at the kind when there is no options table: {d}"
+    );
+}
+
+#[test]
+fn unknown_monitor() {
+    let d = single(&with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"Z9\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n",
+    ));
+    assert_eq!(at(&d), (18, 11));
+    assert!(d.message.contains("unknown monitor `Z9`"), "{d}");
+    assert!(
+        d.hint.as_deref().unwrap().contains("A1, B1"),
+        "the hint lists the monitors: {d}"
+    );
+}
+
+#[test]
+fn unknown_tile_kind_is_an_error_not_a_placeholder() {
+    let d = single(&with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"camera\"\ntitle = \"t\"\nx = 0\ny = 0\n",
+    ));
+    assert_eq!(at(&d), (19, 8));
+    assert!(d.message.contains("`camera`"), "{d}");
+    assert!(d.hint.as_deref().unwrap().contains("clock, text"), "{d}");
+}
+
+#[test]
+fn tile_outside_the_grid() {
+    let d = single(&with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"B1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 1\ny = 0\nw = 2\n",
+    ));
+    assert_eq!(at(&d), (21, 5));
+    assert!(
+        d.message.contains("reaches column 2") && d.message.contains("2 columns"),
+        "{d}"
+    );
+
+    let d = single(&with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 2\nh = 2\n",
+    ));
+    assert_eq!(at(&d), (22, 5));
+    assert!(d.message.contains("reaches row 3"), "{d}");
+
+    let d = single(&with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\nw = 0\n",
+    ));
+    assert_eq!(at(&d), (23, 5));
+    assert!(d.message.contains("w = 0"), "{d}");
+}
+
+#[test]
+fn overlapping_tiles_name_both_and_the_cell() {
+    let d = single(&with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\nw = 2\nh = 2\n\n[[tiles]]\nid = \"b\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 1\ny = 1\n",
+    ));
+    assert_eq!(at(&d), (31, 5));
+    assert!(
+        d.message.contains("`b` overlaps tile `a` (line 17)") && d.message.contains("cell (1, 1)"),
+        "{d}"
+    );
+}
+
+#[test]
+fn same_cells_on_different_monitors_do_not_overlap() {
+    let text = with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n\n[[tiles]]\nid = \"b\"\nmonitor = \"B1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n",
+    );
+    assert!(layout::parse(Path::new("w.toml"), &text, Lang::En).is_ok());
+}
+
+#[test]
+fn duplicate_tile_ids() {
+    let d = single(&with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n\n[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 1\ny = 0\n",
+    ));
+    assert_eq!(at(&d), (25, 6));
+    assert!(
+        d.message.contains("`a` is used twice (first at line 17)"),
+        "{d}"
+    );
+}
+
+#[test]
+fn monitor_rules() {
+    let dup = MONITORS
+        .replace("name = \"B1\"\ndisplay = 1", "name = \"A1\"\ndisplay = 0")
+        .replace("column = 1", "column = 0");
+    let e = errors(&dup);
+    let msgs: Vec<_> = e.iter().map(|d| (d.line, d.message.clone())).collect();
+    assert_eq!(e.len(), 3, "{msgs:#?}");
+    assert!(
+        msgs.iter()
+            .any(|(l, m)| *l == 11
+                && m.contains("monitor name `A1` is used twice (first at line 4)"))
+    );
+    assert!(
+        msgs.iter()
+            .any(|(l, m)| *l == 12 && m.contains("display 0"))
+    );
+    assert!(
+        msgs.iter()
+            .any(|(l, m)| *l == 15 && m.contains("wall position"))
+    );
+
+    let d = single(&MONITORS.replace("columns = 2", "columns = 0"));
+    assert_eq!(at(&d), (14, 20));
+    let d = single(&MONITORS.replace(
+        "[1920, 1080]\ngrid = { columns = 2",
+        "[19, 1080]\ngrid = { columns = 2",
+    ));
+    assert!(d.message.contains("19x1080"), "{d}");
+    let d = single("name = \"x\"\nmonitors = []\n");
+    assert!(d.message.contains("no monitors"), "{d}");
+}
+
+#[test]
+fn clock_and_text_take_no_source() {
+    let d = single(&with_tiles(
+        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nsource = \"ntp\"\nx = 0\ny = 0\n",
+    ));
+    assert_eq!(at(&d), (21, 10));
+}
+
+#[test]
+fn all_errors_are_reported_at_once() {
+    let e = errors(&with_tiles(
+        "[[tiles]]\nid = \"bad id\"\nmonitor = \"Z\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n\n[[tiles]]\nid = \"b\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 9\ny = 0\n",
+    ));
+    assert_eq!(e.len(), 3, "{e:#?}");
+}
+
+#[test]
+fn messages_are_vietnamese_by_default() {
+    let e = layout::parse(Path::new("w.toml"), &with_tiles("[[tiles]]\nid = \"a\"\nmonitor = \"Z9\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n"), Lang::Vi)
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("màn hình không tồn tại") && text.contains("cách sửa"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_files_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = layout::load(&dir.path().join("nope.toml"), Lang::En).unwrap_err();
+    assert!(missing.to_string().contains("cannot read"), "{missing}");
+
+    let binary = dir.path().join("bin.toml");
+    std::fs::write(&binary, [0x6e, 0x61, 0xff, 0xfe]).unwrap();
+    let e = layout::load(&binary, Lang::En).unwrap_err();
+    assert!(e.to_string().contains("UTF-8"), "{e}");
+
+    let huge = dir.path().join("huge.toml");
+    std::fs::write(&huge, "#".repeat(layout::MAX_LAYOUT_BYTES as usize + 1)).unwrap();
+    let e = layout::load(&huge, Lang::En).unwrap_err();
+    assert!(e.to_string().contains("more than"), "{e}");
+}

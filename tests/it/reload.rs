@@ -1,0 +1,166 @@
+//! Hot reload: a changed layout file reaches the wall; an invalid one leaves the last good layout
+//! on the wall and raises the banner.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable as _;
+use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions, Role};
+use ioc_console::ui::Lang;
+use ioc_console::wall::layout;
+use ioc_console::wall::watch::{LayoutEvent, LayoutWatcher};
+
+use crate::support::{fixed_clock, harness, repo, write};
+
+fn desk_text() -> String {
+    std::fs::read_to_string(repo().join("layouts/desk.toml")).unwrap()
+}
+
+/// Waits for the watcher's next event. The generous limit is for loaded CI machines; the
+/// watcher itself polls every 200 ms.
+fn next_event(w: &LayoutWatcher) -> LayoutEvent {
+    let start = Instant::now();
+    loop {
+        if let Some(e) = w.poll() {
+            return e;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no layout event arrived"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Rewrites a file so that its modification stamp surely changes (size changes too).
+fn rewrite(path: &Path, text: &str) {
+    std::thread::sleep(Duration::from_millis(20));
+    write(path, text);
+}
+
+#[test]
+fn the_watcher_reports_valid_invalid_and_fixed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wall.toml");
+    write(&path, &desk_text());
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let w = {
+        let wakes = Arc::clone(&wakes);
+        LayoutWatcher::start(
+            &path,
+            Lang::En,
+            Box::new(move || {
+                wakes.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
+        .unwrap()
+    };
+
+    rewrite(
+        &path,
+        &desk_text().replace("Bàn trực vận hành", "Bàn trực số 2"),
+    );
+    match next_event(&w) {
+        LayoutEvent::Reloaded(l) => assert_eq!(l.name, "Bàn trực số 2"),
+        LayoutEvent::Invalid(e) => panic!("{e}"),
+    }
+
+    rewrite(
+        &path,
+        &desk_text().replace("kind = \"text\"", "kind = \"radar\""),
+    );
+    match next_event(&w) {
+        LayoutEvent::Invalid(e) => assert!(e.to_string().contains("radar"), "{e}"),
+        LayoutEvent::Reloaded(_) => panic!("an invalid file was accepted"),
+    }
+
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        matches!(next_event(&w), LayoutEvent::Invalid(_)),
+        "a deleted file is reported"
+    );
+
+    rewrite(&path, &desk_text());
+    assert!(
+        matches!(next_event(&w), LayoutEvent::Reloaded(_)),
+        "the wall recovers when the file is fixed"
+    );
+    assert!(
+        wakes.load(Ordering::SeqCst) >= 4,
+        "the UI is woken for each event"
+    );
+}
+
+fn app_on(path: &Path) -> ConsoleApp {
+    let ctx = egui::Context::default();
+    ConsoleApp::new(
+        &ctx,
+        LaunchOptions {
+            layout: layout::load(path, Lang::En).unwrap(),
+            layout_path: Some(path.to_path_buf()),
+            lang: Lang::En,
+            role: Role::Operator,
+            display: DisplayChoice::Preview,
+            watch: true,
+        },
+    )
+    .with_clock(fixed_clock())
+}
+
+#[test]
+fn an_invalid_layout_keeps_the_last_good_one_on_the_wall_with_a_banner() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wall.toml");
+    write(&path, &desk_text());
+    let app = Rc::new(RefCell::new(app_on(&path)));
+    let mut h = harness([1200.0, 700.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    h.run();
+    let before = app.borrow().wall_state().layout;
+
+    rewrite(&path, &desk_text().replace("x = 2", "x = 3"));
+    let start = Instant::now();
+    while app.borrow().wall_state().error.is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the banner never came up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    h.run();
+    let state = app.borrow().wall_state();
+    assert_eq!(
+        state.layout, before,
+        "the last good layout stays on the wall"
+    );
+    h.get_by_label_contains("The new layout file is invalid");
+    h.get_by_label_contains("reaches column 4");
+
+    // Fixing the file clears the banner and shows the new layout.
+    rewrite(
+        &path,
+        &desk_text().replace("Bàn trực vận hành", "Bàn trực đã sửa"),
+    );
+    let start = Instant::now();
+    while app.borrow().wall_state().error.is_some() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the fixed layout never arrived"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    h.run();
+    assert_eq!(app.borrow().wall_state().layout.name, "Bàn trực đã sửa");
+    assert!(
+        h.query_by_label_contains("The new layout file is invalid")
+            .is_none()
+    );
+}

@@ -1,0 +1,52 @@
+//! Shared test helpers: the harness factory (fonts and theme installed, wgpu renderer), a fixed
+//! clock, and paths.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use egui_kittest::{Harness, SnapshotOptions};
+use ioc_console::ui::{FrameCtx, Lang, fonts};
+use ioc_console::wall::{WallLayout, layout};
+
+/// 29/11/2026 09:41:07 in Vietnam: every snapshot is drawn at this instant.
+pub fn fixed_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 29, 2, 41, 7).unwrap()
+}
+
+pub fn fixed_clock() -> ioc_console::app::Clock {
+    Arc::new(fixed_now)
+}
+
+pub fn cx(lang: Lang) -> FrameCtx {
+    FrameCtx::new(lang, fixed_now())
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn load_layout(name: &str) -> WallLayout {
+    layout::load(&repo().join("layouts").join(name), Lang::En)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// A harness with the console's fonts and style, rendering with wgpu (lavapipe here).
+pub fn harness<'a>(size: [f32; 2], app: impl FnMut(&mut egui::Ui) + 'a) -> Harness<'a> {
+    Harness::builder()
+        .with_size(egui::vec2(size[0], size[1]))
+        .with_context_setup(fonts::install)
+        .wgpu()
+        .build_ui(app)
+}
+
+/// Snapshot comparison tolerant of tiny rasteriser differences between CPU builds of mesa, not
+/// of visible changes.
+pub fn snapshot(h: &mut Harness<'_>, name: &str) {
+    let opts = SnapshotOptions::new().threshold(2.0).max_failed_pixels(40);
+    h.snapshot_options(name, &opts);
+}
+
+pub fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}

@@ -1,0 +1,302 @@
+//! What the console shows, rendered with wgpu on lavapipe and compared with stored snapshots
+//! (`UPDATE_SNAPSHOTS=1` rewrites them after a deliberate change; look at the PNGs before
+//! committing).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use chrono::Duration;
+use egui::{Rect, pos2, vec2};
+use egui_kittest::kittest::Queryable as _;
+use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions, Role, wall_view};
+use ioc_console::store::{DataStatus, SourceState};
+use ioc_console::tiles::frame::show_tile;
+use ioc_console::tiles::{TileView, clock::ClockOptions};
+use ioc_console::ui::{Lang, fonts, i18n};
+
+use crate::support::{cx, fixed_clock, fixed_now, harness, load_layout, snapshot};
+
+#[test]
+fn preview_wall_of_the_main_layout() {
+    let layout = load_layout("ioc-main.toml");
+    let cx = cx(Lang::Vi);
+    let mut h = harness([1600.0, 620.0], |ui| {
+        let rect = ui.max_rect();
+        wall_view::paint_wall(ui, rect, &layout, &cx);
+    });
+    h.run();
+    snapshot(&mut h, "preview_wall_ioc_main");
+}
+
+#[test]
+fn preview_keeps_the_wall_aspect_and_bezels() {
+    let layout = load_layout("ioc-main.toml");
+    let avail = Rect::from_min_size(pos2(0.0, 0.0), vec2(1600.0, 1600.0));
+    let (screens, scale) = wall_view::wall_screens(&layout, avail);
+    assert_eq!(screens.len(), 6);
+    for s in &screens {
+        assert!((s.width() / s.height() - 16.0 / 9.0).abs() < 1e-3);
+        assert!(avail.contains_rect(*s));
+    }
+    // Neighbours are separated by two bezels.
+    let gap = screens[1].left() - screens[0].right();
+    assert!(
+        (gap - 2.0 * ioc_console::ui::theme::WALL.bezel * scale).abs() < 1e-3,
+        "{gap}"
+    );
+}
+
+fn statuses(lang: Lang) -> Vec<(String, DataStatus)> {
+    let now = fixed_now();
+    let old = now - Duration::minutes(42);
+    let reason = |vi: &str, en: &str| {
+        if lang == Lang::Vi {
+            vi.to_owned()
+        } else {
+            en.to_owned()
+        }
+    };
+    vec![
+        (
+            "Trực tuyến".into(),
+            DataStatus::live(now - Duration::seconds(12)),
+        ),
+        (
+            "Dữ liệu cũ".into(),
+            DataStatus::with_reason(
+                SourceState::Stale,
+                Some(old),
+                reason(
+                    "Chỉ số chưa cập nhật đúng kỳ.",
+                    "The indicator missed its update period.",
+                ),
+            ),
+        ),
+        (
+            "Mất kết nối".into(),
+            DataStatus::with_reason(
+                SourceState::Offline,
+                Some(old),
+                reason(
+                    "Không kết nối được máy chủ IOC; đang thử lại.",
+                    "Cannot reach the IOC backend; retrying.",
+                ),
+            ),
+        ),
+        (
+            "Lỗi".into(),
+            DataStatus::with_reason(
+                SourceState::Error,
+                Some(old),
+                reason(
+                    "Dữ liệu trả về sai định dạng (trường value).",
+                    "The response is malformed (field value).",
+                ),
+            ),
+        ),
+        (
+            "Không có quyền".into(),
+            DataStatus::with_reason(
+                SourceState::NoPermission,
+                None,
+                reason(
+                    "Tài khoản không được xem dữ liệu này.",
+                    "This account may not read this data.",
+                ),
+            ),
+        ),
+        (
+            "Chưa có dữ liệu".into(),
+            DataStatus::with_reason(
+                SourceState::Offline,
+                None,
+                reason("Đang chờ lần tải đầu tiên.", "Waiting for the first load."),
+            ),
+        ),
+    ]
+}
+
+fn tile_statuses(lang: Lang, name: &str) {
+    let cx = cx(lang);
+    let tiles = statuses(lang);
+    let clock = ClockOptions::default();
+    let mut h = harness([1500.0, 520.0], |ui| {
+        let area = ui.max_rect();
+        for (i, (title, status)) in tiles.iter().enumerate() {
+            let col = (i % 3) as f32;
+            let row = (i / 3) as f32;
+            let rect = Rect::from_min_size(
+                pos2(area.left() + col * 500.0, area.top() + row * 260.0),
+                vec2(490.0, 250.0),
+            )
+            .shrink(4.0);
+            show_tile(ui, rect, title, status, 0.8, &cx, |ui, body| {
+                clock.paint_body(ui, body, 0.8, &cx)
+            });
+        }
+    });
+    h.run();
+    snapshot(&mut h, name);
+}
+
+#[test]
+fn a_tile_in_each_status_vi() {
+    tile_statuses(Lang::Vi, "tile_statuses_vi");
+}
+
+#[test]
+fn a_tile_in_each_status_en() {
+    tile_statuses(Lang::En, "tile_statuses_en");
+}
+
+#[test]
+fn every_status_has_its_own_words_in_both_languages() {
+    for lang in Lang::ALL {
+        let mut labels: Vec<_> = SourceState::ALL
+            .iter()
+            .map(|s| i18n::tr(lang, s.label_key()))
+            .collect();
+        labels.sort();
+        labels.dedup();
+        assert_eq!(labels.len(), SourceState::ALL.len(), "{lang:?}");
+    }
+}
+
+#[test]
+fn the_project_fonts_alone_cover_all_134_vietnamese_letters() {
+    assert_eq!(fonts::VIETNAMESE_LETTERS.chars().count(), 134);
+    let ctx = egui::Context::default();
+    ctx.set_fonts(fonts::definitions(false));
+    ctx.run_ui(Default::default(), |_| {})
+        .textures_delta
+        .clear();
+    let families = [
+        egui::FontFamily::Proportional,
+        egui::FontFamily::Monospace,
+        ioc_console::ui::theme::bold_family(),
+    ];
+    ctx.fonts_mut(|f| {
+        for family in &families {
+            let id = egui::FontId::new(20.0, family.clone());
+            let missing: String = fonts::VIETNAMESE_LETTERS
+                .chars()
+                .filter(|c| !f.has_glyph(&id, *c))
+                .collect();
+            assert!(missing.is_empty(), "{family:?} lacks: {missing}");
+        }
+    });
+}
+
+#[test]
+fn vietnamese_letters_render_in_every_family() {
+    // kittest panics on any glyph the fonts lack; the snapshot shows they are real letters.
+    let mut h = harness([1400.0, 300.0], |ui| {
+        let (lower, upper) = fonts::VIETNAMESE_LETTERS
+            .split_at(fonts::VIETNAMESE_LETTERS.char_indices().nth(67).unwrap().0);
+        for family in [
+            egui::FontFamily::Proportional,
+            ioc_console::ui::theme::bold_family(),
+            egui::FontFamily::Monospace,
+        ] {
+            for line in [lower, upper] {
+                ui.label(egui::RichText::new(line).font(egui::FontId::new(18.0, family.clone())));
+            }
+        }
+    });
+    h.run();
+    snapshot(&mut h, "vietnamese_letters");
+}
+
+#[test]
+fn every_catalogue_message_and_layout_text_has_glyphs() {
+    let ctx = egui::Context::default();
+    fonts::install(&ctx);
+    ctx.run_ui(Default::default(), |_| {})
+        .textures_delta
+        .clear();
+    let mut texts: Vec<String> = Vec::new();
+    for lang in Lang::ALL {
+        let c = i18n::catalogue(lang);
+        texts.extend(c.keys().map(|k| c.get(k).unwrap().to_owned()));
+    }
+    for name in ["ioc-main.toml", "desk.toml", "briefing.toml"] {
+        let l = load_layout(name);
+        texts.push(l.name.clone());
+        for t in &l.tiles {
+            texts.push(t.title.clone());
+            if let ioc_console::tiles::TileOptions::Text(o) = &t.options {
+                texts.push(o.body.clone());
+            }
+        }
+    }
+    let id = egui::FontId::proportional(20.0);
+    ctx.fonts_mut(|f| {
+        for t in &texts {
+            let missing: String = t
+                .chars()
+                .filter(|c| !c.is_control() && !f.has_glyph(&id, *c))
+                .collect();
+            assert!(missing.is_empty(), "no glyph for {missing:?} in {t:?}");
+        }
+    });
+}
+
+fn desk_app(lang: Lang) -> ConsoleApp {
+    let mut layout = load_layout("ioc-main.toml");
+    layout.path = Some("layouts/ioc-main.toml".into());
+    ConsoleApp::new(
+        &egui::Context::default(),
+        LaunchOptions {
+            layout,
+            layout_path: None,
+            lang,
+            role: Role::Operator,
+            display: DisplayChoice::Auto,
+            watch: false,
+        },
+    )
+    .with_clock(fixed_clock())
+}
+
+#[test]
+fn desk_window_in_preview_mode() {
+    let app = Rc::new(RefCell::new(desk_app(Lang::Vi)));
+    let mut h = harness([1600.0, 800.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    h.run();
+    assert_eq!(
+        app.borrow().display_mode(),
+        Some(ioc_console::app::DisplayMode::Preview),
+        "no monitors known: preview"
+    );
+    h.get_by_label("Vận hành");
+    snapshot(&mut h, "desk_preview_vi");
+}
+
+#[test]
+fn the_language_can_be_switched_in_settings() {
+    let app = Rc::new(RefCell::new(desk_app(Lang::Vi)));
+    let mut h = harness([1600.0, 800.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    h.run();
+    h.get_by_label("Cài đặt").click();
+    h.run();
+    h.get_by_label("Ngôn ngữ giao diện");
+    // Open the picker in the settings window and choose English.
+    let pickers = h.get_all_by_label("Ngôn ngữ").count();
+    assert_eq!(
+        pickers, 2,
+        "the top bar and the settings window each have a language picker"
+    );
+    h.get_all_by_label("Ngôn ngữ").last().unwrap().click();
+    h.run();
+    h.get_by_label("English").click();
+    h.run();
+    assert_eq!(app.borrow().wall_state().lang, Lang::En);
+    h.get_by_label("Interface language");
+    h.get_by_label("Operate");
+}
