@@ -4,7 +4,12 @@
 
 pub mod app;
 pub mod config;
+pub mod incidents;
+pub mod model;
+pub mod rng;
+pub mod sim;
 pub mod snapshot;
+pub mod sources;
 pub mod store;
 pub mod tiles;
 pub mod ui;

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use ioc_console::app::connect::{self, BackendSpec};
 use ioc_console::app::{self, DisplayChoice, LaunchOptions};
+use ioc_console::sources::Timing;
 use ioc_console::ui::{Lang, tr, tr_args};
 use ioc_console::wall::{WallLayout, layout, schema};
 use ioc_console::{config, snapshot};
@@ -37,10 +39,66 @@ enum Command {
     },
     /// Render the wall (or one monitor) to a PNG without a display.
     Snapshot(SnapshotArgs),
+    /// The offline demo: the simulated IOC in-process and the console connected to it.
+    Demo(DemoArgs),
+    /// Serve the simulated IOC over HTTP (for trainings on several consoles, and tests).
+    Sim(SimArgs),
+}
+
+/// Where backend data comes from (commands that read it).
+#[derive(clap::Args, Default, Clone)]
+struct DataArgs {
+    /// IOC backend base URL (default: backend_url of the configuration).
+    #[arg(long, conflicts_with = "demo")]
+    backend: Option<String>,
+    /// Use the built-in simulated IOC.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Start a training scenario (tidal-flooding, traffic-accident, security-incident).
+    #[arg(long)]
+    scenario: Option<String>,
+    /// Speed of simulated time, 1 to 60.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+}
+
+#[derive(clap::Args)]
+struct SimArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    #[arg(long, default_value_t = 2607)]
+    seed: u64,
+    /// Start a training scenario.
+    #[arg(long)]
+    scenario: Option<String>,
+    /// Speed of simulated time, 1 to 60.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Require this bearer token (read from the file).
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Fixed simulated start time (RFC 3339), for identical runs.
+    #[arg(long)]
+    epoch: Option<chrono::DateTime<chrono::Utc>>,
+    /// Base URL of the simulated cameras' streams.
+    #[arg(long, default_value = "rtsp://127.0.0.1:8554")]
+    camera_base: String,
 }
 
 #[derive(clap::Args, Default)]
 struct RunArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Show the trainer's panel for a simulator started with `ioc-console sim`.
+    #[arg(long)]
+    trainer: bool,
     /// Layout file (default: the configuration's default_layout, else layouts/ioc-main.toml).
     #[arg(long)]
     layout: Option<PathBuf>,
@@ -77,6 +135,8 @@ struct SnapshotArgs {
     /// Pixels per monitor pixel (default 1 for one monitor, 0.5 for the whole wall).
     #[arg(long)]
     scale: Option<f32>,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 const BUILTIN_LAYOUT: &str = include_str!("../layouts/ioc-main.toml");
@@ -105,7 +165,81 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Snapshot(args) => snapshot_cmd(args, &cfg, lang),
+        Command::Demo(args) => {
+            let spec = BackendSpec::Demo {
+                scenario: args.scenario,
+                speed: args.speed.clamp(1.0, 60.0),
+                seed: None,
+            };
+            launch(args.run, &cfg, lang, Some(spec))
+        }
+        Command::Sim(args) => sim(args),
     }
+}
+
+/// The backend a command reads from: `--demo`, `--backend URL`, else the configuration's.
+fn data_spec(args: &DataArgs, cfg: &config::Config, trainer: bool) -> Option<BackendSpec> {
+    if args.demo {
+        return Some(BackendSpec::Demo {
+            scenario: None,
+            speed: 1.0,
+            seed: None,
+        });
+    }
+    args.backend
+        .clone()
+        .or_else(|| cfg.backend_url.clone())
+        .map(|url| BackendSpec::Url {
+            url,
+            token_file: cfg.token_file.clone(),
+            ca_bundle: cfg.ca_bundle.clone(),
+            trainer,
+        })
+}
+
+fn sim(args: SimArgs) -> ExitCode {
+    let token = match ioc_console::sources::client::read_token(args.token_file.as_deref()) {
+        Ok(t) if args.token_file.is_some() => t,
+        Ok(_) => None,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let config = ioc_console::sim::SimConfig {
+        listen: args.listen,
+        seed: args.seed,
+        epoch: args.epoch,
+        scenario: args.scenario,
+        speed: args.speed.clamp(1.0, 60.0),
+        paused: false,
+        token,
+        camera_base: args.camera_base,
+    };
+    rt.block_on(async {
+        match ioc_console::sim::SimServer::start(config).await {
+            Ok(server) => {
+                println!("{}", server.base_url());
+                let _ = tokio::signal::ctrl_c().await;
+                server.stop().await;
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("cannot start the simulator: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
 }
 
 fn init_logging() {
@@ -146,6 +280,11 @@ fn resolve_layout(
 }
 
 fn run(args: RunArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
+    let spec = data_spec(&args.data, cfg, args.trainer);
+    launch(args, cfg, lang, spec)
+}
+
+fn launch(args: RunArgs, cfg: &config::Config, lang: Lang, spec: Option<BackendSpec>) -> ExitCode {
     let (layout, layout_path) = match resolve_layout(args.layout.as_deref(), cfg, lang) {
         Ok(l) => l,
         Err(code) => return code,
@@ -162,7 +301,17 @@ fn run(args: RunArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
     } else {
         DisplayChoice::Auto
     };
+    let (backend, wake) = match spec.map(|s| connect::connect(&s, Timing::default())) {
+        Some(Ok((b, w))) => (Some(b), Some(w)),
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+        None => (None, None),
+    };
     let opts = LaunchOptions {
+        backend,
+        wake,
         watch: layout_path.is_some(),
         layout,
         layout_path,
@@ -226,8 +375,28 @@ fn snapshot_cmd(args: SnapshotArgs, cfg: &config::Config, lang: Lang) -> ExitCod
     let scale = args
         .scale
         .unwrap_or(if args.monitor.is_some() { 1.0 } else { 0.5 });
+    let mut store = ioc_console::store::Store::default();
+    // Keep the backend (and the demo's simulator) alive until the picture is taken.
+    let _backend = match data_spec(&args.data, cfg, false)
+        .map(|s| connect::connect(&s, Timing::default()))
+    {
+        Some(Ok((mut b, _))) => {
+            store = ioc_console::store::Store::connected(b.link.timing.clone());
+            if !connect::wait_for_first_load(&mut b, &mut store, std::time::Duration::from_secs(30))
+            {
+                eprintln!("{}", tr(lang, "cli.snapshot_partial"));
+            }
+            Some(b)
+        }
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+        None => None,
+    };
     let mut cx = ioc_console::ui::FrameCtx::new(lang, chrono::Utc::now());
     cx.role = cfg.role;
+    cx.store = std::sync::Arc::new(store);
     let req = snapshot::SnapshotRequest {
         layout: &layout,
         monitor: args.monitor.as_deref(),

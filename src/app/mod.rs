@@ -2,6 +2,8 @@
 //! one borderless fullscreen viewport per monitor), modes and roles, and the one place where
 //! commands from the UI are applied.
 
+pub mod connect;
+pub mod demo_panel;
 pub mod mode;
 pub mod wall_view;
 
@@ -13,6 +15,8 @@ use egui::{RichText, ViewportBuilder, ViewportId};
 
 pub use mode::{Mode, Role};
 
+use crate::sources::{BackendLink, Request};
+use crate::store::Store;
 use crate::ui::{FrameCtx, Lang, fonts, format, theme};
 use crate::wall::watch::{LayoutEvent, LayoutWatcher};
 use crate::wall::{LayoutErrors, WallLayout};
@@ -57,6 +61,8 @@ pub enum Command {
     SetMode(Mode),
     ToggleSettings,
     DismissLayoutError,
+    /// Something for the backend task (trainer controls, refresh).
+    Backend(Request),
 }
 
 /// What the wall viewports read each frame (shared with the deferred viewport callbacks).
@@ -68,17 +74,30 @@ pub struct WallState {
     pub role: Role,
     /// The newest layout file on disk is invalid: why (the wall keeps the last good layout).
     pub error: Option<LayoutErrors>,
+    /// The backend's data (replaced copy-on-write when updates arrive).
+    pub store: Arc<Store>,
 }
 
 impl WallState {
-    fn frame_ctx(&self, now: DateTime<Utc>) -> FrameCtx {
+    pub fn frame_ctx(&self, now: DateTime<Utc>) -> FrameCtx {
         FrameCtx {
             lang: self.lang,
             now,
             role: self.role,
             layout_loaded_at: self.loaded_at,
+            store: Arc::clone(&self.store),
         }
     }
+}
+
+/// The connection to a backend: the link, and what must live as long as it (the runtime that
+/// runs the tasks, the in-process simulator of the demo).
+pub struct Backend {
+    pub link: BackendLink,
+    /// The console may drive the simulator (`/sim` admin endpoints).
+    pub trainer: bool,
+    /// The runtime and the in-process simulator, dropped with the backend.
+    pub keep_alive: Vec<Box<dyn std::any::Any>>,
 }
 
 /// Everything needed to start the console.
@@ -90,6 +109,9 @@ pub struct LaunchOptions {
     pub display: DisplayChoice,
     /// Watch the layout file and reload it when it changes.
     pub watch: bool,
+    pub backend: Option<Backend>,
+    /// Set to the window's context so that data arriving wakes it.
+    pub wake: Option<connect::WakeTarget>,
 }
 
 /// Where the console reads the time (tests fix it so snapshots are stable).
@@ -105,11 +127,17 @@ pub struct ConsoleApp {
     mode: Mode,
     show_settings: bool,
     commands: Vec<Command>,
+    backend: Option<Backend>,
+    last_sim_poll: Option<std::time::Instant>,
+    demo: demo_panel::DemoPanel,
 }
 
 impl ConsoleApp {
     pub fn new(ctx: &egui::Context, opts: LaunchOptions) -> Self {
         fonts::install(ctx);
+        if let Some(target) = &opts.wake {
+            let _ = target.set(ctx.clone());
+        }
         let watcher = match (&opts.layout_path, opts.watch) {
             (Some(path), true) => {
                 let wake_ctx = ctx.clone();
@@ -128,6 +156,11 @@ impl ConsoleApp {
             _ => None,
         };
         let clock: Clock = Arc::new(Utc::now);
+        let store = match &opts.backend {
+            Some(b) => Store::connected(b.link.timing.clone()),
+            None => Store::default(),
+        };
+        let trainer = opts.backend.as_ref().is_some_and(|b| b.trainer);
         ConsoleApp {
             state: Arc::new(RwLock::new(WallState {
                 layout: Arc::new(opts.layout),
@@ -135,15 +168,51 @@ impl ConsoleApp {
                 lang: opts.lang,
                 role: opts.role,
                 error: None,
+                store: Arc::new(store),
             })),
             clock,
             watcher,
             display_choice: opts.display,
             display: None,
             monitors_available: None,
-            mode: Mode::default(),
             show_settings: false,
             commands: Vec::new(),
+            backend: opts.backend,
+            last_sim_poll: None,
+            mode: if trainer { Mode::Demo } else { Mode::Operate },
+            demo: demo_panel::DemoPanel::default(),
+        }
+    }
+
+    /// Applies what the backend sent since the last frame (bounded per frame so a flood of
+    /// events cannot stall drawing; the rest waits for the next frame).
+    pub fn poll_backend(&mut self) {
+        let Some(b) = self.backend.as_mut() else {
+            return;
+        };
+        let mut updates = Vec::new();
+        while updates.len() < 5_000 {
+            match b.link.updates.try_recv() {
+                Ok(u) => updates.push(u),
+                Err(_) => break,
+            }
+        }
+        if updates.is_empty() {
+            return;
+        }
+        if let Ok(mut s) = self.state.write() {
+            let store = Arc::make_mut(&mut s.store);
+            for u in updates {
+                store.apply(u);
+            }
+        }
+    }
+
+    fn send(&self, r: Request) {
+        if let Some(b) = &self.backend
+            && b.link.requests.try_send(r).is_err()
+        {
+            tracing::warn!("the backend task is busy; a request was dropped");
         }
     }
 
@@ -209,12 +278,23 @@ impl ConsoleApp {
                     s.error = None;
                 }
             }
+            Command::Backend(r) => self.send(r),
         }
     }
 
     /// Draws the desk window (and opens the wall viewports in wall mode).
     pub fn show(&mut self, ui: &mut egui::Ui) {
         self.poll_layout();
+        self.poll_backend();
+        let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
+        if trainer
+            && self
+                .last_sim_poll
+                .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(1))
+        {
+            self.last_sim_poll = Some(std::time::Instant::now());
+            self.send(Request::SimStatus);
+        }
         let now = (self.clock)();
         let state = self.wall_state();
         let display = *self.display.get_or_insert_with(|| {
@@ -227,6 +307,13 @@ impl ConsoleApp {
         self.bottom_bar(ui, &cx, &state, display);
         if let Some(errors) = &state.error {
             self.error_banner(ui, &cx, errors);
+        }
+        if self.mode == Mode::Demo {
+            egui::Panel::right("demo-panel")
+                .resizable(false)
+                .show(ui, |ui| {
+                    self.demo.show(ui, &cx, &mut self.commands);
+                });
         }
         egui::CentralPanel::no_frame().show(ui, |ui| {
             let avail = ui.max_rect();
@@ -255,7 +342,8 @@ impl ConsoleApp {
                 ui.label(RichText::new(&state.layout.name).strong());
                 ui.separator();
                 ui.label(cx.t("mode.label"));
-                for &m in Mode::available(state.role) {
+                let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
+                for &m in Mode::available(state.role, trainer) {
                     if ui
                         .selectable_label(self.mode == m, cx.t(m.label_key()))
                         .clicked()

@@ -1,5 +1,5 @@
-//! Roles (who is at the console) and modes (what the console is doing). Only Operate exists so
-//! far; Brief, Arrange and Demo join as their issues land, as new variants of [`Mode`] that
+//! Roles (who is at the console) and modes (what the console is doing). Operate and Demo exist so
+//! far; Brief and Arrange join as their issues land, as new variants of [`Mode`] that
 //! [`Mode::available`] offers to the roles allowed to use them.
 
 use schemars::JsonSchema;
@@ -34,19 +34,26 @@ pub enum Mode {
     /// The live wall.
     #[default]
     Operate,
+    /// Training on the simulated IOC: the trainer's panel (scenario, speed, faults).
+    Demo,
 }
 
 impl Mode {
     pub fn label_key(self) -> &'static str {
         match self {
             Mode::Operate => "mode.operate",
+            Mode::Demo => "mode.demo",
         }
     }
 
-    /// The modes a role may switch to, in the order the mode switch shows them.
-    pub fn available(role: Role) -> &'static [Mode] {
-        match role {
-            Role::Operator | Role::Leader | Role::Technician => &[Mode::Operate],
+    /// The modes a role may switch to, in the order the mode switch shows them. Demo exists only
+    /// when the console runs on a simulator it may control.
+    pub fn available(role: Role, trainer: bool) -> &'static [Mode] {
+        match (role, trainer) {
+            (Role::Operator | Role::Leader | Role::Technician, false) => &[Mode::Operate],
+            (Role::Operator | Role::Leader | Role::Technician, true) => {
+                &[Mode::Operate, Mode::Demo]
+            }
         }
     }
 }

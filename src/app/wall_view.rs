@@ -4,7 +4,7 @@
 
 use egui::{Align2, Rect, pos2, vec2};
 
-use crate::tiles::frame::show_tile;
+use crate::tiles::frame::{TileFrame, show_tile};
 use crate::ui::{FrameCtx, theme};
 use crate::wall::{WallLayout, geometry};
 
@@ -28,7 +28,13 @@ pub fn paint_monitor(
         let rect = geometry::cell_rect(monitor, tile.cell, inner, theme::WALL.gap * scale);
         let view = tile.options.view();
         let status = view.status(cx);
-        show_tile(ui, rect, &tile.title, &status, scale, cx, |ui, body| {
+        let frame = TileFrame {
+            title: &tile.title,
+            status: &status,
+            scale,
+            grey_old: view.greys_old_data(),
+        };
+        show_tile(ui, rect, frame, cx, |ui, body| {
             view.paint_body(ui, body, scale, cx);
         });
     }

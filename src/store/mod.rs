@@ -1,12 +1,20 @@
 //! The in-memory model the UI reads. Every value knows its age and its source's state.
 //!
-//! This module owns the vocabulary of data freshness ([`SourceState`], [`DataStatus`]); the
-//! backend datasets join it with the backend issue. It never does I/O.
+//! The store is owned by the UI thread and changed only by [`Store::apply`] with updates from
+//! the background (`sources`). A failed fetch never wipes the last good data: it is kept, shown
+//! with its age, and the dataset's state says why it is not live.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::model::*;
+use crate::sim::server::SimStatus;
+use crate::sources::{FetchError, Payload, Resource, Timing, Update};
+use crate::ui::{Lang, format, tr, tr_args};
+
 /// The state of the source behind a value on screen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SourceState {
     /// Fresh data from a working source.
     Live,
@@ -74,5 +82,328 @@ impl DataStatus {
     /// Age of the data at `now`, never negative (clocks of other machines drift).
     pub fn age(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
         self.as_of.map(|t| (now - t).max(chrono::Duration::zero()))
+    }
+}
+
+/// One dataset: the last good data, when it was fetched, and the last failure if it is newer.
+#[derive(Clone, Debug)]
+pub struct Dataset<T> {
+    pub data: Option<T>,
+    /// When the last good data arrived (local clock).
+    pub fetched_at: Option<Timestamp>,
+    /// The backend's own time stamp of that data.
+    pub as_of: Option<Timestamp>,
+    pub error: Option<(FetchError, Timestamp)>,
+}
+
+impl<T> Default for Dataset<T> {
+    fn default() -> Self {
+        Dataset {
+            data: None,
+            fetched_at: None,
+            as_of: None,
+            error: None,
+        }
+    }
+}
+
+impl<T> Dataset<T> {
+    fn loaded(&mut self, data: T, as_of: Timestamp, fetched_at: Timestamp) {
+        self.data = Some(data);
+        self.as_of = Some(as_of);
+        self.fetched_at = Some(fetched_at);
+        self.error = None;
+    }
+
+    /// The latest outcome is a failure.
+    fn failing(&self) -> Option<&FetchError> {
+        match (&self.error, self.fetched_at) {
+            (Some((e, at)), Some(ok)) if *at >= ok => Some(e),
+            (Some((e, _)), None) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The SSE stream's health.
+#[derive(Clone, Debug, Default)]
+pub struct StreamState {
+    pub up: bool,
+    pub alive_at: Option<Timestamp>,
+    pub error: Option<FetchError>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Store {
+    /// Whether a backend is configured at all.
+    pub configured: bool,
+    pub timing: Timing,
+    pub units: Dataset<Vec<Unit>>,
+    pub departments: Dataset<Vec<Department>>,
+    pub categories: Dataset<Vec<Category>>,
+    pub indicators: Dataset<Vec<Indicator>>,
+    pub series: Dataset<HashMap<(String, String), Series>>,
+    pub incidents: Dataset<HashMap<String, Incident>>,
+    pub cameras: Dataset<Vec<Camera>>,
+    pub providers: Dataset<Vec<ProviderStatus>>,
+    pub stream: StreamState,
+    pub sim: Option<Result<SimStatus, FetchError>>,
+}
+
+impl Store {
+    /// A store fed by a backend with these timings.
+    pub fn connected(timing: Timing) -> Self {
+        Store {
+            configured: true,
+            timing,
+            ..Default::default()
+        }
+    }
+
+    pub fn apply(&mut self, update: Update) {
+        match update {
+            Update::Loaded {
+                resource: _,
+                payload,
+                as_of,
+                fetched_at,
+            } => match payload {
+                Payload::Units(v) => self.units.loaded(v, as_of, fetched_at),
+                Payload::Departments(v) => self.departments.loaded(v, as_of, fetched_at),
+                Payload::Categories(v) => self.categories.loaded(v, as_of, fetched_at),
+                Payload::Indicators(v) => self.indicators.loaded(v, as_of, fetched_at),
+                Payload::Series(v) => {
+                    let map = v
+                        .into_iter()
+                        .map(|s| ((s.indicator_id.clone(), s.unit_id.clone()), s))
+                        .collect();
+                    self.series.loaded(map, as_of, fetched_at);
+                }
+                Payload::Incidents { items, incremental } => {
+                    let mut map = if incremental {
+                        self.incidents.data.take().unwrap_or_default()
+                    } else {
+                        HashMap::with_capacity(items.len())
+                    };
+                    for i in items {
+                        upsert_incident(&mut map, i);
+                    }
+                    self.incidents.loaded(map, as_of, fetched_at);
+                }
+                Payload::Cameras(v) => self.cameras.loaded(v, as_of, fetched_at),
+                Payload::Providers(v) => self.providers.loaded(v, as_of, fetched_at),
+            },
+            Update::Failed {
+                resource,
+                error,
+                at,
+            } => {
+                let e = Some((error, at));
+                match resource {
+                    Resource::Units => self.units.error = e,
+                    Resource::Departments => self.departments.error = e,
+                    Resource::Categories => self.categories.error = e,
+                    Resource::Indicators => self.indicators.error = e,
+                    Resource::Series => self.series.error = e,
+                    Resource::Incidents => self.incidents.error = e,
+                    Resource::Cameras => self.cameras.error = e,
+                    Resource::Providers => self.providers.error = e,
+                }
+            }
+            Update::Event(e) => self.apply_event(e),
+            Update::StreamAlive { at } => {
+                self.stream.up = true;
+                self.stream.alive_at = Some(at);
+                self.stream.error = None;
+            }
+            Update::StreamDown { error, .. } => {
+                self.stream.up = false;
+                self.stream.error = Some(error);
+            }
+            Update::SimStatus(s) => self.sim = Some(s),
+        }
+    }
+
+    fn apply_event(&mut self, e: Event) {
+        match e {
+            Event::Incident(i) => {
+                if let Some(map) = self.incidents.data.as_mut() {
+                    upsert_incident(map, *i);
+                }
+            }
+            Event::Observation(o) => {
+                if let Some(map) = self.series.data.as_mut() {
+                    let s = map
+                        .entry((o.indicator_id.clone(), o.unit_id.clone()))
+                        .or_insert_with(|| Series {
+                            indicator_id: o.indicator_id.clone(),
+                            unit_id: o.unit_id.clone(),
+                            points: Vec::new(),
+                        });
+                    match s.points.iter_mut().find(|p| p.period == o.point.period) {
+                        Some(p) => *p = o.point,
+                        None => {
+                            s.points.push(o.point);
+                            s.points.sort_by_key(|p| p.period);
+                        }
+                    }
+                }
+            }
+            Event::Camera(c) => {
+                if let Some(cam) = self
+                    .cameras
+                    .data
+                    .as_mut()
+                    .and_then(|v| v.iter_mut().find(|x| x.id == c.id))
+                {
+                    cam.online = c.online;
+                }
+            }
+            Event::Provider(p) => {
+                if let Some(v) = self.providers.data.as_mut() {
+                    match v.iter_mut().find(|x| x.indicator_id == p.indicator_id) {
+                        Some(x) => *x = p,
+                        None => v.push(p),
+                    }
+                }
+            }
+        }
+    }
+
+    fn meta(&self, r: Resource) -> (Option<Timestamp>, Option<&FetchError>, bool) {
+        fn m<T>(d: &Dataset<T>) -> (Option<Timestamp>, Option<&FetchError>, bool) {
+            (d.fetched_at, d.failing(), d.data.is_some())
+        }
+        match r {
+            Resource::Units => m(&self.units),
+            Resource::Departments => m(&self.departments),
+            Resource::Categories => m(&self.categories),
+            Resource::Indicators => m(&self.indicators),
+            Resource::Series => m(&self.series),
+            Resource::Incidents => m(&self.incidents),
+            Resource::Cameras => m(&self.cameras),
+            Resource::Providers => m(&self.providers),
+        }
+    }
+
+    /// Number of items of a resource, when loaded.
+    pub fn count(&self, r: Resource) -> Option<usize> {
+        match r {
+            Resource::Units => self.units.data.as_ref().map(Vec::len),
+            Resource::Departments => self.departments.data.as_ref().map(Vec::len),
+            Resource::Categories => self.categories.data.as_ref().map(Vec::len),
+            Resource::Indicators => self.indicators.data.as_ref().map(Vec::len),
+            Resource::Series => self
+                .series
+                .data
+                .as_ref()
+                .map(|m| m.values().map(|s| s.points.len()).sum()),
+            Resource::Incidents => self.incidents.data.as_ref().map(HashMap::len),
+            Resource::Cameras => self.cameras.data.as_ref().map(Vec::len),
+            Resource::Providers => self.providers.data.as_ref().map(Vec::len),
+        }
+    }
+
+    /// The state of a resource at `now`, with the reason in `lang` when it is not live.
+    pub fn status(&self, r: Resource, now: Timestamp, lang: Lang) -> DataStatus {
+        if !self.configured {
+            return DataStatus::with_reason(
+                SourceState::Offline,
+                None,
+                tr(lang, "source.not_configured"),
+            );
+        }
+        let (fetched_at, failing, has_data) = self.meta(r);
+        // While the event stream is up it confirms live data between polls.
+        let confirmed = match (
+            r.covered_by_events() && self.stream.up,
+            self.stream.alive_at,
+        ) {
+            (true, Some(alive)) => fetched_at.map(|f| f.max(alive)),
+            _ => fetched_at,
+        };
+        if let Some(e) = failing {
+            let (state, reason) = describe(e, lang);
+            return DataStatus {
+                state,
+                as_of: fetched_at,
+                reason: Some(reason),
+            };
+        }
+        if !has_data {
+            return DataStatus::with_reason(SourceState::Offline, None, tr(lang, "source.loading"));
+        }
+        let Some(fresh) = confirmed else {
+            return DataStatus::with_reason(SourceState::Offline, None, tr(lang, "source.loading"));
+        };
+        let stale_after =
+            chrono::Duration::from_std(self.timing.stale_after(r)).unwrap_or(chrono::Duration::MAX);
+        if now - fresh > stale_after {
+            let age = format::age(lang, now - fresh);
+            return DataStatus::with_reason(
+                SourceState::Stale,
+                fetched_at,
+                tr_args(lang, "source.stale", &[("age", &age)]),
+            );
+        }
+        DataStatus::live(fresh)
+    }
+}
+
+/// The state and words for a failure.
+pub fn describe(e: &FetchError, lang: Lang) -> (SourceState, String) {
+    match e {
+        FetchError::Unreachable(m) => (
+            SourceState::Offline,
+            tr_args(lang, "source.unreachable", &[("detail", m)]),
+        ),
+        FetchError::Unauthorized(_) => (
+            SourceState::Error,
+            tr(lang, "source.unauthorized").to_owned(),
+        ),
+        FetchError::Forbidden(_) => (
+            SourceState::NoPermission,
+            tr(lang, "source.forbidden").to_owned(),
+        ),
+        FetchError::Status {
+            status, message, ..
+        } => (
+            SourceState::Error,
+            tr_args(
+                lang,
+                "source.bad_status",
+                &[("status", status), ("message", message)],
+            ),
+        ),
+        FetchError::TooLarge { limit } => (
+            SourceState::Error,
+            tr_args(
+                lang,
+                "source.too_large",
+                &[("mb", &(limit / (1024 * 1024)))],
+            ),
+        ),
+        FetchError::Parse(p) => (
+            SourceState::Error,
+            tr_args(
+                lang,
+                "source.malformed",
+                &[
+                    ("resource", &p.resource),
+                    ("path", &p.path),
+                    ("message", &p.message),
+                ],
+            ),
+        ),
+    }
+}
+
+/// Keeps the newest version of an incident (events and polls may arrive in any order).
+fn upsert_incident(map: &mut HashMap<String, Incident>, i: Incident) {
+    match map.get(&i.id) {
+        Some(old) if old.version > i.version => {}
+        _ => {
+            map.insert(i.id.clone(), i);
+        }
     }
 }

@@ -6,17 +6,30 @@ use egui::{Align2, Rect, Stroke, StrokeKind, pos2, vec2};
 use crate::store::{DataStatus, SourceState};
 use crate::ui::{FrameCtx, format, theme, widgets};
 
+/// How a tile is framed.
+pub struct TileFrame<'a> {
+    pub title: &'a str,
+    pub status: &'a DataStatus,
+    /// Points per monitor pixel.
+    pub scale: f32,
+    /// Grey the body when the data is not live (see `TileView::greys_old_data`).
+    pub grey_old: bool,
+}
+
 /// Draws a tile's frame in `rect` and calls `body` for its content area when there is data.
-/// `scale` is points per monitor pixel.
 pub fn show_tile(
     ui: &mut egui::Ui,
     rect: Rect,
-    title: &str,
-    status: &DataStatus,
-    scale: f32,
+    frame: TileFrame<'_>,
     cx: &FrameCtx,
     body: impl FnOnce(&mut egui::Ui, Rect),
 ) {
+    let TileFrame {
+        title,
+        status,
+        scale,
+        grey_old,
+    } = frame;
     let t = theme::WALL;
     let painter = ui.painter_at(rect);
     let radius = t.radius * scale;
@@ -87,7 +100,7 @@ pub fn show_tile(
         let mut child = ui.new_child(egui::UiBuilder::new().max_rect(content));
         child.set_clip_rect(content.intersect(ui.clip_rect()));
         body(&mut child, content);
-        if status.state != SourceState::Live {
+        if status.state != SourceState::Live && grey_old {
             // Old data stays visible but greyed, so nobody mistakes it for live.
             painter.rect_filled(
                 content,

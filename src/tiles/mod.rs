@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod frame;
+pub mod sources;
 pub mod text;
 
 use schemars::JsonSchema;
@@ -22,22 +23,26 @@ pub enum TileKind {
     Clock,
     /// An announcement written in the layout.
     Text,
+    /// The console's connection to the IOC backend, dataset by dataset.
+    Sources,
 }
 
 impl TileKind {
-    pub const ALL: [TileKind; 2] = [TileKind::Clock, TileKind::Text];
+    pub const ALL: [TileKind; 3] = [TileKind::Clock, TileKind::Text, TileKind::Sources];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TileKind::Clock => "clock",
             TileKind::Text => "text",
+            TileKind::Sources => "sources",
         }
     }
 
-    /// Whether the kind reads data from a `source`.
-    pub fn takes_source(self) -> bool {
+    /// The `source` values the kind accepts (empty: it takes no source).
+    pub fn sources(self) -> &'static [&'static str] {
         match self {
-            TileKind::Clock | TileKind::Text => false,
+            TileKind::Clock | TileKind::Text => &[],
+            TileKind::Sources => &["backend"],
         }
     }
 }
@@ -47,6 +52,7 @@ impl TileKind {
 pub enum TileOptions {
     Clock(clock::ClockOptions),
     Text(text::TextOptions),
+    Sources(sources::SourcesOptions),
 }
 
 /// A problem with a tile's options: the key it concerns (when known), the message and a hint.
@@ -63,6 +69,7 @@ impl TileOptions {
         match self {
             TileOptions::Clock(_) => TileKind::Clock,
             TileOptions::Text(_) => TileKind::Text,
+            TileOptions::Sources(_) => TileKind::Sources,
         }
     }
 
@@ -72,6 +79,7 @@ impl TileOptions {
         match kind {
             TileKind::Clock => deserialize_options(table).map(TileOptions::Clock),
             TileKind::Text => deserialize_options(table).map(TileOptions::Text),
+            TileKind::Sources => deserialize_options(table).map(TileOptions::Sources),
         }
     }
 
@@ -80,6 +88,7 @@ impl TileOptions {
         match self {
             TileOptions::Clock(o) => o,
             TileOptions::Text(o) => o,
+            TileOptions::Sources(o) => o,
         }
     }
 }
@@ -116,4 +125,10 @@ pub trait TileView {
     fn status(&self, cx: &FrameCtx) -> DataStatus;
     /// Draws the body into `rect`. `scale` is points per monitor pixel (see `ui::theme`).
     fn paint_body(&self, ui: &mut egui::Ui, rect: egui::Rect, scale: f32, cx: &FrameCtx);
+
+    /// Whether the frame greys the body when the data is not live. A tile whose body *is* the
+    /// state of its sources (the `sources` tile) keeps it readable.
+    fn greys_old_data(&self) -> bool {
+        true
+    }
 }

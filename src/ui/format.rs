@@ -42,6 +42,26 @@ pub fn weekday(lang: Lang, t: DateTime<FixedOffset>) -> &'static str {
     tr(lang, key)
 }
 
+/// An integer with thousands grouped the way the language writes them: 4.628 (vi), 4,628 (en).
+pub fn integer(lang: Lang, n: i64) -> String {
+    let sep = match lang {
+        Lang::Vi => '.',
+        Lang::En => ',',
+    };
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// How old data is, in words: "vừa xong", "12 giây trước", "3 phút trước", …
 pub fn age(lang: Lang, age: chrono::Duration) -> String {
     let s = age.num_seconds().max(0);
@@ -72,6 +92,15 @@ mod tests {
         assert_eq!(time(vn, false), "01:05");
         assert_eq!(weekday(Lang::Vi, vn), "Chủ nhật");
         assert_eq!(weekday(Lang::En, vn), "Sunday");
+    }
+
+    #[test]
+    fn integers_are_grouped_per_language() {
+        assert_eq!(integer(Lang::Vi, 4628), "4.628");
+        assert_eq!(integer(Lang::En, 1_234_567), "1,234,567");
+        assert_eq!(integer(Lang::Vi, -1000), "-1.000");
+        assert_eq!(integer(Lang::Vi, 999), "999");
+        assert_eq!(integer(Lang::Vi, 0), "0");
     }
 
     #[test]

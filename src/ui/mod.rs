@@ -7,9 +7,12 @@ pub mod i18n;
 pub mod theme;
 pub mod widgets;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::app::Role;
+use crate::store::Store;
 pub use i18n::{Lang, tr, tr_args};
 
 /// What every view may read while drawing one frame. Read-only; views emit commands instead of
@@ -21,6 +24,8 @@ pub struct FrameCtx {
     pub role: Role,
     /// When the layout on the wall was loaded (the age of what a layout file says).
     pub layout_loaded_at: DateTime<Utc>,
+    /// The data from the backend, as of this frame.
+    pub store: Arc<Store>,
 }
 
 impl FrameCtx {
@@ -30,6 +35,7 @@ impl FrameCtx {
             now,
             role: Role::default(),
             layout_loaded_at: now,
+            store: Arc::new(Store::default()),
         }
     }
 

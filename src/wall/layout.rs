@@ -623,8 +623,9 @@ impl Validator<'_> {
     }
 
     fn source_rule(&mut self, t: &TileFile, kind: TileKind) {
-        match (kind.takes_source(), &t.source) {
-            (false, Some(src)) => {
+        let allowed = kind.sources();
+        match (&t.source, allowed.is_empty()) {
+            (Some(src), true) => {
                 self.error(
                     src.span(),
                     "layout.err.no_source",
@@ -632,12 +633,24 @@ impl Validator<'_> {
                     &[("kind", &kind.as_str())],
                 );
             }
-            (true, None) => {
+            (None, false) => {
                 self.error(
                     t.kind.span(),
                     "layout.err.needs_source",
                     "layout.err.needs_source_hint",
-                    &[("kind", &kind.as_str())],
+                    &[("kind", &kind.as_str()), ("sources", &allowed.join(", "))],
+                );
+            }
+            (Some(src), false) if !allowed.contains(&src.get_ref().as_str()) => {
+                self.error(
+                    src.span(),
+                    "layout.err.unknown_source",
+                    "layout.err.needs_source_hint",
+                    &[
+                        ("kind", &kind.as_str()),
+                        ("source", src.get_ref()),
+                        ("sources", &allowed.join(", ")),
+                    ],
                 );
             }
             _ => {}

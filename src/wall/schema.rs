@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::layout::LayoutFile;
-use crate::tiles::{TileKind, clock::ClockOptions, text::TextOptions};
+use crate::tiles::{TileKind, clock::ClockOptions, sources::SourcesOptions, text::TextOptions};
 
 /// The layout schema as pretty JSON.
 pub fn layout_schema_json() -> String {
@@ -14,6 +14,7 @@ pub fn layout_schema_json() -> String {
         let schema = match kind {
             TileKind::Clock => generator.subschema_for::<ClockOptions>(),
             TileKind::Text => generator.subschema_for::<TextOptions>(),
+            TileKind::Sources => generator.subschema_for::<SourcesOptions>(),
         };
         option_refs.push((kind, schema.to_value()));
     }

@@ -213,3 +213,76 @@ fn the_config_sets_language_and_default_layout() {
     let aspect = img.width() as f32 / img.height() as f32;
     assert!((aspect - 16.0 / 9.0).abs() < 0.05, "{aspect}");
 }
+
+#[test]
+fn sim_serves_the_contract_over_http() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ioc-console"))
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--epoch",
+            "2026-11-29T02:41:07Z",
+        ])
+        .env("RUST_LOG", "warn")
+        .env("XDG_CONFIG_HOME", repo().join("tests/data/no-config"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_owned();
+    let host = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut s = std::net::TcpStream::connect(&host).unwrap();
+    write!(
+        s,
+        "GET /api/v1/cameras HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(url.ends_with("/api/v1"), "{url}");
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(
+        resp.contains("\"profiles\"") && resp.contains("rtsp://"),
+        "{resp}"
+    );
+}
+
+#[test]
+fn snapshot_with_the_demo_draws_live_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b1.png");
+    let o = console(&[
+        "--lang",
+        "en",
+        "snapshot",
+        "--demo",
+        "--monitor",
+        "B1",
+        "--scale",
+        "0.5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("did not finish"), "{}", text(&o));
+    let img = image::open(&out).unwrap().to_rgba8();
+    // The sources tile is on B1's right half: its live badges are drawn in the live colour.
+    let live = ioc_console::ui::theme::colors::LIVE;
+    let green = img
+        .pixels()
+        .filter(|p| p[0] == live.r() && p[1] == live.g() && p[2] == live.b())
+        .count();
+    assert!(green > 50, "no live badge drawn ({green} pixels)");
+}

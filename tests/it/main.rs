@@ -1,8 +1,11 @@
 //! Integration tests: one binary, a module per area (each extra test binary would link the whole
 //! stack again).
 
+mod backend;
 mod cli;
 mod layout;
+mod parsers;
 mod reload;
+mod sim;
 mod support;
 mod ui;

@@ -106,6 +106,8 @@ fn app_on(path: &Path) -> ConsoleApp {
             role: Role::Operator,
             display: DisplayChoice::Preview,
             watch: true,
+            backend: None,
+            wake: None,
         },
     )
     .with_clock(fixed_clock())

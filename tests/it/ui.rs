@@ -10,7 +10,7 @@ use egui::{Rect, pos2, vec2};
 use egui_kittest::kittest::Queryable as _;
 use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions, Role, wall_view};
 use ioc_console::store::{DataStatus, SourceState};
-use ioc_console::tiles::frame::show_tile;
+use ioc_console::tiles::frame::{TileFrame, show_tile};
 use ioc_console::tiles::{TileView, clock::ClockOptions};
 use ioc_console::ui::{Lang, fonts, i18n};
 
@@ -130,7 +130,13 @@ fn tile_statuses(lang: Lang, name: &str) {
                 vec2(490.0, 250.0),
             )
             .shrink(4.0);
-            show_tile(ui, rect, title, status, 0.8, &cx, |ui, body| {
+            let frame = TileFrame {
+                title,
+                status,
+                scale: 0.8,
+                grey_old: true,
+            };
+            show_tile(ui, rect, frame, &cx, |ui, body| {
                 clock.paint_body(ui, body, 0.8, &cx)
             });
         }
@@ -253,6 +259,8 @@ fn desk_app(lang: Lang) -> ConsoleApp {
             role: Role::Operator,
             display: DisplayChoice::Auto,
             watch: false,
+            backend: None,
+            wake: None,
         },
     )
     .with_clock(fixed_clock())
@@ -299,4 +307,84 @@ fn the_language_can_be_switched_in_settings() {
     assert_eq!(app.borrow().wall_state().lang, Lang::En);
     h.get_by_label("Interface language");
     h.get_by_label("Operate");
+}
+
+#[test]
+fn sources_tile_with_mixed_states_vi() {
+    sources_tile_with_mixed_states(Lang::Vi);
+}
+
+#[test]
+fn sources_tile_with_mixed_states_en() {
+    sources_tile_with_mixed_states(Lang::En);
+}
+
+fn sources_tile_with_mixed_states(lang: Lang) {
+    use ioc_console::sources::{FetchError, Payload, Resource, Timing, Update};
+    use ioc_console::store::Store;
+    use ioc_console::tiles::sources::SourcesOptions;
+    let now = fixed_now();
+    let mut store = Store::connected(Timing::default());
+    let loaded = |payload, secs| Update::Loaded {
+        resource: Resource::Units,
+        payload,
+        as_of: now,
+        fetched_at: now - Duration::seconds(secs),
+    };
+    store.apply(loaded(Payload::Units(vec![]), 20));
+    store.apply(loaded(Payload::Departments(vec![]), 20));
+    store.apply(loaded(Payload::Categories(vec![]), 20));
+    store.apply(loaded(Payload::Indicators(vec![]), 20));
+    store.apply(loaded(Payload::Series(vec![]), 2000)); // older than its 15 minutes: stale
+    store.apply(loaded(
+        Payload::Incidents {
+            items: vec![],
+            incremental: false,
+        },
+        5,
+    ));
+    store.apply(Update::Failed {
+        resource: Resource::Incidents,
+        error: FetchError::Unreachable("connection refused".into()),
+        at: now,
+    });
+    store.apply(Update::Failed {
+        resource: Resource::Cameras,
+        error: FetchError::Status {
+            status: 500,
+            code: "internal".into(),
+            message: "database unavailable".into(),
+        },
+        at: now,
+    });
+    store.apply(Update::Failed {
+        resource: Resource::Providers,
+        error: FetchError::Forbidden("no".into()),
+        at: now,
+    });
+    {
+        let mut cx = cx(lang);
+        cx.store = std::sync::Arc::new(store.clone());
+        let tile = SourcesOptions::default();
+        let status = tile.status(&cx);
+        assert_eq!(
+            status.state,
+            SourceState::NoPermission,
+            "the worst state wins"
+        );
+        let mut h = harness([760.0, 560.0], |ui| {
+            let rect = ui.max_rect().shrink(4.0);
+            let frame = TileFrame {
+                title: "Kết nối hệ thống IOC",
+                status: &status,
+                scale: 0.7,
+                grey_old: tile.greys_old_data(),
+            };
+            show_tile(ui, rect, frame, &cx, |ui, body| {
+                tile.paint_body(ui, body, 0.7, &cx)
+            });
+        });
+        h.run();
+        snapshot(&mut h, &format!("sources_tile_{}", lang.code()));
+    }
 }

@@ -1,0 +1,379 @@
+//! The IOC backend contract as Rust types (`docs/api/openapi.yaml` describes the same shapes).
+//!
+//! Shared by the client (`sources`), the simulator (`sim`) and the store. Unknown *fields* are
+//! ignored so a newer backend can add fields; unknown *enum values* are errors, because a status
+//! or level the console does not understand must not be shown as something else.
+
+mod period;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use period::{PeriodKey, PeriodKind};
+
+pub type Timestamp = DateTime<Utc>;
+
+/// A point on the map (WGS 84).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GeoPoint {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl GeoPoint {
+    pub fn is_valid(&self) -> bool {
+        (-90.0..=90.0).contains(&self.lat) && (-180.0..=180.0).contains(&self.lon)
+    }
+}
+
+/// Administrative level of a unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitLevel {
+    Province,
+    District,
+    Commune,
+}
+
+/// An administrative unit, versioned: units are merged and abolished (in 2025 Bến Tre joined
+/// Vĩnh Long and the district level was abolished), so each has a validity period.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    pub id: String,
+    pub name: String,
+    pub level: UnitLevel,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    pub valid_from: NaiveDate,
+    /// Last day the unit existed; `None` while it exists.
+    #[serde(default)]
+    pub valid_to: Option<NaiveDate>,
+    #[serde(default)]
+    pub location: Option<GeoPoint>,
+}
+
+impl Unit {
+    pub fn is_historical(&self, today: NaiveDate) -> bool {
+        self.valid_to.is_some_and(|to| to < today)
+    }
+}
+
+/// A department (sở, ban, ngành) or other body that provides indicators or handles incidents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Department {
+    pub id: String,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+/// Which way an indicator is good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    HigherIsBetter,
+    LowerIsBetter,
+}
+
+/// A line that, when crossed in the bad direction, makes an indicator alert.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Threshold {
+    pub value: f64,
+    pub direction: Direction,
+}
+
+/// One indicator of the catalogue (Bộ chỉ số).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Indicator {
+    pub id: String,
+    pub name_vi: String,
+    pub name_en: String,
+    /// Unit of measure as shown, e.g. "%", "tỷ đồng", "triệu USD".
+    pub unit_of_measure: String,
+    pub sector: String,
+    pub provider_id: String,
+    pub period: PeriodKind,
+    #[serde(default)]
+    pub target: Option<f64>,
+    #[serde(default)]
+    pub threshold: Option<Threshold>,
+    #[serde(default)]
+    pub decimals: u8,
+}
+
+/// A category of incidents, with its handling deadline (SLA).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Category {
+    pub id: String,
+    pub name_vi: String,
+    pub name_en: String,
+    /// Hours from reception to the due time.
+    pub sla_hours: u32,
+}
+
+/// One observation of an indicator for a unit and period.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub period: PeriodKey,
+    pub value: f64,
+    pub updated_at: Timestamp,
+}
+
+/// The observations of one indicator for one unit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub indicator_id: String,
+    pub unit_id: String,
+    pub points: Vec<Point>,
+}
+
+/// One new or corrected observation (SSE `observation` event).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObservationEvent {
+    pub indicator_id: String,
+    pub unit_id: String,
+    #[serde(flatten)]
+    pub point: Point,
+}
+
+/// Where an incident came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentSource {
+    /// A citizen's field report (phản ánh hiện trường).
+    Citizen,
+    /// The security operations centre.
+    Soc,
+    /// A camera analytics alert.
+    Camera,
+    /// The police.
+    Police,
+    /// The hotline.
+    Hotline,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Critical,
+}
+
+/// Workflow status (regulation Điều 5.4, 16): received → verified → forwarded → in progress →
+/// resolved, or rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    Received,
+    Verified,
+    Forwarded,
+    InProgress,
+    Resolved,
+    Rejected,
+}
+
+impl IncidentStatus {
+    pub fn is_closed(self) -> bool {
+        matches!(self, IncidentStatus::Resolved | IncidentStatus::Rejected)
+    }
+}
+
+/// What an operator or unit does to an incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Receive,
+    Verify,
+    Forward,
+    Start,
+    Resolve,
+    Reject,
+    Note,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MediaLink {
+    /// "image", "video" or "document".
+    pub kind: String,
+    pub url: String,
+}
+
+/// One step of an incident's history: who did what, when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: ActionKind,
+    pub status: IncidentStatus,
+    #[serde(default)]
+    pub unit_id: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: String,
+    pub source: IncidentSource,
+    pub category: String,
+    pub priority: Priority,
+    pub status: IncidentStatus,
+    pub unit_id: String,
+    pub location: GeoPoint,
+    #[serde(default)]
+    pub address: Option<String>,
+    pub title: String,
+    pub description: String,
+    #[serde(default)]
+    pub media: Vec<MediaLink>,
+    pub received_at: Timestamp,
+    pub due_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Increases with every change; actions may name the version they were decided on.
+    pub version: u64,
+    /// The unit the incident was forwarded to.
+    #[serde(default)]
+    pub assigned_unit_id: Option<String>,
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+}
+
+/// `POST /incidents/{id}/actions` body (with an `Idempotency-Key` header).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionRequest {
+    pub action: ActionKind,
+    #[serde(default)]
+    pub unit_id: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The version the operator saw; a different current version is a conflict (409).
+    #[serde(default)]
+    pub expected_version: Option<u64>,
+    #[serde(default)]
+    pub actor: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamKind {
+    Main,
+    Sub,
+}
+
+/// One stream of a camera.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamProfile {
+    pub kind: StreamKind,
+    pub url: String,
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    pub fps: f32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Camera {
+    pub id: String,
+    pub name: String,
+    /// Who operates it, e.g. "Công an tỉnh".
+    pub owner: String,
+    #[serde(default)]
+    pub unit_id: Option<String>,
+    pub location: GeoPoint,
+    /// Viewing direction in degrees from north, when known.
+    #[serde(default)]
+    pub direction_deg: Option<f32>,
+    #[serde(default)]
+    pub ptz: bool,
+    pub profiles: Vec<StreamProfile>,
+    /// Whether the backend currently sees the camera online.
+    #[serde(default = "yes")]
+    pub online: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// SSE `camera` event: a camera went dark or came back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CameraStateEvent {
+    pub id: String,
+    pub online: bool,
+    pub at: Timestamp,
+}
+
+/// Data-provider health (regulation Điều 5.2): when a department last updated an indicator and
+/// when the next update is due.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderStatus {
+    pub department_id: String,
+    pub indicator_id: String,
+    #[serde(default)]
+    pub last_update: Option<Timestamp>,
+    pub due_at: Timestamp,
+}
+
+/// A list response: the items and when the backend produced them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ListResponse<T> {
+    pub items: Vec<T>,
+    pub as_of: Timestamp,
+}
+
+/// The one error shape of the API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: ApiErrorBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    /// Machine code: `unauthorized`, `forbidden`, `not_found`, `conflict`, `invalid_transition`,
+    /// `bad_request`, `internal`, `unavailable`.
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            error: ApiErrorBody {
+                code: code.to_owned(),
+                message: message.into(),
+            },
+        }
+    }
+}
+
+/// One change announced on the SSE stream `/events`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Incident(Box<Incident>),
+    Observation(ObservationEvent),
+    Camera(CameraStateEvent),
+    Provider(ProviderStatus),
+}
+
+impl Event {
+    /// The SSE `event:` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Incident(_) => "incident",
+            Event::Observation(_) => "observation",
+            Event::Camera(_) => "camera",
+            Event::Provider(_) => "provider",
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        let r = match self {
+            Event::Incident(i) => serde_json::to_string(i),
+            Event::Observation(o) => serde_json::to_string(o),
+            Event::Camera(c) => serde_json::to_string(c),
+            Event::Provider(p) => serde_json::to_string(p),
+        };
+        r.unwrap_or_else(|_| "{}".into())
+    }
+}

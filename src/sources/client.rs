@@ -1,0 +1,319 @@
+//! The HTTP client of the IOC backend: reqwest with rustls, a bearer token read from a file or
+//! the environment (never logged), an optional extra CA bundle, timeouts and a body size limit.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use reqwest::{StatusCode, Url};
+
+use super::parse;
+use crate::model::{ActionRequest, Incident};
+
+/// A bearer token. Its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(s: impl Into<String>) -> Self {
+        Token(s.into())
+    }
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+/// Reads the token: the file named in the configuration, else `IOC_CONSOLE_TOKEN`.
+pub fn read_token(file: Option<&std::path::Path>) -> Result<Option<Token>, String> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+        let t = text.trim();
+        if t.is_empty() {
+            return Err(format!("the token file {} is empty", path.display()));
+        }
+        return Ok(Some(Token::new(t)));
+    }
+    Ok(std::env::var("IOC_CONSOLE_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| Token::new(t.trim())))
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Base URL of the API, e.g. `https://ioc.example.gov.vn/api/v1`.
+    pub base_url: String,
+    pub token: Option<Token>,
+    pub ca_bundle: Option<PathBuf>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    /// Largest response body accepted.
+    pub body_limit: usize,
+}
+
+impl ClientConfig {
+    pub fn new(base_url: impl Into<String>) -> Self {
+        ClientConfig {
+            base_url: base_url.into(),
+            token: None,
+            ca_bundle: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            body_limit: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a request failed, classified by what the operator should understand.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum FetchError {
+    /// The backend cannot be reached (refused, timeout, DNS, TLS handshake).
+    #[error("cannot reach the backend: {0}")]
+    Unreachable(String),
+    /// The token is missing or wrong (401).
+    #[error("authentication failed: {0}")]
+    Unauthorized(String),
+    /// The backend refuses this account (403).
+    #[error("no permission: {0}")]
+    Forbidden(String),
+    /// Any other error answer.
+    #[error("the backend answered {status}: {message}")]
+    Status {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("the answer is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("{0}")]
+    Parse(#[from] parse::ParseError),
+}
+
+/// Bad client configuration (URL, CA bundle).
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("backend URL `{0}` is not valid: {1}")]
+    Url(String, String),
+    #[error("cannot use the CA bundle {0}: {1}")]
+    Ca(String, String),
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    token: Option<Token>,
+    body_limit: usize,
+}
+
+/// rustls needs a process-wide crypto provider; ring is the one we build with.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Client {
+    pub fn new(cfg: &ClientConfig) -> Result<Client, ClientError> {
+        install_crypto_provider();
+        let mut base = Url::parse(&cfg.base_url)
+            .map_err(|e| ClientError::Url(cfg.base_url.clone(), e.to_string()))?;
+        if !base.path().ends_with('/') {
+            let p = format!("{}/", base.path());
+            base.set_path(&p);
+        }
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(cfg.connect_timeout)
+            .read_timeout(cfg.request_timeout)
+            .user_agent(concat!("ioc-console/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &cfg.ca_bundle {
+            let pem = std::fs::read(path)
+                .map_err(|e| ClientError::Ca(path.display().to_string(), e.to_string()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| ClientError::Ca(path.display().to_string(), e.to_string()))?;
+            if certs.is_empty() {
+                return Err(ClientError::Ca(
+                    path.display().to_string(),
+                    "no certificate in the file".into(),
+                ));
+            }
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ClientError::Build(e.to_string()))?;
+        Ok(Client {
+            http,
+            base,
+            token: cfg.token.clone(),
+            body_limit: cfg.body_limit,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> Result<Url, FetchError> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| FetchError::Unreachable(e.to_string()))
+    }
+
+    /// The URL of the simulator's admin endpoints (`/sim/...` on the same host).
+    pub fn sim_url(&self, path: &str) -> Result<Url, FetchError> {
+        self.base
+            .join(&format!("/sim/{}", path.trim_start_matches('/')))
+            .map_err(|e| FetchError::Unreachable(e.to_string()))
+    }
+
+    fn auth(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => req.bearer_auth(t.expose()),
+            None => req,
+        }
+    }
+
+    /// GET `path` (relative to the base) and return the body, within the size limit.
+    pub async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, FetchError> {
+        let url = self.url(path)?;
+        let resp = self
+            .auth(self.http.get(url))
+            .send()
+            .await
+            .map_err(transport)?;
+        self.body(resp).await
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Vec<u8>, FetchError> {
+        let resp = self.auth(req).send().await.map_err(transport)?;
+        self.body(resp).await
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Reads a body chunk by chunk, refusing it once it passes the limit; maps error statuses.
+    async fn body(&self, resp: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        let status = resp.status();
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.body_limit as u64)
+        {
+            return Err(FetchError::TooLarge {
+                limit: self.body_limit,
+            });
+        }
+        let mut body = Vec::new();
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(transport)?;
+            if body.len() + chunk.len() > self.body_limit {
+                return Err(FetchError::TooLarge {
+                    limit: self.body_limit,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if status.is_success() {
+            return Ok(body);
+        }
+        let (code, message) = match parse::api_error(&body) {
+            Some(e) => (e.error.code, e.error.message),
+            None => (
+                String::new(),
+                String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+            ),
+        };
+        Err(match status {
+            StatusCode::UNAUTHORIZED => FetchError::Unauthorized(message),
+            StatusCode::FORBIDDEN => FetchError::Forbidden(message),
+            s => FetchError::Status {
+                status: s.as_u16(),
+                code,
+                message,
+            },
+        })
+    }
+
+    /// POST an incident action with its idempotency key; the answer is the updated incident.
+    pub async fn post_action(
+        &self,
+        incident_id: &str,
+        req: &ActionRequest,
+        key: &str,
+    ) -> Result<Incident, FetchError> {
+        let url = self.url(&format!("incidents/{incident_id}/actions"))?;
+        let body = self
+            .send(self.http.post(url).header("Idempotency-Key", key).json(req))
+            .await?;
+        Ok(parse::incident(&body)?)
+    }
+
+    /// Opens the SSE stream (the caller reads it).
+    pub async fn open_events(
+        &self,
+        last_event_id: Option<&str>,
+    ) -> Result<reqwest::Response, FetchError> {
+        let url = self.url("events")?;
+        let mut req = self.http.get(url).header("Accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            req = req.header("Last-Event-ID", id);
+        }
+        let resp = self.auth(req).send().await.map_err(transport)?;
+        if resp.status().is_success() {
+            Ok(resp)
+        } else {
+            Err(self
+                .body(resp)
+                .await
+                .err()
+                .unwrap_or(FetchError::Unreachable("the event stream closed".into())))
+        }
+    }
+}
+
+fn transport(e: reqwest::Error) -> FetchError {
+    // reqwest's Display is short; the source chain says what actually happened.
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg = format!("{msg}: {s}");
+        src = s.source();
+    }
+    FetchError::Unreachable(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_never_shows() {
+        let t = Token::new("s3cr3t");
+        assert_eq!(format!("{t:?}"), "Token(***)");
+        let cfg = ClientConfig {
+            token: Some(t),
+            ..ClientConfig::new("http://127.0.0.1:1/api/v1")
+        };
+        assert!(!format!("{cfg:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn token_file_is_read_and_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t");
+        std::fs::write(&f, "abc\n").unwrap();
+        assert_eq!(read_token(Some(&f)).unwrap(), Some(Token::new("abc")));
+        std::fs::write(&f, "  \n").unwrap();
+        assert!(read_token(Some(&f)).is_err());
+        assert!(read_token(Some(&dir.path().join("missing"))).is_err());
+    }
+}

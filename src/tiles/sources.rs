@@ -1,0 +1,153 @@
+//! `sources`: the console's connection to the IOC backend, dataset by dataset: state (shape and
+//! word), age, how many items, and the reason in words when a dataset is not live. The tile a
+//! duty operator looks at first when something on the wall seems wrong.
+
+use egui::{Align2, Rect, pos2};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::TileView;
+use crate::sources::Resource;
+use crate::store::{DataStatus, SourceState};
+use crate::ui::{FrameCtx, format, theme, widgets};
+
+/// Options of a `sources` tile.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesOptions {}
+
+impl SourcesOptions {
+    fn rows(cx: &FrameCtx) -> Vec<(Resource, DataStatus)> {
+        Resource::ALL
+            .iter()
+            .map(|&r| (r, cx.store.status(r, cx.now, cx.lang)))
+            .collect()
+    }
+}
+
+impl TileView for SourcesOptions {
+    fn status(&self, cx: &FrameCtx) -> DataStatus {
+        if !cx.store.configured {
+            return DataStatus::with_reason(
+                SourceState::Offline,
+                None,
+                cx.t("source.not_configured"),
+            );
+        }
+        let rows = Self::rows(cx);
+        let worst = rows
+            .iter()
+            .map(|(_, s)| s.state)
+            .max()
+            .unwrap_or(SourceState::Live);
+        let newest = rows.iter().filter_map(|(_, s)| s.as_of).max();
+        if worst == SourceState::Live {
+            return DataStatus {
+                state: worst,
+                as_of: newest,
+                reason: None,
+            };
+        }
+        let bad = rows
+            .iter()
+            .filter(|(_, s)| s.state != SourceState::Live)
+            .count();
+        DataStatus {
+            state: worst,
+            // The tile's own content is the list: keep showing it, the rows say what is wrong.
+            as_of: newest.or(Some(cx.now)),
+            reason: Some(cx.t_args("sources.summary", &[("bad", &bad), ("total", &rows.len())])),
+        }
+    }
+
+    fn greys_old_data(&self) -> bool {
+        false
+    }
+
+    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+        let painter = ui.painter_at(rect);
+        let t = theme::WALL;
+        let pad = t.padding * scale;
+        let rows = Self::rows(cx);
+        let inner = rect.shrink(pad);
+        // Two lines a row (name and state; then counts and age, or the reason), leaving room for
+        // the stream line and the frame's reason strip.
+        let row_h = (inner.height() / (rows.len() as f32 + 2.0)).min(t.body * scale * 2.0);
+        let font = egui::FontId::proportional((row_h * 0.42).max(5.0));
+        let small = egui::FontId::proportional((row_h * 0.32).max(4.0));
+        for (i, (r, status)) in rows.iter().enumerate() {
+            let top = inner.top() + row_h * i as f32;
+            let y1 = top + row_h * 0.3;
+            let y2 = top + row_h * 0.72;
+            let icon_r = row_h * 0.16;
+            widgets::paint_status_icon(
+                &painter,
+                pos2(inner.left() + icon_r, y1),
+                icon_r,
+                status.state,
+            );
+            let text_left = inner.left() + icon_r * 3.0;
+            painter.text(
+                pos2(text_left, y1),
+                Align2::LEFT_CENTER,
+                cx.t(r.label_key()),
+                font.clone(),
+                theme::colors::TEXT,
+            );
+            painter.text(
+                pos2(inner.right(), y1),
+                Align2::RIGHT_CENTER,
+                cx.t(status.state.label_key()),
+                small.clone(),
+                theme::status_color(status.state),
+            );
+            let age = status
+                .age(cx.now)
+                .map(|a| format::age(cx.lang, a))
+                .unwrap_or_default();
+            let count = cx
+                .store
+                .count(*r)
+                .map(|n| {
+                    cx.t_args(
+                        "sources.count",
+                        &[("n", &format::integer(cx.lang, n as i64))],
+                    )
+                })
+                .unwrap_or_default();
+            let detail = match (&status.reason, status.state) {
+                (Some(reason), s) if s != SourceState::Live => reason.clone(),
+                _ => [count, age]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            };
+            let line = Rect::from_min_max(
+                pos2(text_left, y2 - row_h * 0.2),
+                pos2(inner.right(), y2 + row_h * 0.2),
+            );
+            let galley = painter.layout_no_wrap(detail, small.clone(), theme::colors::TEXT_DIM);
+            painter.with_clip_rect(line).galley(
+                pos2(line.left(), y2 - galley.size().y / 2.0),
+                galley,
+                theme::colors::TEXT_DIM,
+            );
+        }
+        let stream = if cx.store.stream.up {
+            cx.t("sources.stream_up")
+        } else {
+            cx.t("sources.stream_down")
+        };
+        painter.text(
+            pos2(
+                inner.left(),
+                inner.top() + row_h * (rows.len() as f32 + 0.4),
+            ),
+            Align2::LEFT_CENTER,
+            stream,
+            small,
+            theme::colors::TEXT_DIM,
+        );
+    }
+}
