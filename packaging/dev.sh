@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ioc-console: the two set-up commands of the README.
-#   bash packaging/dev.sh demo   installs what is missing, then starts the console on the default layout
+#   bash packaging/dev.sh demo   installs what is missing, then starts the offline demo (simulated IOC) on the default layout
 #   bash packaging/dev.sh test   installs what is missing, then runs the whole test suite
 # On Debian 12 / Ubuntu it installs missing system packages with apt when run as root; otherwise it
 # prints the exact command to run and stops.
@@ -65,7 +65,7 @@ case "$cmd" in
     install_system_packages
     require_rust
     shift
-    exec cargo run --release --locked -- "$@"
+    exec cargo run --release --locked -- demo "$@"
     ;;
   test)
     install_system_packages

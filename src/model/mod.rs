@@ -136,7 +136,7 @@ pub struct ObservationEvent {
 }
 
 /// Where an incident came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentSource {
     /// A citizen's field report (phản ánh hiện trường).

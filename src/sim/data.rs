@@ -188,6 +188,8 @@ pub struct CategoriesFile {
     pub categories: Vec<CategorySpec>,
     /// Names of the duty operators who act in generated histories.
     pub operators: Vec<String>,
+    /// Who records the reception of an incident, by source.
+    pub source_actors: BTreeMap<IncidentSource, String>,
 }
 
 /// One simulated camera.
@@ -294,6 +296,17 @@ impl DemoData {
                 if h != "{unit}" && !dept(h) && !unit(h) {
                     problems.push(format!("category {} has unknown handler {h}", c.id));
                 }
+            }
+        }
+        if self.categories.operators.is_empty() {
+            problems.push("categories.toml needs at least one operator".into());
+        }
+        for c in &self.categories.categories {
+            if !self.categories.source_actors.contains_key(&c.source) {
+                problems.push(format!("category {} has source {:?} without a source_actors entry", c.id, c.source));
+            }
+            if c.reject_rate > 0.0 && c.reject_reasons.is_empty() {
+                problems.push(format!("category {} rejects but has no reject_reasons", c.id));
             }
         }
         for cam in &self.cameras.cameras {

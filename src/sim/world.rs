@@ -415,7 +415,7 @@ impl World {
             assigned_unit_id: None,
             history: vec![HistoryEntry {
                 at: self.now,
-                actor: source_actor(source).into(),
+                actor: self.data.categories.source_actors.get(&source).cloned().unwrap_or_default(),
                 action: ActionKind::Receive,
                 status: IncidentStatus::Received,
                 unit_id: None,
@@ -461,13 +461,9 @@ impl World {
             ActionKind::Verify => {
                 let reject = cat.is_some_and(|c| self.rng.unit() < c.reject_rate);
                 if reject {
-                    let reason = cat
-                        .and_then(|c| {
-                            (!c.reject_reasons.is_empty())
-                                .then(|| self.rng.pick(&c.reject_reasons).clone())
-                        })
-                        .unwrap_or_else(|| "Không thuộc thẩm quyền".into());
-                    (ActionKind::Reject, None, Some(reason))
+                    // check() guarantees reasons wherever the reject rate is above zero.
+                    let reason = cat.map(|c| self.rng.pick(&c.reject_reasons).clone());
+                    (ActionKind::Reject, None, reason)
                 } else {
                     (ActionKind::Verify, None, None)
                 }
@@ -607,7 +603,7 @@ impl World {
         {
             return error(422, "bad_request", format!("unit {u} does not exist"));
         }
-        let actor = req.actor.clone().unwrap_or_else(|| "Trực ban".into());
+        let actor = req.actor.clone().unwrap_or_default();
         match self.apply(
             idx,
             req.action,
@@ -748,15 +744,5 @@ impl World {
             unit_id: unit_id.to_owned(),
             point,
         }));
-    }
-}
-
-fn source_actor(source: IncidentSource) -> &'static str {
-    match source {
-        IncidentSource::Citizen => "Cổng phản ánh hiện trường",
-        IncidentSource::Soc => "Trung tâm giám sát an toàn thông tin (SOC)",
-        IncidentSource::Camera => "Hệ thống camera giám sát",
-        IncidentSource::Police => "Công an tỉnh",
-        IncidentSource::Hotline => "Tổng đài đường dây nóng",
     }
 }
