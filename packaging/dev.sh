@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 # Build: GStreamer development files (gstreamer-rs 0.25, gst-rtsp-server), pkg-config.
 # Run: GStreamer plugins for RTSP/H.264/MJPEG; Vulkan (mesa's lavapipe renders without a GPU);
-# the X11/Wayland client libraries winit loads at run time. Tests: Xvfb for window tests.
+# the X11/Wayland client libraries winit loads at run time. Tests: Xvfb for window tests,
+# poppler-utils (pdftoppm) to check PDF exports.
 APT_PACKAGES=(
   build-essential pkg-config ca-certificates
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
@@ -18,7 +19,7 @@ APT_PACKAGES=(
   mesa-vulkan-drivers libvulkan1 libegl1
   libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6
   libwayland-client0 libwayland-cursor0 libwayland-egl1
-  xvfb xauth
+  xvfb xauth poppler-utils
 )
 
 missing_packages() {

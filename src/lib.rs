@@ -3,6 +3,7 @@
 //! tests and benchmarks use the same code.
 
 pub mod app;
+pub mod charts;
 pub mod config;
 pub mod incidents;
 pub mod model;

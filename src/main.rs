@@ -43,6 +43,41 @@ enum Command {
     Demo(DemoArgs),
     /// Serve the simulated IOC over HTTP (for trainings on several consoles, and tests).
     Sim(SimArgs),
+    /// Export charts for briefings and reports.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// A chart tile of a layout as SVG, PNG or PDF (by the output's extension).
+    Chart(ExportChartArgs),
+}
+
+#[derive(clap::Args)]
+struct ExportChartArgs {
+    /// Layout file (default as for `run`).
+    #[arg(long)]
+    layout: Option<PathBuf>,
+    /// The chart tile's id.
+    #[arg(long)]
+    tile: String,
+    /// Output file: .svg, .png or .pdf.
+    #[arg(long)]
+    out: PathBuf,
+    /// Picture width in points.
+    #[arg(long, default_value_t = 1200)]
+    width: u32,
+    /// Picture height in points.
+    #[arg(long, default_value_t = 700)]
+    height: u32,
+    /// PNG pixels per point.
+    #[arg(long, default_value_t = 1.0)]
+    scale: f32,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 /// Where backend data comes from (commands that read it).
@@ -174,6 +209,72 @@ fn main() -> ExitCode {
             launch(args.run, &cfg, lang, Some(spec))
         }
         Command::Sim(args) => sim(args),
+        Command::Export {
+            command: ExportCommand::Chart(args),
+        } => export_chart(args, &cfg, lang),
+    }
+}
+
+/// Loads the backend's data once (for snapshots and exports); keeps the backend alive with it.
+fn load_store(
+    data: &DataArgs,
+    cfg: &config::Config,
+    lang: Lang,
+) -> Result<(ioc_console::store::Store, Option<ioc_console::app::Backend>), ExitCode> {
+    match data_spec(data, cfg, false).map(|s| connect::connect(&s, Timing::default())) {
+        Some(Ok((mut b, _))) => {
+            let mut store = ioc_console::store::Store::connected(b.link.timing.clone());
+            if !connect::wait_for_first_load(&mut b, &mut store, std::time::Duration::from_secs(30))
+            {
+                eprintln!("{}", tr(lang, "cli.snapshot_partial"));
+            }
+            Ok((store, Some(b)))
+        }
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            Err(ExitCode::from(2))
+        }
+        None => Ok((ioc_console::store::Store::default(), None)),
+    }
+}
+
+fn export_chart(args: ExportChartArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
+    let (layout, _) = match resolve_layout(args.layout.as_deref(), cfg, lang) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let Some(tile) = layout.tiles.iter().find(|t| t.id == args.tile) else {
+        eprintln!(
+            "{}",
+            tr_args(lang, "export.unknown_tile", &[("id", &args.tile)])
+        );
+        return ExitCode::from(2);
+    };
+    let (store, _backend) = match load_store(&args.data, cfg, lang) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let size = (args.width.clamp(200, 8000), args.height.clamp(150, 8000));
+    match ioc_console::charts::export::export_tile(
+        tile,
+        std::sync::Arc::new(store),
+        lang,
+        chrono::Utc::now(),
+        &args.out,
+        size,
+        args.scale.clamp(0.25, 4.0),
+    ) {
+        Ok(()) => {
+            println!(
+                "{}",
+                tr_args(lang, "export.written", &[("out", &args.out.display())])
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}", tr_args(lang, "export.failed", &[("error", &e)]));
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -375,24 +476,9 @@ fn snapshot_cmd(args: SnapshotArgs, cfg: &config::Config, lang: Lang) -> ExitCod
     let scale = args
         .scale
         .unwrap_or(if args.monitor.is_some() { 1.0 } else { 0.5 });
-    let mut store = ioc_console::store::Store::default();
-    // Keep the backend (and the demo's simulator) alive until the picture is taken.
-    let _backend = match data_spec(&args.data, cfg, false)
-        .map(|s| connect::connect(&s, Timing::default()))
-    {
-        Some(Ok((mut b, _))) => {
-            store = ioc_console::store::Store::connected(b.link.timing.clone());
-            if !connect::wait_for_first_load(&mut b, &mut store, std::time::Duration::from_secs(30))
-            {
-                eprintln!("{}", tr(lang, "cli.snapshot_partial"));
-            }
-            Some(b)
-        }
-        Some(Err(e)) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-        None => None,
+    let (store, _backend) = match load_store(&args.data, cfg, lang) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     let mut cx = ioc_console::ui::FrameCtx::new(lang, chrono::Utc::now());
     cx.role = cfg.role;

@@ -94,19 +94,39 @@ impl OffscreenRenderer {
     pub fn render(
         &mut self,
         size: [u32; 2],
+        draw: impl FnMut(&mut egui::Ui),
+    ) -> Result<image::RgbaImage, SnapshotError> {
+        self.render_scaled(size, 1.0, draw)
+    }
+
+    /// Like [`Self::render`], with `pixels_per_point` pixels per point: the image is
+    /// `size * pixels_per_point` pixels.
+    pub fn render_scaled(
+        &mut self,
+        points: [u32; 2],
+        pixels_per_point: f32,
         mut draw: impl FnMut(&mut egui::Ui),
     ) -> Result<image::RgbaImage, SnapshotError> {
+        let px = |v: u32| (v as f32 * pixels_per_point).round().max(1.0) as u32;
+        let size = [px(points[0]), px(points[1])];
         if size[0] > self.max_side || size[1] > self.max_side {
             return Err(SnapshotError::TooLarge(size[0], size[1], self.max_side));
         }
         let ctx = egui::Context::default();
         fonts::install(&ctx);
-        let input = || egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(
-                egui::Pos2::ZERO,
-                egui::vec2(size[0] as f32, size[1] as f32),
-            )),
-            ..Default::default()
+        let input = || {
+            let mut raw = egui::RawInput {
+                screen_rect: Some(egui::Rect::from_min_size(
+                    egui::Pos2::ZERO,
+                    egui::vec2(points[0] as f32, points[1] as f32),
+                )),
+                ..Default::default()
+            };
+            raw.viewports
+                .entry(egui::ViewportId::ROOT)
+                .or_default()
+                .native_pixels_per_point = Some(pixels_per_point);
+            raw
         };
         // The first pass loads fonts and measures; the second is the picture.
         let mut first = ctx.run_ui(input(), &mut draw);
@@ -121,10 +141,10 @@ impl OffscreenRenderer {
             }
             to_free.extend(delta.free.drain());
         }
-        let primitives = ctx.tessellate(second.shapes, 1.0);
+        let primitives = ctx.tessellate(second.shapes, pixels_per_point);
         let screen = egui_wgpu::ScreenDescriptor {
             size_in_pixels: size,
-            pixels_per_point: 1.0,
+            pixels_per_point,
         };
         let texture = self.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("snapshot"),

@@ -63,6 +63,11 @@ pub enum Command {
     DismissLayoutError,
     /// Something for the backend task (trainer controls, refresh).
     Backend(Request),
+    /// Export a chart tile to the exports folder.
+    Export {
+        tile_id: String,
+        format: crate::charts::export::Format,
+    },
 }
 
 /// What the wall viewports read each frame (shared with the deferred viewport callbacks).
@@ -130,6 +135,12 @@ pub struct ConsoleApp {
     backend: Option<Backend>,
     last_sim_poll: Option<std::time::Instant>,
     demo: demo_panel::DemoPanel,
+    /// Results of exports running in the background: the message for the status bar.
+    exports: (
+        std::sync::mpsc::Sender<String>,
+        std::sync::mpsc::Receiver<String>,
+    ),
+    notice: Option<String>,
 }
 
 impl ConsoleApp {
@@ -181,6 +192,61 @@ impl ConsoleApp {
             last_sim_poll: None,
             mode: if trainer { Mode::Demo } else { Mode::Operate },
             demo: demo_panel::DemoPanel::default(),
+            exports: std::sync::mpsc::channel(),
+            notice: None,
+        }
+    }
+
+    /// Where exports from the desk are written.
+    pub fn exports_dir() -> std::path::PathBuf {
+        directories::ProjectDirs::from("", "", "ioc-console")
+            .map(|d| d.data_dir().join("exports"))
+            .unwrap_or_else(|| std::env::temp_dir().join("ioc-console-exports"))
+    }
+
+    /// Runs an export off the UI thread; its outcome reaches the status bar.
+    fn export(&self, tile_id: &str, format: crate::charts::export::Format) {
+        let state = self.wall_state();
+        let Some(tile) = state.layout.tiles.iter().find(|t| t.id == tile_id).cloned() else {
+            return;
+        };
+        let now = (self.clock)();
+        let lang = state.lang;
+        let store = Arc::clone(&state.store);
+        let tx = self.exports.0.clone();
+        let dir = Self::exports_dir();
+        let stamp = format::to_vietnam_time(now).format("%Y%m%d-%H%M%S");
+        let out = dir.join(format!("{tile_id}-{stamp}.{}", format.extension()));
+        let spawned = std::thread::Builder::new()
+            .name("export".into())
+            .spawn(move || {
+                let result = std::fs::create_dir_all(&dir)
+                    .map_err(|e| e.to_string())
+                    .and_then(|_| {
+                        crate::charts::export::export_tile(
+                            &tile,
+                            store,
+                            lang,
+                            now,
+                            &out,
+                            (1600, 900),
+                            1.0,
+                        )
+                    });
+                let msg = match result {
+                    Ok(()) => {
+                        tracing::info!(path = %out.display(), "chart exported");
+                        crate::ui::tr_args(lang, "export.written", &[("out", &out.display())])
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "chart export failed");
+                        crate::ui::tr_args(lang, "export.failed", &[("error", &error)])
+                    }
+                };
+                let _ = tx.send(msg);
+            });
+        if let Err(e) = spawned {
+            tracing::error!(%e, "cannot start the export thread");
         }
     }
 
@@ -279,6 +345,7 @@ impl ConsoleApp {
                 }
             }
             Command::Backend(r) => self.send(r),
+            Command::Export { tile_id, format } => self.export(&tile_id, format),
         }
     }
 
@@ -315,10 +382,21 @@ impl ConsoleApp {
                     self.demo.show(ui, &cx, &mut self.commands);
                 });
         }
+        let mut actions = Vec::new();
         egui::CentralPanel::no_frame().show(ui, |ui| {
             let avail = ui.max_rect();
-            wall_view::paint_wall(ui, avail, &state.layout, &cx);
+            wall_view::paint_wall_with(ui, avail, &state.layout, &cx, Some(&mut actions));
         });
+        for a in actions {
+            match a {
+                wall_view::TileAction::Export { tile_id, format } => {
+                    self.commands.push(Command::Export { tile_id, format })
+                }
+            }
+        }
+        while let Ok(msg) = self.exports.1.try_recv() {
+            self.notice = Some(msg);
+        }
         if self.show_settings {
             self.settings_window(ui.ctx(), &cx);
         }
@@ -395,6 +473,10 @@ impl ConsoleApp {
                 ));
                 ui.separator();
                 ui.label(cx.t_args("role.current", &[("role", &cx.t(state.role.label_key()))]));
+                if let Some(n) = &self.notice {
+                    ui.separator();
+                    ui.label(n);
+                }
             });
         });
     }

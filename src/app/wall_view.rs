@@ -8,6 +8,15 @@ use crate::tiles::frame::{TileFrame, show_tile};
 use crate::ui::{FrameCtx, theme};
 use crate::wall::{WallLayout, geometry};
 
+/// What a person asked of a tile with the mouse (on the desk).
+#[derive(Clone, Debug, PartialEq)]
+pub enum TileAction {
+    Export {
+        tile_id: String,
+        format: crate::charts::export::Format,
+    },
+}
+
 /// Draws monitor `index` of `layout` filling `screen` (which should have the monitor's aspect).
 pub fn paint_monitor(
     ui: &mut egui::Ui,
@@ -15,6 +24,18 @@ pub fn paint_monitor(
     layout: &WallLayout,
     index: usize,
     cx: &FrameCtx,
+) {
+    paint_monitor_with(ui, screen, layout, index, cx, None);
+}
+
+/// [`paint_monitor`], offering each tile's context menu when `actions` is given (the desk).
+pub fn paint_monitor_with(
+    ui: &mut egui::Ui,
+    screen: Rect,
+    layout: &WallLayout,
+    index: usize,
+    cx: &FrameCtx,
+    mut actions: Option<&mut Vec<TileAction>>,
 ) {
     let Some(monitor) = layout.monitors.get(index) else {
         return;
@@ -26,6 +47,9 @@ pub fn paint_monitor(
     let inner = screen.shrink(theme::WALL.gap * scale / 2.0);
     for tile in layout.tiles_on(index) {
         let rect = geometry::cell_rect(monitor, tile.cell, inner, theme::WALL.gap * scale);
+        if let Some(actions) = actions.as_deref_mut() {
+            tile_menu(ui, rect, tile, cx, actions);
+        }
         let view = tile.options.view();
         let status = view.status(cx);
         let frame = TileFrame {
@@ -38,6 +62,41 @@ pub fn paint_monitor(
             view.paint_body(ui, body, scale, cx);
         });
     }
+}
+
+/// The right-click menu of a tile (registered before the body so the body's hover stays on top).
+fn tile_menu(
+    ui: &mut egui::Ui,
+    rect: Rect,
+    tile: &crate::wall::Tile,
+    cx: &FrameCtx,
+    actions: &mut Vec<TileAction>,
+) {
+    use crate::charts::export::Format;
+    if tile.kind() != crate::tiles::TileKind::Chart {
+        return;
+    }
+    let response = ui.interact(
+        rect,
+        ui.make_persistent_id(("tile-menu", &tile.id)),
+        egui::Sense::click(),
+    );
+    response.context_menu(|ui| {
+        ui.label(egui::RichText::new(cx.t("export.menu")).strong());
+        for (format, key) in [
+            (Format::Svg, "export.svg"),
+            (Format::Png, "export.png"),
+            (Format::Pdf, "export.pdf"),
+        ] {
+            if ui.button(cx.t(key)).clicked() {
+                actions.push(TileAction::Export {
+                    tile_id: tile.id.clone(),
+                    format,
+                });
+                ui.close();
+            }
+        }
+    });
 }
 
 /// Where each monitor's screen lands when the whole wall is fitted into `avail` with bezels,
@@ -77,13 +136,24 @@ pub fn wall_size_with_bezels(layout: &WallLayout) -> egui::Vec2 {
 
 /// Draws the whole wall fitted into `avail`: bezels, monitor labels, tiles.
 pub fn paint_wall(ui: &mut egui::Ui, avail: Rect, layout: &WallLayout, cx: &FrameCtx) {
+    paint_wall_with(ui, avail, layout, cx, None);
+}
+
+/// [`paint_wall`] with the tiles' context menus (the desk's preview).
+pub fn paint_wall_with(
+    ui: &mut egui::Ui,
+    avail: Rect,
+    layout: &WallLayout,
+    cx: &FrameCtx,
+    mut actions: Option<&mut Vec<TileAction>>,
+) {
     let painter = ui.painter_at(avail);
     painter.rect_filled(avail, 0.0, theme::colors::WALL_BACKGROUND);
     let (screens, scale) = wall_screens(layout, avail);
     let bezel = theme::WALL.bezel * scale;
     for (i, screen) in screens.iter().enumerate() {
         painter.rect_filled(screen.expand(bezel), bezel * 0.4, theme::colors::BEZEL);
-        paint_monitor(ui, *screen, layout, i, cx);
+        paint_monitor_with(ui, *screen, layout, i, cx, actions.as_deref_mut());
         let m = &layout.monitors[i];
         let label = cx.t_args(
             "wall.monitor_label",

@@ -303,10 +303,16 @@ impl DemoData {
         }
         for c in &self.categories.categories {
             if !self.categories.source_actors.contains_key(&c.source) {
-                problems.push(format!("category {} has source {:?} without a source_actors entry", c.id, c.source));
+                problems.push(format!(
+                    "category {} has source {:?} without a source_actors entry",
+                    c.id, c.source
+                ));
             }
             if c.reject_rate > 0.0 && c.reject_reasons.is_empty() {
-                problems.push(format!("category {} rejects but has no reject_reasons", c.id));
+                problems.push(format!(
+                    "category {} rejects but has no reject_reasons",
+                    c.id
+                ));
             }
         }
         for cam in &self.cameras.cameras {

@@ -51,3 +51,39 @@ pub fn scenarios() -> Result<Vec<scenario::Scenario>, String> {
         })
         .collect()
 }
+
+/// The simulated world's datasets at `epoch`, loaded into a store exactly as the client would
+/// (serialised, parsed, applied): for tests, benchmarks and offline exports.
+pub fn world_store(
+    seed: u64,
+    epoch: crate::model::Timestamp,
+) -> Result<crate::store::Store, String> {
+    use crate::model::ListResponse;
+    use crate::sources::{Resource, Timing, Update, parse_payload};
+    fn body<T: serde::Serialize>(items: Vec<T>, as_of: crate::model::Timestamp) -> Vec<u8> {
+        serde_json::to_vec(&ListResponse { items, as_of }).unwrap_or_default()
+    }
+    let data = std::sync::Arc::new(data::DemoData::embedded()?);
+    let w = world::World::new(data, seed, epoch, None, "rtsp://127.0.0.1:8554");
+    let mut store = crate::store::Store::connected(Timing::default());
+    let bodies = [
+        (Resource::Units, body(w.units().to_vec(), epoch)),
+        (Resource::Departments, body(w.departments().to_vec(), epoch)),
+        (Resource::Categories, body(w.categories().to_vec(), epoch)),
+        (Resource::Indicators, body(w.indicators().to_vec(), epoch)),
+        (Resource::Series, body(w.series().cloned().collect(), epoch)),
+        (Resource::Incidents, body(w.incidents().to_vec(), epoch)),
+        (Resource::Cameras, body(w.cameras().to_vec(), epoch)),
+        (Resource::Providers, body(w.providers().to_vec(), epoch)),
+    ];
+    for (resource, bytes) in bodies {
+        let (payload, as_of) = parse_payload(resource, &bytes, false).map_err(|e| e.to_string())?;
+        store.apply(Update::Loaded {
+            resource,
+            payload,
+            as_of,
+            fetched_at: epoch,
+        });
+    }
+    Ok(store)
+}

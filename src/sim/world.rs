@@ -415,7 +415,13 @@ impl World {
             assigned_unit_id: None,
             history: vec![HistoryEntry {
                 at: self.now,
-                actor: self.data.categories.source_actors.get(&source).cloned().unwrap_or_default(),
+                actor: self
+                    .data
+                    .categories
+                    .source_actors
+                    .get(&source)
+                    .cloned()
+                    .unwrap_or_default(),
                 action: ActionKind::Receive,
                 status: IncidentStatus::Received,
                 unit_id: None,

@@ -137,6 +137,8 @@ pub struct StreamState {
 pub struct Store {
     /// Whether a backend is configured at all.
     pub configured: bool,
+    /// Bumped by every update: views cache what they derive from the store against it.
+    pub generation: u64,
     pub timing: Timing,
     pub units: Dataset<Vec<Unit>>,
     pub departments: Dataset<Vec<Department>>,
@@ -161,6 +163,7 @@ impl Store {
     }
 
     pub fn apply(&mut self, update: Update) {
+        self.generation += 1;
         match update {
             Update::Loaded {
                 resource: _,

@@ -1,7 +1,7 @@
 //! The frame every tile is drawn in: title, status badge (shape + word), the age of the data,
 //! and, when the tile has nothing to show or its source is in trouble, the reason in words.
 
-use egui::{Align2, Rect, Stroke, StrokeKind, pos2, vec2};
+use egui::{Rect, Stroke, StrokeKind, pos2, vec2};
 
 use crate::store::{DataStatus, SourceState};
 use crate::ui::{FrameCtx, format, theme, widgets};
@@ -57,16 +57,23 @@ pub fn show_tile(
         t.badge * scale,
     );
     let mut right = badge.left() - pad * 0.6;
+    // The age goes only where the title keeps at least 45 % of the bar; on small tiles the
+    // badge's word says the state and the reason strip says the rest.
     if let Some(age) = status.age(cx.now) {
-        let age_text = format::age(cx.lang, age);
-        let r = painter.text(
-            pos2(right, bar.center().y),
-            Align2::RIGHT_CENTER,
-            age_text,
+        let galley = painter.layout_no_wrap(
+            format::age(cx.lang, age),
             theme::wall_font(t.caption, scale, false),
             theme::colors::TEXT_DIM,
         );
-        right = r.left() - pad * 0.6;
+        let left = right - galley.size().x;
+        if left - bar.left() > bar.width() * 0.45 {
+            painter.galley(
+                pos2(left, bar.center().y - galley.size().y / 2.0),
+                galley,
+                theme::colors::TEXT_DIM,
+            );
+            right = left - pad * 0.6;
+        }
     }
     let title_rect = Rect::from_min_max(
         pos2(bar.left() + pad, bar.top()),

@@ -4,8 +4,11 @@
 //! error, never a placeholder tile. Every tile is drawn inside the shared [`frame`] (title,
 //! status badge, age of its data, and words when there is nothing to show).
 
+pub mod chart;
 pub mod clock;
 pub mod frame;
+pub mod kpi;
+pub mod providers;
 pub mod sources;
 pub mod text;
 
@@ -25,16 +28,32 @@ pub enum TileKind {
     Text,
     /// The console's connection to the IOC backend, dataset by dataset.
     Sources,
+    /// An indicator chart (time series, ranking, target vs actual, stacked).
+    Chart,
+    /// One indicator as a big number with its changes and a sparkline.
+    Kpi,
+    /// The data-provider board: who updated which indicator, who is overdue.
+    Providers,
 }
 
 impl TileKind {
-    pub const ALL: [TileKind; 3] = [TileKind::Clock, TileKind::Text, TileKind::Sources];
+    pub const ALL: [TileKind; 6] = [
+        TileKind::Clock,
+        TileKind::Text,
+        TileKind::Sources,
+        TileKind::Chart,
+        TileKind::Kpi,
+        TileKind::Providers,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             TileKind::Clock => "clock",
             TileKind::Text => "text",
             TileKind::Sources => "sources",
+            TileKind::Chart => "chart",
+            TileKind::Kpi => "kpi",
+            TileKind::Providers => "providers",
         }
     }
 
@@ -42,7 +61,9 @@ impl TileKind {
     pub fn sources(self) -> &'static [&'static str] {
         match self {
             TileKind::Clock | TileKind::Text => &[],
-            TileKind::Sources => &["backend"],
+            TileKind::Sources | TileKind::Chart | TileKind::Kpi | TileKind::Providers => {
+                &["backend"]
+            }
         }
     }
 }
@@ -53,6 +74,9 @@ pub enum TileOptions {
     Clock(clock::ClockOptions),
     Text(text::TextOptions),
     Sources(sources::SourcesOptions),
+    Chart(crate::charts::ChartSpec),
+    Kpi(kpi::KpiOptions),
+    Providers(providers::ProvidersOptions),
 }
 
 /// A problem with a tile's options: the key it concerns (when known), the message and a hint.
@@ -70,6 +94,9 @@ impl TileOptions {
             TileOptions::Clock(_) => TileKind::Clock,
             TileOptions::Text(_) => TileKind::Text,
             TileOptions::Sources(_) => TileKind::Sources,
+            TileOptions::Chart(_) => TileKind::Chart,
+            TileOptions::Kpi(_) => TileKind::Kpi,
+            TileOptions::Providers(_) => TileKind::Providers,
         }
     }
 
@@ -80,6 +107,9 @@ impl TileOptions {
             TileKind::Clock => deserialize_options(table).map(TileOptions::Clock),
             TileKind::Text => deserialize_options(table).map(TileOptions::Text),
             TileKind::Sources => deserialize_options(table).map(TileOptions::Sources),
+            TileKind::Chart => deserialize_options(table).map(TileOptions::Chart),
+            TileKind::Kpi => deserialize_options(table).map(TileOptions::Kpi),
+            TileKind::Providers => deserialize_options(table).map(TileOptions::Providers),
         }
     }
 
@@ -89,6 +119,9 @@ impl TileOptions {
             TileOptions::Clock(o) => o,
             TileOptions::Text(o) => o,
             TileOptions::Sources(o) => o,
+            TileOptions::Chart(o) => o,
+            TileOptions::Kpi(o) => o,
+            TileOptions::Providers(o) => o,
         }
     }
 }

@@ -13,6 +13,11 @@ const NOTO_SANS: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf
 const NOTO_SANS_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Bold.ttf");
 const NOTO_SANS_MONO: &[u8] = include_bytes!("../../assets/fonts/NotoSansMono-Regular.ttf");
 
+/// The embedded font files (for exports that embed fonts, e.g. PDF).
+pub fn font_files() -> [&'static [u8]; 3] {
+    [NOTO_SANS, NOTO_SANS_BOLD, NOTO_SANS_MONO]
+}
+
 /// The console's font definitions. `with_fallbacks` keeps egui's default fonts behind the
 /// project's (for symbols); tests switch it off to prove the project's fonts alone suffice.
 pub fn definitions(with_fallbacks: bool) -> FontDefinitions {

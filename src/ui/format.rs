@@ -62,6 +62,92 @@ pub fn integer(lang: Lang, n: i64) -> String {
     out
 }
 
+/// A number with `decimals` decimals, grouped and with the language's decimal mark:
+/// 1.234,5 (vi), 1,234.5 (en).
+pub fn number(lang: Lang, value: f64, decimals: u8) -> String {
+    if !value.is_finite() {
+        return "—".into();
+    }
+    let decimals = decimals.min(6) as usize;
+    let s = format!("{:.*}", decimals, value.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
+    let int: i64 = int.parse().unwrap_or(0);
+    // Round-trip through integer() for the grouping; keep the sign of values that round to 0.
+    let negative = value < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0');
+    let mut out = if negative {
+        "-".to_owned()
+    } else {
+        String::new()
+    };
+    out.push_str(&integer(lang, int));
+    if !frac.is_empty() {
+        out.push(match lang {
+            Lang::Vi => ',',
+            Lang::En => '.',
+        });
+        out.push_str(frac);
+    }
+    out
+}
+
+/// A number shortened for an axis: 1,2 nghìn / 3,4 triệu (vi), 1.2k / 3.4M (en).
+pub fn compact(lang: Lang, value: f64) -> String {
+    let a = value.abs();
+    let (div, vi, en) = if a >= 1e9 {
+        (1e9, " tỷ", "B")
+    } else if a >= 1e6 {
+        (1e6, " tr", "M")
+    } else if a >= 1e4 {
+        (1e3, " ng", "k")
+    } else {
+        (1.0, "", "")
+    };
+    let v = value / div;
+    let decimals = if div == 1.0 {
+        if a >= 100.0 || a == a.round() {
+            0
+        } else if a >= 10.0 {
+            1
+        } else {
+            2
+        }
+    } else if v.abs() >= 100.0 {
+        0
+    } else {
+        1
+    };
+    let suffix = match lang {
+        Lang::Vi => vi,
+        Lang::En => en,
+    };
+    format!("{}{suffix}", number(lang, v, decimals))
+}
+
+/// A reporting period as people write it: "T3/2024", "Quý I/2024", "2024" (vi);
+/// "Mar 2024", "Q1 2024", "2024" (en).
+pub fn period(lang: Lang, p: crate::model::PeriodKey) -> String {
+    use crate::model::PeriodKind;
+    let text = p.to_string();
+    let year = p.year_number();
+    match (p.kind(), lang) {
+        (PeriodKind::Yearly, _) => text,
+        (PeriodKind::Monthly, Lang::Vi) => format!("T{}/{year}", text[5..].trim_start_matches('0')),
+        (PeriodKind::Monthly, Lang::En) => {
+            const M: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            let m: usize = text[5..].parse().unwrap_or(1);
+            format!("{} {year}", M[(m.clamp(1, 12)) - 1])
+        }
+        (PeriodKind::Quarterly, Lang::Vi) => {
+            let q =
+                ["I", "II", "III", "IV"][(text[6..].parse::<usize>().unwrap_or(1).clamp(1, 4)) - 1];
+            format!("Quý {q}/{year}")
+        }
+        (PeriodKind::Quarterly, Lang::En) => format!("Q{} {year}", &text[6..]),
+    }
+}
+
 /// How old data is, in words: "vừa xong", "12 giây trước", "3 phút trước", …
 pub fn age(lang: Lang, age: chrono::Duration) -> String {
     let s = age.num_seconds().max(0);
@@ -101,6 +187,27 @@ mod tests {
         assert_eq!(integer(Lang::Vi, -1000), "-1.000");
         assert_eq!(integer(Lang::Vi, 999), "999");
         assert_eq!(integer(Lang::Vi, 0), "0");
+    }
+
+    #[test]
+    fn numbers_and_periods_per_language() {
+        assert_eq!(number(Lang::Vi, 1234.5, 1), "1.234,5");
+        assert_eq!(number(Lang::En, 1234.5, 1), "1,234.5");
+        assert_eq!(number(Lang::Vi, 4856.0, 0), "4.856");
+        assert_eq!(number(Lang::Vi, -2.64, 2), "-2,64");
+        assert_eq!(number(Lang::Vi, -0.001, 1), "0,0");
+        assert_eq!(number(Lang::Vi, 1_000_000.25, 2), "1.000.000,25");
+        assert_eq!(number(Lang::En, f64::NAN, 1), "—");
+        assert_eq!(compact(Lang::Vi, 1_750_000.0), "1,8 tr");
+        assert_eq!(compact(Lang::En, 25_000.0), "25.0k");
+        assert_eq!(compact(Lang::Vi, 7.33), "7,33");
+        use crate::model::PeriodKey;
+        let p = |s| PeriodKey::parse(s).unwrap();
+        assert_eq!(period(Lang::Vi, p("2024-03")), "T3/2024");
+        assert_eq!(period(Lang::En, p("2024-03")), "Mar 2024");
+        assert_eq!(period(Lang::Vi, p("2024-Q2")), "Quý II/2024");
+        assert_eq!(period(Lang::En, p("2024-Q2")), "Q2 2024");
+        assert_eq!(period(Lang::Vi, p("2023")), "2023");
     }
 
     #[test]

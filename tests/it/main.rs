@@ -2,6 +2,7 @@
 //! stack again).
 
 mod backend;
+mod charts;
 mod cli;
 mod layout;
 mod parsers;

@@ -1,0 +1,168 @@
+//! `chart`: an indicator chart (time series, ranking of units, target versus actual, stacked
+//! composition) drawn with plotters through the project's egui backend. Hovering shows the values
+//! at that point; missing values are gaps and footnotes, never zeros.
+
+use egui::{Rect, Sense};
+
+use super::TileView;
+use crate::charts::egui_backend::{EguiBackend, SUPERSAMPLE};
+use crate::charts::{ChartData, ChartSpec, ChartStyle, ChartType, draw};
+use crate::sources::Resource;
+use crate::store::{DataStatus, SourceState};
+use crate::ui::{FrameCtx, format, theme};
+use plotters::prelude::IntoDrawingArea;
+
+/// The status of a tile showing indicator data: the dataset's state, then the indicator's own
+/// freshness (stale when the newest value is older than one and a half update periods).
+pub fn indicator_status(
+    cx: &FrameCtx,
+    as_of: Option<crate::model::Timestamp>,
+    period_days: i64,
+    problem: Option<&str>,
+) -> DataStatus {
+    let base = cx.store.status(Resource::Series, cx.now, cx.lang);
+    if base.state != SourceState::Live {
+        return DataStatus {
+            as_of: as_of.or(base.as_of),
+            ..base
+        };
+    }
+    if let Some(p) = problem {
+        return DataStatus::with_reason(SourceState::Error, None, p);
+    }
+    match as_of {
+        Some(t) if cx.now - t > chrono::Duration::days(period_days * 3 / 2) => {
+            let vn = format::to_vietnam_time(t);
+            DataStatus::with_reason(
+                SourceState::Stale,
+                Some(t),
+                cx.t_args("chart.stale", &[("date", &format::date(vn))]),
+            )
+        }
+        Some(t) => DataStatus::live(t),
+        None => DataStatus::with_reason(SourceState::Stale, None, cx.t("chart.no_data")),
+    }
+}
+
+impl ChartSpec {
+    pub fn data(&self, cx: &FrameCtx) -> ChartData {
+        ChartData::from_store(self, &cx.store, cx.lang)
+    }
+}
+
+impl TileView for ChartSpec {
+    fn status(&self, cx: &FrameCtx) -> DataStatus {
+        if !cx.store.configured {
+            return DataStatus::with_reason(
+                SourceState::Offline,
+                None,
+                cx.t("source.not_configured"),
+            );
+        }
+        let data = self.data(cx);
+        // "Waiting" is not an error: the dataset's own state says it.
+        let problem = data
+            .problem
+            .as_deref()
+            .filter(|_| cx.store.series.data.is_some() && cx.store.indicators.data.is_some());
+        indicator_status(cx, data.as_of, data.period_days.max(1), problem)
+    }
+
+    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+        let painter = ui.painter_at(rect);
+        let pad = theme::WALL.padding * scale;
+        let inner = rect.shrink(pad * 0.5);
+        let columns = inner.width().max(1.0) as usize;
+        let data = prepared(ui, self, cx, columns, rect);
+        let style = ChartStyle::wall(
+            cx.lang,
+            (theme::WALL.caption * scale * SUPERSAMPLE) as f64,
+            (3.0 * scale * SUPERSAMPLE).max(2.0) as u32,
+            columns,
+        );
+        let root = EguiBackend::new(&painter, inner).into_drawing_area();
+        if let Err(err) = draw(&root, &data, &style) {
+            tracing::warn!(%err, "chart drawing failed");
+        }
+        hover(ui, inner, &data, cx);
+    }
+}
+
+/// The chart's data, extracted from the store and decimated for `columns` once per store change
+/// (kept in egui's memory between frames): steady frames only draw.
+fn prepared(
+    ui: &egui::Ui,
+    spec: &ChartSpec,
+    cx: &FrameCtx,
+    columns: usize,
+    rect: Rect,
+) -> std::sync::Arc<ChartData> {
+    type Entry = (u64, crate::ui::Lang, usize, std::sync::Arc<ChartData>);
+    let id = ui.make_persistent_id(("chart-data", rect.min.x as i32, rect.min.y as i32));
+    let key = (cx.store.generation, cx.lang, columns);
+    if let Some((g, l, c, data)) = ui.ctx().data(|d| d.get_temp::<Entry>(id))
+        && (g, l, c) == key
+    {
+        return data;
+    }
+    let mut data = spec.data(cx);
+    data.prepare(columns);
+    let data = std::sync::Arc::new(data);
+    ui.ctx().data_mut(|d| {
+        d.insert_temp::<Entry>(id, (key.0, key.1, key.2, std::sync::Arc::clone(&data)))
+    });
+    data
+}
+
+/// On the desk: hovering a time chart shows every series' value at that period.
+fn hover(ui: &mut egui::Ui, rect: Rect, data: &ChartData, cx: &FrameCtx) {
+    if data.problem.is_some() {
+        return;
+    }
+    let response = ui.interact(
+        rect,
+        ui.make_persistent_id(("chart-hover", rect.min.x as i32, rect.min.y as i32)),
+        Sense::hover(),
+    );
+    let Some(pos) = response.hover_pos() else {
+        return;
+    };
+    let lines: Vec<String> = match data.chart {
+        Some(ChartType::Line | ChartType::Stacked) if !data.periods.is_empty() => {
+            // The plot spans the periods evenly across the area right of the y labels.
+            let left = rect.left() + (rect.width() * 0.12);
+            let t = ((pos.x - left) / (rect.right() - left)).clamp(0.0, 1.0);
+            let i = ((t * data.periods.len() as f32) as usize).min(data.periods.len() - 1);
+            std::iter::once(format::period(cx.lang, data.periods[i]))
+                .chain(data.lines.iter().map(|l| {
+                    let v = l.values.get(i).copied().flatten();
+                    let v = v.map_or_else(
+                        || cx.t("chart.not_updated").to_owned(),
+                        |v| {
+                            format!(
+                                "{} {}",
+                                format::number(cx.lang, v, data.decimals),
+                                data.unit_of_measure
+                            )
+                        },
+                    );
+                    format!("{}: {v}", l.label)
+                }))
+                .collect()
+        }
+        _ => data
+            .bars
+            .iter()
+            .map(|b| format!("{}: {}", b.label, b.detail))
+            .collect(),
+    };
+    response.on_hover_ui_at_pointer(|ui| {
+        for (k, l) in lines.iter().enumerate() {
+            if k == 0 {
+                ui.strong(l);
+            } else {
+                ui.label(l);
+            }
+        }
+    });
+}

@@ -1,0 +1,406 @@
+//! Indicator charts, KPI tiles and the provider board: snapshots of each kind in Vietnamese and
+//! English, with missing and stale data; exports to SVG, PNG and PDF; hovering.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use egui::{Rect, pos2, vec2};
+use egui_kittest::kittest::Queryable as _;
+use ioc_console::charts::export::{self, Format};
+use ioc_console::charts::{ChartData, ChartSpec, ChartType, UnitGroup, UnitSelection};
+use ioc_console::model::Timestamp;
+use ioc_console::store::{SourceState, Store};
+use ioc_console::tiles::TileOptions;
+use ioc_console::tiles::frame::{TileFrame, show_tile};
+use ioc_console::ui::{FrameCtx, Lang};
+
+use crate::support::{fixed_now, harness, snapshot};
+
+/// The demo's data at the fixed instant, loaded into a store as the client would.
+pub fn demo_store() -> Store {
+    ioc_console::sim::world_store(2607, fixed_now()).unwrap()
+}
+
+fn spec(chart: ChartType, indicators: &[&str], units: UnitSelection) -> ChartSpec {
+    ChartSpec {
+        chart,
+        indicators: indicators.iter().map(|s| s.to_string()).collect(),
+        units,
+        periods: 12,
+    }
+}
+
+fn line() -> TileOptions {
+    TileOptions::Chart(spec(
+        ChartType::Line,
+        &["hospital_bed_occupancy"],
+        UnitSelection::Ids(vec!["bt-tp-ben-tre".into(), "bt-ba-tri".into()]),
+    ))
+}
+fn bars() -> TileOptions {
+    TileOptions::Chart(spec(
+        ChartType::Bars,
+        &["citizen_reports_ontime"],
+        UnitSelection::Group(UnitGroup::Children),
+    ))
+}
+fn target() -> TileOptions {
+    TileOptions::Chart(spec(
+        ChartType::Target,
+        &[
+            "dossiers_ontime_rate",
+            "documents_online_share",
+            "school_attendance",
+        ],
+        UnitSelection::default(),
+    ))
+}
+fn stacked() -> TileOptions {
+    TileOptions::Chart(spec(
+        ChartType::Stacked,
+        &["retail_sales_monthly"],
+        UnitSelection::Group(UnitGroup::Children),
+    ))
+}
+fn kpi() -> TileOptions {
+    TileOptions::Kpi(ioc_console::tiles::kpi::KpiOptions {
+        indicator: "grdp_growth".into(),
+        unit: None,
+        sparkline: 12,
+    })
+}
+
+fn cx_with(store: Store, lang: Lang, now: Timestamp) -> FrameCtx {
+    let mut cx = FrameCtx::new(lang, now);
+    cx.store = Arc::new(store);
+    cx
+}
+
+/// Renders one tile the way the wall does and compares it with its snapshot.
+fn tile_snapshot(
+    name: &str,
+    title: &str,
+    options: TileOptions,
+    cx: FrameCtx,
+    size: [f32; 2],
+) -> SourceState {
+    let view = options.view();
+    let status = view.status(&cx);
+    let mut h = harness(size, |ui| {
+        let rect = ui.max_rect().shrink(4.0);
+        let frame = TileFrame {
+            title,
+            status: &status,
+            scale: 0.6,
+            grey_old: view.greys_old_data(),
+        };
+        show_tile(ui, rect, frame, &cx, |ui, body| {
+            view.paint_body(ui, body, 0.6, &cx)
+        });
+    });
+    h.run();
+    snapshot(&mut h, name);
+    status.state
+}
+
+macro_rules! snap {
+    ($test:ident, $name:literal, $title:literal, $opts:expr, $lang:expr, $size:expr) => {
+        #[test]
+        fn $test() {
+            let state = tile_snapshot(
+                $name,
+                $title,
+                $opts,
+                cx_with(demo_store(), $lang, fixed_now()),
+                $size,
+            );
+            assert_ne!(state, SourceState::Error, "{}", $name);
+        }
+    };
+}
+
+snap!(
+    chart_line_vi,
+    "chart_line_vi",
+    "Công suất giường bệnh",
+    line(),
+    Lang::Vi,
+    [640.0, 400.0]
+);
+snap!(
+    chart_line_en,
+    "chart_line_en",
+    "Hospital bed occupancy",
+    line(),
+    Lang::En,
+    [640.0, 400.0]
+);
+snap!(
+    chart_bars_vi,
+    "chart_bars_vi",
+    "Xử lý phản ánh đúng hạn",
+    bars(),
+    Lang::Vi,
+    [640.0, 440.0]
+);
+snap!(
+    chart_bars_en,
+    "chart_bars_en",
+    "Reports handled on time",
+    bars(),
+    Lang::En,
+    [640.0, 440.0]
+);
+snap!(
+    chart_target_vi,
+    "chart_target_vi",
+    "Thực hiện so với kế hoạch",
+    target(),
+    Lang::Vi,
+    [640.0, 360.0]
+);
+snap!(
+    chart_target_en,
+    "chart_target_en",
+    "Actual against target",
+    target(),
+    Lang::En,
+    [640.0, 360.0]
+);
+snap!(
+    chart_stacked_vi,
+    "chart_stacked_vi",
+    "Bán lẻ theo địa bàn",
+    stacked(),
+    Lang::Vi,
+    [640.0, 440.0]
+);
+snap!(
+    chart_stacked_en,
+    "chart_stacked_en",
+    "Retail sales by district",
+    stacked(),
+    Lang::En,
+    [640.0, 440.0]
+);
+snap!(
+    kpi_vi,
+    "kpi_vi",
+    "Tăng trưởng GRDP",
+    kpi(),
+    Lang::Vi,
+    [330.0, 240.0]
+);
+snap!(
+    kpi_en,
+    "kpi_en",
+    "GRDP growth",
+    kpi(),
+    Lang::En,
+    [330.0, 240.0]
+);
+snap!(
+    providers_vi,
+    "providers_vi",
+    "Cập nhật dữ liệu của các sở, ngành",
+    TileOptions::Providers(Default::default()),
+    Lang::Vi,
+    [640.0, 440.0]
+);
+
+/// A district with no value for the latest period is a missing bar with words, never a zero.
+#[test]
+fn missing_values_are_shown_as_not_updated_never_zero() {
+    let mut store = demo_store();
+    let series = store.series.data.as_mut().unwrap();
+    let key = ("citizen_reports_ontime".to_owned(), "bt-ba-tri".to_owned());
+    series.get_mut(&key).unwrap().points.pop();
+    let TileOptions::Chart(s) = bars() else {
+        unreachable!()
+    };
+    let data = ChartData::from_store(&s, &store, Lang::Vi);
+    let ba_tri = data.bars.iter().find(|b| b.label == "Ba Tri").unwrap();
+    assert_eq!(ba_tri.value, None);
+    assert_eq!(ba_tri.text, "chưa cập nhật");
+    assert!(data.missing.iter().any(|(u, _)| u == "Ba Tri"));
+
+    // In a time series, the missing period is a gap.
+    let TileOptions::Chart(l) = line() else {
+        unreachable!()
+    };
+    let mut store2 = demo_store();
+    let s2 = store2.series.data.as_mut().unwrap();
+    let key = ("hospital_bed_occupancy".to_owned(), "bt-ba-tri".to_owned());
+    let points = &mut s2.get_mut(&key).unwrap().points;
+    let removed = points.remove(points.len() - 3).period;
+    let data = ChartData::from_store(&l, &store2, Lang::Vi);
+    let i = data.periods.iter().position(|p| *p == removed).unwrap();
+    assert_eq!(data.lines[1].values[i], None);
+    assert!(data.lines[0].values[i].is_some());
+
+    let state = tile_snapshot(
+        "chart_bars_missing_vi",
+        "Xử lý phản ánh đúng hạn",
+        bars(),
+        cx_with(store, Lang::Vi, fixed_now()),
+        [640.0, 440.0],
+    );
+    assert_eq!(state, SourceState::Live);
+}
+
+/// A year later, nothing new has arrived: the chart says its data is stale.
+#[test]
+fn stale_indicator_data_gets_a_stale_badge() {
+    let later = fixed_now() + Duration::days(400);
+    let mut store = demo_store();
+    // The dataset itself was refreshed just now: only the indicator's values are old.
+    store.series.fetched_at = Some(later);
+    let state = tile_snapshot(
+        "chart_line_stale_vi",
+        "Công suất giường bệnh",
+        line(),
+        cx_with(store, Lang::Vi, later),
+        [640.0, 400.0],
+    );
+    assert_eq!(state, SourceState::Stale);
+}
+
+fn chart_tile() -> ioc_console::wall::Tile {
+    let layout = crate::support::load_layout("ioc-main.toml");
+    layout
+        .tiles
+        .into_iter()
+        .find(|t| t.id == "chart-grdp")
+        .unwrap()
+}
+
+#[test]
+fn exports_svg_png_and_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let tile = chart_tile();
+    let store = Arc::new(demo_store());
+    let now = fixed_now();
+
+    let svg = dir.path().join("c.svg");
+    export::export_tile(
+        &tile,
+        Arc::clone(&store),
+        Lang::Vi,
+        now,
+        &svg,
+        (900, 500),
+        1.0,
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("the SVG is well-formed XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    assert!(
+        doc.descendants()
+            .any(|n| n.is_text() && n.text().map(str::trim) == Some(tile.title.as_str())),
+        "the title is in the SVG"
+    );
+
+    let png = dir.path().join("c.png");
+    export::export_tile(
+        &tile,
+        Arc::clone(&store),
+        Lang::Vi,
+        now,
+        &png,
+        (800, 450),
+        1.5,
+    )
+    .unwrap();
+    let img = image::open(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (1200, 675));
+
+    let pdf = dir.path().join("c.pdf");
+    export::export_tile(
+        &tile,
+        Arc::clone(&store),
+        Lang::En,
+        now,
+        &pdf,
+        (900, 500),
+        1.0,
+    )
+    .unwrap();
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+    let out = dir.path().join("page");
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "50", "-singlefile"])
+        .arg(&pdf)
+        .arg(&out)
+        .status()
+        .expect("pdftoppm (poppler-utils) runs");
+    assert!(status.success());
+    let page = image::open(dir.path().join("page.png")).unwrap().to_rgba8();
+    let first = *page.get_pixel(0, 0);
+    let different = page.pixels().filter(|p| **p != first).count();
+    assert!(
+        different > (page.width() * page.height()) as usize / 50,
+        "the PDF page is blank"
+    );
+
+    assert_eq!(
+        Format::from_path(std::path::Path::new("x.PDF")),
+        Some(Format::Pdf)
+    );
+    let bad = export::export_tile(
+        &tile,
+        store,
+        Lang::En,
+        now,
+        &dir.path().join("c.gif"),
+        (900, 500),
+        1.0,
+    );
+    assert!(bad.unwrap_err().contains(".svg"));
+}
+
+#[test]
+fn hovering_a_chart_shows_the_values_at_that_point() {
+    let cx = cx_with(demo_store(), Lang::Vi, fixed_now());
+    let options = line();
+    let view = options.view();
+    let mut h = harness([640.0, 400.0], |ui| {
+        let rect = Rect::from_min_size(pos2(0.0, 0.0), vec2(640.0, 400.0));
+        view.paint_body(ui, rect, 0.6, &cx);
+    });
+    h.run();
+    h.hover_at(pos2(600.0, 200.0));
+    h.run();
+    // The tooltip names the last period and both series with their values.
+    let TileOptions::Chart(s) = &options else {
+        unreachable!()
+    };
+    let data = ChartData::from_store(s, &cx.store, Lang::Vi);
+    let last = ioc_console::ui::format::period(Lang::Vi, *data.periods.last().unwrap());
+    h.get_by_label(&last);
+    h.get_by_label_contains("Ba Tri:");
+}
+
+#[test]
+fn the_main_wall_draws_every_chart_without_error() {
+    let layout = crate::support::load_layout("ioc-main.toml");
+    let cx = cx_with(demo_store(), Lang::Vi, fixed_now());
+    let mut charts = 0;
+    for t in &layout.tiles {
+        if matches!(
+            t.options,
+            TileOptions::Chart(_) | TileOptions::Kpi(_) | TileOptions::Providers(_)
+        ) {
+            charts += 1;
+            let s = t.options.view().status(&cx);
+            assert_ne!(s.state, SourceState::Error, "{}: {s:?}", t.id);
+        }
+    }
+    assert!(charts >= 10);
+    // Drawing all of them (through the egui backend) must not fail either.
+    let mut h = harness([1600.0, 620.0], |ui| {
+        let rect = ui.max_rect();
+        ioc_console::app::wall_view::paint_wall(ui, rect, &layout, &cx);
+    });
+    h.run();
+}
