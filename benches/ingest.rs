@@ -96,6 +96,7 @@ fn series_json(series: usize, points: usize) -> Vec<u8> {
     let t0 = Utc.with_ymd_and_hms(2025, 12, 1, 0, 0, 0).unwrap();
     let items: Vec<Series> = (0..series)
         .map(|s| Series {
+            annotations: Vec::new(),
             indicator_id: format!("indicator_{:03}", s % 40),
             unit_id: format!("unit_{:04}", s / 40),
             points: (0..points)

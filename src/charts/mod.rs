@@ -117,6 +117,10 @@ pub struct ChartData {
     /// [`ChartData::prepare`]); empty until prepared.
     pub runs: Vec<Vec<Vec<(f64, f64)>>>,
     pub prepared_for: usize,
+    /// Smallest and largest value of all lines, found while preparing.
+    pub value_range: Option<(f64, f64)>,
+    /// Notes from the backend: (period index, text).
+    pub annotations: Vec<(usize, String)>,
 }
 
 impl ChartData {
@@ -125,6 +129,26 @@ impl ChartData {
     pub fn prepare(&mut self, columns: usize) {
         self.runs = prepared_runs(&self.lines, self.x_len(), columns);
         self.prepared_for = columns;
+        self.value_range = self
+            .lines
+            .iter()
+            .flat_map(|l| l.values.iter().flatten().copied())
+            .fold(None, |r, v| match r {
+                None => Some((v, v)),
+                Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+            });
+    }
+
+    /// The values to scale the value axis by: the prepared range (two values) or every value.
+    fn axis_values(&self) -> Box<dyn Iterator<Item = f64> + '_> {
+        match (self.prepared_for, self.value_range) {
+            (c, Some((lo, hi))) if c > 0 => Box::new([lo, hi].into_iter()),
+            _ => Box::new(
+                self.lines
+                    .iter()
+                    .flat_map(|l| l.values.iter().flatten().copied()),
+            ),
+        }
     }
 
     fn x_len(&self) -> usize {
@@ -317,6 +341,24 @@ impl ChartData {
                         .collect();
                     data.lines.push(Line { label, values });
                 }
+                let mut notes: Vec<(usize, String)> = chosen
+                    .iter()
+                    .flat_map(|(_, _, s)| s.iter().flat_map(|s| s.annotations.iter()))
+                    .filter_map(|a| {
+                        let i = periods.iter().position(|p| *p == a.period)?;
+                        Some((
+                            i,
+                            if lang == Lang::Vi {
+                                a.text_vi.clone()
+                            } else {
+                                a.text_en.clone()
+                            },
+                        ))
+                    })
+                    .collect();
+                notes.sort();
+                notes.dedup();
+                data.annotations = notes;
                 data.periods = periods;
                 if spec.chart == ChartType::Stacked {
                     group_small_layers(&mut data.lines, 6, tr(lang, "chart.others"));
@@ -608,10 +650,7 @@ fn draw_lines<DB: DrawingBackend>(
         .len()
         .max(data.lines.iter().map(|l| l.values.len()).max().unwrap_or(0))
         .max(1);
-    let all = data
-        .lines
-        .iter()
-        .flat_map(|l| l.values.iter().flatten().copied());
+    let all = data.axis_values();
     let (y0, y1) = y_range(all, &[data.target, data.threshold.map(|t| t.value)], false);
     let lang = style.lang;
     let periods = &data.periods;
@@ -677,6 +716,27 @@ fn draw_lines<DB: DrawingBackend>(
                 .collect();
             draw_markers(&mut chart, k, &pts, size, color)?;
         }
+    }
+    // The backend's notes: a dotted line at the period and the note beside it.
+    for (i, text) in &data.annotations {
+        let x = *i as f64;
+        let s = style.text.mix(0.55).stroke_width(1.max(style.line / 2));
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x, y0), (x, y1)],
+                (style.font * 0.25) as u32,
+                (style.font * 0.25) as u32,
+                s,
+            ))
+            .map_err(e)?;
+        let dim = style.text.mix(0.8);
+        let t = font(style, 0.65, false).color(&dim);
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((x, y1))
+                    + Text::new(text.clone(), (4, (style.font * 0.2) as i32), t),
+            ))
+            .map_err(e)?;
     }
     if let Some(t) = data.threshold {
         let dash = (style.font * 0.6) as u32;

@@ -118,12 +118,23 @@ pub struct Point {
     pub updated_at: Timestamp,
 }
 
+/// A note on a period of a series (an official figure, a change of boundaries, …).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Annotation {
+    pub period: PeriodKey,
+    pub text_vi: String,
+    pub text_en: String,
+}
+
 /// The observations of one indicator for one unit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Series {
     pub indicator_id: String,
     pub unit_id: String,
     pub points: Vec<Point>,
+    /// Notes the backend attaches to periods of this series.
+    #[serde(default)]
+    pub annotations: Vec<Annotation>,
 }
 
 /// One new or corrected observation (SSE `observation` event).

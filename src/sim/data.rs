@@ -99,11 +99,24 @@ impl IndicatorSpec {
     }
 }
 
+/// A dated event noted on the series whose periods include it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventNote {
+    pub date: chrono::NaiveDate,
+    pub text_vi: String,
+    pub text_en: String,
+}
+
 /// `assets/demo/indicators.toml`
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IndicatorsFile {
     pub provenance: String,
+    #[serde(default)]
+    pub events: Vec<EventNote>,
+    pub published_note_vi: String,
+    pub published_note_en: String,
     /// Sector ids with their names, in the order the regulation lists them.
     pub sectors: Vec<SectorSpec>,
     pub indicators: Vec<IndicatorSpec>,

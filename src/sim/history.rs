@@ -103,12 +103,14 @@ pub fn indicator_history(
                 })
                 .filter(|pt| pt.updated_at <= epoch)
                 .collect();
+            let annotations = annotations(data, spec, &periods[..last_shown], unit == top.id);
             series.insert(
                 (spec.id.clone(), unit.to_owned()),
                 Series {
                     indicator_id: spec.id.clone(),
                     unit_id: unit.to_owned(),
                     points,
+                    annotations,
                 },
             );
         };
@@ -156,6 +158,43 @@ pub fn indicator_history(
         });
     }
     (series, providers)
+}
+
+/// Notes on a series: dated events inside its periods, and published figures (province level).
+fn annotations(
+    data: &DemoData,
+    spec: &IndicatorSpec,
+    periods: &[PeriodKey],
+    province: bool,
+) -> Vec<Annotation> {
+    let ind = &data.indicators;
+    let mut out: Vec<Annotation> = ind
+        .events
+        .iter()
+        .filter_map(|e| {
+            let p = PeriodKey::containing(spec.period, e.date);
+            periods.contains(&p).then(|| Annotation {
+                period: p,
+                text_vi: e.text_vi.clone(),
+                text_en: e.text_en.clone(),
+            })
+        })
+        .collect();
+    if province {
+        out.extend(
+            spec.published
+                .keys()
+                .filter_map(|k| PeriodKey::parse(k))
+                .filter(|p| periods.contains(p))
+                .map(|p| Annotation {
+                    period: p,
+                    text_vi: ind.published_note_vi.clone(),
+                    text_en: ind.published_note_en.clone(),
+                }),
+        );
+    }
+    out.sort_by_key(|a| a.period);
+    out
 }
 
 fn province_values(spec: &IndicatorSpec, periods: &[PeriodKey], r: &mut Rng) -> Vec<f64> {

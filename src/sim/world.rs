@@ -729,6 +729,7 @@ impl World {
             .series
             .entry((indicator_id.to_owned(), unit_id.to_owned()))
             .or_insert_with(|| Series {
+                annotations: Vec::new(),
                 indicator_id: indicator_id.to_owned(),
                 unit_id: unit_id.to_owned(),
                 points: Vec::new(),

@@ -239,6 +239,7 @@ impl Store {
                     let s = map
                         .entry((o.indicator_id.clone(), o.unit_id.clone()))
                         .or_insert_with(|| Series {
+                            annotations: Vec::new(),
                             indicator_id: o.indicator_id.clone(),
                             unit_id: o.unit_id.clone(),
                             points: Vec::new(),

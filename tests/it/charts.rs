@@ -382,6 +382,34 @@ fn hovering_a_chart_shows_the_values_at_that_point() {
 }
 
 #[test]
+fn backend_annotations_reach_time_charts() {
+    let store = demo_store();
+    let s = ChartSpec {
+        periods: 24,
+        ..spec(
+            ChartType::Line,
+            &["exports_monthly"],
+            UnitSelection::default(),
+        )
+    };
+    let data = ChartData::from_store(&s, &store, Lang::Vi);
+    let (i, text) = data
+        .annotations
+        .iter()
+        .find(|(_, t)| t.contains("Vĩnh Long"))
+        .expect("the merger is noted");
+    assert_eq!(data.periods[*i].to_string(), "2025-07");
+    assert!(!text.is_empty());
+    let grdp = spec(ChartType::Line, &["grdp_growth"], UnitSelection::default());
+    let data = ChartData::from_store(&grdp, &store, Lang::En);
+    assert!(
+        data.annotations
+            .iter()
+            .any(|(i, t)| t == "Published figure" && data.periods[*i].to_string() == "2023")
+    );
+}
+
+#[test]
 fn the_main_wall_draws_every_chart_without_error() {
     let layout = crate::support::load_layout("ioc-main.toml");
     let cx = cx_with(demo_store(), Lang::Vi, fixed_now());
