@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # the X11/Wayland client libraries winit loads at run time. Tests: Xvfb for window tests,
 # poppler-utils (pdftoppm) to check PDF exports.
 APT_PACKAGES=(
-  build-essential pkg-config ca-certificates
+  build-essential pkg-config ca-certificates libsqlite3-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-libav gstreamer1.0-rtsp gstreamer1.0-tools

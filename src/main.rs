@@ -43,6 +43,13 @@ enum Command {
     Demo(DemoArgs),
     /// Serve the simulated IOC over HTTP (for trainings on several consoles, and tests).
     Sim(SimArgs),
+    /// Record an operator action in the outbox and send it (for scripts and technicians).
+    Act(ActArgs),
+    /// The outbox of operator actions.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Export charts for briefings and reports.
     Export {
         #[command(subcommand)]
@@ -54,6 +61,57 @@ enum Command {
 enum ExportCommand {
     /// A chart tile of a layout as SVG, PNG or PDF (by the output's extension).
     Chart(ExportChartArgs),
+    /// The quarterly report on received and handled incidents (Điều 6.5), as CSV or PDF.
+    Report(ExportReportArgs),
+}
+
+#[derive(clap::Args)]
+struct ExportReportArgs {
+    /// The quarter, e.g. 2026Q3 (default: the last complete quarter).
+    #[arg(long)]
+    quarter: Option<String>,
+    /// Output file: .csv or .pdf.
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Send what the outbox still holds, then list its state.
+    Flush(OutboxArgs),
+}
+
+#[derive(clap::Args)]
+struct OutboxArgs {
+    /// IOC backend base URL (default: backend_url of the configuration).
+    #[arg(long)]
+    backend: Option<String>,
+    /// The outbox file (default: the backend's outbox in the XDG data directory).
+    #[arg(long)]
+    outbox: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ActArgs {
+    #[command(flatten)]
+    target: OutboxArgs,
+    /// The incident's id.
+    #[arg(long)]
+    incident: String,
+    /// verify, forward, start, resolve, reject or note.
+    #[arg(long)]
+    action: String,
+    /// The unit to forward to.
+    #[arg(long)]
+    unit: Option<String>,
+    /// A note, or the reason of a rejection.
+    #[arg(long)]
+    note: Option<String>,
+    /// The incident version the decision was taken on (a different one is a conflict).
+    #[arg(long)]
+    expected_version: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -125,6 +183,9 @@ struct SimArgs {
     /// Base URL of the simulated cameras' streams.
     #[arg(long, default_value = "rtsp://127.0.0.1:8554")]
     camera_base: String,
+    /// Start with simulated time stopped (resume with POST /sim/control).
+    #[arg(long)]
+    paused: bool,
 }
 
 #[derive(clap::Args, Default)]
@@ -212,6 +273,13 @@ fn main() -> ExitCode {
         Command::Export {
             command: ExportCommand::Chart(args),
         } => export_chart(args, &cfg, lang),
+        Command::Export {
+            command: ExportCommand::Report(args),
+        } => export_report(args, &cfg, lang),
+        Command::Act(args) => act(args, &cfg),
+        Command::Outbox {
+            command: OutboxCommand::Flush(args),
+        } => outbox_flush(args, &cfg),
     }
 }
 
@@ -323,7 +391,7 @@ fn sim(args: SimArgs) -> ExitCode {
         epoch: args.epoch,
         scenario: args.scenario,
         speed: args.speed.clamp(1.0, 60.0),
-        paused: false,
+        paused: args.paused,
         token,
         camera_base: args.camera_base,
     };
@@ -503,6 +571,240 @@ fn snapshot_cmd(args: SnapshotArgs, cfg: &config::Config, lang: Lang) -> ExitCod
         }
         Err(e) => {
             eprintln!("{}", tr_args(lang, "cli.snapshot_failed", &[("error", &e)]));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn export_report(args: ExportReportArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
+    use ioc_console::incidents::report;
+    let quarter = match args.quarter.as_deref() {
+        Some(q) => match report::Quarter::parse(q) {
+            Some(q) => q,
+            None => {
+                eprintln!(
+                    "{}",
+                    tr_args(lang, "report.bad_quarter", &[("quarter", &q)])
+                );
+                return ExitCode::from(2);
+            }
+        },
+        None => report::Quarter::last_complete(
+            ioc_console::ui::format::to_vietnam_time(chrono::Utc::now()).date_naive(),
+        ),
+    };
+    let (store, _backend) = match load_store(&args.data, cfg, lang) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let Some(incidents) = store.incidents.data.as_ref() else {
+        eprintln!("{}", tr(lang, "report.no_data"));
+        return ExitCode::from(1);
+    };
+    let units = store.units.data.clone().unwrap_or_default();
+    let categories = store.categories.data.clone().unwrap_or_default();
+    let r = report::build(
+        incidents.values(),
+        &units,
+        &categories,
+        quarter,
+        chrono::Utc::now(),
+        lang,
+    );
+    let ext = args
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let written = match ext.as_deref() {
+        Some("csv") => std::fs::write(&args.out, report::csv(&r, lang)).map_err(|e| e.to_string()),
+        Some("pdf") => ioc_console::charts::export::svg_to_pdf(&report::svg(&r, lang))
+            .and_then(|pdf| std::fs::write(&args.out, pdf).map_err(|e| e.to_string())),
+        _ => Err(tr(lang, "report.bad_extension").to_owned()),
+    };
+    match written {
+        Ok(()) => {
+            println!(
+                "{}",
+                tr_args(lang, "export.written", &[("out", &args.out.display())])
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}", tr_args(lang, "export.failed", &[("error", &e)]));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The outbox and client for `act` / `outbox flush`.
+fn outbox_target(
+    args: &OutboxArgs,
+    cfg: &config::Config,
+) -> Result<
+    (
+        ioc_console::incidents::outbox::Outbox,
+        ioc_console::sources::Client,
+    ),
+    String,
+> {
+    let url = args
+        .backend
+        .clone()
+        .or_else(|| cfg.backend_url.clone())
+        .ok_or("no backend: give --backend URL or set backend_url in the configuration")?;
+    let path = args
+        .outbox
+        .clone()
+        .unwrap_or_else(|| connect::outbox_path_for(&url));
+    let outbox = ioc_console::incidents::outbox::Outbox::open(&path).map_err(|e| e.to_string())?;
+    let token = ioc_console::sources::client::read_token(cfg.token_file.as_deref())?;
+    let client = ioc_console::sources::Client::new(&ioc_console::sources::ClientConfig {
+        token,
+        ca_bundle: cfg.ca_bundle.clone(),
+        ..ioc_console::sources::ClientConfig::new(url)
+    })
+    .map_err(|e| e.to_string())?;
+    Ok((outbox, client))
+}
+
+/// Test hook: `IOC_CONSOLE_OUTBOX_PAUSE=after-write|after-send` stops the process at that point
+/// (it says so on stdout) so that tests can kill it there.
+fn pause_at(point: &str) {
+    if std::env::var("IOC_CONSOLE_OUTBOX_PAUSE").is_ok_and(|p| p == point) {
+        println!("paused {point}");
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+}
+
+fn act(args: ActArgs, cfg: &config::Config) -> ExitCode {
+    use ioc_console::incidents::outbox;
+    let (ob, client) = match outbox_target(&args.target, cfg) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let action: ioc_console::model::ActionKind =
+        match serde_json::from_value(serde_json::Value::String(args.action.clone())) {
+            Ok(a) => a,
+            Err(_) => {
+                eprintln!(
+                    "unknown action `{}`: use verify, forward, start, resolve, reject or note",
+                    args.action
+                );
+                return ExitCode::from(2);
+            }
+        };
+    let request = ioc_console::model::ActionRequest {
+        action,
+        unit_id: args.unit,
+        note: args.note,
+        expected_version: args.expected_version,
+        actor: None,
+    };
+    let key = match ob.enqueue(&args.incident, &request) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("recorded {key}");
+    pause_at("after-write");
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let entry = ob
+        .pending()
+        .ok()
+        .and_then(|p| p.into_iter().find(|e| e.key == key));
+    let Some(entry) = entry else {
+        eprintln!("the recorded action is not pending any more");
+        return ExitCode::from(1);
+    };
+    let outcome = rt.block_on(outbox::send(&client, &entry));
+    pause_at("after-send");
+    if let Err(e) = ob.record(&key, &outcome) {
+        eprintln!("{e}");
+        return ExitCode::from(1);
+    }
+    report_outcome(&key, &outcome)
+}
+
+fn report_outcome(key: &str, outcome: &ioc_console::incidents::outbox::Outcome) -> ExitCode {
+    use ioc_console::incidents::outbox::Outcome;
+    match outcome {
+        Outcome::Acked(i) => {
+            println!(
+                "acked {key}: {} is {:?} (version {})",
+                i.id, i.status, i.version
+            );
+            ExitCode::SUCCESS
+        }
+        Outcome::Conflict(m) => {
+            println!("conflict {key}: {m}");
+            ExitCode::from(4)
+        }
+        Outcome::Refused(m) => {
+            println!("refused {key}: {m}");
+            ExitCode::from(4)
+        }
+        Outcome::Retry(m) => {
+            println!("pending {key}: {m}");
+            ExitCode::from(5)
+        }
+    }
+}
+
+fn outbox_flush(args: OutboxArgs, cfg: &config::Config) -> ExitCode {
+    let (ob, client) = match outbox_target(&args, cfg) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(ioc_console::incidents::outbox::flush(&ob, &client)) {
+        Ok(done) => {
+            let mut code = ExitCode::SUCCESS;
+            for (entry, outcome) in &done {
+                let c = report_outcome(&entry.key, outcome);
+                if c != ExitCode::SUCCESS {
+                    code = c;
+                }
+            }
+            println!(
+                "{} sent, {} still pending",
+                done.len(),
+                ob.pending().map(|p| p.len()).unwrap_or(0)
+            );
+            code
+        }
+        Err(e) => {
+            eprintln!("{e}");
             ExitCode::from(1)
         }
     }

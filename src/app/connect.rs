@@ -31,6 +31,19 @@ pub enum BackendSpec {
 /// The context to wake when data arrives; set once the window exists.
 pub type WakeTarget = Arc<OnceLock<egui::Context>>;
 
+/// The outbox of a backend: one file per backend URL, so that actions recorded for one backend
+/// are never sent to another.
+pub fn outbox_path_for(base_url: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os("IOC_CONSOLE_OUTBOX") {
+        return PathBuf::from(p);
+    }
+    let hash = base_url.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    });
+    crate::incidents::outbox::Outbox::default_path()
+        .with_file_name(format!("outbox-{hash:016x}.sqlite"))
+}
+
 /// Starts the runtime, the simulator when asked, and the client tasks.
 pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarget), String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -85,7 +98,17 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
             (cfg, true)
         }
     };
-    let link = sources::start(rt.handle(), &cfg, timing, wake).map_err(|e| e.to_string())?;
+    // Without a usable outbox the console still shows everything; actions are refused with the
+    // reason rather than sent unrecorded.
+    let outbox = match crate::incidents::outbox::Outbox::open(&outbox_path_for(&cfg.base_url)) {
+        Ok(o) => Some(std::sync::Arc::new(o)),
+        Err(e) => {
+            tracing::error!(%e, "the outbox cannot be opened; operator actions will be refused");
+            None
+        }
+    };
+    let link =
+        sources::start(rt.handle(), &cfg, timing, wake, outbox).map_err(|e| e.to_string())?;
     keep_alive.push(Box::new(rt));
     // The runtime must be dropped last (the simulator's server runs on it).
     keep_alive.reverse();

@@ -4,6 +4,7 @@
 
 pub mod connect;
 pub mod demo_panel;
+pub mod incident_panel;
 pub mod mode;
 pub mod wall_view;
 
@@ -68,6 +69,8 @@ pub enum Command {
         tile_id: String,
         format: crate::charts::export::Format,
     },
+    /// Write the last complete quarter's report (CSV and PDF) to the exports folder.
+    ExportReport,
 }
 
 /// What the wall viewports read each frame (shared with the deferred viewport callbacks).
@@ -141,6 +144,7 @@ pub struct ConsoleApp {
         std::sync::mpsc::Receiver<String>,
     ),
     notice: Option<String>,
+    pub incidents: incident_panel::IncidentPanel,
 }
 
 impl ConsoleApp {
@@ -194,6 +198,7 @@ impl ConsoleApp {
             demo: demo_panel::DemoPanel::default(),
             exports: std::sync::mpsc::channel(),
             notice: None,
+            incidents: incident_panel::IncidentPanel::default(),
         }
     }
 
@@ -202,6 +207,53 @@ impl ConsoleApp {
         directories::ProjectDirs::from("", "", "ioc-console")
             .map(|d| d.data_dir().join("exports"))
             .unwrap_or_else(|| std::env::temp_dir().join("ioc-console-exports"))
+    }
+
+    /// Writes the quarterly report (last complete quarter) off the UI thread.
+    fn export_report(&self) {
+        use crate::incidents::report;
+        let state = self.wall_state();
+        let now = (self.clock)();
+        let lang = state.lang;
+        let store = Arc::clone(&state.store);
+        let tx = self.exports.0.clone();
+        let dir = Self::exports_dir();
+        let spawned = std::thread::Builder::new()
+            .name("report".into())
+            .spawn(move || {
+                let quarter =
+                    report::Quarter::last_complete(format::to_vietnam_time(now).date_naive());
+                let result = (|| -> Result<std::path::PathBuf, String> {
+                    let incidents = store
+                        .incidents
+                        .data
+                        .as_ref()
+                        .ok_or_else(|| crate::ui::tr(lang, "report.no_data").to_owned())?;
+                    let r = report::build(
+                        incidents.values(),
+                        store.units.data.as_deref().unwrap_or(&[]),
+                        store.categories.data.as_deref().unwrap_or(&[]),
+                        quarter,
+                        now,
+                        lang,
+                    );
+                    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+                    let base = dir.join(format!("bao-cao-{}Q{}", quarter.year, quarter.q));
+                    std::fs::write(base.with_extension("csv"), report::csv(&r, lang))
+                        .map_err(|e| e.to_string())?;
+                    let pdf = crate::charts::export::svg_to_pdf(&report::svg(&r, lang))?;
+                    std::fs::write(base.with_extension("pdf"), pdf).map_err(|e| e.to_string())?;
+                    Ok(base.with_extension("pdf"))
+                })();
+                let msg = match result {
+                    Ok(p) => crate::ui::tr_args(lang, "export.written", &[("out", &p.display())]),
+                    Err(error) => crate::ui::tr_args(lang, "export.failed", &[("error", &error)]),
+                };
+                let _ = tx.send(msg);
+            });
+        if let Err(e) = spawned {
+            tracing::error!(%e, "cannot start the report thread");
+        }
     }
 
     /// Runs an export off the UI thread; its outcome reaches the status bar.
@@ -346,6 +398,7 @@ impl ConsoleApp {
             }
             Command::Backend(r) => self.send(r),
             Command::Export { tile_id, format } => self.export(&tile_id, format),
+            Command::ExportReport => self.export_report(),
         }
     }
 
@@ -374,6 +427,15 @@ impl ConsoleApp {
         self.bottom_bar(ui, &cx, &state, display);
         if let Some(errors) = &state.error {
             self.error_banner(ui, &cx, errors);
+        }
+        if self.mode == Mode::Operate && self.backend.is_some() {
+            let read_only = state.role == Role::Leader;
+            egui::Panel::right("incident-panel")
+                .resizable(true)
+                .default_size(480.0)
+                .show(ui, |ui| {
+                    self.incidents.show(ui, &cx, read_only, &mut self.commands);
+                });
         }
         if self.mode == Mode::Demo {
             egui::Panel::right("demo-panel")
@@ -523,6 +585,8 @@ impl ConsoleApp {
                 ui.separator();
                 ui.label(cx.t_args("role.current", &[("role", &cx.t(cx.role.label_key()))]));
                 ui.label(RichText::new(cx.t("settings.role_from_config")).small());
+                ui.separator();
+                ui.checkbox(&mut self.incidents.sound, cx.t("panel.sound"));
             });
         if !open {
             self.commands.push(Command::ToggleSettings);

@@ -241,6 +241,14 @@ pub fn short_unit_name(u: &Unit) -> String {
     u.name.clone()
 }
 
+/// The short name of the unit with `id`, or the id when the unit is unknown.
+pub fn short_unit_name_of(id: &str, units: &[Unit]) -> String {
+    units
+        .iter()
+        .find(|u| u.id == id)
+        .map_or_else(|| id.to_owned(), short_unit_name)
+}
+
 pub fn indicator_name(i: &Indicator, lang: Lang) -> &str {
     match lang {
         Lang::Vi => &i.name_vi,
@@ -369,11 +377,20 @@ impl ChartData {
                 }
             }
             ChartType::Bars => {
-                let latest = units
+                // The newest period that at least half of the units have reported (a period
+                // that has only just started would rank one unit against eight blanks).
+                let mut periods: Vec<PeriodKey> = units
                     .iter()
                     .filter_map(|u| get(first, u))
-                    .filter_map(|s| s.points.iter().map(|p| p.period).max())
-                    .max();
+                    .flat_map(|s| s.points.iter().map(|p| p.period))
+                    .collect();
+                periods.sort();
+                let latest = periods
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|p| periods.iter().filter(|q| *q == p).count() * 2 >= units.len())
+                    .or(periods.last().copied());
                 let mut bars: Vec<Bar> = units
                     .iter()
                     .map(|u| {

@@ -1,4 +1,9 @@
-//! Incidents: the workflow the regulation prescribes (Điều 5.4, 16). The queue tile and the
-//! outbox join this module with their own issue.
+//! Incidents: the workflow the regulation prescribes (Điều 5.4, 16), the queue's model and search
+//! without diacritics, the outbox that never loses an operator's action, and the quarterly
+//! report (Điều 6.5).
 
+pub mod outbox;
+pub mod queue;
+pub mod report;
+pub mod search;
 pub mod workflow;

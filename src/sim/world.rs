@@ -487,13 +487,25 @@ impl World {
             }
             other => (other, None, None),
         };
-        let actor = if matches!(action, ActionKind::Start | ActionKind::Resolve) {
-            self.incidents[p.incident]
-                .assigned_unit_id
-                .clone()
-                .unwrap_or(operator)
-        } else {
-            operator
+        // Work on the ground is recorded by the unit it was forwarded to, under its name.
+        let actor = match (
+            action,
+            self.incidents[p.incident].assigned_unit_id.as_deref(),
+        ) {
+            (ActionKind::Start | ActionKind::Resolve, Some(id)) => self
+                .units
+                .iter()
+                .find(|u| u.id == id)
+                .map(|u| u.name.clone())
+                .or_else(|| {
+                    data.province
+                        .departments
+                        .iter()
+                        .find(|d| d.id == id)
+                        .map(|d| d.name_vi.clone())
+                })
+                .unwrap_or_else(|| id.to_owned()),
+            _ => operator,
         };
         if self.apply(p.incident, action, unit, note, &actor).is_err() {
             return;

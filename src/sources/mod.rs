@@ -177,6 +177,13 @@ pub enum Update {
         at: Timestamp,
     },
     SimStatus(Result<SimStatus, FetchError>),
+    /// The outbox's newest entries (after every change).
+    Outbox(Vec<crate::incidents::outbox::Entry>),
+    /// An action could not even be recorded: it was refused, with the reason.
+    ActionRefused {
+        incident_id: String,
+        reason: String,
+    },
 }
 
 /// A request from the UI to the background.
@@ -184,6 +191,20 @@ pub enum Update {
 pub enum Request {
     /// Refetch everything now.
     Refresh,
+    /// Record an operator's action in the outbox, then send it.
+    Act {
+        incident_id: String,
+        request: ActionRequest,
+    },
+    /// Drop an action that conflicted.
+    Discard {
+        key: String,
+    },
+    /// Apply a conflicting action again on the incident's current version.
+    Reapply {
+        key: String,
+        version: u64,
+    },
     SimControl(Control),
     SimFaults(Faults),
     SimStatus,
@@ -201,6 +222,8 @@ type Waker = Arc<dyn Fn() + Send + Sync>;
 
 struct Ctx {
     client: Client,
+    outbox: Option<Arc<crate::incidents::outbox::Outbox>>,
+    outbox_wake: Notify,
     tx: mpsc::Sender<Update>,
     wake: Waker,
     timing: Timing,
@@ -219,18 +242,22 @@ impl Ctx {
     }
 }
 
-/// Starts the background tasks on `rt`. `wake` is called after every update.
+/// Starts the background tasks on `rt`. `wake` is called after every update. Actions go through
+/// `outbox` (without one, they are refused with the reason).
 pub fn start(
     rt: &tokio::runtime::Handle,
     cfg: &ClientConfig,
     timing: Timing,
     wake: Waker,
+    outbox: Option<Arc<crate::incidents::outbox::Outbox>>,
 ) -> Result<BackendLink, client::ClientError> {
     let client = Client::new(cfg)?;
     let (tx, rx) = mpsc::channel(1024);
     let (req_tx, req_rx) = mpsc::channel(64);
     let ctx = Arc::new(Ctx {
         client,
+        outbox,
+        outbox_wake: Notify::new(),
         tx,
         wake,
         timing: timing.clone(),
@@ -243,6 +270,7 @@ pub fn start(
     }
     rt.spawn(stream_loop(Arc::clone(&ctx)));
     rt.spawn(request_loop(Arc::clone(&ctx), req_rx));
+    rt.spawn(outbox_loop(Arc::clone(&ctx)));
     Ok(BackendLink {
         updates: rx,
         requests: req_tx,
@@ -481,10 +509,119 @@ async fn read_stream(
     }
 }
 
+/// Runs an outbox operation off the async workers (SQLite writes and fsyncs).
+async fn with_outbox<T: Send + 'static>(
+    ctx: &Ctx,
+    f: impl FnOnce(
+        &crate::incidents::outbox::Outbox,
+    ) -> Result<T, crate::incidents::outbox::OutboxError>
+    + Send
+    + 'static,
+) -> Result<T, String> {
+    let Some(outbox) = ctx.outbox.clone() else {
+        return Err(crate::ui::tr(crate::ui::Lang::Vi, "outbox.unavailable").to_owned());
+    };
+    tokio::task::spawn_blocking(move || f(&outbox))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+async fn send_outbox_state(ctx: &Ctx) {
+    if let Ok(entries) = with_outbox(ctx, |o| o.recent(200)).await {
+        ctx.send(Update::Outbox(entries)).await;
+    }
+}
+
+/// Sends what the outbox holds, retrying with backoff while the backend is away.
+async fn outbox_loop(ctx: Arc<Ctx>) {
+    if ctx.outbox.is_none() {
+        return;
+    }
+    send_outbox_state(&ctx).await;
+    let mut backoff = Backoff::new(
+        ctx.timing.backoff_base,
+        ctx.timing.backoff_cap,
+        0x0B0 ^ std::process::id() as u64,
+    );
+    loop {
+        let pending = with_outbox(&ctx, |o| o.pending()).await.unwrap_or_default();
+        let mut retry = false;
+        for entry in pending {
+            let outcome = crate::incidents::outbox::send(&ctx.client, &entry).await;
+            let key = entry.key.clone();
+            let recorded = {
+                let outcome = outcome.clone();
+                with_outbox(&ctx, move |o| o.record(&key, &outcome)).await
+            };
+            if let Err(e) = recorded {
+                tracing::error!(%e, "cannot record an action's outcome");
+            }
+            match outcome {
+                crate::incidents::outbox::Outcome::Acked(incident) => {
+                    ctx.send(Update::Event(Event::Incident(incident))).await;
+                }
+                crate::incidents::outbox::Outcome::Retry(reason) => {
+                    tracing::warn!(%reason, key = %entry.key, "action not sent; will retry");
+                    retry = true;
+                }
+                other => tracing::warn!(outcome = ?other, key = %entry.key, "action not applied"),
+            }
+            send_outbox_state(&ctx).await;
+            if retry {
+                break;
+            }
+        }
+        let delay = if retry {
+            backoff.next_delay()
+        } else {
+            backoff.reset();
+            Duration::from_secs(30)
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = ctx.outbox_wake.notified() => {}
+        }
+    }
+}
+
 async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>) {
     while let Some(req) = rx.recv().await {
         match req {
             Request::Refresh => ctx.refresh.notify_waiters(),
+            Request::Act {
+                incident_id,
+                request,
+            } => {
+                let id = incident_id.clone();
+                match with_outbox(&ctx, move |o| o.enqueue(&id, &request)).await {
+                    Ok(_) => {
+                        send_outbox_state(&ctx).await;
+                        ctx.outbox_wake.notify_one();
+                    }
+                    Err(reason) => {
+                        tracing::error!(%reason, incident = %incident_id, "action refused: the outbox cannot record it");
+                        ctx.send(Update::ActionRefused {
+                            incident_id,
+                            reason,
+                        })
+                        .await;
+                    }
+                }
+            }
+            Request::Discard { key } => {
+                if let Err(e) = with_outbox(&ctx, move |o| o.discard(&key)).await {
+                    tracing::error!(%e, "cannot discard an action");
+                }
+                send_outbox_state(&ctx).await;
+            }
+            Request::Reapply { key, version } => {
+                if let Err(e) = with_outbox(&ctx, move |o| o.reapply(&key, version)).await {
+                    tracing::error!(%e, "cannot apply an action again");
+                }
+                send_outbox_state(&ctx).await;
+                ctx.outbox_wake.notify_one();
+            }
             Request::SimStatus => {
                 let r = sim_get(&ctx.client).await;
                 ctx.send(Update::SimStatus(r)).await;

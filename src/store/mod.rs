@@ -150,6 +150,10 @@ pub struct Store {
     pub providers: Dataset<Vec<ProviderStatus>>,
     pub stream: StreamState,
     pub sim: Option<Result<SimStatus, FetchError>>,
+    /// The outbox's newest actions (pending, acknowledged, conflicting, refused).
+    pub outbox: Vec<crate::incidents::outbox::Entry>,
+    /// The last action that could not be recorded, with the reason.
+    pub refused: Option<(String, String)>,
 }
 
 impl Store {
@@ -224,6 +228,14 @@ impl Store {
                 self.stream.error = Some(error);
             }
             Update::SimStatus(s) => self.sim = Some(s),
+            Update::Outbox(entries) => {
+                self.outbox = entries;
+                self.refused = None;
+            }
+            Update::ActionRefused {
+                incident_id,
+                reason,
+            } => self.refused = Some((incident_id, reason)),
         }
     }
 

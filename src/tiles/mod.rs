@@ -7,6 +7,7 @@
 pub mod chart;
 pub mod clock;
 pub mod frame;
+pub mod incidents;
 pub mod kpi;
 pub mod providers;
 pub mod sources;
@@ -34,16 +35,19 @@ pub enum TileKind {
     Kpi,
     /// The data-provider board: who updated which indicator, who is overdue.
     Providers,
+    /// The incident queue (read-only on the wall; operators act from the desk).
+    Incidents,
 }
 
 impl TileKind {
-    pub const ALL: [TileKind; 6] = [
+    pub const ALL: [TileKind; 7] = [
         TileKind::Clock,
         TileKind::Text,
         TileKind::Sources,
         TileKind::Chart,
         TileKind::Kpi,
         TileKind::Providers,
+        TileKind::Incidents,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +58,7 @@ impl TileKind {
             TileKind::Chart => "chart",
             TileKind::Kpi => "kpi",
             TileKind::Providers => "providers",
+            TileKind::Incidents => "incidents",
         }
     }
 
@@ -61,9 +66,11 @@ impl TileKind {
     pub fn sources(self) -> &'static [&'static str] {
         match self {
             TileKind::Clock | TileKind::Text => &[],
-            TileKind::Sources | TileKind::Chart | TileKind::Kpi | TileKind::Providers => {
-                &["backend"]
-            }
+            TileKind::Sources
+            | TileKind::Chart
+            | TileKind::Kpi
+            | TileKind::Providers
+            | TileKind::Incidents => &["backend"],
         }
     }
 }
@@ -77,6 +84,7 @@ pub enum TileOptions {
     Chart(crate::charts::ChartSpec),
     Kpi(kpi::KpiOptions),
     Providers(providers::ProvidersOptions),
+    Incidents(incidents::IncidentsOptions),
 }
 
 /// A problem with a tile's options: the key it concerns (when known), the message and a hint.
@@ -97,6 +105,7 @@ impl TileOptions {
             TileOptions::Chart(_) => TileKind::Chart,
             TileOptions::Kpi(_) => TileKind::Kpi,
             TileOptions::Providers(_) => TileKind::Providers,
+            TileOptions::Incidents(_) => TileKind::Incidents,
         }
     }
 
@@ -110,6 +119,7 @@ impl TileOptions {
             TileKind::Chart => deserialize_options(table).map(TileOptions::Chart),
             TileKind::Kpi => deserialize_options(table).map(TileOptions::Kpi),
             TileKind::Providers => deserialize_options(table).map(TileOptions::Providers),
+            TileKind::Incidents => deserialize_options(table).map(TileOptions::Incidents),
         }
     }
 
@@ -122,6 +132,7 @@ impl TileOptions {
             TileOptions::Chart(o) => o,
             TileOptions::Kpi(o) => o,
             TileOptions::Providers(o) => o,
+            TileOptions::Incidents(o) => o,
         }
     }
 }

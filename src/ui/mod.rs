@@ -4,6 +4,7 @@
 pub mod fonts;
 pub mod format;
 pub mod i18n;
+pub mod sound;
 pub mod theme;
 pub mod widgets;
 

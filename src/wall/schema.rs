@@ -22,6 +22,9 @@ pub fn layout_schema_json() -> String {
             TileKind::Chart => generator.subschema_for::<ChartSpec>(),
             TileKind::Kpi => generator.subschema_for::<KpiOptions>(),
             TileKind::Providers => generator.subschema_for::<ProvidersOptions>(),
+            TileKind::Incidents => {
+                generator.subschema_for::<crate::tiles::incidents::IncidentsOptions>()
+            }
         };
         option_refs.push((kind, schema.to_value()));
     }

@@ -54,6 +54,7 @@ impl Rig {
             &client_cfg,
             timing.clone(),
             std::sync::Arc::new(|| {}),
+            None,
         )
         .unwrap();
         Rig {

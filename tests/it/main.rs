@@ -4,6 +4,7 @@
 mod backend;
 mod charts;
 mod cli;
+mod incidents;
 mod layout;
 mod parsers;
 mod reload;

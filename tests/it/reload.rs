@@ -126,7 +126,7 @@ fn an_invalid_layout_keeps_the_last_good_one_on_the_wall_with_a_banner() {
     h.run();
     let before = app.borrow().wall_state().layout;
 
-    rewrite(&path, &desk_text().replace("x = 2", "x = 3"));
+    rewrite(&path, &desk_text().replacen("x = 2", "x = 3", 1));
     let start = Instant::now();
     while app.borrow().wall_state().error.is_none() {
         assert!(

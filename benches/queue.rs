@@ -1,0 +1,189 @@
+//! Incident queue benchmark with 100,000 incidents: filter + sort + search per keystroke, and the
+//! CPU time of one frame of the queue tile, against a 100-incident queue in the same run.
+//!
+//! Run: `cargo bench --bench queue`. Target: within 2x of the 100-incident baseline per frame.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use egui::{Rect, pos2};
+use ioc_console::incidents::queue::{QueueFilter, QueueIndex, SortBy};
+use ioc_console::model::*;
+use ioc_console::sources::{Payload, Resource, Timing, Update};
+use ioc_console::store::Store;
+use ioc_console::tiles::TileView;
+use ioc_console::tiles::incidents::IncidentsOptions;
+use ioc_console::ui::{FrameCtx, Lang, fonts};
+
+const WORDS: [&str; 8] = [
+    "Ngập nước",
+    "Rác thải",
+    "Lấn chiếm vỉa hè",
+    "Tai nạn giao thông",
+    "Đèn tín hiệu hỏng",
+    "Cây xanh gãy đổ",
+    "Gia súc thả rông",
+    "Mất an ninh trật tự",
+];
+const PLACES: [&str; 6] = [
+    "đường Đồng Khởi",
+    "Quốc lộ 60",
+    "chợ Ba Tri",
+    "ấp Phú Hòa",
+    "bến phà Hàm Luông",
+    "khu phố 3",
+];
+
+fn incidents(n: usize) -> Vec<Incident> {
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    (0..n)
+        .map(|i| {
+            let at = t0 + chrono::Duration::seconds(i as i64 * 20);
+            Incident {
+                id: format!("PA-{i:07}"),
+                source: IncidentSource::Citizen,
+                category: ["flooding", "traffic", "sanitation", "urban_order"][i % 4].into(),
+                priority: [
+                    Priority::Low,
+                    Priority::Normal,
+                    Priority::Normal,
+                    Priority::High,
+                    Priority::Critical,
+                ][i % 5],
+                status: [
+                    IncidentStatus::Received,
+                    IncidentStatus::Verified,
+                    IncidentStatus::InProgress,
+                    IncidentStatus::Resolved,
+                ][i % 4],
+                unit_id: format!("u{}", i % 9),
+                location: GeoPoint {
+                    lat: 10.2,
+                    lon: 106.4,
+                },
+                address: Some(PLACES[i % PLACES.len()].into()),
+                title: format!(
+                    "{} tại {}",
+                    WORDS[i % WORDS.len()],
+                    PLACES[(i / 7) % PLACES.len()]
+                ),
+                description:
+                    "Người dân phản ánh sự việc, đề nghị cơ quan chức năng kiểm tra, xử lý.".into(),
+                media: vec![],
+                received_at: at,
+                due_at: at + chrono::Duration::hours(72),
+                updated_at: at,
+                version: 1,
+                assigned_unit_id: None,
+                history: vec![],
+            }
+        })
+        .collect()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn keystrokes(index: &QueueIndex) -> Duration {
+    let typed = ["n", "ng", "nga", "ngap", "ngap n", "ngap nu"];
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        for q in typed {
+            let f = QueueFilter {
+                query: q.into(),
+                open_only: true,
+                ..Default::default()
+            };
+            let t = Instant::now();
+            std::hint::black_box(index.select(&f, SortBy::Priority).len());
+            times.push(t.elapsed());
+        }
+    }
+    median(times)
+}
+
+fn tile_frame(n: usize) -> Duration {
+    let ctx = egui::Context::default();
+    fonts::install(&ctx);
+    let now = Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 0).unwrap();
+    let mut store = Store::connected(Timing::default());
+    store.apply(Update::Loaded {
+        resource: Resource::Incidents,
+        payload: Payload::Incidents {
+            items: incidents(n),
+            incremental: false,
+        },
+        as_of: now,
+        fetched_at: now,
+    });
+    let mut cx = FrameCtx::new(Lang::Vi, now);
+    cx.store = Arc::new(store);
+    let tile = IncidentsOptions {
+        sort: SortBy::Priority,
+        filter: QueueFilter {
+            open_only: true,
+            ..Default::default()
+        },
+    };
+    let rect = Rect::from_min_size(pos2(0.0, 0.0), egui::vec2(960.0, 1080.0));
+    let input = || egui::RawInput {
+        screen_rect: Some(rect),
+        ..Default::default()
+    };
+    let mut times = Vec::new();
+    for i in 0..32 {
+        let t = Instant::now();
+        let mut out = ctx.run_ui(input(), |ui| tile.paint_body(ui, rect, 1.0, &cx));
+        std::hint::black_box(ctx.tessellate(std::mem::take(&mut out.shapes), 1.0));
+        out.textures_delta.clear();
+        if i >= 2 {
+            times.push(t.elapsed());
+        }
+    }
+    median(times)
+}
+
+fn main() {
+    let mut rows = Vec::new();
+    for n in [100usize, 100_000] {
+        let map: HashMap<String, Incident> = incidents(n)
+            .into_iter()
+            .map(|i| (i.id.clone(), i))
+            .collect();
+        let mut index = QueueIndex::default();
+        let t = Instant::now();
+        index.sync(&map, 1);
+        let build = t.elapsed();
+        // A change of one incident: only it is refolded.
+        let mut changed = map.clone();
+        if let Some(i) = changed.values_mut().next() {
+            i.version += 1;
+            i.title.push_str(" (cập nhật)");
+        }
+        let t = Instant::now();
+        index.sync(&changed, 2);
+        let resync = t.elapsed();
+        rows.push((n, build, resync, keystrokes(&index), tile_frame(n)));
+    }
+    let (_, _, _, base_key, base_frame) = rows[0];
+    println!(
+        "| incidents | index build (once) | re-sync after one change | filter + sort + search per keystroke | ratio | queue tile frame | ratio (≤ 2x) |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for (n, build, resync, key, frame) in rows {
+        let r = frame.as_secs_f64() / base_frame.as_secs_f64();
+        println!(
+            "| {n} | {:.1} ms | {:.2} ms | {:.2} ms | {:.0}x | {:.3} ms | **{r:.2}x** {} |",
+            build.as_secs_f64() * 1e3,
+            resync.as_secs_f64() * 1e3,
+            key.as_secs_f64() * 1e3,
+            key.as_secs_f64() / base_key.as_secs_f64(),
+            frame.as_secs_f64() * 1e3,
+            if r <= 2.0 { "✓" } else { "✗" }
+        );
+    }
+}

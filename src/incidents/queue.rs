@@ -1,0 +1,309 @@
+//! The incident queue's model: an index of the store's incidents (with their folded search text,
+//! refreshed only for incidents whose version changed), filters, sorting, and due-time words.
+//! UI-free, so the wall tile, the desk panel, the tests and the benchmark share it.
+
+use std::collections::HashMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::search;
+use crate::model::{Incident, IncidentSource, IncidentStatus, Priority, Timestamp};
+use crate::ui::{Lang, tr_args};
+
+/// How the queue is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    /// Most urgent first (priority, then the nearest due time).
+    #[default]
+    Priority,
+    /// Nearest due time first.
+    Due,
+    /// Newest first.
+    Arrival,
+}
+
+/// What the queue shows. Empty lists mean "all".
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueFilter {
+    pub categories: Vec<String>,
+    pub units: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub statuses: Vec<IncidentStatus>,
+    #[schemars(with = "Vec<String>")]
+    pub sources: Vec<IncidentSource>,
+    #[schemars(with = "Vec<String>")]
+    pub priorities: Vec<Priority>,
+    /// Hide resolved and rejected incidents.
+    pub open_only: bool,
+    /// Free text, matched with or without diacritics.
+    pub query: String,
+}
+
+/// One incident as the queue needs it.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub id: String,
+    pub version: u64,
+    pub priority: Priority,
+    pub status: IncidentStatus,
+    pub source: IncidentSource,
+    pub category: String,
+    pub unit_id: String,
+    pub received_at: Timestamp,
+    pub due_at: Timestamp,
+    folded: String,
+}
+
+impl Row {
+    fn new(i: &Incident) -> Row {
+        let text = format!(
+            "{} {} {} {} {}",
+            i.id,
+            i.title,
+            i.description,
+            i.address.as_deref().unwrap_or(""),
+            i.category
+        );
+        Row {
+            id: i.id.clone(),
+            version: i.version,
+            priority: i.priority,
+            status: i.status,
+            source: i.source,
+            category: i.category.clone(),
+            unit_id: i.unit_id.clone(),
+            received_at: i.received_at,
+            due_at: i.due_at,
+            folded: search::fold(&text),
+        }
+    }
+
+    pub fn is_overdue(&self, now: Timestamp) -> bool {
+        !self.status.is_closed() && now > self.due_at
+    }
+}
+
+/// The queue's index over the store's incidents.
+#[derive(Clone, Debug, Default)]
+pub struct QueueIndex {
+    rows: HashMap<String, Row>,
+    generation: Option<u64>,
+}
+
+impl QueueIndex {
+    /// Brings the index up to date with `incidents` (only changed versions are refolded).
+    pub fn sync(&mut self, incidents: &HashMap<String, Incident>, generation: u64) {
+        if self.generation == Some(generation) {
+            return;
+        }
+        self.generation = Some(generation);
+        self.rows.retain(|id, _| incidents.contains_key(id));
+        for (id, i) in incidents {
+            match self.rows.get(id) {
+                Some(r) if r.version == i.version => {}
+                _ => {
+                    self.rows.insert(id.clone(), Row::new(i));
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn row(&self, id: &str) -> Option<&Row> {
+        self.rows.get(id)
+    }
+
+    /// The rows that pass `filter`, ordered by `sort`.
+    pub fn select(&self, filter: &QueueFilter, sort: SortBy) -> Vec<&Row> {
+        let q = search::fold(&filter.query);
+        let mut rows: Vec<&Row> = self
+            .rows
+            .values()
+            .filter(|r| filter.categories.is_empty() || filter.categories.contains(&r.category))
+            .filter(|r| filter.units.is_empty() || filter.units.contains(&r.unit_id))
+            .filter(|r| filter.statuses.is_empty() || filter.statuses.contains(&r.status))
+            .filter(|r| filter.sources.is_empty() || filter.sources.contains(&r.source))
+            .filter(|r| filter.priorities.is_empty() || filter.priorities.contains(&r.priority))
+            .filter(|r| !filter.open_only || !r.status.is_closed())
+            .filter(|r| q.is_empty() || search::matches(&r.folded, &q))
+            .collect();
+        match sort {
+            SortBy::Priority => rows.sort_by(|a, b| {
+                a.status
+                    .is_closed()
+                    .cmp(&b.status.is_closed())
+                    .then(b.priority.cmp(&a.priority))
+                    .then(a.due_at.cmp(&b.due_at))
+                    .then(a.id.cmp(&b.id))
+            }),
+            SortBy::Due => rows.sort_by(|a, b| {
+                a.status
+                    .is_closed()
+                    .cmp(&b.status.is_closed())
+                    .then(a.due_at.cmp(&b.due_at))
+                    .then(a.id.cmp(&b.id))
+            }),
+            SortBy::Arrival => {
+                rows.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(a.id.cmp(&b.id)))
+            }
+        }
+        rows
+    }
+}
+
+/// Due time in words: "còn 2 giờ 15 phút" / "quá hạn 3 giờ" (en: "2 h 15 min left" / "3 h overdue").
+pub fn due_words(lang: Lang, due: Timestamp, now: Timestamp, closed: bool) -> String {
+    if closed {
+        return crate::ui::tr(lang, "queue.closed").to_owned();
+    }
+    let left = due - now;
+    let mins = left.num_minutes().abs();
+    let span = if mins >= 48 * 60 {
+        tr_args(
+            lang,
+            "queue.days",
+            &[("d", &(mins / 1440)), ("h", &((mins % 1440) / 60))],
+        )
+    } else if mins >= 60 {
+        tr_args(
+            lang,
+            "queue.hours",
+            &[("h", &(mins / 60)), ("m", &(mins % 60))],
+        )
+    } else {
+        tr_args(lang, "queue.minutes", &[("m", &mins)])
+    };
+    if left < chrono::Duration::zero() {
+        tr_args(lang, "queue.overdue_by", &[("span", &span)])
+    } else {
+        tr_args(lang, "queue.left", &[("span", &span)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::GeoPoint;
+    use chrono::{Duration, TimeZone, Utc};
+
+    fn incident(
+        id: &str,
+        title: &str,
+        priority: Priority,
+        status: IncidentStatus,
+        due_h: i64,
+    ) -> Incident {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 0).unwrap();
+        Incident {
+            id: id.into(),
+            source: IncidentSource::Citizen,
+            category: "flooding".into(),
+            priority,
+            status,
+            unit_id: "u".into(),
+            location: GeoPoint {
+                lat: 10.0,
+                lon: 106.0,
+            },
+            address: None,
+            title: title.into(),
+            description: String::new(),
+            media: vec![],
+            received_at: now - Duration::hours(1),
+            due_at: now + Duration::hours(due_h),
+            updated_at: now,
+            version: 1,
+            assigned_unit_id: None,
+            history: vec![],
+        }
+    }
+
+    #[test]
+    fn filters_sorts_and_searches_without_diacritics() {
+        let map: HashMap<String, Incident> = [
+            incident(
+                "a",
+                "Ngập nước đường Đồng Khởi",
+                Priority::Normal,
+                IncidentStatus::Received,
+                5,
+            ),
+            incident(
+                "b",
+                "Rác thải tại chợ",
+                Priority::Critical,
+                IncidentStatus::Verified,
+                10,
+            ),
+            incident(
+                "c",
+                "Ngập sâu ấp Phú Hòa",
+                Priority::High,
+                IncidentStatus::Resolved,
+                -3,
+            ),
+        ]
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+        let mut idx = QueueIndex::default();
+        idx.sync(&map, 1);
+        let ids = |rows: Vec<&Row>| rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            ids(idx.select(&QueueFilter::default(), SortBy::Priority)),
+            ["b", "a", "c"],
+            "closed last, then priority"
+        );
+        assert_eq!(
+            ids(idx.select(&QueueFilter::default(), SortBy::Due)),
+            ["a", "b", "c"]
+        );
+        let f = QueueFilter {
+            query: "ngap".into(),
+            ..Default::default()
+        };
+        assert_eq!(ids(idx.select(&f, SortBy::Priority)), ["a", "c"]);
+        let f = QueueFilter {
+            query: "ngap".into(),
+            open_only: true,
+            ..Default::default()
+        };
+        assert_eq!(ids(idx.select(&f, SortBy::Priority)), ["a"]);
+        let f = QueueFilter {
+            priorities: vec![Priority::Critical, Priority::High],
+            ..Default::default()
+        };
+        assert_eq!(ids(idx.select(&f, SortBy::Priority)), ["b", "c"]);
+    }
+
+    #[test]
+    fn due_time_in_words() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 0).unwrap();
+        assert_eq!(
+            due_words(Lang::Vi, now + Duration::minutes(135), now, false),
+            "còn 2 giờ 15 phút"
+        );
+        assert_eq!(
+            due_words(Lang::Vi, now - Duration::minutes(180), now, false),
+            "quá hạn 3 giờ 0 phút"
+        );
+        assert_eq!(
+            due_words(Lang::En, now + Duration::minutes(20), now, false),
+            "20 min left"
+        );
+        assert_eq!(
+            due_words(Lang::En, now + Duration::days(3), now, false),
+            "3 d 0 h left"
+        );
+    }
+}

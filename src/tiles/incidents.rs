@@ -1,0 +1,303 @@
+//! `incidents`: the incident queue on the wall (read-only: the operator acts from the desk).
+//! Only the rows that fit are laid out, so it stays smooth with 100,000 incidents. Each row says
+//! its priority with a shape and a word, the due time in words, and "overdue" with a triangle;
+//! a new high-priority incident pulses for two minutes.
+
+use std::sync::{Arc, Mutex};
+
+use egui::{Align2, Color32, Rect, Shape, Stroke, pos2, vec2};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::TileView;
+use crate::incidents::queue::{QueueFilter, QueueIndex, Row, SortBy, due_words};
+use crate::model::{IncidentStatus, Priority, Timestamp};
+use crate::sources::Resource;
+use crate::store::DataStatus;
+use crate::ui::{FrameCtx, Lang, theme, tr};
+
+/// Options of an `incidents` tile.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentsOptions {
+    /// priority (default), due or arrival.
+    #[serde(default)]
+    pub sort: SortBy,
+    /// Which incidents to show (default: the open ones).
+    #[serde(default = "open_filter")]
+    pub filter: QueueFilter,
+}
+
+fn open_filter() -> QueueFilter {
+    QueueFilter {
+        open_only: true,
+        ..Default::default()
+    }
+}
+
+/// How long a new high-priority incident pulses.
+pub const NEW_FOR: chrono::Duration = chrono::Duration::minutes(2);
+
+pub fn is_new_and_urgent(row: &Row, now: Timestamp) -> bool {
+    row.priority >= Priority::High && now - row.received_at < NEW_FOR && !row.status.is_closed()
+}
+
+pub fn priority_key(p: Priority) -> &'static str {
+    match p {
+        Priority::Critical => "priority.critical",
+        Priority::High => "priority.high",
+        Priority::Normal => "priority.normal",
+        Priority::Low => "priority.low",
+    }
+}
+
+pub fn status_key(s: IncidentStatus) -> &'static str {
+    match s {
+        IncidentStatus::Received => "incident_status.received",
+        IncidentStatus::Verified => "incident_status.verified",
+        IncidentStatus::Forwarded => "incident_status.forwarded",
+        IncidentStatus::InProgress => "incident_status.in_progress",
+        IncidentStatus::Resolved => "incident_status.resolved",
+        IncidentStatus::Rejected => "incident_status.rejected",
+    }
+}
+
+pub fn priority_color(p: Priority) -> Color32 {
+    match p {
+        Priority::Critical => theme::colors::ERROR,
+        Priority::High => theme::colors::STALE,
+        Priority::Normal => theme::colors::ACCENT,
+        Priority::Low => theme::colors::OFFLINE,
+    }
+}
+
+/// A priority mark: more bars for more urgency (shape, not colour alone).
+pub fn paint_priority(painter: &egui::Painter, left_center: egui::Pos2, h: f32, p: Priority) {
+    let bars = match p {
+        Priority::Critical => 4,
+        Priority::High => 3,
+        Priority::Normal => 2,
+        Priority::Low => 1,
+    };
+    let w = h * 0.16;
+    for b in 0..4 {
+        let bh = h * (0.3 + 0.17 * b as f32);
+        let r = Rect::from_min_size(
+            pos2(
+                left_center.x + b as f32 * w * 1.5,
+                left_center.y + h * 0.5 - bh,
+            ),
+            vec2(w, bh),
+        );
+        if b < bars {
+            painter.rect_filled(r, 0.0, priority_color(p));
+        } else {
+            painter.rect_stroke(
+                r,
+                0.0,
+                Stroke::new(1.0, theme::colors::TILE_BORDER),
+                egui::StrokeKind::Inside,
+            );
+        }
+    }
+}
+
+/// The overdue mark: a triangle with the word.
+pub fn overdue_label(lang: Lang) -> String {
+    tr(lang, "queue.overdue").to_uppercase()
+}
+
+/// Cached selection of a tile: (store generation, the ordered ids).
+type Cache = Arc<Mutex<(QueueIndex, Option<(u64, Vec<String>)>)>>;
+
+impl IncidentsOptions {
+    fn rows(&self, ui: &egui::Ui, rect: Rect, cx: &FrameCtx) -> (Cache, Vec<String>) {
+        let id = ui.make_persistent_id(("incident-queue", rect.min.x as i32, rect.min.y as i32));
+        let cache: Cache = ui.ctx().data_mut(|d| {
+            d.get_temp_mut_or_insert_with(id, || {
+                Arc::new(Mutex::new((QueueIndex::default(), None)))
+            })
+            .clone()
+        });
+        let ids = {
+            let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
+            let (index, selection) = &mut *guard;
+            match selection {
+                Some((g, ids)) if *g == cx.store.generation => ids.clone(),
+                _ => {
+                    if let Some(map) = &cx.store.incidents.data {
+                        index.sync(map, cx.store.generation);
+                    }
+                    let ids: Vec<String> = index
+                        .select(&self.filter, self.sort)
+                        .into_iter()
+                        .map(|r| r.id.clone())
+                        .collect();
+                    *selection = Some((cx.store.generation, ids.clone()));
+                    ids
+                }
+            }
+        };
+        (cache, ids)
+    }
+}
+
+impl TileView for IncidentsOptions {
+    fn status(&self, cx: &FrameCtx) -> DataStatus {
+        cx.store.status(Resource::Incidents, cx.now, cx.lang)
+    }
+
+    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+        let Some(map) = cx.store.incidents.data.as_ref() else {
+            return;
+        };
+        let (cache, ids) = self.rows(ui, rect, cx);
+        let painter = ui.painter_at(rect);
+        let t = theme::WALL;
+        let pad = t.padding * scale;
+        let inner = rect.shrink(pad * 0.6);
+        let font = egui::FontId::proportional((t.caption * scale * 1.05).max(5.0));
+        let small = egui::FontId::proportional((t.caption * scale * 0.85).max(4.0));
+        let row_h = font.size * 2.5;
+        let overdue_count = {
+            let guard = cache.lock().unwrap_or_else(|p| p.into_inner());
+            ids.iter()
+                .filter(|id| guard.0.row(id).is_some_and(|r| r.is_overdue(cx.now)))
+                .count()
+        };
+        let header = cx.t_args(
+            "queue.summary",
+            &[
+                ("n", &crate::ui::format::integer(cx.lang, ids.len() as i64)),
+                ("overdue", &overdue_count),
+            ],
+        );
+        painter.text(
+            inner.left_top(),
+            Align2::LEFT_TOP,
+            header,
+            small.clone(),
+            theme::colors::TEXT_DIM,
+        );
+        let top = inner.top() + small.size * 1.5;
+        let visible = ((inner.bottom() - top) / row_h).floor().max(0.0) as usize;
+        let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
+        let guard = cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut any_new = false;
+        // Only the rows that fit are looked at and laid out.
+        for (k, id) in ids.iter().take(visible).enumerate() {
+            let (Some(row), Some(inc)) = (guard.0.row(id), map.get(id)) else {
+                continue;
+            };
+            let y = top + k as f32 * row_h;
+            let r = Rect::from_min_size(
+                pos2(inner.left(), y),
+                vec2(inner.width(), row_h - 2.0 * scale),
+            );
+            let overdue = row.is_overdue(cx.now);
+            let new = is_new_and_urgent(row, cx.now);
+            any_new |= new;
+            let bg = if new {
+                theme::colors::ERROR.gamma_multiply(0.15 + 0.35 * pulse)
+            } else if k % 2 == 0 {
+                theme::colors::TILE_TITLE_BAR.gamma_multiply(0.6)
+            } else {
+                Color32::TRANSPARENT
+            };
+            painter.rect_filled(r, 2.0, bg);
+            paint_priority(
+                &painter,
+                pos2(r.left() + pad * 0.3, r.top() + row_h * 0.32),
+                font.size * 0.9,
+                row.priority,
+            );
+            let x = r.left() + pad * 0.3 + font.size * 1.3;
+            let title =
+                painter.layout_no_wrap(inc.title.clone(), font.clone(), theme::colors::TEXT);
+            let line2 = format!(
+                "{} · {} · {}",
+                cx.t(priority_key(row.priority)),
+                cx.t(status_key(row.status)),
+                crate::charts::short_unit_name_of(
+                    &inc.unit_id,
+                    cx.store.units.data.as_deref().unwrap_or(&[])
+                )
+            );
+            let due = due_words(cx.lang, row.due_at, cx.now, row.status.is_closed());
+            let right = painter.text(
+                pos2(r.right() - pad * 0.3, r.top() + row_h * 0.28),
+                Align2::RIGHT_CENTER,
+                &due,
+                small.clone(),
+                if overdue {
+                    theme::colors::ERROR
+                } else {
+                    theme::colors::TEXT_DIM
+                },
+            );
+            let mut title_right = right.left() - pad * 0.4;
+            if overdue {
+                let word = overdue_label(cx.lang);
+                let w = painter.text(
+                    pos2(title_right, r.top() + row_h * 0.28),
+                    Align2::RIGHT_CENTER,
+                    &word,
+                    egui::FontId::new(small.size, theme::bold_family()),
+                    theme::colors::ERROR,
+                );
+                let c = pos2(w.left() - small.size * 0.7, r.top() + row_h * 0.28);
+                let s = small.size * 0.45;
+                painter.add(Shape::convex_polygon(
+                    vec![
+                        c + vec2(0.0, -s),
+                        c + vec2(s, s * 0.8),
+                        c + vec2(-s, s * 0.8),
+                    ],
+                    theme::colors::ERROR,
+                    Stroke::NONE,
+                ));
+                title_right = c.x - s - pad * 0.3;
+            }
+            if new {
+                painter.text(
+                    pos2(r.right() - pad * 0.3, r.top() + row_h * 0.72),
+                    Align2::RIGHT_CENTER,
+                    cx.t("queue.new").to_uppercase(),
+                    egui::FontId::new(small.size, theme::bold_family()),
+                    theme::colors::TEXT,
+                );
+            }
+            let clip = Rect::from_min_max(pos2(x, r.top()), pos2(title_right.max(x), r.bottom()));
+            painter.with_clip_rect(clip).galley(
+                pos2(x, r.top() + row_h * 0.28 - title.size().y / 2.0),
+                title,
+                theme::colors::TEXT,
+            );
+            painter
+                .with_clip_rect(Rect::from_min_max(
+                    pos2(x, r.top()),
+                    pos2(r.right(), r.bottom()),
+                ))
+                .text(
+                    pos2(x, r.top() + row_h * 0.72),
+                    Align2::LEFT_CENTER,
+                    line2,
+                    small.clone(),
+                    theme::colors::TEXT_DIM,
+                );
+        }
+        if any_new {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(50));
+        }
+        if ids.is_empty() {
+            crate::ui::widgets::paint_centered_text(
+                &painter,
+                inner,
+                cx.t("queue.empty"),
+                font,
+                theme::colors::TEXT_DIM,
+            );
+        }
+    }
+}
