@@ -88,7 +88,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn keystrokes(index: &QueueIndex) -> Duration {
+fn keystrokes(index: &mut QueueIndex) -> Duration {
     let typed = ["n", "ng", "nga", "ngap", "ngap n", "ngap nu"];
     let mut times = Vec::new();
     for _ in 0..5 {
@@ -158,16 +158,30 @@ fn main() {
         let t = Instant::now();
         index.sync(&map, 1);
         let build = t.elapsed();
-        // A change of one incident: only it is refolded.
-        let mut changed = map.clone();
-        if let Some(i) = changed.values_mut().next() {
-            i.version += 1;
-            i.title.push_str(" (cập nhật)");
-        }
+        // A change of one incident arriving as an event: the index visits only that one.
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 0).unwrap();
+        let mut store = Store::connected(Timing::default());
+        store.apply(Update::Loaded {
+            resource: Resource::Incidents,
+            payload: Payload::Incidents {
+                items: map.values().cloned().collect(),
+                incremental: false,
+            },
+            as_of: now,
+            fetched_at: now,
+        });
+        let mut index = QueueIndex::default();
         let t = Instant::now();
-        index.sync(&changed, 2);
+        index.sync_store(&store);
+        let build = build.min(t.elapsed());
+        let mut one = map.values().next().unwrap().clone();
+        one.version += 1;
+        one.title.push_str(" (cập nhật)");
+        store.apply(Update::Event(Event::Incident(Box::new(one))));
+        let t = Instant::now();
+        index.sync_store(&store);
         let resync = t.elapsed();
-        rows.push((n, build, resync, keystrokes(&index), tile_frame(n)));
+        rows.push((n, build, resync, keystrokes(&mut index), tile_frame(n)));
     }
     let (_, _, _, base_key, base_frame) = rows[0];
     println!(

@@ -30,7 +30,7 @@ enum Input {
 
 pub struct IncidentPanel {
     index: QueueIndex,
-    cached: Option<(u64, QueueFilter, SortBy, Vec<String>)>,
+    cached: Option<(u64, QueueFilter, SortBy, std::sync::Arc<Vec<String>>)>,
     pub filter: QueueFilter,
     pub sort: SortBy,
     pub selected: Option<String>,
@@ -112,25 +112,29 @@ fn action_shortcut(a: ActionKind) -> &'static str {
 
 impl IncidentPanel {
     /// The ordered ids the queue shows (recomputed when the store or the filter changes).
-    pub fn ids(&mut self, cx: &FrameCtx) -> Vec<String> {
+    pub fn ids(&mut self, cx: &FrameCtx) -> std::sync::Arc<Vec<String>> {
         let generation = cx.store.generation;
         if let Some((g, f, s, ids)) = &self.cached
             && *g == generation
             && *f == self.filter
             && *s == self.sort
         {
-            return ids.clone();
+            return std::sync::Arc::clone(ids);
         }
-        if let Some(map) = &cx.store.incidents.data {
-            self.index.sync(map, generation);
-        }
-        let ids: Vec<String> = self
-            .index
-            .select(&self.filter, self.sort)
-            .into_iter()
-            .map(|r| r.id.clone())
-            .collect();
-        self.cached = Some((generation, self.filter.clone(), self.sort, ids.clone()));
+        self.index.sync_store(&cx.store);
+        let ids: std::sync::Arc<Vec<String>> = std::sync::Arc::new(
+            self.index
+                .select(&self.filter, self.sort)
+                .into_iter()
+                .map(|r| r.id.clone())
+                .collect(),
+        );
+        self.cached = Some((
+            generation,
+            self.filter.clone(),
+            self.sort,
+            std::sync::Arc::clone(&ids),
+        ));
         ids
     }
 

@@ -12,7 +12,7 @@ use crate::model::{Incident, IncidentSource, IncidentStatus, Priority, Timestamp
 use crate::ui::{Lang, tr_args};
 
 /// How the queue is ordered.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SortBy {
     /// Most urgent first (priority, then the nearest due time).
@@ -86,11 +86,15 @@ impl Row {
     }
 }
 
-/// The queue's index over the store's incidents.
+/// The queue's index over the store's incidents: rows in a vector (orders are lists of
+/// positions, so a keystroke filters without hashing), positions by id.
 #[derive(Clone, Debug, Default)]
 pub struct QueueIndex {
-    rows: HashMap<String, Row>,
+    rows: Vec<Row>,
+    pos: HashMap<String, usize>,
     generation: Option<u64>,
+    /// Every row in each order, built when first asked and kept until a row changes.
+    orders: HashMap<SortBy, Vec<u32>>,
 }
 
 impl QueueIndex {
@@ -100,14 +104,76 @@ impl QueueIndex {
             return;
         }
         self.generation = Some(generation);
-        self.rows.retain(|id, _| incidents.contains_key(id));
-        for (id, i) in incidents {
-            match self.rows.get(id) {
-                Some(r) if r.version == i.version => {}
-                _ => {
-                    self.rows.insert(id.clone(), Row::new(i));
-                }
+        let stale = self.rows.len() != incidents.len()
+            || self.rows.iter().any(|r| !incidents.contains_key(&r.id));
+        if stale {
+            // Something disappeared (a full reload): rebuild, reusing the folded rows we have.
+            let mut old: HashMap<String, Row> = std::mem::take(&mut self.rows)
+                .into_iter()
+                .map(|r| (r.id.clone(), r))
+                .collect();
+            self.pos.clear();
+            for (id, i) in incidents {
+                let row = match old.remove(id) {
+                    Some(r) if r.version == i.version => r,
+                    _ => Row::new(i),
+                };
+                self.pos.insert(id.clone(), self.rows.len());
+                self.rows.push(row);
             }
+            self.orders.clear();
+            return;
+        }
+        let mut changed = false;
+        for (id, i) in incidents {
+            changed |= self.upsert(id, i);
+        }
+        if changed {
+            self.orders.clear();
+        }
+    }
+
+    fn upsert(&mut self, id: &str, i: &Incident) -> bool {
+        match self.pos.get(id) {
+            Some(&p) if self.rows[p].version == i.version => false,
+            Some(&p) => {
+                self.rows[p] = Row::new(i);
+                true
+            }
+            None => {
+                self.pos.insert(id.to_owned(), self.rows.len());
+                self.rows.push(Row::new(i));
+                true
+            }
+        }
+    }
+
+    /// Like [`Self::sync`], but visits only the incidents the store logged as changed since the
+    /// last sync (a whole pass only after a full reload or when the log no longer reaches back).
+    pub fn sync_store(&mut self, store: &crate::store::Store) {
+        let Some(map) = store.incidents.data.as_ref() else {
+            return;
+        };
+        match self.generation {
+            Some(g) if g == store.generation => {}
+            Some(g) if g >= store.incidents_reset && g >= store.incident_log_evicted => {
+                let mut changed = false;
+                for (_, id) in store
+                    .incident_log
+                    .iter()
+                    .rev()
+                    .take_while(|(lg, _)| *lg > g)
+                {
+                    if let Some(i) = map.get(id) {
+                        changed |= self.upsert(id, i);
+                    }
+                }
+                if changed {
+                    self.orders.clear();
+                }
+                self.generation = Some(store.generation);
+            }
+            _ => self.sync(map, store.generation),
         }
     }
 
@@ -120,15 +186,45 @@ impl QueueIndex {
     }
 
     pub fn row(&self, id: &str) -> Option<&Row> {
-        self.rows.get(id)
+        self.pos.get(id).map(|&p| &self.rows[p])
     }
 
     /// The rows that pass `filter`, ordered by `sort`.
-    pub fn select(&self, filter: &QueueFilter, sort: SortBy) -> Vec<&Row> {
+    pub fn select(&mut self, filter: &QueueFilter, sort: SortBy) -> Vec<&Row> {
         let q = search::fold(&filter.query);
-        let mut rows: Vec<&Row> = self
-            .rows
-            .values()
+        if !self.orders.contains_key(&sort) {
+            let rows = &self.rows;
+            let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+            let key = |i: &u32| &rows[*i as usize];
+            match sort {
+                SortBy::Priority => order.sort_by(|a, b| {
+                    let (a, b) = (key(a), key(b));
+                    a.status
+                        .is_closed()
+                        .cmp(&b.status.is_closed())
+                        .then(b.priority.cmp(&a.priority))
+                        .then(a.due_at.cmp(&b.due_at))
+                        .then(a.id.cmp(&b.id))
+                }),
+                SortBy::Due => order.sort_by(|a, b| {
+                    let (a, b) = (key(a), key(b));
+                    a.status
+                        .is_closed()
+                        .cmp(&b.status.is_closed())
+                        .then(a.due_at.cmp(&b.due_at))
+                        .then(a.id.cmp(&b.id))
+                }),
+                SortBy::Arrival => order.sort_by(|a, b| {
+                    let (a, b) = (key(a), key(b));
+                    b.received_at.cmp(&a.received_at).then(a.id.cmp(&b.id))
+                }),
+            }
+            self.orders.insert(sort, order);
+        }
+        let rows = &self.rows;
+        self.orders[&sort]
+            .iter()
+            .map(|&i| &rows[i as usize])
             .filter(|r| filter.categories.is_empty() || filter.categories.contains(&r.category))
             .filter(|r| filter.units.is_empty() || filter.units.contains(&r.unit_id))
             .filter(|r| filter.statuses.is_empty() || filter.statuses.contains(&r.status))
@@ -136,28 +232,7 @@ impl QueueIndex {
             .filter(|r| filter.priorities.is_empty() || filter.priorities.contains(&r.priority))
             .filter(|r| !filter.open_only || !r.status.is_closed())
             .filter(|r| q.is_empty() || search::matches(&r.folded, &q))
-            .collect();
-        match sort {
-            SortBy::Priority => rows.sort_by(|a, b| {
-                a.status
-                    .is_closed()
-                    .cmp(&b.status.is_closed())
-                    .then(b.priority.cmp(&a.priority))
-                    .then(a.due_at.cmp(&b.due_at))
-                    .then(a.id.cmp(&b.id))
-            }),
-            SortBy::Due => rows.sort_by(|a, b| {
-                a.status
-                    .is_closed()
-                    .cmp(&b.status.is_closed())
-                    .then(a.due_at.cmp(&b.due_at))
-                    .then(a.id.cmp(&b.id))
-            }),
-            SortBy::Arrival => {
-                rows.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(a.id.cmp(&b.id)))
-            }
-        }
-        rows
+            .collect()
     }
 }
 

@@ -4,27 +4,53 @@
 
 use unicode_normalization::UnicodeNormalization as _;
 
+/// The folded form of every character below U+2000 (Latin, Vietnamese letters included), so
+/// that folding is a table lookup; other characters go through NFD.
+fn table() -> &'static [char] {
+    static TABLE: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0u32..0x2000)
+            .map(|u| {
+                let c = char::from_u32(u).unwrap_or('\0');
+                slow_fold_char(c)
+            })
+            .collect()
+    })
+}
+
+/// '\0' means "drop" (a combining mark).
+fn slow_fold_char(c: char) -> char {
+    if unicode_normalization::char::is_combining_mark(c) {
+        return '\0';
+    }
+    let base = c.nfd().next().unwrap_or(c);
+    match base {
+        'đ' | 'Đ' => 'd',
+        b => b.to_lowercase().next().unwrap_or(b),
+    }
+}
+
 /// Lower case, without combining marks, đ→d. Whitespace runs become one space.
 pub fn fold(text: &str) -> String {
+    let table = table();
     let mut out = String::with_capacity(text.len());
     let mut space = false;
-    for c in text.nfd() {
-        if unicode_normalization::char::is_combining_mark(c) {
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = true;
             continue;
         }
-        let c = match c {
-            'đ' | 'Đ' => 'd',
-            c if c.is_whitespace() => {
-                if !space && !out.is_empty() {
-                    out.push(' ');
-                }
-                space = true;
-                continue;
-            }
-            c => c,
-        };
         space = false;
-        out.extend(c.to_lowercase());
+        let f = match table.get(c as usize) {
+            Some(&f) => f,
+            None => slow_fold_char(c),
+        };
+        if f != '\0' {
+            out.push(f);
+        }
     }
     if out.ends_with(' ') {
         out.pop();

@@ -154,7 +154,16 @@ pub struct Store {
     pub outbox: Vec<crate::incidents::outbox::Entry>,
     /// The last action that could not be recorded, with the reason.
     pub refused: Option<(String, String)>,
+    /// Which incidents changed at which generation (bounded), so that views refresh only those.
+    pub incident_log: std::collections::VecDeque<(u64, String)>,
+    /// The newest generation whose change entries were dropped from the log.
+    pub incident_log_evicted: u64,
+    /// The generation at which the incident map was last replaced whole.
+    pub incidents_reset: u64,
 }
+
+/// How many incident changes the log keeps.
+const INCIDENT_LOG: usize = 50_000;
 
 impl Store {
     /// A store fed by a backend with these timings.
@@ -242,6 +251,9 @@ impl Store {
     fn apply_event(&mut self, e: Event) {
         match e {
             Event::Incident(i) => {
+                if self.incidents.data.is_some() {
+                    self.log_incident(&i.id);
+                }
                 if let Some(map) = self.incidents.data.as_mut() {
                     upsert_incident(map, *i);
                 }
@@ -282,6 +294,16 @@ impl Store {
                         None => v.push(p),
                     }
                 }
+            }
+        }
+    }
+
+    fn log_incident(&mut self, id: &str) {
+        self.incident_log
+            .push_back((self.generation, id.to_owned()));
+        while self.incident_log.len() > INCIDENT_LOG {
+            if let Some((g, _)) = self.incident_log.pop_front() {
+                self.incident_log_evicted = g;
             }
         }
     }

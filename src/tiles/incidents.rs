@@ -107,38 +107,56 @@ pub fn overdue_label(lang: Lang) -> String {
     tr(lang, "queue.overdue").to_uppercase()
 }
 
-/// Cached selection of a tile: (store generation, the ordered ids).
-type Cache = Arc<Mutex<(QueueIndex, Option<(u64, Vec<String>)>)>>;
+/// What a tile keeps between frames: the index, and the selection of the last store generation
+/// with its overdue count (recounted once a second, since "overdue" moves with the clock).
+#[derive(Default)]
+struct TileCache {
+    index: QueueIndex,
+    selection: Option<(u64, Arc<Vec<String>>)>,
+    overdue: Option<(i64, usize)>,
+}
+
+type Cache = Arc<Mutex<TileCache>>;
 
 impl IncidentsOptions {
-    fn rows(&self, ui: &egui::Ui, rect: Rect, cx: &FrameCtx) -> (Cache, Vec<String>) {
+    fn rows(&self, ui: &egui::Ui, rect: Rect, cx: &FrameCtx) -> (Cache, Arc<Vec<String>>, usize) {
         let id = ui.make_persistent_id(("incident-queue", rect.min.x as i32, rect.min.y as i32));
         let cache: Cache = ui.ctx().data_mut(|d| {
-            d.get_temp_mut_or_insert_with(id, || {
-                Arc::new(Mutex::new((QueueIndex::default(), None)))
-            })
-            .clone()
+            d.get_temp_mut_or_insert_with(id, || Arc::new(Mutex::new(TileCache::default())))
+                .clone()
         });
-        let ids = {
-            let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
-            let (index, selection) = &mut *guard;
-            match selection {
-                Some((g, ids)) if *g == cx.store.generation => ids.clone(),
-                _ => {
-                    if let Some(map) = &cx.store.incidents.data {
-                        index.sync(map, cx.store.generation);
-                    }
-                    let ids: Vec<String> = index
+        let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
+        let c = &mut *guard;
+        let ids = match &c.selection {
+            Some((g, ids)) if *g == cx.store.generation => Arc::clone(ids),
+            _ => {
+                c.index.sync_store(&cx.store);
+                let ids: Arc<Vec<String>> = Arc::new(
+                    c.index
                         .select(&self.filter, self.sort)
                         .into_iter()
                         .map(|r| r.id.clone())
-                        .collect();
-                    *selection = Some((cx.store.generation, ids.clone()));
-                    ids
-                }
+                        .collect(),
+                );
+                c.selection = Some((cx.store.generation, Arc::clone(&ids)));
+                c.overdue = None;
+                ids
             }
         };
-        (cache, ids)
+        let second = cx.now.timestamp();
+        let overdue = match c.overdue {
+            Some((s, n)) if s == second => n,
+            _ => {
+                let n = ids
+                    .iter()
+                    .filter(|id| c.index.row(id).is_some_and(|r| r.is_overdue(cx.now)))
+                    .count();
+                c.overdue = Some((second, n));
+                n
+            }
+        };
+        drop(guard);
+        (cache, ids, overdue)
     }
 }
 
@@ -151,7 +169,7 @@ impl TileView for IncidentsOptions {
         let Some(map) = cx.store.incidents.data.as_ref() else {
             return;
         };
-        let (cache, ids) = self.rows(ui, rect, cx);
+        let (cache, ids, overdue_count) = self.rows(ui, rect, cx);
         let painter = ui.painter_at(rect);
         let t = theme::WALL;
         let pad = t.padding * scale;
@@ -159,12 +177,6 @@ impl TileView for IncidentsOptions {
         let font = egui::FontId::proportional((t.caption * scale * 1.05).max(5.0));
         let small = egui::FontId::proportional((t.caption * scale * 0.85).max(4.0));
         let row_h = font.size * 2.5;
-        let overdue_count = {
-            let guard = cache.lock().unwrap_or_else(|p| p.into_inner());
-            ids.iter()
-                .filter(|id| guard.0.row(id).is_some_and(|r| r.is_overdue(cx.now)))
-                .count()
-        };
         let header = cx.t_args(
             "queue.summary",
             &[
@@ -186,7 +198,7 @@ impl TileView for IncidentsOptions {
         let mut any_new = false;
         // Only the rows that fit are looked at and laid out.
         for (k, id) in ids.iter().take(visible).enumerate() {
-            let (Some(row), Some(inc)) = (guard.0.row(id), map.get(id)) else {
+            let (Some(row), Some(inc)) = (guard.index.row(id), map.get(id)) else {
                 continue;
             };
             let y = top + k as f32 * row_h;

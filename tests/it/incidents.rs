@@ -770,3 +770,72 @@ fn desk_panel_with_an_open_incident_vi() {
     h.run();
     crate::support::snapshot(&mut h, "desk_incident_panel_vi");
 }
+
+/// The queue follows the store's changes incrementally and agrees with a full rebuild.
+#[test]
+fn the_queue_index_follows_changes_incrementally() {
+    use ioc_console::incidents::queue::{QueueFilter, QueueIndex, SortBy};
+    use ioc_console::sources::Update;
+    let mut store = crate::charts::demo_store();
+    let mut idx = QueueIndex::default();
+    idx.sync_store(&store);
+    let open = QueueFilter {
+        open_only: true,
+        ..Default::default()
+    };
+    let before: Vec<String> = idx
+        .select(&open, SortBy::Priority)
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    let first = store.incidents.data.as_ref().unwrap()[&before[0]].clone();
+    // It gets resolved (an SSE event), and a new critical one arrives.
+    let mut done = first.clone();
+    done.status = IncidentStatus::Resolved;
+    done.version += 1;
+    store.apply(Update::Event(Event::Incident(Box::new(done))));
+    let mut fresh = first.clone();
+    fresh.id = "PA-NEW".into();
+    fresh.title = "Sạt lở bờ sông nghiêm trọng".into();
+    fresh.priority = Priority::Critical;
+    fresh.status = IncidentStatus::Received;
+    store.apply(Update::Event(Event::Incident(Box::new(fresh))));
+    idx.sync_store(&store);
+    let after: Vec<String> = idx
+        .select(&open, SortBy::Priority)
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    assert!(
+        !after.contains(&first.id),
+        "the resolved one left the open queue"
+    );
+    assert_eq!(after[0], "PA-NEW", "the new critical one leads");
+    let found: Vec<String> = idx
+        .select(
+            &QueueFilter {
+                query: "sat lo bo song".into(),
+                ..Default::default()
+            },
+            SortBy::Arrival,
+        )
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    assert!(found.contains(&"PA-NEW".to_owned()), "{found:?}");
+    let map = store.incidents.data.as_ref().unwrap();
+    assert!(
+        found
+            .iter()
+            .all(|id| ioc_console::incidents::search::fold(&map[id].title).contains("sat lo")),
+        "only matching incidents"
+    );
+    let mut full = QueueIndex::default();
+    full.sync(store.incidents.data.as_ref().unwrap(), store.generation);
+    let rebuilt: Vec<String> = full
+        .select(&open, SortBy::Priority)
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(after, rebuilt);
+}
