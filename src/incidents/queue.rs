@@ -95,6 +95,9 @@ pub struct QueueIndex {
     generation: Option<u64>,
     /// Every row in each order, built when first asked and kept until a row changes.
     orders: HashMap<SortBy, Vec<u32>>,
+    /// The last selection (filter with its folded query, order, positions): typing further in
+    /// the search box only narrows it.
+    last: Option<(QueueFilter, String, SortBy, Vec<u32>)>,
 }
 
 impl QueueIndex {
@@ -122,6 +125,7 @@ impl QueueIndex {
                 self.rows.push(row);
             }
             self.orders.clear();
+            self.last = None;
             return;
         }
         let mut changed = false;
@@ -130,6 +134,7 @@ impl QueueIndex {
         }
         if changed {
             self.orders.clear();
+            self.last = None;
         }
     }
 
@@ -170,6 +175,7 @@ impl QueueIndex {
                 }
                 if changed {
                     self.orders.clear();
+                    self.last = None;
                 }
                 self.generation = Some(store.generation);
             }
@@ -221,18 +227,33 @@ impl QueueIndex {
             }
             self.orders.insert(sort, order);
         }
+        // Typing further (the same filter, a query that extends the last one) only narrows the
+        // last result; anything else filters the whole order.
+        let narrowing = match &self.last {
+            Some((f, lq, s, _)) => *s == sort && q.starts_with(lq.as_str()) && QueueFilter { query: String::new(), ..f.clone() } == QueueFilter { query: String::new(), ..filter.clone() },
+            None => false,
+        };
+        let candidates: Vec<u32> = match (&self.last, narrowing) {
+            (Some((_, _, _, positions)), true) => positions.clone(),
+            _ => self.orders[&sort].clone(),
+        };
         let rows = &self.rows;
-        self.orders[&sort]
-            .iter()
-            .map(|&i| &rows[i as usize])
-            .filter(|r| filter.categories.is_empty() || filter.categories.contains(&r.category))
-            .filter(|r| filter.units.is_empty() || filter.units.contains(&r.unit_id))
-            .filter(|r| filter.statuses.is_empty() || filter.statuses.contains(&r.status))
-            .filter(|r| filter.sources.is_empty() || filter.sources.contains(&r.source))
-            .filter(|r| filter.priorities.is_empty() || filter.priorities.contains(&r.priority))
-            .filter(|r| !filter.open_only || !r.status.is_closed())
-            .filter(|r| q.is_empty() || search::matches(&r.folded, &q))
-            .collect()
+        let positions: Vec<u32> = candidates
+            .into_iter()
+            .filter(|&i| {
+                let r = &rows[i as usize];
+                (filter.categories.is_empty() || filter.categories.contains(&r.category))
+                    && (filter.units.is_empty() || filter.units.contains(&r.unit_id))
+                    && (filter.statuses.is_empty() || filter.statuses.contains(&r.status))
+                    && (filter.sources.is_empty() || filter.sources.contains(&r.source))
+                    && (filter.priorities.is_empty() || filter.priorities.contains(&r.priority))
+                    && (!filter.open_only || !r.status.is_closed())
+                    && (q.is_empty() || search::matches(&r.folded, &q))
+            })
+            .collect();
+        self.last = Some((filter.clone(), q, sort, positions.clone()));
+        let rows = &self.rows;
+        positions.into_iter().map(|i| &rows[i as usize]).collect()
     }
 }
 
@@ -359,6 +380,17 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(ids(idx.select(&f, SortBy::Priority)), ["b", "c"]);
+        // Typing on narrows the last result; deleting widens it again.
+        for (q, want) in [
+            ("nga", vec!["a", "c"]),
+            ("ngap", vec!["a", "c"]),
+            ("ngap nuoc", vec!["a"]),
+            ("ngap", vec!["a", "c"]),
+            ("", vec!["b", "a", "c"]),
+        ] {
+            let f = QueueFilter { query: q.into(), ..Default::default() };
+            assert_eq!(ids(idx.select(&f, SortBy::Priority)), want, "{q}");
+        }
     }
 
     #[test]
