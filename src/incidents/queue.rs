@@ -230,7 +230,17 @@ impl QueueIndex {
         // Typing further (the same filter, a query that extends the last one) only narrows the
         // last result; anything else filters the whole order.
         let narrowing = match &self.last {
-            Some((f, lq, s, _)) => *s == sort && q.starts_with(lq.as_str()) && QueueFilter { query: String::new(), ..f.clone() } == QueueFilter { query: String::new(), ..filter.clone() },
+            Some((f, lq, s, _)) => {
+                *s == sort
+                    && q.starts_with(lq.as_str())
+                    && QueueFilter {
+                        query: String::new(),
+                        ..f.clone()
+                    } == QueueFilter {
+                        query: String::new(),
+                        ..filter.clone()
+                    }
+            }
             None => false,
         };
         let candidates: Vec<u32> = match (&self.last, narrowing) {
@@ -388,7 +398,10 @@ mod tests {
             ("ngap", vec!["a", "c"]),
             ("", vec!["b", "a", "c"]),
         ] {
-            let f = QueueFilter { query: q.into(), ..Default::default() };
+            let f = QueueFilter {
+                query: q.into(),
+                ..Default::default()
+            };
             assert_eq!(ids(idx.select(&f, SortBy::Priority)), want, "{q}");
         }
     }
