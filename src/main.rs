@@ -754,6 +754,10 @@ fn report_outcome(key: &str, outcome: &ioc_console::incidents::outbox::Outcome) 
             );
             ExitCode::SUCCESS
         }
+        Outcome::AckedUnread(m) => {
+            println!("acked {key} (answer unreadable: {m})");
+            ExitCode::SUCCESS
+        }
         Outcome::Conflict(m) => {
             println!("conflict {key}: {m}");
             ExitCode::from(4)

@@ -100,7 +100,17 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
     };
     // Without a usable outbox the console still shows everything; actions are refused with the
     // reason rather than sent unrecorded.
-    let outbox = match crate::incidents::outbox::Outbox::open(&outbox_path_for(&cfg.base_url)) {
+    // The demo's world is new at every start, so its actions live in a throw-away outbox.
+    let outbox_path = match spec {
+        BackendSpec::Demo { .. } if std::env::var_os("IOC_CONSOLE_OUTBOX").is_none() => {
+            std::env::temp_dir().join(format!(
+                "ioc-console-demo-outbox-{}.sqlite",
+                std::process::id()
+            ))
+        }
+        _ => outbox_path_for(&cfg.base_url),
+    };
+    let outbox = match crate::incidents::outbox::Outbox::open(&outbox_path) {
         Ok(o) => Some(std::sync::Arc::new(o)),
         Err(e) => {
             tracing::error!(%e, "the outbox cannot be opened; operator actions will be refused");
@@ -109,9 +119,8 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
     };
     let link =
         sources::start(rt.handle(), &cfg, timing, wake, outbox).map_err(|e| e.to_string())?;
+    // Dropped front to back: the simulator's handle first, then the runtime it runs on.
     keep_alive.push(Box::new(rt));
-    // The runtime must be dropped last (the simulator's server runs on it).
-    keep_alive.reverse();
     Ok((
         Backend {
             link,

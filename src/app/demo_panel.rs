@@ -26,8 +26,11 @@ impl DemoPanel {
             }
             Some(Err(e)) => {
                 ui.label(
-                    RichText::new(cx.t_args("demo.unreachable", &[("error", e)]))
-                        .color(crate::ui::theme::colors::ERROR),
+                    RichText::new(cx.t_args(
+                        "demo.unreachable",
+                        &[("error", &crate::store::describe(e, cx.lang).1)],
+                    ))
+                    .color(crate::ui::theme::colors::ERROR),
                 );
                 return;
             }

@@ -36,6 +36,14 @@ pub struct IncidentPanel {
     pub selected: Option<String>,
     pub open: bool,
     input: Option<Input>,
+    /// The incident the open input belongs to: it closes when the selection moves.
+    input_for: Option<String>,
+    /// (store generation, second) → overdue count, so a frame does not scan the queue.
+    overdue: Option<(u64, i64, usize)>,
+    /// The generation `alert_new` last looked at.
+    alerted_at: Option<u64>,
+    /// The refusal the operator dismissed.
+    dismissed: Option<(String, crate::incidents::outbox::Refusal)>,
     text: String,
     focus_search: bool,
     /// The action input was just opened: give it the keyboard once.
@@ -57,6 +65,10 @@ impl Default for IncidentPanel {
             selected: None,
             open: false,
             input: None,
+            input_for: None,
+            overdue: None,
+            alerted_at: None,
+            dismissed: None,
             text: String::new(),
             focus_search: false,
             focus_input: false,
@@ -147,6 +159,9 @@ impl IncidentPanel {
         note: Option<String>,
         commands: &mut Vec<Command>,
     ) {
+        if !workflow::allowed_actions(incident.status).contains(&action) {
+            return;
+        }
         let request = ActionRequest {
             action,
             unit_id: unit,
@@ -180,6 +195,7 @@ impl IncidentPanel {
             a => self.act(cx, incident, a, None, None, commands),
         }
         self.focus_input = self.input.is_some();
+        self.input_for = self.input.map(|_| incident.id.clone());
         self.text.clear();
     }
 
@@ -200,6 +216,22 @@ impl IncidentPanel {
         };
         let ids = self.ids(cx);
         self.alert_new(cx, &ids);
+        if self.input.is_some() && self.input_for != self.selected {
+            self.input = None;
+            self.text.clear();
+        }
+        let second = cx.now.timestamp();
+        let overdue = match self.overdue {
+            Some((g, s, n)) if g == cx.store.generation && s == second => n,
+            _ => {
+                let n = ids
+                    .iter()
+                    .filter(|id| self.index.row(id).is_some_and(|r| r.is_overdue(cx.now)))
+                    .count();
+                self.overdue = Some((cx.store.generation, second, n));
+                n
+            }
+        };
         ui.horizontal(|ui| {
             if ui
                 .button(cx.t("panel.report"))
@@ -209,31 +241,36 @@ impl IncidentPanel {
                 commands.push(Command::ExportReport);
             }
             ui.heading(cx.t("panel.title"));
-            ui.label(
-                cx.t_args(
-                    "queue.summary",
-                    &[
-                        ("n", &format::integer(cx.lang, ids.len() as i64)),
-                        (
-                            "overdue",
-                            &ids.iter()
-                                .filter(|id| {
-                                    self.index.row(id).is_some_and(|r| r.is_overdue(cx.now))
-                                })
-                                .count(),
-                        ),
-                    ],
-                ),
-            );
+            ui.label(cx.t_args(
+                "queue.summary",
+                &[
+                    ("n", &format::integer(cx.lang, ids.len() as i64)),
+                    ("overdue", &overdue),
+                ],
+            ));
         });
         if read_only {
             ui.label(RichText::new(cx.t("panel.read_only")).italics());
         }
-        if let Some((id, reason)) = &cx.store.refused {
-            ui.label(
-                RichText::new(cx.t_args("panel.refused", &[("id", id), ("reason", reason)]))
+        if let Some(refused) = cx
+            .store
+            .refused
+            .as_ref()
+            .filter(|r| self.dismissed.as_ref() != Some(*r))
+        {
+            let (id, reason) = refused;
+            ui.horizontal_wrapped(|ui| {
+                ui.label(
+                    RichText::new(cx.t_args(
+                        "panel.refused",
+                        &[("id", id), ("reason", &reason.words(cx.lang))],
+                    ))
                     .color(theme::colors::ERROR),
-            );
+                );
+                if ui.button(cx.t("action.dismiss")).clicked() {
+                    self.dismissed = Some(refused.clone());
+                }
+            });
         }
         self.filters(ui, cx);
         self.keyboard(ui, cx, &ids, map, read_only, commands);
@@ -668,7 +705,13 @@ impl IncidentPanel {
                         .data
                         .as_ref()
                         .and_then(|d| d.iter().find(|x| x.id == id))
-                        .map(|d| d.name_vi.clone())
+                        .map(|d| {
+                            if cx.lang == crate::ui::Lang::Vi {
+                                d.name_vi.clone()
+                            } else {
+                                d.name_en.clone()
+                            }
+                        })
                 })
                 .unwrap_or(id.to_owned())
         };
@@ -730,7 +773,7 @@ impl IncidentPanel {
                         .color(theme::colors::ERROR),
                     );
                     ui.horizontal(|ui| {
-                        if ui.button(cx.t("panel.discard")).clicked() {
+                        if !read_only && ui.button(cx.t("panel.discard")).clicked() {
                             commands
                                 .push(Command::Backend(Request::Discard { key: e.key.clone() }));
                         }
@@ -777,9 +820,10 @@ impl IncidentPanel {
                 cx.t("panel.camera_dark")
             };
             ui.label(format!(
-                "{} · {} km · {state}",
+                "{} · {} {} · {state}",
                 c.name,
-                format::number(cx.lang, d / 1000.0, 1)
+                format::number(cx.lang, d / 1000.0, 1),
+                cx.t("unit.km")
             ));
         }
         ui.separator();
@@ -857,7 +901,9 @@ impl IncidentPanel {
                     .filter(|(_, n)| search::matches(&search::fold(n), &q))
                     .take(8)
                     .collect();
-                let enter = ui.input(|i| i.key_pressed(Key::Enter));
+                // Enter counts only in this field, not in the search box.
+                let enter =
+                    (r.has_focus() || r.lost_focus()) && ui.input(|i| i.key_pressed(Key::Enter));
                 let mut pick = None;
                 for (id, name) in &matching {
                     if ui.selectable_label(false, name).clicked() {
@@ -886,7 +932,8 @@ impl IncidentPanel {
                 if std::mem::take(&mut self.focus_input) {
                     r.request_focus();
                 }
-                let enter = ui.input(|i| i.key_pressed(Key::Enter));
+                let enter =
+                    (r.has_focus() || r.lost_focus()) && ui.input(|i| i.key_pressed(Key::Enter));
                 let ok = ui
                     .add_enabled(
                         !self.text.trim().is_empty(),
@@ -903,6 +950,11 @@ impl IncidentPanel {
 
     /// A new urgent incident plays the alert once (when enabled); those present at start are not new.
     fn alert_new(&mut self, cx: &FrameCtx, ids: &[String]) {
+        // Only a store change can bring a new incident.
+        if self.alerted_at == Some(cx.store.generation) {
+            return;
+        }
+        self.alerted_at = Some(cx.store.generation);
         let urgent: Vec<&String> = ids
             .iter()
             .filter(|id| {

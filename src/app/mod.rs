@@ -597,7 +597,11 @@ impl ConsoleApp {
         for (index, monitor) in state.layout.monitors.iter().enumerate() {
             let id = ViewportId::from_hash_of(("wall-monitor", &monitor.name));
             let builder = ViewportBuilder::default()
-                .with_title(format!("IOC — {}", monitor.name))
+                .with_title(crate::ui::tr_args(
+                    state.lang,
+                    "wall.window_title",
+                    &[("name", &monitor.name)],
+                ))
                 .with_monitor(monitor.display as usize)
                 .with_fullscreen(true)
                 .with_decorations(false);

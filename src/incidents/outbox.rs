@@ -23,6 +23,36 @@ pub enum OutboxError {
     Write(String),
 }
 
+/// Why an action was refused before it was sent, for the operator (in their language).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    /// This console has no usable outbox.
+    NoOutbox,
+    /// The outbox (its disk) is full.
+    Full,
+    /// Another error writing the outbox.
+    Write(String),
+}
+
+impl Refusal {
+    pub fn words(&self, lang: crate::ui::Lang) -> String {
+        match self {
+            Refusal::NoOutbox => crate::ui::tr(lang, "outbox.unavailable").to_owned(),
+            Refusal::Full => crate::ui::tr(lang, "outbox.full").to_owned(),
+            Refusal::Write(e) => crate::ui::tr_args(lang, "outbox.write", &[("error", e)]),
+        }
+    }
+}
+
+impl From<&OutboxError> for Refusal {
+    fn from(e: &OutboxError) -> Self {
+        match e {
+            OutboxError::Full => Refusal::Full,
+            other => Refusal::Write(other.to_string()),
+        }
+    }
+}
+
 fn write_err(e: rusqlite::Error) -> OutboxError {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DiskFull) => OutboxError::Full,
@@ -81,6 +111,8 @@ pub struct Entry {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     Acked(Box<Incident>),
+    /// Applied, but the answer could not be read (the next poll brings the incident).
+    AckedUnread(String),
     Conflict(String),
     Refused(String),
     /// Try again later (network down, 5xx, timeouts).
@@ -246,6 +278,7 @@ impl Outbox {
         let conn = self.conn();
         let (state, error, response) = match outcome {
             Outcome::Acked(i) => (EntryState::Acked, None, serde_json::to_string(i).ok()),
+            Outcome::AckedUnread(m) => (EntryState::Acked, Some(m.clone()), None),
             Outcome::Conflict(m) => (EntryState::Conflict, Some(m.clone()), None),
             Outcome::Refused(m) => (EntryState::Refused, Some(m.clone()), None),
             Outcome::Retry(m) => (EntryState::Pending, Some(m.clone()), None),
@@ -272,23 +305,41 @@ impl Outbox {
     /// The operator applies a conflicting action again, decided on `version`: it becomes a new
     /// action (a new key), and the old one is closed.
     pub fn reapply(&self, key: &str, version: u64) -> Result<Option<String>, OutboxError> {
-        let entry = self
-            .entries_where(
-                &format!(
-                    "WHERE key = '{}' AND state = 'conflict'",
-                    key.replace('\'', "")
-                ),
-                1,
-            )?
-            .into_iter()
-            .next();
-        let Some(entry) = entry else { return Ok(None) };
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(write_err)?;
+        let found: Option<(String, String)> = tx
+            .query_row(
+                "SELECT incident_id, request FROM actions WHERE key = ?1 AND state = 'conflict'",
+                params![key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(write_err)?;
+        let Some((incident_id, request)) = found else {
+            return Ok(None);
+        };
+        let request: ActionRequest =
+            serde_json::from_str(&request).map_err(|e| OutboxError::Write(e.to_string()))?;
         let request = ActionRequest {
             expected_version: Some(version),
-            ..entry.request
+            ..request
         };
-        let new = self.enqueue(&entry.incident_id, &request)?;
-        self.discard(key)?;
+        let json =
+            serde_json::to_string(&request).map_err(|e| OutboxError::Write(e.to_string()))?;
+        let new = new_key();
+        // Closing the old action and recording the new one happen together or not at all.
+        tx.execute(
+            "UPDATE actions SET state = 'discarded' WHERE key = ?1 AND state = 'conflict'",
+            params![key],
+        )
+        .map_err(write_err)?;
+        tx.execute(
+            "INSERT INTO actions (key, seq, incident_id, request, created_at, state)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM actions), ?2, ?3, ?4, 'pending')",
+            params![new, incident_id, json, chrono::Utc::now().to_rfc3339()],
+        )
+        .map_err(write_err)?;
+        tx.commit().map_err(write_err)?;
         Ok(Some(new))
     }
 
@@ -311,21 +362,30 @@ impl Outbox {
 /// [`Outbox::record`]).
 pub async fn send(client: &Client, entry: &Entry) -> Outcome {
     match client
-        .post_action(&entry.incident_id, &entry.request, &entry.key)
+        .post_action_raw(&entry.incident_id, &entry.request, &entry.key)
         .await
     {
-        Ok(i) => Outcome::Acked(Box::new(i)),
+        // Any 2xx means the backend applied it; an answer we cannot read must not make us
+        // resend it forever (the backend replays the same body for the same key).
+        Ok(body) => match crate::sources::parse::incident(&body) {
+            Ok(i) => Outcome::Acked(Box::new(i)),
+            Err(e) => {
+                tracing::warn!(%e, key = %entry.key, "action acknowledged with an unreadable answer");
+                Outcome::AckedUnread(e.to_string())
+            }
+        },
         Err(FetchError::Status {
             status: 409,
             message,
             ..
         }) => Outcome::Conflict(message),
+        // The backend's answer is the authority: client errors (invalid transition, unknown
+        // incident, 403) are shown, not retried forever. 408 and 429 are worth another try.
         Err(FetchError::Status {
-            status: 404 | 422 | 400,
-            message,
-            ..
-        }) => Outcome::Refused(message),
-        // The backend's answer is the authority: a 403 is shown, not retried forever.
+            status, message, ..
+        }) if (400..500).contains(&status) && status != 408 && status != 429 => {
+            Outcome::Refused(message)
+        }
         Err(FetchError::Forbidden(m)) => Outcome::Refused(m),
         Err(FetchError::Unauthorized(m)) => Outcome::Retry(format!("authentication failed: {m}")),
         Err(e) => Outcome::Retry(e.to_string()),

@@ -57,14 +57,7 @@ impl Quarter {
     }
 
     pub fn label(self, lang: Lang) -> String {
-        match lang {
-            Lang::Vi => format!(
-                "Quý {}/{}",
-                ["I", "II", "III", "IV"][(self.q - 1) as usize],
-                self.year
-            ),
-            Lang::En => format!("Q{} {}", self.q, self.year),
-        }
+        format::quarter(lang, self.q, self.year)
     }
 }
 

@@ -243,7 +243,12 @@ impl SimServer {
                 config.paused,
             )),
             faults: RwLock::new(Faults::default()),
-            run: Mutex::new(1),
+            // Unique per process start, so that a client of an earlier process is told to refetch.
+            run: Mutex::new(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_millis() as u64),
+            ),
             events: tx,
             data,
             scenarios,
@@ -548,8 +553,10 @@ async fn events(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let run = s.run();
     let (replay, reset) = match last_event_id(&headers) {
         Some((r, seq)) if r == run => {
-            let (events, lost) = s.lock_world().events_after(seq);
-            (events, lost)
+            let w = s.lock_world();
+            let (events, lost) = w.events_after(seq);
+            // An id from the future means another world: refetch.
+            (events, lost || seq > w.last_seq())
         }
         // Another run, or a first connection: nothing to replay; a reconnecting client refetches.
         Some(_) => (Vec::new(), true),

@@ -250,11 +250,25 @@ impl Client {
         req: &ActionRequest,
         key: &str,
     ) -> Result<Incident, FetchError> {
-        let url = self.url(&format!("incidents/{incident_id}/actions"))?;
-        let body = self
-            .send(self.http.post(url).header("Idempotency-Key", key).json(req))
-            .await?;
+        let body = self.post_action_raw(incident_id, req, key).await?;
         Ok(parse::incident(&body)?)
+    }
+
+    /// POST an incident action; any 2xx answer's body, unparsed. The id is one path segment,
+    /// percent-encoded: an id can never reach another endpoint.
+    pub async fn post_action_raw(
+        &self,
+        incident_id: &str,
+        req: &ActionRequest,
+        key: &str,
+    ) -> Result<Vec<u8>, FetchError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|_| FetchError::Unreachable("the backend URL cannot have a path".into()))?
+            .pop_if_empty()
+            .extend(["incidents", incident_id, "actions"]);
+        self.send(self.http.post(url).header("Idempotency-Key", key).json(req))
+            .await
     }
 
     /// Opens the SSE stream (the caller reads it).

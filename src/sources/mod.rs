@@ -182,7 +182,7 @@ pub enum Update {
     /// An action could not even be recorded: it was refused, with the reason.
     ActionRefused {
         incident_id: String,
-        reason: String,
+        reason: crate::incidents::outbox::Refusal,
     },
 }
 
@@ -227,14 +227,20 @@ struct Ctx {
     tx: mpsc::Sender<Update>,
     wake: Waker,
     timing: Timing,
-    refresh: Notify,
+    /// Bumped to make every poller fetch now (a watch keeps the news for a poller that is busy
+    /// fetching, unlike a notification).
+    refresh: tokio::sync::watch::Sender<u64>,
     /// Wakes the pollers of event-covered resources when the stream goes down, so that they
     /// switch to their fast interval now rather than after the slow one.
-    stream_lost: Notify,
+    stream_lost: tokio::sync::watch::Sender<u64>,
     stream_up: std::sync::atomic::AtomicBool,
 }
 
 impl Ctx {
+    fn refresh_all(&self) {
+        self.refresh.send_modify(|g| *g += 1);
+    }
+
     async fn send(&self, u: Update) -> bool {
         let ok = self.tx.send(u).await.is_ok();
         (self.wake)();
@@ -261,8 +267,8 @@ pub fn start(
         tx,
         wake,
         timing: timing.clone(),
-        refresh: Notify::new(),
-        stream_lost: Notify::new(),
+        refresh: tokio::sync::watch::channel(0).0,
+        stream_lost: tokio::sync::watch::channel(0).0,
         stream_up: false.into(),
     });
     for (i, r) in Resource::ALL.into_iter().enumerate() {
@@ -285,9 +291,14 @@ async fn fetch(
     since: Option<Timestamp>,
 ) -> Result<(Payload, Timestamp), FetchError> {
     let path = match (r, since) {
+        // A few seconds of overlap: a row committed late with an earlier time stamp is not
+        // skipped (seeing a row twice is harmless, upserts go by version).
         (Resource::Incidents, Some(t)) => format!(
             "incidents?updated_since={}",
-            urlencode(&t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            urlencode(
+                &(t - chrono::Duration::seconds(5))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            )
         ),
         _ => r.name().to_owned(),
     };
@@ -358,6 +369,8 @@ fn urlencode(s: &str) -> String {
 }
 
 async fn poll_loop(ctx: Arc<Ctx>, r: Resource, salt: u64) {
+    let mut refresh = ctx.refresh.subscribe();
+    let mut stream_lost = ctx.stream_lost.subscribe();
     let mut backoff = Backoff::new(
         ctx.timing.backoff_base,
         ctx.timing.backoff_cap,
@@ -411,12 +424,15 @@ async fn poll_loop(ctx: Arc<Ctx>, r: Resource, salt: u64) {
                 delay
             }
         };
+        // Only the resources whose interval depends on the stream poll again at once when it
+        // drops (incidents and cameras); the others keep their own pace.
+        let follows_stream = matches!(r, Resource::Incidents | Resource::Cameras);
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
-            _ = ctx.refresh.notified() => {
+            _ = refresh.changed() => {
                 if r == Resource::Incidents { newest = None; }
             }
-            _ = ctx.stream_lost.notified(), if r.covered_by_events() => {}
+            _ = stream_lost.changed(), if follows_stream => {}
         }
     }
 }
@@ -440,7 +456,7 @@ async fn stream_loop(ctx: Arc<Ctx>) {
                 let e = read_stream(&ctx, resp, &mut last_id).await;
                 ctx.stream_up
                     .store(false, std::sync::atomic::Ordering::Relaxed);
-                ctx.stream_lost.notify_waiters();
+                ctx.stream_lost.send_modify(|g| *g += 1);
                 e
             }
             Err(e) => e,
@@ -477,10 +493,13 @@ async fn read_stream(
             Some(Err(e)) => return FetchError::Unreachable(e.to_string()),
             None => return FetchError::Unreachable("the event stream was closed".into()),
         };
-        let parsed = match parser.feed(&chunk) {
-            Ok(p) => p,
-            Err(e) => return FetchError::Unreachable(e.to_string()),
-        };
+        let parsed = parser.feed(&chunk);
+        if parsed.dropped > 0 {
+            tracing::warn!(
+                dropped = parsed.dropped,
+                "events larger than the limit were dropped"
+            );
+        }
         if last_alive.elapsed() >= alive_every {
             last_alive = std::time::Instant::now();
             if !ctx.send(Update::StreamAlive { at: Utc::now() }).await {
@@ -493,7 +512,7 @@ async fn read_stream(
             }
             if msg.event == "reset" {
                 // The backend restarted or lost our place: fetch everything again.
-                ctx.refresh.notify_waiters();
+                ctx.refresh_all();
                 continue;
             }
             match parse::event(&msg.event, &msg.data) {
@@ -517,14 +536,15 @@ async fn with_outbox<T: Send + 'static>(
     ) -> Result<T, crate::incidents::outbox::OutboxError>
     + Send
     + 'static,
-) -> Result<T, String> {
+) -> Result<T, crate::incidents::outbox::Refusal> {
+    use crate::incidents::outbox::Refusal;
     let Some(outbox) = ctx.outbox.clone() else {
-        return Err(crate::ui::tr(crate::ui::Lang::Vi, "outbox.unavailable").to_owned());
+        return Err(Refusal::NoOutbox);
     };
     tokio::task::spawn_blocking(move || f(&outbox))
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+        .map_err(|e| Refusal::Write(e.to_string()))?
+        .map_err(|e| Refusal::from(&e))
 }
 
 async fn send_outbox_state(ctx: &Ctx) {
@@ -555,9 +575,10 @@ async fn outbox_loop(ctx: Arc<Ctx>) {
                 with_outbox(&ctx, move |o| o.record(&key, &outcome)).await
             };
             if let Err(e) = recorded {
-                tracing::error!(%e, "cannot record an action's outcome");
+                tracing::error!(?e, "cannot record an action's outcome");
             }
             match outcome {
+                crate::incidents::outbox::Outcome::AckedUnread(_) => ctx.refresh_all(),
                 crate::incidents::outbox::Outcome::Acked(incident) => {
                     ctx.send(Update::Event(Event::Incident(incident))).await;
                 }
@@ -588,7 +609,7 @@ async fn outbox_loop(ctx: Arc<Ctx>) {
 async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>) {
     while let Some(req) = rx.recv().await {
         match req {
-            Request::Refresh => ctx.refresh.notify_waiters(),
+            Request::Refresh => ctx.refresh_all(),
             Request::Act {
                 incident_id,
                 request,
@@ -600,7 +621,7 @@ async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>) {
                         ctx.outbox_wake.notify_one();
                     }
                     Err(reason) => {
-                        tracing::error!(%reason, incident = %incident_id, "action refused: the outbox cannot record it");
+                        tracing::error!(?reason, incident = %incident_id, "action refused: the outbox cannot record it");
                         ctx.send(Update::ActionRefused {
                             incident_id,
                             reason,
@@ -611,13 +632,13 @@ async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>) {
             }
             Request::Discard { key } => {
                 if let Err(e) = with_outbox(&ctx, move |o| o.discard(&key)).await {
-                    tracing::error!(%e, "cannot discard an action");
+                    tracing::error!(?e, "cannot discard an action");
                 }
                 send_outbox_state(&ctx).await;
             }
             Request::Reapply { key, version } => {
                 if let Err(e) = with_outbox(&ctx, move |o| o.reapply(&key, version)).await {
-                    tracing::error!(%e, "cannot apply an action again");
+                    tracing::error!(?e, "cannot apply an action again");
                 }
                 send_outbox_state(&ctx).await;
                 ctx.outbox_wake.notify_one();

@@ -1,5 +1,5 @@
 //! An incremental Server-Sent Events parser (the WHATWG event-stream format): bytes in, events
-//! out, with a bound on how large one event may grow.
+//! out, with a bound on how large one event may grow (a larger one is dropped, and counted).
 
 /// One dispatched event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -9,18 +9,14 @@ pub struct SseMessage {
     pub id: Option<String>,
 }
 
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SseError {
-    #[error("an event of the stream is larger than {0} bytes")]
-    TooLarge(usize),
-}
-
 /// What one chunk of bytes produced.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Parsed {
     pub messages: Vec<SseMessage>,
     /// Comment lines seen (the server's keep-alives): proof the stream is alive.
     pub comments: usize,
+    /// Events dropped for being larger than the limit.
+    pub dropped: usize,
 }
 
 pub struct SseParser {
@@ -31,6 +27,8 @@ pub struct SseParser {
     id: Option<String>,
     limit: usize,
     skip_lf: bool,
+    /// Inside an oversized event: skip to its end, then carry on.
+    discarding: bool,
 }
 
 impl SseParser {
@@ -43,10 +41,11 @@ impl SseParser {
             id: None,
             limit,
             skip_lf: false,
+            discarding: false,
         }
     }
 
-    pub fn feed(&mut self, chunk: &[u8]) -> Result<Parsed, SseError> {
+    pub fn feed(&mut self, chunk: &[u8]) -> Parsed {
         let mut out = Parsed::default();
         for &b in chunk {
             if self.skip_lf {
@@ -59,17 +58,29 @@ impl SseParser {
                 b'\n' | b'\r' => {
                     self.skip_lf = b == b'\r';
                     let line = std::mem::take(&mut self.buf);
+                    if self.discarding {
+                        // The oversized event ends at the next blank line.
+                        self.discarding = !line.is_empty();
+                        continue;
+                    }
                     self.line(&String::from_utf8_lossy(&line), &mut out);
                 }
+                _ if self.discarding => {}
                 _ => {
                     self.buf.push(b);
                     if self.buf.len() + self.data.len() > self.limit {
-                        return Err(SseError::TooLarge(self.limit));
+                        // Drop this event and carry on: reconnecting would only replay it.
+                        self.buf.clear();
+                        self.data.clear();
+                        self.event.clear();
+                        self.has_data = false;
+                        self.discarding = true;
+                        out.dropped += 1;
                     }
                 }
             }
         }
-        Ok(out)
+        out
     }
 
     fn line(&mut self, line: &str, out: &mut Parsed) {
@@ -127,7 +138,7 @@ mod tests {
             b"dent\r\ndata: {\"a\":1}\r\nid: 1-5\r\n\r",
             b"\ndata: x\ndata: y\n\n",
         ] {
-            let parsed = p.feed(chunk).unwrap();
+            let parsed = p.feed(chunk);
             comments += parsed.comments;
             got.extend(parsed.messages);
         }
@@ -150,8 +161,20 @@ mod tests {
     }
 
     #[test]
-    fn an_endless_line_is_refused() {
+    fn an_oversized_event_is_dropped_and_the_stream_goes_on() {
         let mut p = SseParser::new(1000);
-        assert_eq!(p.feed(&vec![b'a'; 2000]), Err(SseError::TooLarge(1000)));
+        let mut input = b"event: incident\ndata: ".to_vec();
+        input.extend(vec![b'a'; 2000]);
+        input.extend(b"\n\nevent: camera\ndata: {}\n\n");
+        let parsed = p.feed(&input);
+        assert_eq!(parsed.dropped, 1);
+        assert_eq!(
+            parsed.messages,
+            vec![SseMessage {
+                event: "camera".into(),
+                data: "{}".into(),
+                id: None
+            }]
+        );
     }
 }

@@ -153,7 +153,7 @@ pub struct Store {
     /// The outbox's newest actions (pending, acknowledged, conflicting, refused).
     pub outbox: Vec<crate::incidents::outbox::Entry>,
     /// The last action that could not be recorded, with the reason.
-    pub refused: Option<(String, String)>,
+    pub refused: Option<(String, crate::incidents::outbox::Refusal)>,
     /// Which incidents changed at which generation (bounded), so that views refresh only those.
     pub incident_log: std::collections::VecDeque<(u64, String)>,
     /// The newest generation whose change entries were dropped from the log.
@@ -199,9 +199,15 @@ impl Store {
                     let mut map = if incremental {
                         self.incidents.data.take().unwrap_or_default()
                     } else {
+                        // A whole list replaces the map: views rebuild from it.
+                        self.incidents_reset = self.generation;
+                        self.incident_log.clear();
                         HashMap::with_capacity(items.len())
                     };
                     for i in items {
+                        if incremental {
+                            self.log_incident(&i.id);
+                        }
                         upsert_incident(&mut map, i);
                     }
                     self.incidents.loaded(map, as_of, fetched_at);
@@ -237,10 +243,9 @@ impl Store {
                 self.stream.error = Some(error);
             }
             Update::SimStatus(s) => self.sim = Some(s),
-            Update::Outbox(entries) => {
-                self.outbox = entries;
-                self.refused = None;
-            }
+            // A refusal stays until the operator dismisses it (the desk keeps that) or another
+            // one replaces it.
+            Update::Outbox(entries) => self.outbox = entries,
             Update::ActionRefused {
                 incident_id,
                 reason,

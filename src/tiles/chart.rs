@@ -73,7 +73,7 @@ impl TileView for ChartSpec {
         let pad = theme::WALL.padding * scale;
         let inner = rect.shrink(pad * 0.5);
         let columns = inner.width().max(1.0) as usize;
-        let data = prepared(ui, self, cx, columns, rect);
+        let data = prepared(ui, self, cx, columns);
         let style = ChartStyle::wall(
             cx.lang,
             (theme::WALL.caption * scale * SUPERSAMPLE) as f64,
@@ -95,10 +95,11 @@ fn prepared(
     spec: &ChartSpec,
     cx: &FrameCtx,
     columns: usize,
-    rect: Rect,
 ) -> std::sync::Arc<ChartData> {
     type Entry = (u64, crate::ui::Lang, usize, std::sync::Arc<ChartData>);
-    let id = ui.make_persistent_id(("chart-data", rect.min.x as i32, rect.min.y as i32));
+    // Keyed by the tile (its options live as long as the layout) and the width, not by where it
+    // is drawn: resizing or moving the tile must not pile up caches.
+    let id = egui::Id::NULL.with(("chart-data", spec as *const ChartSpec as usize, columns));
     let key = (cx.store.generation, cx.lang, columns);
     if let Some((g, l, c, data)) = ui.ctx().data(|d| d.get_temp::<Entry>(id))
         && (g, l, c) == key

@@ -119,8 +119,9 @@ struct TileCache {
 type Cache = Arc<Mutex<TileCache>>;
 
 impl IncidentsOptions {
-    fn rows(&self, ui: &egui::Ui, rect: Rect, cx: &FrameCtx) -> (Cache, Arc<Vec<String>>, usize) {
-        let id = ui.make_persistent_id(("incident-queue", rect.min.x as i32, rect.min.y as i32));
+    fn rows(&self, ui: &egui::Ui, cx: &FrameCtx) -> (Cache, Arc<Vec<String>>, usize) {
+        // Keyed by the tile (its options live as long as the layout), not by where it is drawn.
+        let id = egui::Id::NULL.with(("incident-queue", self as *const Self as usize));
         let cache: Cache = ui.ctx().data_mut(|d| {
             d.get_temp_mut_or_insert_with(id, || Arc::new(Mutex::new(TileCache::default())))
                 .clone()
@@ -169,7 +170,7 @@ impl TileView for IncidentsOptions {
         let Some(map) = cx.store.incidents.data.as_ref() else {
             return;
         };
-        let (cache, ids, overdue_count) = self.rows(ui, rect, cx);
+        let (cache, ids, overdue_count) = self.rows(ui, cx);
         let painter = ui.painter_at(rect);
         let t = theme::WALL;
         let pad = t.padding * scale;

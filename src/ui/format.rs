@@ -93,14 +93,14 @@ pub fn number(lang: Lang, value: f64, decimals: u8) -> String {
 /// A number shortened for an axis: 1,2 nghìn / 3,4 triệu (vi), 1.2k / 3.4M (en).
 pub fn compact(lang: Lang, value: f64) -> String {
     let a = value.abs();
-    let (div, vi, en) = if a >= 1e9 {
-        (1e9, " tỷ", "B")
+    let (div, suffix_key) = if a >= 1e9 {
+        (1e9, Some("number.billion"))
     } else if a >= 1e6 {
-        (1e6, " tr", "M")
+        (1e6, Some("number.million"))
     } else if a >= 1e4 {
-        (1e3, " ng", "k")
+        (1e3, Some("number.thousand"))
     } else {
-        (1.0, "", "")
+        (1.0, None)
     };
     let v = value / div;
     let decimals = if div == 1.0 {
@@ -116,10 +116,7 @@ pub fn compact(lang: Lang, value: f64) -> String {
     } else {
         1
     };
-    let suffix = match lang {
-        Lang::Vi => vi,
-        Lang::En => en,
-    };
+    let suffix = suffix_key.map_or("", |k| tr(lang, k));
     format!("{}{suffix}", number(lang, v, decimals))
 }
 
@@ -129,23 +126,48 @@ pub fn period(lang: Lang, p: crate::model::PeriodKey) -> String {
     use crate::model::PeriodKind;
     let text = p.to_string();
     let year = p.year_number();
-    match (p.kind(), lang) {
-        (PeriodKind::Yearly, _) => text,
-        (PeriodKind::Monthly, Lang::Vi) => format!("T{}/{year}", text[5..].trim_start_matches('0')),
-        (PeriodKind::Monthly, Lang::En) => {
-            const M: [&str; 12] = [
-                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-            ];
+    match p.kind() {
+        PeriodKind::Yearly => text,
+        PeriodKind::Monthly => {
             let m: usize = text[5..].parse().unwrap_or(1);
-            format!("{} {year}", M[(m.clamp(1, 12)) - 1])
+            tr_args(
+                lang,
+                "period.month",
+                &[
+                    ("m", &m),
+                    ("name", &tr(lang, MONTHS[m.clamp(1, 12) - 1])),
+                    ("year", &year),
+                ],
+            )
         }
-        (PeriodKind::Quarterly, Lang::Vi) => {
-            let q =
-                ["I", "II", "III", "IV"][(text[6..].parse::<usize>().unwrap_or(1).clamp(1, 4)) - 1];
-            format!("Quý {q}/{year}")
-        }
-        (PeriodKind::Quarterly, Lang::En) => format!("Q{} {year}", &text[6..]),
+        PeriodKind::Quarterly => quarter(lang, text[6..].parse().unwrap_or(1), year as i32),
     }
+}
+
+const MONTHS: [&str; 12] = [
+    "month.jan",
+    "month.feb",
+    "month.mar",
+    "month.apr",
+    "month.may",
+    "month.jun",
+    "month.jul",
+    "month.aug",
+    "month.sep",
+    "month.oct",
+    "month.nov",
+    "month.dec",
+];
+
+/// "Quý III/2026" (vi), "Q3 2026" (en).
+pub fn quarter(lang: Lang, q: u32, year: i32) -> String {
+    let q = q.clamp(1, 4);
+    let roman = ["I", "II", "III", "IV"][(q - 1) as usize];
+    tr_args(
+        lang,
+        "period.quarter",
+        &[("q", &q), ("roman", &roman), ("year", &year)],
+    )
 }
 
 /// How old data is, in words: "vừa xong", "12 giây trước", "3 phút trước", …

@@ -541,7 +541,8 @@ fn without_an_outbox_the_action_is_refused_with_a_reason() {
                 reason,
             })) => {
                 assert_eq!(incident_id, "PA-1");
-                assert!(reason.contains("outbox"), "{reason}");
+                assert_eq!(reason, ioc_console::incidents::outbox::Refusal::NoOutbox);
+                assert!(reason.words(Lang::En).contains("outbox"));
                 break;
             }
             _ => continue,
@@ -830,6 +831,57 @@ fn the_queue_index_follows_changes_incrementally() {
             .all(|id| ioc_console::incidents::search::fold(&map[id].title).contains("sat lo")),
         "only matching incidents"
     );
+    // Changes that arrive by polling (the stream is down) reach the queue too.
+    let mut polled = store.incidents.data.as_ref().unwrap()["PA-NEW"].clone();
+    polled.status = IncidentStatus::Rejected;
+    polled.version += 1;
+    let now = polled.updated_at;
+    store.apply(Update::Loaded {
+        resource: ioc_console::sources::Resource::Incidents,
+        payload: ioc_console::sources::Payload::Incidents {
+            items: vec![polled],
+            incremental: true,
+        },
+        as_of: now,
+        fetched_at: now,
+    });
+    idx.sync_store(&store);
+    let after: Vec<String> = idx
+        .select(&open, SortBy::Priority)
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    assert!(
+        !after.contains(&"PA-NEW".to_owned()),
+        "the polled rejection left the open queue"
+    );
+    // A whole reload that drops an incident removes it from the queue.
+    let mut items: Vec<Incident> = store
+        .incidents
+        .data
+        .as_ref()
+        .unwrap()
+        .values()
+        .cloned()
+        .collect();
+    items.retain(|i| i.id != after[0]);
+    let gone = after[0].clone();
+    store.apply(Update::Loaded {
+        resource: ioc_console::sources::Resource::Incidents,
+        payload: ioc_console::sources::Payload::Incidents {
+            items,
+            incremental: false,
+        },
+        as_of: now,
+        fetched_at: now,
+    });
+    idx.sync_store(&store);
+    let after: Vec<String> = idx
+        .select(&open, SortBy::Priority)
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    assert!(!after.contains(&gone));
     let mut full = QueueIndex::default();
     full.sync(store.incidents.data.as_ref().unwrap(), store.generation);
     let rebuilt: Vec<String> = full
