@@ -10,4 +10,5 @@ mod parsers;
 mod reload;
 mod sim;
 mod support;
+mod tls;
 mod ui;
