@@ -375,15 +375,9 @@ fn sim(args: SimArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime(true) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let config = ioc_console::sim::SimConfig {
         listen: args.listen,
@@ -717,15 +711,9 @@ fn act(args: ActArgs, cfg: &config::Config) -> ExitCode {
     };
     println!("recorded {key}");
     pause_at("after-write");
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime(false) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let entry = ob
         .pending()
@@ -781,15 +769,9 @@ fn outbox_flush(args: OutboxArgs, cfg: &config::Config) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match runtime(false) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     match rt.block_on(ioc_console::incidents::outbox::flush(&ob, &client)) {
         Ok(done) => {
@@ -812,4 +794,17 @@ fn outbox_flush(args: OutboxArgs, cfg: &config::Config) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// A tokio runtime for a command (several workers for the simulator, one for a client command).
+fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut b = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    b.enable_all().build().map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(1)
+    })
 }

@@ -50,18 +50,29 @@ pub fn paint_monitor_with(
         if let Some(actions) = actions.as_deref_mut() {
             tile_menu(ui, rect, tile, cx, actions);
         }
-        let view = tile.options.view();
-        let status = view.status(cx);
-        let frame = TileFrame {
-            title: &tile.title,
-            status: &status,
-            scale,
-            grey_old: view.greys_old_data(),
-        };
-        show_tile(ui, rect, frame, cx, |ui, body| {
-            view.paint_body(ui, body, scale, cx);
-        });
+        paint_tile(ui, rect, tile, scale, cx);
     }
+}
+
+/// One tile in its frame at `rect` (the wall, the preview, snapshots and PNG exports).
+pub fn paint_tile(
+    ui: &mut egui::Ui,
+    rect: Rect,
+    tile: &crate::wall::Tile,
+    scale: f32,
+    cx: &FrameCtx,
+) {
+    let view = tile.options.view();
+    let status = view.status(cx);
+    let frame = TileFrame {
+        title: &tile.title,
+        status: &status,
+        scale,
+        grey_old: view.greys_old_data(),
+    };
+    show_tile(ui, rect, frame, cx, |ui, body| {
+        view.paint_body(ui, body, scale, cx)
+    });
 }
 
 /// The right-click menu of a tile (registered before the body so the body's hover stays on top).

@@ -163,21 +163,10 @@ pub fn paint_tile_for_export(
     tile: &crate::wall::Tile,
     cx: &crate::ui::FrameCtx,
 ) {
-    use crate::tiles::frame::{TileFrame, show_tile};
     let rect = ui.max_rect();
     ui.painter()
         .rect_filled(rect, 0.0, crate::ui::theme::colors::MONITOR_BACKGROUND);
     // A two-row tile on a three-row 1080p grid is 720 px tall: scale the tokens to match.
     let scale = (rect.height() / 720.0).min(rect.width() / 960.0).max(0.3);
-    let view = tile.options.view();
-    let status = view.status(cx);
-    let frame = TileFrame {
-        title: &tile.title,
-        status: &status,
-        scale,
-        grey_old: view.greys_old_data(),
-    };
-    show_tile(ui, rect.shrink(4.0 * scale), frame, cx, |ui, body| {
-        view.paint_body(ui, body, scale, cx)
-    });
+    crate::app::wall_view::paint_tile(ui, rect.shrink(4.0 * scale), tile, scale, cx);
 }

@@ -671,19 +671,9 @@ fn draw_lines<DB: DrawingBackend>(
     let (y0, y1) = y_range(all, &[data.target, data.threshold.map(|t| t.value)], false);
     let lang = style.lang;
     let periods = &data.periods;
-    let x_fmt = |x: &f64| {
-        let i = x.round();
-        if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < periods.len() {
-            format::period(lang, periods[i as usize])
-        } else {
-            String::new()
-        }
-    };
+    let x_fmt = |x: &f64| period_at(periods, lang, *x);
     let y_fmt = |v: &f64| format::compact(lang, *v);
-    let mut chart = ChartBuilder::on(area)
-        .margin((style.font * 0.6) as u32)
-        .x_label_area_size((style.font * 1.8) as u32)
-        .y_label_area_size((style.font * 3.6) as u32)
+    let mut chart = time_chart(area, style)
         .build_cartesian_2d(-0.3f64..(n as f64 - 0.7), y0..y1)
         .map_err(e)?;
     chart
@@ -824,6 +814,28 @@ fn draw_markers<DB: DrawingBackend>(
             .map(|_| ()),
     };
     r.map_err(e)
+}
+
+/// The label of the period at axis position `x` (only at whole positions).
+fn period_at(periods: &[PeriodKey], lang: Lang, x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < periods.len() {
+        format::period(lang, periods[i as usize])
+    } else {
+        String::new()
+    }
+}
+
+/// The frame of a chart over time: margins and label areas sized from the font.
+fn time_chart<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    style: &ChartStyle,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.margin((style.font * 0.6) as u32)
+        .x_label_area_size((style.font * 1.8) as u32)
+        .y_label_area_size((style.font * 3.6) as u32);
+    b
 }
 
 fn runs(values: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
@@ -978,19 +990,9 @@ fn draw_stacked<DB: DrawingBackend>(
     let (_, y1) = y_range(totals.iter().copied(), &[], true);
     let lang = style.lang;
     let periods = &data.periods;
-    let x_fmt = |x: &f64| {
-        let i = x.round();
-        if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < periods.len() {
-            format::period(lang, periods[i as usize])
-        } else {
-            String::new()
-        }
-    };
+    let x_fmt = |x: &f64| period_at(periods, lang, *x);
     let y_fmt = |v: &f64| format::compact(lang, *v);
-    let mut chart = ChartBuilder::on(area)
-        .margin((style.font * 0.6) as u32)
-        .x_label_area_size((style.font * 1.8) as u32)
-        .y_label_area_size((style.font * 3.6) as u32)
+    let mut chart = time_chart(area, style)
         .build_cartesian_2d(-0.6f64..(n as f64 - 0.4), 0.0..y1)
         .map_err(e)?;
     chart

@@ -50,22 +50,21 @@ impl ChartSpec {
     }
 }
 
+/// The status of a tile drawn from `data`: not configured, the dataset's state, a problem of
+/// the tile's options, or the indicator's own freshness.
+pub fn chart_status(cx: &FrameCtx, data: &ChartData) -> DataStatus {
+    if !cx.store.configured {
+        return DataStatus::with_reason(SourceState::Offline, None, cx.t("source.not_configured"));
+    }
+    // "Waiting" is not an error: the dataset's own state says it.
+    let loaded = cx.store.series.data.is_some() && cx.store.indicators.data.is_some();
+    let problem = data.problem.as_deref().filter(|_| loaded);
+    indicator_status(cx, data.as_of, data.period_days.max(1), problem)
+}
+
 impl TileView for ChartSpec {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
-        if !cx.store.configured {
-            return DataStatus::with_reason(
-                SourceState::Offline,
-                None,
-                cx.t("source.not_configured"),
-            );
-        }
-        let data = self.data(cx);
-        // "Waiting" is not an error: the dataset's own state says it.
-        let problem = data
-            .problem
-            .as_deref()
-            .filter(|_| cx.store.series.data.is_some() && cx.store.indicators.data.is_some());
-        indicator_status(cx, data.as_of, data.period_days.max(1), problem)
+        chart_status(cx, &self.data(cx))
     }
 
     fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {

@@ -6,7 +6,6 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::TileView;
-use super::chart::indicator_status;
 use crate::charts::{ChartData, ChartSpec, ChartType, UnitSelection};
 use crate::model::Direction;
 use crate::store::{DataStatus, SourceState};
@@ -50,19 +49,7 @@ impl KpiOptions {
 
 impl TileView for KpiOptions {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
-        if !cx.store.configured {
-            return DataStatus::with_reason(
-                SourceState::Offline,
-                None,
-                cx.t("source.not_configured"),
-            );
-        }
-        let data = self.data(cx);
-        let problem = data
-            .problem
-            .as_deref()
-            .filter(|_| cx.store.series.data.is_some() && cx.store.indicators.data.is_some());
-        indicator_status(cx, data.as_of, data.period_days.max(1), problem)
+        super::chart::chart_status(cx, &self.data(cx))
     }
 
     fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
