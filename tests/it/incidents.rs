@@ -55,6 +55,20 @@ fn incident(sim: &SimServer, id: &str) -> Incident {
         .clone()
 }
 
+/// The newest open incident of the (paused) simulator.
+fn open_incident(sim: &SimServer) -> Incident {
+    sim.shared
+        .world
+        .lock()
+        .unwrap()
+        .incidents()
+        .iter()
+        .rev()
+        .find(|i| !i.status.is_closed())
+        .unwrap()
+        .clone()
+}
+
 fn count(i: &Incident, a: ActionKind) -> usize {
     i.history.iter().filter(|h| h.action == a).count()
 }
@@ -339,18 +353,7 @@ fn flush(url: &str, outbox: &std::path::Path) -> String {
 fn killed_between_writing_and_sending_the_action_is_sent_once_after_restart() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sim = paused_sim(&rt, None);
-    let id = sim
-        .shared
-        .world
-        .lock()
-        .unwrap()
-        .incidents()
-        .iter()
-        .rev()
-        .find(|i| !i.status.is_closed())
-        .unwrap()
-        .id
-        .clone();
+    let id = open_incident(&sim).id;
     let dir = tempfile::tempdir().unwrap();
     let ob = dir.path().join("outbox.sqlite");
     let before = incident(&sim, &id);
@@ -387,18 +390,7 @@ fn killed_between_writing_and_sending_the_action_is_sent_once_after_restart() {
 fn killed_between_sending_and_the_acknowledgement_the_action_still_happens_once() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sim = paused_sim(&rt, None);
-    let id = sim
-        .shared
-        .world
-        .lock()
-        .unwrap()
-        .incidents()
-        .iter()
-        .rev()
-        .find(|i| !i.status.is_closed())
-        .unwrap()
-        .id
-        .clone();
+    let id = open_incident(&sim).id;
     let dir = tempfile::tempdir().unwrap();
     let ob = dir.path().join("outbox.sqlite");
     let before = incident(&sim, &id);
@@ -429,17 +421,7 @@ fn killed_between_sending_and_the_acknowledgement_the_action_still_happens_once(
 fn conflicts_are_kept_for_the_operator_and_403s_are_not_retried() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sim = paused_sim(&rt, None);
-    let inc = sim
-        .shared
-        .world
-        .lock()
-        .unwrap()
-        .incidents()
-        .iter()
-        .rev()
-        .find(|i| !i.status.is_closed())
-        .unwrap()
-        .clone();
+    let inc = open_incident(&sim);
     let dir = tempfile::tempdir().unwrap();
     let ob = Outbox::open(&dir.path().join("o.sqlite")).unwrap();
     let client = Client::new(&ClientConfig::new(sim.base_url())).unwrap();
