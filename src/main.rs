@@ -323,7 +323,7 @@ fn export_chart(args: ExportChartArgs, cfg: &config::Config, lang: Lang) -> Exit
         Err(code) => return code,
     };
     let size = (args.width.clamp(200, 8000), args.height.clamp(150, 8000));
-    match ioc_console::charts::export::export_tile(
+    let result = ioc_console::charts::export::export_tile(
         tile,
         std::sync::Arc::new(store),
         lang,
@@ -331,19 +331,8 @@ fn export_chart(args: ExportChartArgs, cfg: &config::Config, lang: Lang) -> Exit
         &args.out,
         size,
         args.scale.clamp(0.25, 4.0),
-    ) {
-        Ok(()) => {
-            println!(
-                "{}",
-                tr_args(lang, "export.written", &[("out", &args.out.display())])
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{}", tr_args(lang, "export.failed", &[("error", &e)]));
-            ExitCode::from(1)
-        }
-    }
+    );
+    export_outcome(lang, &args.out, result)
 }
 
 /// The backend a command reads from: `--demo`, `--backend URL`, else the configuration's.
@@ -616,19 +605,7 @@ fn export_report(args: ExportReportArgs, cfg: &config::Config, lang: Lang) -> Ex
             .and_then(|pdf| std::fs::write(&args.out, pdf).map_err(|e| e.to_string())),
         _ => Err(tr(lang, "report.bad_extension").to_owned()),
     };
-    match written {
-        Ok(()) => {
-            println!(
-                "{}",
-                tr_args(lang, "export.written", &[("out", &args.out.display())])
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("{}", tr_args(lang, "export.failed", &[("error", &e)]));
-            ExitCode::from(1)
-        }
-    }
+    export_outcome(lang, &args.out, written)
 }
 
 /// The outbox and client for `act` / `outbox flush`.
@@ -807,4 +784,21 @@ fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, ExitCode> {
         eprintln!("{e}");
         ExitCode::from(1)
     })
+}
+
+/// Says where an export went, or why it failed.
+fn export_outcome(lang: Lang, out: &Path, result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => {
+            println!(
+                "{}",
+                tr_args(lang, "export.written", &[("out", &out.display())])
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}", tr_args(lang, "export.failed", &[("error", &e)]));
+            ExitCode::from(1)
+        }
+    }
 }

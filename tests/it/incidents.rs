@@ -55,6 +55,18 @@ fn incident(sim: &SimServer, id: &str) -> Incident {
         .clone()
 }
 
+/// The status the desk's store has for an incident.
+fn desk_status(app: &RefCell<ConsoleApp>, id: &str) -> Option<IncidentStatus> {
+    app.borrow()
+        .wall_state()
+        .store
+        .incidents
+        .data
+        .as_ref()?
+        .get(id)
+        .map(|i| i.status)
+}
+
 /// The newest open incident of the (paused) simulator.
 fn open_incident(sim: &SimServer) -> Incident {
     sim.shared
@@ -154,15 +166,7 @@ fn the_desk_keyboard_flow_verifies_forwards_starts_and_resolves_once_each() {
         incident(&sim, &target.id).status == IncidentStatus::Verified
     });
     wait(&mut h, "the desk sees it", &|| {
-        app.borrow()
-            .wall_state()
-            .store
-            .incidents
-            .data
-            .as_ref()
-            .unwrap()[&target.id]
-            .status
-            == IncidentStatus::Verified
+        desk_status(&app, &target.id) == Some(IncidentStatus::Verified)
     });
 
     h.key_press(Key::F);
@@ -179,15 +183,7 @@ fn the_desk_keyboard_flow_verifies_forwards_starts_and_resolves_once_each() {
         "type-ahead picked Ba Tri"
     );
     wait(&mut h, "the desk sees the forward", &|| {
-        app.borrow()
-            .wall_state()
-            .store
-            .incidents
-            .data
-            .as_ref()
-            .unwrap()[&target.id]
-            .status
-            == IncidentStatus::Forwarded
+        desk_status(&app, &target.id) == Some(IncidentStatus::Forwarded)
     });
 
     h.key_press(Key::S);
@@ -195,15 +191,7 @@ fn the_desk_keyboard_flow_verifies_forwards_starts_and_resolves_once_each() {
         incident(&sim, &target.id).status == IncidentStatus::InProgress
     });
     wait(&mut h, "the desk sees it in progress", &|| {
-        app.borrow()
-            .wall_state()
-            .store
-            .incidents
-            .data
-            .as_ref()
-            .unwrap()[&target.id]
-            .status
-            == IncidentStatus::InProgress
+        desk_status(&app, &target.id) == Some(IncidentStatus::InProgress)
     });
     h.key_press(Key::R);
     wait(&mut h, "resolved", &|| {
