@@ -720,8 +720,8 @@ fn report_outcome(key: &str, outcome: &ioc_console::incidents::outbox::Outcome) 
             ExitCode::SUCCESS
         }
         Outcome::AckedUnread(m) => {
-            println!("acked {key} (answer unreadable: {m})");
-            ExitCode::SUCCESS
+            println!("unconfirmed {key}: {m}");
+            ExitCode::from(4)
         }
         Outcome::Conflict(m) => {
             println!("conflict {key}: {m}");

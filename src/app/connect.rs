@@ -101,12 +101,17 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
     // Without a usable outbox the console still shows everything; actions are refused with the
     // reason rather than sent unrecorded.
     // The demo's world is new at every start, so its actions live in a throw-away outbox.
+    // A random name (two demos at once, or a reused process id, never share one), removed again
+    // when the backend is dropped.
+    let mut throwaway = None;
     let outbox_path = match spec {
         BackendSpec::Demo { .. } if std::env::var_os("IOC_CONSOLE_OUTBOX").is_none() => {
-            std::env::temp_dir().join(format!(
+            let path = std::env::temp_dir().join(format!(
                 "ioc-console-demo-outbox-{}.sqlite",
-                std::process::id()
-            ))
+                crate::incidents::outbox::new_key()
+            ));
+            throwaway = Some(RemoveOnDrop(path.clone()));
+            path
         }
         _ => outbox_path_for(&cfg.base_url),
     };
@@ -121,6 +126,10 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
         sources::start(rt.handle(), &cfg, timing, wake, outbox).map_err(|e| e.to_string())?;
     // Dropped front to back: the simulator's handle first, then the runtime it runs on.
     keep_alive.push(Box::new(rt));
+    // Last: the outbox is closed once the runtime and its tasks are gone.
+    if let Some(guard) = throwaway {
+        keep_alive.push(Box::new(guard));
+    }
     Ok((
         Backend {
             link,
@@ -129,6 +138,19 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
         },
         target,
     ))
+}
+
+/// Removes a throw-away SQLite file (and its journal files) when dropped.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// Waits until every resource has been loaded or has failed once (for `snapshot` and exports),

@@ -36,14 +36,16 @@ pub struct IncidentPanel {
     pub selected: Option<String>,
     pub open: bool,
     input: Option<Input>,
-    /// The incident the open input belongs to: it closes when the selection moves.
-    input_for: Option<String>,
+    /// The incident (and the version the operator saw) the open input belongs to: it closes
+    /// when the selection moves, and the decision goes out against that version, so a change in
+    /// between comes back as a conflict to look at instead of silently applying or vanishing.
+    input_for: Option<(String, u64)>,
     /// (store generation, second) → overdue count, so a frame does not scan the queue.
     overdue: Option<(u64, i64, usize)>,
     /// The generation `alert_new` last looked at.
     alerted_at: Option<u64>,
     /// The refusal the operator dismissed.
-    dismissed: Option<(String, crate::incidents::outbox::Refusal)>,
+    dismissed: Option<u64>,
     text: String,
     focus_search: bool,
     /// The action input was just opened: give it the keyboard once.
@@ -159,14 +161,15 @@ impl IncidentPanel {
         note: Option<String>,
         commands: &mut Vec<Command>,
     ) {
-        if !workflow::allowed_actions(incident.status).contains(&action) {
-            return;
-        }
+        let version = match &self.input_for {
+            Some((id, v)) if *id == incident.id && self.input.is_some() => *v,
+            _ => incident.version,
+        };
         let request = ActionRequest {
             action,
             unit_id: unit,
             note,
-            expected_version: Some(incident.version),
+            expected_version: Some(version),
             actor: Some(cx.t(cx.role.label_key()).to_owned()),
         };
         commands.push(Command::Backend(Request::Act {
@@ -195,7 +198,7 @@ impl IncidentPanel {
             a => self.act(cx, incident, a, None, None, commands),
         }
         self.focus_input = self.input.is_some();
-        self.input_for = self.input.map(|_| incident.id.clone());
+        self.input_for = self.input.map(|_| (incident.id.clone(), incident.version));
         self.text.clear();
     }
 
@@ -216,7 +219,9 @@ impl IncidentPanel {
         };
         let ids = self.ids(cx);
         self.alert_new(cx, &ids);
-        if self.input.is_some() && self.input_for != self.selected {
+        if self.input.is_some()
+            && self.input_for.as_ref().map(|(id, _)| id) != self.selected.as_ref()
+        {
             self.input = None;
             self.text.clear();
         }
@@ -256,9 +261,9 @@ impl IncidentPanel {
             .store
             .refused
             .as_ref()
-            .filter(|r| self.dismissed.as_ref() != Some(*r))
+            .filter(|r| self.dismissed != Some(r.0))
         {
-            let (id, reason) = refused;
+            let (seq, id, reason) = refused;
             ui.horizontal_wrapped(|ui| {
                 ui.label(
                     RichText::new(cx.t_args(
@@ -268,7 +273,7 @@ impl IncidentPanel {
                     .color(theme::colors::ERROR),
                 );
                 if ui.button(cx.t("action.dismiss")).clicked() {
-                    self.dismissed = Some(refused.clone());
+                    self.dismissed = Some(*seq);
                 }
             });
         }
@@ -798,6 +803,18 @@ impl IncidentPanel {
                             ],
                         ))
                         .color(theme::colors::ERROR),
+                    );
+                }
+                EntryState::Unconfirmed => {
+                    ui.label(
+                        RichText::new(cx.t_args(
+                            "panel.unconfirmed",
+                            &[
+                                ("action", &what),
+                                ("reason", &e.last_error.clone().unwrap_or_default()),
+                            ],
+                        ))
+                        .color(theme::colors::STALE),
                     );
                 }
                 EntryState::Acked | EntryState::Discarded => {}

@@ -73,6 +73,9 @@ pub enum EntryState {
     Refused,
     /// The operator dropped it after a conflict.
     Discarded,
+    /// The backend answered 2xx, but not with the incident: not resent (it may have been
+    /// applied), shown to the operator to check.
+    Unconfirmed,
 }
 
 impl EntryState {
@@ -83,6 +86,7 @@ impl EntryState {
             EntryState::Conflict => "conflict",
             EntryState::Refused => "refused",
             EntryState::Discarded => "discarded",
+            EntryState::Unconfirmed => "unconfirmed",
         }
     }
     fn parse(s: &str) -> EntryState {
@@ -91,6 +95,7 @@ impl EntryState {
             "conflict" => EntryState::Conflict,
             "refused" => EntryState::Refused,
             "discarded" => EntryState::Discarded,
+            "unconfirmed" => EntryState::Unconfirmed,
             _ => EntryState::Pending,
         }
     }
@@ -111,7 +116,7 @@ pub struct Entry {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     Acked(Box<Incident>),
-    /// Applied, but the answer could not be read (the next poll brings the incident).
+    /// A 2xx answer that is not the incident: perhaps applied; not resent, shown to check.
     AckedUnread(String),
     Conflict(String),
     Refused(String),
@@ -278,7 +283,7 @@ impl Outbox {
         let conn = self.conn();
         let (state, error, response) = match outcome {
             Outcome::Acked(i) => (EntryState::Acked, None, serde_json::to_string(i).ok()),
-            Outcome::AckedUnread(m) => (EntryState::Acked, Some(m.clone()), None),
+            Outcome::AckedUnread(m) => (EntryState::Unconfirmed, Some(m.clone()), None),
             Outcome::Conflict(m) => (EntryState::Conflict, Some(m.clone()), None),
             Outcome::Refused(m) => (EntryState::Refused, Some(m.clone()), None),
             Outcome::Retry(m) => (EntryState::Pending, Some(m.clone()), None),
@@ -368,7 +373,11 @@ pub async fn send(client: &Client, entry: &Entry) -> Outcome {
         // Any 2xx means the backend applied it; an answer we cannot read must not make us
         // resend it forever (the backend replays the same body for the same key).
         Ok(body) => match crate::sources::parse::incident(&body) {
-            Ok(i) => Outcome::Acked(Box::new(i)),
+            Ok(i) if i.id == entry.incident_id => Outcome::Acked(Box::new(i)),
+            Ok(i) => Outcome::AckedUnread(format!(
+                "the answer is incident {}, not {}",
+                i.id, entry.incident_id
+            )),
             Err(e) => {
                 tracing::warn!(%e, key = %entry.key, "action acknowledged with an unreadable answer");
                 Outcome::AckedUnread(e.to_string())

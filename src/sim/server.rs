@@ -244,11 +244,12 @@ impl SimServer {
             )),
             faults: RwLock::new(Faults::default()),
             // Unique per process start, so that a client of an earlier process is told to refetch.
-            run: Mutex::new(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(1, |d| d.as_millis() as u64),
-            ),
+            // Random (std's per-instance hasher keys), not the clock: two simulators started in
+            // the same millisecond must still differ.
+            run: Mutex::new({
+                use std::hash::BuildHasher as _;
+                std::collections::hash_map::RandomState::new().hash_one(std::process::id()) | 1
+            }),
             events: tx,
             data,
             scenarios,

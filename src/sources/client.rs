@@ -133,6 +133,8 @@ impl Client {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .read_timeout(cfg.request_timeout)
+            // A redirect (an SSO gateway, a proxy's login page) is not the backend's answer.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("ioc-console/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &cfg.ca_bundle {
             let pem = std::fs::read(path)
@@ -262,6 +264,15 @@ impl Client {
         req: &ActionRequest,
         key: &str,
     ) -> Result<Vec<u8>, FetchError> {
+        // "." and ".." would be normalised away by the URL and the action would land elsewhere.
+        if matches!(incident_id, "" | "." | "..") {
+            // Classified as a client error, so the outbox shows it instead of retrying it.
+            return Err(FetchError::Status {
+                status: 400,
+                code: "invalid_id".into(),
+                message: format!("not an incident id: {incident_id:?}"),
+            });
+        }
         let mut url = self.base.clone();
         url.path_segments_mut()
             .map_err(|_| FetchError::Unreachable("the backend URL cannot have a path".into()))?

@@ -296,7 +296,8 @@ async fn fetch(
         (Resource::Incidents, Some(t)) => format!(
             "incidents?updated_since={}",
             urlencode(
-                &(t - chrono::Duration::seconds(5))
+                &t.checked_sub_signed(chrono::Duration::seconds(5))
+                    .unwrap_or(t)
                     .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
             )
         ),
@@ -444,12 +445,19 @@ async fn stream_loop(ctx: Arc<Ctx>) {
         0x55E ^ std::process::id() as u64,
     );
     let mut last_id: Option<String> = None;
+    let mut connected_before = false;
     loop {
         let error = match ctx.client.open_events(last_id.as_deref()).await {
             Ok(resp) => {
                 ctx.stream_up
                     .store(true, std::sync::atomic::Ordering::Relaxed);
                 backoff.reset();
+                // Back without an event id to resume from (none had come yet): the backend
+                // cannot tell us what we missed, perhaps a whole restart, so fetch everything.
+                if connected_before && last_id.is_none() {
+                    ctx.refresh_all();
+                }
+                connected_before = true;
                 if !ctx.send(Update::StreamAlive { at: Utc::now() }).await {
                     return;
                 }
@@ -497,8 +505,10 @@ async fn read_stream(
         if parsed.dropped > 0 {
             tracing::warn!(
                 dropped = parsed.dropped,
-                "events larger than the limit were dropped"
+                "events larger than the limit were dropped; refetching what they may have carried"
             );
+            // The dropped change is not lost: a full fetch brings the current state.
+            ctx.refresh_all();
         }
         if last_alive.elapsed() >= alive_every {
             last_alive = std::time::Instant::now();

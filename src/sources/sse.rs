@@ -27,8 +27,10 @@ pub struct SseParser {
     id: Option<String>,
     limit: usize,
     skip_lf: bool,
-    /// Inside an oversized event: skip to its end, then carry on.
+    /// Inside an oversized event: skip to its end (a blank line), then carry on.
     discarding: bool,
+    /// While discarding: whether the current line had any bytes (so is not the blank one).
+    discard_line: bool,
 }
 
 impl SseParser {
@@ -42,6 +44,7 @@ impl SseParser {
             limit,
             skip_lf: false,
             discarding: false,
+            discard_line: false,
         }
     }
 
@@ -59,13 +62,15 @@ impl SseParser {
                     self.skip_lf = b == b'\r';
                     let line = std::mem::take(&mut self.buf);
                     if self.discarding {
-                        // The oversized event ends at the next blank line.
-                        self.discarding = !line.is_empty();
+                        // The oversized event ends at the next blank line; its other lines
+                        // (more data, its id) go with it.
+                        self.discarding = self.discard_line;
+                        self.discard_line = false;
                         continue;
                     }
                     self.line(&String::from_utf8_lossy(&line), &mut out);
                 }
-                _ if self.discarding => {}
+                _ if self.discarding => self.discard_line = true,
                 _ => {
                     self.buf.push(b);
                     if self.buf.len() + self.data.len() > self.limit {
@@ -75,6 +80,7 @@ impl SseParser {
                         self.event.clear();
                         self.has_data = false;
                         self.discarding = true;
+                        self.discard_line = true;
                         out.dropped += 1;
                     }
                 }
@@ -170,6 +176,32 @@ mod tests {
         assert_eq!(parsed.dropped, 1);
         assert_eq!(
             parsed.messages,
+            vec![SseMessage {
+                event: "camera".into(),
+                data: "{}".into(),
+                id: None
+            }]
+        );
+    }
+
+    #[test]
+    fn every_line_of_an_oversized_event_is_dropped_with_it() {
+        let mut p = SseParser::new(100);
+        let mut input = b"event: incident\ndata: ".to_vec();
+        input.extend(vec![b'a'; 200]);
+        // The rest of the oversized event must not leak out as an event of its own.
+        input.extend(b"\ndata: {\"tail\":1}\nid: 9-9\n\nevent: camera\ndata: {}\n\n");
+        let mut got = Vec::new();
+        let mut dropped = 0;
+        // Fed byte by byte too: the state must survive chunk boundaries.
+        for chunk in input.chunks(7) {
+            let parsed = p.feed(chunk);
+            dropped += parsed.dropped;
+            got.extend(parsed.messages);
+        }
+        assert_eq!(dropped, 1);
+        assert_eq!(
+            got,
             vec![SseMessage {
                 event: "camera".into(),
                 data: "{}".into(),

@@ -152,8 +152,9 @@ pub struct Store {
     pub sim: Option<Result<SimStatus, FetchError>>,
     /// The outbox's newest actions (pending, acknowledged, conflicting, refused).
     pub outbox: Vec<crate::incidents::outbox::Entry>,
-    /// The last action that could not be recorded, with the reason.
-    pub refused: Option<(String, crate::incidents::outbox::Refusal)>,
+    /// The last action that could not be recorded: a sequence number (so that the same refusal
+    /// happening again is shown again after a dismissal), the incident and the reason.
+    pub refused: Option<(u64, String, crate::incidents::outbox::Refusal)>,
     /// Which incidents changed at which generation (bounded), so that views refresh only those.
     pub incident_log: std::collections::VecDeque<(u64, String)>,
     /// The newest generation whose change entries were dropped from the log.
@@ -249,7 +250,10 @@ impl Store {
             Update::ActionRefused {
                 incident_id,
                 reason,
-            } => self.refused = Some((incident_id, reason)),
+            } => {
+                let seq = self.refused.as_ref().map_or(1, |r| r.0 + 1);
+                self.refused = Some((seq, incident_id, reason));
+            }
         }
     }
 

@@ -98,6 +98,14 @@ fn prepared(
     type Entry = (u64, crate::ui::Lang, usize, std::sync::Arc<ChartData>);
     // Keyed by the tile (its options live as long as the layout) and the width, not by where it
     // is drawn: resizing or moving the tile must not pile up caches.
+    // A reloaded layout's tiles may reuse old addresses: its first frame drops every entry.
+    let marker = egui::Id::NULL.with("chart-data-layout");
+    ui.ctx().data_mut(|d| {
+        if d.get_temp::<chrono::DateTime<chrono::Utc>>(marker) != Some(cx.layout_loaded_at) {
+            d.remove_by_type::<Entry>();
+            d.insert_temp(marker, cx.layout_loaded_at);
+        }
+    });
     let id = egui::Id::NULL.with(("chart-data", spec as *const ChartSpec as usize, columns));
     let key = (cx.store.generation, cx.lang, columns);
     if let Some((g, l, c, data)) = ui.ctx().data(|d| d.get_temp::<Entry>(id))

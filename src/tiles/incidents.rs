@@ -121,6 +121,14 @@ type Cache = Arc<Mutex<TileCache>>;
 impl IncidentsOptions {
     fn rows(&self, ui: &egui::Ui, cx: &FrameCtx) -> (Cache, Arc<Vec<String>>, usize) {
         // Keyed by the tile (its options live as long as the layout), not by where it is drawn.
+        // A reloaded layout's tiles may reuse old addresses: its first frame drops every cache.
+        let marker = egui::Id::NULL.with("incident-queue-layout");
+        ui.ctx().data_mut(|d| {
+            if d.get_temp::<chrono::DateTime<chrono::Utc>>(marker) != Some(cx.layout_loaded_at) {
+                d.remove_by_type::<Cache>();
+                d.insert_temp(marker, cx.layout_loaded_at);
+            }
+        });
         let id = egui::Id::NULL.with(("incident-queue", self as *const Self as usize));
         let cache: Cache = ui.ctx().data_mut(|d| {
             d.get_temp_mut_or_insert_with(id, || Arc::new(Mutex::new(TileCache::default())))

@@ -216,6 +216,7 @@ async fn recovers_after_the_simulator_stops_and_restarts_on_the_same_port() {
     .await;
     rig.until("live", LIMIT, |r| r.all(SourceState::Live)).await;
     let incidents_before = rig.store.count(Resource::Incidents);
+    let reset_before = rig.store.incidents_reset;
 
     rig.sim.take().unwrap().stop().await;
     rig.until("offline", LIMIT, |r| {
@@ -237,6 +238,12 @@ async fn recovers_after_the_simulator_stops_and_restarts_on_the_same_port() {
     rig.sim = Some(server);
     rig.until("live again", LIMIT, |r| {
         r.all(SourceState::Live) && r.store.stream.up
+    })
+    .await;
+    // A new simulator is a new world: the console noticed and fetched the whole list again
+    // rather than merging the new world's changes into the old one.
+    rig.until("whole list refetched", LIMIT, |r| {
+        r.store.incidents_reset > reset_before
     })
     .await;
 }
