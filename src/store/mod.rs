@@ -454,3 +454,25 @@ fn upsert_incident(map: &mut HashMap<String, Incident>, i: Incident) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incidents::outbox::Refusal;
+
+    #[test]
+    fn the_same_refusal_again_is_a_new_one() {
+        let mut store = Store::default();
+        let refuse = || Update::ActionRefused {
+            incident_id: "SV-1".into(),
+            reason: Refusal::Full,
+        };
+        store.apply(refuse());
+        let first = store.refused.clone().expect("recorded");
+        store.apply(refuse());
+        let second = store.refused.clone().expect("recorded");
+        // Same incident and reason, but a dismissal of the first must not hide the second.
+        assert_eq!((&first.1, &first.2), (&second.1, &second.2));
+        assert_ne!(first.0, second.0);
+    }
+}

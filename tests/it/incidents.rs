@@ -864,3 +864,128 @@ fn the_queue_index_follows_changes_incrementally() {
         .collect();
     assert_eq!(after, rebuilt);
 }
+
+/// A loopback HTTP server that gives every request the same raw answer (for answers the
+/// simulator never gives). Returns its base URL.
+fn canned_server(rt: &tokio::runtime::Runtime, answer: String) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                // Read the request's head and body (it is small), then answer and close.
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut got = 0;
+                loop {
+                    let Ok(n) = sock.read(&mut buf[got..]).await else {
+                        return;
+                    };
+                    got += n;
+                    let text = String::from_utf8_lossy(&buf[..got]);
+                    if let Some(head_end) = text.find("\r\n\r\n") {
+                        let len = text[..head_end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if got >= head_end + 4 + len {
+                            break;
+                        }
+                    }
+                    if n == 0 {
+                        return;
+                    }
+                }
+                let _ = sock.write_all(answer.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    format!("http://{addr}/api/v1/")
+}
+
+fn http_answer(status: &str, headers: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
+        body.len()
+    )
+}
+
+#[test]
+fn odd_answers_to_an_action_are_neither_acknowledged_nor_lost() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = paused_sim(&rt, None);
+    let inc = open_incident(&sim);
+    let mut other = inc.clone();
+    other.id = format!("{}-other", inc.id);
+    rt.block_on(sim.stop());
+    let dir = tempfile::tempdir().unwrap();
+    let ob = Outbox::open(&dir.path().join("o.sqlite")).unwrap();
+    let note = ActionRequest {
+        action: ActionKind::Note,
+        unit_id: None,
+        note: Some("ghi chú".into()),
+        expected_version: None,
+        actor: None,
+    };
+
+    // A 200 that carries another incident: perhaps applied, so not resent; kept as unconfirmed.
+    let url = canned_server(
+        &rt,
+        http_answer("200 OK", "", &serde_json::to_string(&other).unwrap()),
+    );
+    let client = Client::new(&ClientConfig::new(url)).unwrap();
+    let key = ob.enqueue(&inc.id, &note).unwrap();
+    let done = rt.block_on(outbox::flush(&ob, &client)).unwrap();
+    assert!(
+        matches!(&done[0].1, Outcome::AckedUnread(m) if m.contains(&other.id)),
+        "{:?}",
+        done[0].1
+    );
+    let entry = ob.recent(5).unwrap().into_iter().find(|e| e.key == key);
+    assert_eq!(entry.map(|e| e.state), Some(EntryState::Unconfirmed));
+    assert!(ob.pending().unwrap().is_empty(), "not resent");
+
+    // A redirect (an SSO page) is not followed and not taken as an answer: still pending.
+    let url = canned_server(
+        &rt,
+        http_answer("302 Found", "Location: http://127.0.0.1:9/login\r\n", ""),
+    );
+    let client = Client::new(&ClientConfig::new(url)).unwrap();
+    let key = ob.enqueue(&inc.id, &note).unwrap();
+    let done = rt.block_on(outbox::flush(&ob, &client)).unwrap();
+    assert!(
+        matches!(&done[0].1, Outcome::Retry(m) if m.contains("302")),
+        "{:?}",
+        done[0].1
+    );
+    assert_eq!(
+        ob.pending()
+            .unwrap()
+            .iter()
+            .map(|e| e.key.clone())
+            .collect::<Vec<_>>(),
+        vec![key.clone()],
+        "kept for another try"
+    );
+    ob.record(&key, &Outcome::Refused("test done".into()))
+        .unwrap();
+
+    // An id that would be normalised out of the URL is refused before anything is sent.
+    for bad in ["..", "."] {
+        ob.enqueue(bad, &note).unwrap();
+        let done = rt.block_on(outbox::flush(&ob, &client)).unwrap();
+        assert!(
+            matches!(&done[0].1, Outcome::Refused(m) if m.contains("not an incident id")),
+            "{:?}",
+            done[0].1
+        );
+    }
+}
