@@ -195,7 +195,11 @@ impl IncidentPanel {
             ActionKind::Forward => self.input = Some(Input::Forward),
             ActionKind::Reject => self.input = Some(Input::Reject),
             ActionKind::Note => self.input = Some(Input::Note),
-            a => self.act(cx, incident, a, None, None, commands),
+            // Decided now, on what the operator sees now (not on an input left open).
+            a => {
+                self.input = None;
+                self.act(cx, incident, a, None, None, commands)
+            }
         }
         self.focus_input = self.input.is_some();
         self.input_for = self.input.map(|_| (incident.id.clone(), incident.version));
@@ -940,12 +944,15 @@ impl IncidentPanel {
                 } else {
                     (cx.t("panel.note_text"), ActionKind::Note)
                 };
-                ui.label(label);
-                let r = ui.add(
-                    egui::TextEdit::singleline(&mut self.text)
-                        .id_salt("action-text")
-                        .desired_width(f32::INFINITY),
-                );
+                let name = ui.label(label);
+                // Named by its label, for screen readers.
+                let r = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut self.text)
+                            .id_salt("action-text")
+                            .desired_width(f32::INFINITY),
+                    )
+                    .labelled_by(name.id);
                 if std::mem::take(&mut self.focus_input) {
                     r.request_focus();
                 }

@@ -161,6 +161,7 @@ fn the_desk_keyboard_flow_verifies_forwards_starts_and_resolves_once_each() {
         "the search found the incident"
     );
 
+    let before_notes = incident(&sim, &target.id);
     h.key_press(Key::V);
     wait(&mut h, "verified", &|| {
         incident(&sim, &target.id).status == IncidentStatus::Verified
@@ -197,6 +198,50 @@ fn the_desk_keyboard_flow_verifies_forwards_starts_and_resolves_once_each() {
     wait(&mut h, "resolved", &|| {
         incident(&sim, &target.id).status == IncidentStatus::Resolved
     });
+
+    // A note typed while someone else changes the incident goes out against the version the
+    // operator saw: a conflict kept for them, not an overwrite and not a silent drop.
+    wait(&mut h, "the desk sees it resolved", &|| {
+        desk_status(&app, &target.id) == Some(IncidentStatus::Resolved)
+    });
+    h.key_press(Key::N);
+    h.run();
+    let other = Client::new(&ClientConfig::new(sim.base_url())).unwrap();
+    let theirs = ActionRequest {
+        action: ActionKind::Note,
+        unit_id: None,
+        note: Some("người khác ghi trước".into()),
+        expected_version: None,
+        actor: None,
+    };
+    rt.block_on(other.post_action(&target.id, &theirs, "someone-else"))
+        .unwrap();
+    let newest = incident(&sim, &target.id).version;
+    wait(&mut h, "the desk sees their note", &|| {
+        app.borrow()
+            .wall_state()
+            .store
+            .incidents
+            .data
+            .as_ref()
+            .and_then(|m| m.get(&target.id).map(|i| i.version))
+            == Some(newest)
+    });
+    h.event(egui::Event::Text("ghi chú của tôi".into()));
+    h.run();
+    h.key_press(Key::Enter);
+    wait(&mut h, "our late note is a conflict", &|| {
+        app.borrow().wall_state().store.outbox.iter().any(|e| {
+            e.incident_id == target.id
+                && e.request.action == ActionKind::Note
+                && e.state == EntryState::Conflict
+        })
+    });
+    assert_eq!(
+        count(&incident(&sim, &target.id), ActionKind::Note),
+        count(&before_notes, ActionKind::Note) + 1,
+        "only their note was applied"
+    );
 
     let done = incident(&sim, &target.id);
     for a in [
