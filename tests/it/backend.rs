@@ -451,10 +451,8 @@ async fn actions_are_idempotent_and_follow_the_workflow() {
 /// too slow, stream dropped), offline (simulator stopped), live again (restarted on its port).
 #[test]
 fn a_tile_turns_stale_then_offline_then_live_again() {
-    use ioc_console::app::connect::{BackendSpec, connect};
-    use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions, Role};
+    use ioc_console::app::{ConsoleApp, Role};
     use ioc_console::tiles::TileKind;
-    use std::cell::RefCell;
     use std::rc::Rc;
 
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -462,27 +460,7 @@ fn a_tile_turns_stale_then_offline_then_live_again() {
         .block_on(SimServer::start(sim_config("127.0.0.1:0".parse().unwrap())))
         .unwrap();
     let addr = sim.addr;
-    let spec = BackendSpec::Url {
-        url: sim.base_url(),
-        token_file: None,
-        ca_bundle: None,
-        trainer: false,
-    };
-    let (backend, wake) = connect(&spec, fast_timing()).unwrap();
-    let layout = crate::support::load_layout("desk.toml");
-    let app = Rc::new(RefCell::new(ConsoleApp::new(
-        &egui::Context::default(),
-        LaunchOptions {
-            layout,
-            layout_path: None,
-            lang: Lang::Vi,
-            role: Role::Operator,
-            display: DisplayChoice::Preview,
-            watch: false,
-            backend: Some(backend),
-            wake: Some(wake),
-        },
-    )));
+    let app = crate::support::connected_desk(sim.base_url(), Lang::Vi, Role::Operator);
     let mut h = crate::support::harness([1200.0, 700.0], {
         let app = Rc::clone(&app);
         move |ui| app.borrow_mut().show(ui)

@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use egui::Key;
 use egui_kittest::kittest::Queryable as _;
-use ioc_console::app::connect::{BackendSpec, connect};
-use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions, Role};
+use ioc_console::app::{ConsoleApp, Role};
 use ioc_console::incidents::outbox::{self, EntryState, Outbox, Outcome};
 use ioc_console::incidents::report::{self, Quarter};
 use ioc_console::incidents::workflow;
@@ -23,7 +22,7 @@ use ioc_console::sources::{Client, ClientConfig};
 use ioc_console::ui::Lang;
 
 use crate::backend::fast_timing;
-use crate::support::{fixed_now, harness, load_layout, repo};
+use crate::support::{connected_desk, fixed_now, harness, repo};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -102,26 +101,7 @@ fn the_desk_keyboard_flow_verifies_forwards_starts_and_resolves_once_each() {
     let dir = tempfile::tempdir().unwrap();
     // SAFETY of the environment: nextest runs every test in its own process.
     unsafe { std::env::set_var("IOC_CONSOLE_OUTBOX", dir.path().join("outbox.sqlite")) };
-    let spec = BackendSpec::Url {
-        url: sim.base_url(),
-        token_file: None,
-        ca_bundle: None,
-        trainer: false,
-    };
-    let (backend, wake) = connect(&spec, fast_timing()).unwrap();
-    let app = Rc::new(RefCell::new(ConsoleApp::new(
-        &egui::Context::default(),
-        LaunchOptions {
-            layout: load_layout("desk.toml"),
-            layout_path: None,
-            lang: Lang::Vi,
-            role: Role::Operator,
-            display: DisplayChoice::Preview,
-            watch: false,
-            backend: Some(backend),
-            wake: Some(wake),
-        },
-    )));
+    let app = connected_desk(sim.base_url(), Lang::Vi, Role::Operator);
     let mut h = harness([1500.0, 900.0], {
         let app = Rc::clone(&app);
         move |ui| app.borrow_mut().show(ui)
@@ -267,26 +247,7 @@ fn a_leader_sees_the_queue_read_only() {
     let sim = paused_sim(&rt, None);
     let dir = tempfile::tempdir().unwrap();
     unsafe { std::env::set_var("IOC_CONSOLE_OUTBOX", dir.path().join("outbox.sqlite")) };
-    let spec = BackendSpec::Url {
-        url: sim.base_url(),
-        token_file: None,
-        ca_bundle: None,
-        trainer: false,
-    };
-    let (backend, wake) = connect(&spec, fast_timing()).unwrap();
-    let app = Rc::new(RefCell::new(ConsoleApp::new(
-        &egui::Context::default(),
-        LaunchOptions {
-            layout: load_layout("desk.toml"),
-            layout_path: None,
-            lang: Lang::En,
-            role: Role::Leader,
-            display: DisplayChoice::Preview,
-            watch: false,
-            backend: Some(backend),
-            wake: Some(wake),
-        },
-    )));
+    let app = connected_desk(sim.base_url(), Lang::En, Role::Leader);
     let mut h = harness([1500.0, 900.0], {
         let app = Rc::clone(&app);
         move |ui| app.borrow_mut().show(ui)

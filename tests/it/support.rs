@@ -50,3 +50,34 @@ pub fn snapshot(h: &mut Harness<'_>, name: &str) {
 pub fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
+
+/// The desk layout as a console app connected over HTTP to the backend at `url` (fast timings),
+/// ready to be driven by a harness.
+pub fn connected_desk(
+    url: String,
+    lang: Lang,
+    role: ioc_console::app::Role,
+) -> std::rc::Rc<std::cell::RefCell<ioc_console::app::ConsoleApp>> {
+    use ioc_console::app::connect::{BackendSpec, connect};
+    use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions};
+    let spec = BackendSpec::Url {
+        url,
+        token_file: None,
+        ca_bundle: None,
+        trainer: false,
+    };
+    let (backend, wake) = connect(&spec, crate::backend::fast_timing()).unwrap();
+    std::rc::Rc::new(std::cell::RefCell::new(ConsoleApp::new(
+        &egui::Context::default(),
+        LaunchOptions {
+            layout: load_layout("desk.toml"),
+            layout_path: None,
+            lang,
+            role,
+            display: DisplayChoice::Preview,
+            watch: false,
+            backend: Some(backend),
+            wake: Some(wake),
+        },
+    )))
+}
