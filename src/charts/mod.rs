@@ -669,26 +669,16 @@ fn draw_lines<DB: DrawingBackend>(
         .max(1);
     let all = data.axis_values();
     let (y0, y1) = y_range(all, &[data.target, data.threshold.map(|t| t.value)], false);
+    let mut chart = time_grid(
+        area,
+        style,
+        &data.periods,
+        -0.3f64..(n as f64 - 0.7),
+        y0..y1,
+        n.min(6),
+        style.line.max(1) / 2 + 1,
+    )?;
     let lang = style.lang;
-    let periods = &data.periods;
-    let x_fmt = |x: &f64| period_at(periods, lang, *x);
-    let y_fmt = |v: &f64| format::compact(lang, *v);
-    let mut chart = time_chart(area, style)
-        .build_cartesian_2d(-0.3f64..(n as f64 - 0.7), y0..y1)
-        .map_err(e)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n.min(6))
-        .y_labels(5)
-        .x_label_formatter(&x_fmt)
-        .y_label_formatter(&y_fmt)
-        .label_style(font(style, 0.8, false))
-        .axis_style(style.grid.stroke_width(style.line.max(1) / 2 + 1))
-        .bold_line_style(style.grid.mix(0.5))
-        .light_line_style(TRANSPARENT)
-        .draw()
-        .map_err(e)?;
     let fresh;
     let prepared = if data.prepared_for == style.columns && data.runs.len() == data.lines.len() {
         &data.runs
@@ -836,6 +826,46 @@ fn time_chart<'a, 'b, DB: DrawingBackend>(
         .x_label_area_size((style.font * 1.8) as u32)
         .y_label_area_size((style.font * 3.6) as u32);
     b
+}
+
+/// A chart over time with its grid drawn: periods along x (at most six labels), compact numbers
+/// along y, horizontal grid lines only.
+fn time_grid<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    style: &ChartStyle,
+    periods: &[PeriodKey],
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    labels: usize,
+    axis_width: u32,
+) -> Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    String,
+> {
+    let lang = style.lang;
+    let x_fmt = |v: &f64| period_at(periods, lang, *v);
+    let y_fmt = |v: &f64| format::compact(lang, *v);
+    let mut chart = time_chart(area, style)
+        .build_cartesian_2d(x, y)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(labels)
+        .y_labels(5)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .label_style(font(style, 0.8, false))
+        .axis_style(style.grid.stroke_width(axis_width))
+        .bold_line_style(style.grid.mix(0.5))
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(e)?;
+    Ok(chart)
 }
 
 fn runs(values: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
@@ -988,26 +1018,15 @@ fn draw_stacked<DB: DrawingBackend>(
         })
         .collect();
     let (_, y1) = y_range(totals.iter().copied(), &[], true);
-    let lang = style.lang;
-    let periods = &data.periods;
-    let x_fmt = |x: &f64| period_at(periods, lang, *x);
-    let y_fmt = |v: &f64| format::compact(lang, *v);
-    let mut chart = time_chart(area, style)
-        .build_cartesian_2d(-0.6f64..(n as f64 - 0.4), 0.0..y1)
-        .map_err(e)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n.min(6))
-        .y_labels(5)
-        .x_label_formatter(&x_fmt)
-        .y_label_formatter(&y_fmt)
-        .label_style(font(style, 0.8, false))
-        .axis_style(style.grid.stroke_width(2))
-        .bold_line_style(style.grid.mix(0.5))
-        .light_line_style(TRANSPARENT)
-        .draw()
-        .map_err(e)?;
+    let mut chart = time_grid(
+        area,
+        style,
+        &data.periods,
+        -0.6f64..(n as f64 - 0.4),
+        0.0..y1,
+        n.min(6),
+        2,
+    )?;
     let mut base = vec![0.0; n];
     for (k, line) in data.lines.iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
