@@ -751,6 +751,40 @@ fn desk_panel_with_an_open_incident_vi() {
     crate::support::snapshot(&mut h, "desk_incident_panel_vi");
 }
 
+/// An action the backend answered without confirming is shown on the desk, in words, with what
+/// to do.
+#[test]
+fn desk_panel_shows_an_unconfirmed_action_vi() {
+    let mut cx = demo_cx(Lang::Vi);
+    let mut panel = ioc_console::app::incident_panel::IncidentPanel::default();
+    let id = panel.ids(&cx).first().cloned().unwrap();
+    let store = Arc::make_mut(&mut cx.store);
+    store.outbox = vec![outbox::Entry {
+        key: "k1".into(),
+        incident_id: id.clone(),
+        request: ActionRequest {
+            action: ActionKind::Note,
+            unit_id: None,
+            note: Some("ghi chú".into()),
+            expected_version: None,
+            actor: None,
+        },
+        created_at: fixed_now().to_rfc3339(),
+        state: EntryState::Unconfirmed,
+        attempts: 1,
+        last_error: Some("the answer is incident SV-9, not SV-1".into()),
+    }];
+    panel.selected = Some(id);
+    panel.open = true;
+    let mut commands = Vec::new();
+    let mut h = harness([560.0, 900.0], |ui| {
+        panel.show(ui, &cx, false, &mut commands)
+    });
+    h.run();
+    h.get_by_label_contains("máy chủ đã trả lời nhưng không xác nhận (the answer is incident SV-9");
+    crate::support::snapshot(&mut h, "desk_unconfirmed_action_vi");
+}
+
 /// The queue follows the store's changes incrementally and agrees with a full rebuild.
 #[test]
 fn the_queue_index_follows_changes_incrementally() {
