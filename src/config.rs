@@ -34,6 +34,9 @@ pub struct Config {
     /// Who uses this console: "operator" (default), "leader" or "technician".
     #[serde(default)]
     pub role: Role,
+    /// Basemaps and GeoJSON layers of the map tiles.
+    #[serde(default)]
+    pub map: crate::map::MapConfig,
 }
 
 /// Why the configuration could not be used.

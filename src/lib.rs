@@ -6,6 +6,7 @@ pub mod app;
 pub mod charts;
 pub mod config;
 pub mod incidents;
+pub mod map;
 pub mod model;
 pub mod rng;
 pub mod sim;

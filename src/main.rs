@@ -242,7 +242,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let pre_lang = cli.lang.unwrap_or_default();
     let (cfg, _cfg_path) = match config::load(cli.config.as_deref(), pre_lang) {
-        Ok(c) => c,
+        Ok((mut c, path)) => {
+            // Map files named in the configuration are read from its folder.
+            let base = path.as_deref().and_then(std::path::Path::parent);
+            c.map = c.map.resolved(base);
+            (c, path)
+        }
         Err(e) => {
             eprintln!("{}", tr_args(pre_lang, "config.error", &[("error", &e)]));
             return ExitCode::from(2);
@@ -470,6 +475,7 @@ fn launch(args: RunArgs, cfg: &config::Config, lang: Lang, spec: Option<BackendS
         lang,
         role: cfg.role,
         display,
+        map: std::sync::Arc::new(ioc_console::map::MapSetup::new(cfg.map.clone())),
     };
     match app::run(opts) {
         Ok(()) => ExitCode::SUCCESS,

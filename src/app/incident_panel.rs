@@ -52,6 +52,8 @@ pub struct IncidentPanel {
     focus_input: bool,
     seen_urgent: Option<HashSet<String>>,
     pub sound: bool,
+    /// The generation of the console-wide selection this panel last followed.
+    seen_selection: u64,
 }
 
 impl Default for IncidentPanel {
@@ -76,6 +78,7 @@ impl Default for IncidentPanel {
             focus_input: false,
             seen_urgent: None,
             sound: false,
+            seen_selection: 0,
         }
     }
 }
@@ -206,7 +209,29 @@ impl IncidentPanel {
         self.text.clear();
     }
 
+    /// Draws the panel. The selection is shared with the rest of the console (map tiles): a
+    /// choice made elsewhere shows here, and a choice made here is published.
     pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &FrameCtx,
+        read_only: bool,
+        commands: &mut Vec<Command>,
+    ) {
+        let shared = crate::ui::selection::get(ui.ctx());
+        if shared.generation != self.seen_selection {
+            self.seen_selection = shared.generation;
+            self.selected = shared.incident;
+        }
+        let before = self.selected.clone();
+        self.show_inner(ui, cx, read_only, commands);
+        if self.selected != before {
+            self.seen_selection =
+                crate::ui::selection::select_incident(ui.ctx(), self.selected.clone());
+        }
+    }
+
+    fn show_inner(
         &mut self,
         ui: &mut egui::Ui,
         cx: &FrameCtx,

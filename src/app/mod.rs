@@ -84,6 +84,8 @@ pub struct WallState {
     pub error: Option<LayoutErrors>,
     /// The backend's data (replaced copy-on-write when updates arrive).
     pub store: Arc<Store>,
+    /// Basemaps and map layers.
+    pub map: Arc<crate::map::MapSetup>,
 }
 
 impl WallState {
@@ -94,6 +96,7 @@ impl WallState {
             role: self.role,
             layout_loaded_at: self.loaded_at,
             store: Arc::clone(&self.store),
+            map: Arc::clone(&self.map),
         }
     }
 }
@@ -120,6 +123,8 @@ pub struct LaunchOptions {
     pub backend: Option<Backend>,
     /// Set to the window's context so that data arriving wakes it.
     pub wake: Option<connect::WakeTarget>,
+    /// Basemaps and map layers (from the configuration's `[map]`).
+    pub map: Arc<crate::map::MapSetup>,
 }
 
 /// Where the console reads the time (tests fix it so snapshots are stable).
@@ -184,6 +189,7 @@ impl ConsoleApp {
                 role: opts.role,
                 error: None,
                 store: Arc::new(store),
+                map: opts.map,
             })),
             clock,
             watcher,

@@ -14,7 +14,7 @@ pub use period::{PeriodKey, PeriodKind};
 pub type Timestamp = DateTime<Utc>;
 
 /// A point on the map (WGS 84).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GeoPoint {
     pub lat: f64,
     pub lon: f64,

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod frame;
 pub mod incidents;
 pub mod kpi;
+pub mod map;
 pub mod providers;
 pub mod sources;
 pub mod text;
@@ -37,10 +38,12 @@ pub enum TileKind {
     Providers,
     /// The incident queue (read-only on the wall; operators act from the desk).
     Incidents,
+    /// Incidents, cameras and units on a map.
+    Map,
 }
 
 impl TileKind {
-    pub const ALL: [TileKind; 7] = [
+    pub const ALL: [TileKind; 8] = [
         TileKind::Clock,
         TileKind::Text,
         TileKind::Sources,
@@ -48,6 +51,7 @@ impl TileKind {
         TileKind::Kpi,
         TileKind::Providers,
         TileKind::Incidents,
+        TileKind::Map,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +63,7 @@ impl TileKind {
             TileKind::Kpi => "kpi",
             TileKind::Providers => "providers",
             TileKind::Incidents => "incidents",
+            TileKind::Map => "map",
         }
     }
 
@@ -70,7 +75,8 @@ impl TileKind {
             | TileKind::Chart
             | TileKind::Kpi
             | TileKind::Providers
-            | TileKind::Incidents => &["backend"],
+            | TileKind::Incidents
+            | TileKind::Map => &["backend"],
         }
     }
 }
@@ -85,6 +91,7 @@ pub enum TileOptions {
     Kpi(kpi::KpiOptions),
     Providers(providers::ProvidersOptions),
     Incidents(incidents::IncidentsOptions),
+    Map(map::MapOptions),
 }
 
 /// A problem with a tile's options: the key it concerns (when known), the message and a hint.
@@ -106,6 +113,7 @@ impl TileOptions {
             TileOptions::Kpi(_) => TileKind::Kpi,
             TileOptions::Providers(_) => TileKind::Providers,
             TileOptions::Incidents(_) => TileKind::Incidents,
+            TileOptions::Map(_) => TileKind::Map,
         }
     }
 
@@ -120,6 +128,15 @@ impl TileOptions {
             TileKind::Kpi => deserialize_options(table).map(TileOptions::Kpi),
             TileKind::Providers => deserialize_options(table).map(TileOptions::Providers),
             TileKind::Incidents => deserialize_options(table).map(TileOptions::Incidents),
+            TileKind::Map => {
+                let o: map::MapOptions = deserialize_options(table)?;
+                o.validate().map_err(|message| OptionsProblem {
+                    key: None,
+                    message,
+                    hint_key: "layout.err.options_hint",
+                })?;
+                Ok(TileOptions::Map(o))
+            }
         }
     }
 
@@ -133,6 +150,7 @@ impl TileOptions {
             TileOptions::Kpi(o) => o,
             TileOptions::Providers(o) => o,
             TileOptions::Incidents(o) => o,
+            TileOptions::Map(o) => o,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod fonts;
 pub mod format;
 pub mod i18n;
+pub mod selection;
 pub mod sound;
 pub mod theme;
 pub mod widgets;
@@ -27,6 +28,8 @@ pub struct FrameCtx {
     pub layout_loaded_at: DateTime<Utc>,
     /// The data from the backend, as of this frame.
     pub store: Arc<Store>,
+    /// Basemaps and map layers of this console.
+    pub map: Arc<crate::map::MapSetup>,
 }
 
 impl FrameCtx {
@@ -37,6 +40,7 @@ impl FrameCtx {
             role: Role::default(),
             layout_loaded_at: now,
             store: Arc::new(Store::default()),
+            map: Arc::new(crate::map::MapSetup::default()),
         }
     }
 

@@ -25,6 +25,7 @@ pub fn layout_schema_json() -> String {
             TileKind::Incidents => {
                 generator.subschema_for::<crate::tiles::incidents::IncidentsOptions>()
             }
+            TileKind::Map => generator.subschema_for::<crate::tiles::map::MapOptions>(),
         };
         option_refs.push((kind, schema.to_value()));
     }

@@ -6,6 +6,7 @@ mod charts;
 mod cli;
 mod incidents;
 mod layout;
+mod map;
 mod parsers;
 mod reload;
 mod sim;

@@ -108,6 +108,7 @@ fn app_on(path: &Path) -> ConsoleApp {
             watch: true,
             backend: None,
             wake: None,
+            map: Default::default(),
         },
     )
     .with_clock(fixed_clock())

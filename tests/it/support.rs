@@ -78,6 +78,7 @@ pub fn connected_desk(
             watch: false,
             backend: Some(backend),
             wake: Some(wake),
+            map: Default::default(),
         },
     )))
 }

@@ -260,6 +260,7 @@ fn desk_app(lang: Lang) -> ConsoleApp {
             display: DisplayChoice::Auto,
             watch: false,
             backend: None,
+            map: Default::default(),
             wake: None,
         },
     )

@@ -1,0 +1,336 @@
+//! The map: Web Mercator geometry, marker clustering, GeoJSON data layers and raster basemaps
+//! (XYZ servers with a disk cache, offline PMTiles). The `map` tile (`tiles::map`) draws them with
+//! the walkers widget.
+//!
+//! With no basemap configured, the map is drawn from vectors only: the layers shipped in
+//! `assets/map/` (real public data, licences in `assets/map/SOURCES.md`) and any GeoJSON layers
+//! the configuration names. A layer or basemap that fails is reported by name on the tile; the
+//! rest of the map keeps working.
+
+pub mod basemap;
+pub mod cluster;
+pub mod geo;
+pub mod vector;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use basemap::{Basemap, BasemapSource, BasemapSpec};
+use vector::{LayerState, LayerStyle};
+
+/// `[map]` of the configuration file.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MapConfig {
+    /// Basemaps a map tile can name (`basemap = "..."` in its options); the first is the
+    /// default. None: the map is drawn from vector layers only.
+    #[serde(default)]
+    pub basemaps: Vec<BasemapConfig>,
+    /// GeoJSON layers drawn on every map tile, above the shipped ones.
+    #[serde(default)]
+    pub layers: Vec<LayerConfig>,
+    /// Where tiles of XYZ servers are cached (default: the user's cache folder).
+    #[serde(default)]
+    pub cache_dir: Option<PathBuf>,
+    /// Draw the layers shipped with the console (`assets/map`): boundaries, coast and rivers of
+    /// the demo province. Default true.
+    #[serde(default = "yes")]
+    pub shipped_layers: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl MapConfig {
+    /// The same configuration with relative file paths taken from `base` (the configuration
+    /// file's folder).
+    pub fn resolved(mut self, base: Option<&Path>) -> MapConfig {
+        for l in &mut self.layers {
+            l.path = resolve(base, &l.path);
+        }
+        for b in &mut self.basemaps {
+            if let BasemapConfig::Pmtiles { path, .. } = b {
+                *path = resolve(base, path);
+            }
+        }
+        if let Some(c) = &self.cache_dir {
+            self.cache_dir = Some(resolve(base, c));
+        }
+        self
+    }
+}
+
+impl Default for MapConfig {
+    fn default() -> Self {
+        MapConfig {
+            basemaps: Vec::new(),
+            layers: Vec::new(),
+            cache_dir: None,
+            shipped_layers: true,
+        }
+    }
+}
+
+/// A basemap of the configuration.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum BasemapConfig {
+    /// An XYZ tile server, e.g. `https://tile.example.vn/{z}/{x}/{y}.png`.
+    Xyz {
+        name: String,
+        url: String,
+        /// Shown on the map, e.g. "© OpenStreetMap contributors".
+        attribution: String,
+        #[serde(default = "xyz_max_zoom")]
+        max_zoom: u8,
+    },
+    /// An offline PMTiles v3 file of raster (PNG, JPEG or WebP) tiles.
+    Pmtiles {
+        name: String,
+        path: PathBuf,
+        #[serde(default)]
+        attribution: String,
+        #[serde(default = "pmtiles_max_zoom")]
+        max_zoom: u8,
+    },
+}
+
+fn xyz_max_zoom() -> u8 {
+    19
+}
+
+fn pmtiles_max_zoom() -> u8 {
+    15
+}
+
+impl BasemapConfig {
+    pub fn name(&self) -> &str {
+        match self {
+            BasemapConfig::Xyz { name, .. } | BasemapConfig::Pmtiles { name, .. } => name,
+        }
+    }
+
+    fn spec(&self, cache_dir: Option<&Path>) -> BasemapSpec {
+        match self {
+            BasemapConfig::Xyz {
+                name,
+                url,
+                attribution,
+                max_zoom,
+            } => BasemapSpec {
+                name: name.clone(),
+                source: BasemapSource::Xyz {
+                    url: url.clone(),
+                    cache_dir: cache_dir.map(Path::to_path_buf),
+                },
+                attribution: attribution.clone(),
+                max_zoom: (*max_zoom).min(22),
+            },
+            BasemapConfig::Pmtiles {
+                name,
+                path,
+                attribution,
+                max_zoom,
+            } => BasemapSpec {
+                name: name.clone(),
+                source: BasemapSource::PmTiles { path: path.clone() },
+                attribution: attribution.clone(),
+                max_zoom: (*max_zoom).min(22),
+            },
+        }
+    }
+}
+
+/// A GeoJSON layer of the configuration.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LayerConfig {
+    pub name: String,
+    /// The GeoJSON file (relative paths are read from the configuration file's folder).
+    pub path: PathBuf,
+    /// boundary, coast, river, road or points.
+    pub style: LayerStyle,
+    /// The feature property that holds the label (default "name").
+    #[serde(default = "name_property")]
+    pub label_property: String,
+    #[serde(default)]
+    pub attribution: Option<String>,
+}
+
+fn name_property() -> String {
+    "name".into()
+}
+
+fn resolve(base: Option<&Path>, p: &Path) -> PathBuf {
+    match base {
+        Some(b) if p.is_relative() => b.join(p),
+        _ => p.to_path_buf(),
+    }
+}
+
+/// The layers shipped in `assets/map`, read once.
+struct Shipped {
+    file: &'static str,
+    name: &'static str,
+    style: LayerStyle,
+    attribution: &'static str,
+    text: &'static str,
+}
+
+const NATURAL_EARTH: &str = "Natural Earth";
+const GSHHG: &str = "GSHHG © P. Wessel & W. H. F. Smith (LGPL-3.0)";
+
+const SHIPPED: &[Shipped] = &[
+    Shipped {
+        file: "provinces.geojson",
+        name: "provinces",
+        style: LayerStyle::Boundary,
+        attribution: NATURAL_EARTH,
+        text: include_str!("../../assets/map/provinces.geojson"),
+    },
+    Shipped {
+        file: "coastline.geojson",
+        name: "coastline",
+        style: LayerStyle::Coast,
+        attribution: GSHHG,
+        text: include_str!("../../assets/map/coastline.geojson"),
+    },
+    Shipped {
+        file: "rivers.geojson",
+        name: "rivers",
+        style: LayerStyle::River,
+        attribution: GSHHG,
+        text: include_str!("../../assets/map/rivers.geojson"),
+    },
+];
+
+fn shipped_layers() -> &'static [LayerState] {
+    static LAYERS: OnceLock<Vec<LayerState>> = OnceLock::new();
+    LAYERS.get_or_init(|| {
+        SHIPPED
+            .iter()
+            .map(|s| {
+                match vector::parse(s.name, s.text, s.style, "name", Some(s.attribution.into())) {
+                    // Cut out of world data sets: the cut is not a border.
+                    Ok(l) => LayerState::Ready(vector::without_cut_edges(l)),
+                    Err(error) => {
+                        tracing::error!(file = s.file, %error, "shipped map layer is broken");
+                        LayerState::Failed {
+                            name: s.name.into(),
+                            error,
+                        }
+                    }
+                }
+            })
+            .collect()
+    })
+}
+
+/// A basemap a tile asked for and could not get.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnknownBasemap(pub String);
+
+/// The map resources of one console: its configuration, the GeoJSON layers (read at start) and
+/// the basemaps (started on first use, shared by every map tile).
+pub struct MapSetup {
+    config: MapConfig,
+    configured: Vec<LayerState>,
+    basemaps: Mutex<Vec<Arc<Mutex<Basemap>>>>,
+}
+
+impl Default for MapSetup {
+    fn default() -> Self {
+        MapSetup::new(MapConfig::default())
+    }
+}
+
+impl std::fmt::Debug for MapSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MapSetup")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MapSetup {
+    /// Reads the configured layers. Failures are kept as failed layers, not returned.
+    pub fn new(config: MapConfig) -> MapSetup {
+        let configured = config
+            .layers
+            .iter()
+            .map(|l| {
+                vector::load_file(
+                    &l.name,
+                    &l.path,
+                    l.style,
+                    &l.label_property,
+                    l.attribution.clone(),
+                )
+            })
+            .collect();
+        MapSetup {
+            config,
+            configured,
+            basemaps: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn config(&self) -> &MapConfig {
+        &self.config
+    }
+
+    /// The vector layers to draw, bottom first: shipped, then configured.
+    pub fn layers(&self) -> impl Iterator<Item = &LayerState> {
+        let shipped: &[LayerState] = if self.config.shipped_layers {
+            shipped_layers()
+        } else {
+            &[]
+        };
+        shipped.iter().chain(self.configured.iter())
+    }
+
+    /// The basemap called `name` (the first configured one when `None`), started on first use;
+    /// `Ok(None)` when none is configured and none was asked for.
+    pub fn basemap(
+        &self,
+        ctx: &egui::Context,
+        name: Option<&str>,
+    ) -> Result<Option<Arc<Mutex<Basemap>>>, UnknownBasemap> {
+        let cfg = match name {
+            Some(n) => self
+                .config
+                .basemaps
+                .iter()
+                .find(|b| b.name() == n)
+                .ok_or_else(|| UnknownBasemap(n.to_owned()))?,
+            None => match self.config.basemaps.first() {
+                Some(b) => b,
+                None => return Ok(None),
+            },
+        };
+        let mut started = self.basemaps.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = started.iter().find(|b| {
+            b.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .spec()
+                .name
+                .as_str()
+                == cfg.name()
+        }) {
+            return Ok(Some(Arc::clone(b)));
+        }
+        let cache = self.config.cache_dir.clone().or_else(default_cache_dir);
+        let spec = cfg.spec(cache.as_deref());
+        let b = Arc::new(Mutex::new(Basemap::new(spec, ctx.clone())));
+        started.push(Arc::clone(&b));
+        Ok(Some(b))
+    }
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "ioc-console").map(|d| d.cache_dir().join("tiles"))
+}
