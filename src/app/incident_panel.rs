@@ -218,16 +218,19 @@ impl IncidentPanel {
         read_only: bool,
         commands: &mut Vec<Command>,
     ) {
-        let shared = crate::ui::selection::get(ui.ctx());
+        use crate::ui::selection;
+        let shared = selection::get(ui.ctx());
         if shared.generation != self.seen_selection {
+            // Chosen elsewhere since this panel last looked: follow it.
             self.seen_selection = shared.generation;
             self.selected = shared.incident;
+        } else if self.selected != shared.incident {
+            // Chosen here (in code, between frames): publish it.
+            self.seen_selection = selection::select_incident(ui.ctx(), self.selected.clone());
         }
-        let before = self.selected.clone();
         self.show_inner(ui, cx, read_only, commands);
-        if self.selected != before {
-            self.seen_selection =
-                crate::ui::selection::select_incident(ui.ctx(), self.selected.clone());
+        if self.selected != selection::get(ui.ctx()).incident {
+            self.seen_selection = selection::select_incident(ui.ctx(), self.selected.clone());
         }
     }
 

@@ -674,3 +674,33 @@ fn map_options_are_checked_when_the_layout_loads() {
     }
     let _ = Bounds::of([gp(10.0, 106.0)]);
 }
+
+#[test]
+fn the_desk_queue_and_the_map_share_the_selection() {
+    use ioc_console::app::incident_panel::IncidentPanel;
+    let cx = demo_cx(Lang::Vi);
+    let panel = std::rc::Rc::new(std::cell::RefCell::new(IncidentPanel::default()));
+    panel.borrow_mut().open = true;
+    let ids = panel.borrow_mut().ids(&cx);
+    assert!(ids.len() > 4);
+    let p = panel.clone();
+    let mut commands = Vec::new();
+    let mut h = harness([560.0, 900.0], move |ui| {
+        p.borrow_mut().show(ui, &cx, false, &mut commands)
+    });
+    h.run();
+    // Chosen on the map: the desk shows it.
+    selection::select_incident(&h.ctx, Some(ids[3].clone()));
+    h.run();
+    assert_eq!(panel.borrow().selected.as_deref(), Some(ids[3].as_str()));
+    // Chosen on the desk: the map (any view reading the selection) sees it.
+    panel.borrow_mut().selected = Some(ids[1].clone());
+    h.run();
+    assert_eq!(
+        selection::get(&h.ctx).incident.as_deref(),
+        Some(ids[1].as_str())
+    );
+    // And the desk keeps it (it does not take its own publication for a new choice).
+    h.run();
+    assert_eq!(panel.borrow().selected.as_deref(), Some(ids[1].as_str()));
+}

@@ -1,0 +1,161 @@
+//! Map tile CPU time per frame with 100 / 10,000 / 100,000 incidents (clustered), against the same
+//! map with no markers, measured in the same run. `cargo bench --bench map`.
+//!
+//! A frame is everything the CPU does for the tile: egui layout, the vector layers, units,
+//! cameras, clustering (cached per data generation and zoom level) and tessellation. "Data change"
+//! frames bump the store generation every frame, so the clusters are rebuilt each time: the cost
+//! of a frame in which incidents arrived.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use egui::{Rect, pos2};
+use ioc_console::model::{GeoPoint, Priority};
+use ioc_console::store::Store;
+use ioc_console::tiles::TileView;
+use ioc_console::tiles::map::{Follow, MapLayer, MapOptions};
+use ioc_console::ui::{FrameCtx, Lang, fonts};
+
+const TILE: Rect = Rect {
+    min: pos2(0.0, 0.0),
+    max: pos2(960.0, 1080.0),
+};
+
+fn frames(
+    ctx: &egui::Context,
+    n: usize,
+    mut before: impl FnMut(usize),
+    mut paint: impl FnMut(&mut egui::Ui),
+) -> Duration {
+    let input = || egui::RawInput {
+        screen_rect: Some(TILE),
+        ..Default::default()
+    };
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n + 3 {
+        before(i);
+        let t = Instant::now();
+        let mut out = ctx.run_ui(input(), &mut paint);
+        let prims = ctx.tessellate(std::mem::take(&mut out.shapes), 1.0);
+        std::hint::black_box(prims);
+        out.textures_delta.clear();
+        if i >= 3 {
+            times.push(t.elapsed());
+        }
+    }
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// The demo store with its incidents replaced by `n` spread over the province.
+fn store_with(base: &Store, n: usize) -> Store {
+    let mut store = base.clone();
+    let template = base
+        .incidents
+        .data
+        .as_ref()
+        .and_then(|m| m.values().find(|i| !i.status.is_closed()))
+        .cloned()
+        .expect("an open demo incident");
+    let mut x = 0x2607u64;
+    let mut next = || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut map = std::collections::HashMap::with_capacity(n);
+    for i in 0..n {
+        let mut inc = template.clone();
+        inc.id = format!("bench-{i:06}");
+        inc.location = GeoPoint {
+            lat: 9.85 + next() * 0.5,
+            lon: 106.1 + next() * 0.65,
+        };
+        inc.priority = match (next() * 4.0) as u8 {
+            0 => Priority::Low,
+            1 => Priority::Normal,
+            2 => Priority::High,
+            _ => Priority::Critical,
+        };
+        map.insert(inc.id.clone(), inc);
+    }
+    store.incidents.data = Some(map);
+    store.generation += 1;
+    store
+}
+
+fn options(zoom: f64) -> MapOptions {
+    MapOptions {
+        center: Some(GeoPoint {
+            lat: 10.15,
+            lon: 106.42,
+        }),
+        zoom: Some(zoom),
+        follow: Follow::Fixed,
+        basemap: None,
+        layers: MapLayer::ALL.to_vec(),
+        camera_radius_m: 2000.0,
+        include_closed: false,
+    }
+}
+
+fn measure(store: &Store, zoom: f64, change_every_frame: bool) -> Duration {
+    let ctx = egui::Context::default();
+    fonts::install(&ctx);
+    let epoch = Utc.with_ymd_and_hms(2026, 11, 29, 2, 41, 7).unwrap();
+    let tile = options(zoom);
+    let mut cx = FrameCtx::new(Lang::Vi, epoch);
+    cx.store = Arc::new(store.clone());
+    let cx = std::cell::RefCell::new(cx);
+    frames(
+        &ctx,
+        if change_every_frame { 15 } else { 40 },
+        |i| {
+            if change_every_frame {
+                let mut s = (*cx.borrow().store).clone();
+                s.generation += 1 + i as u64;
+                cx.borrow_mut().store = Arc::new(s);
+            }
+        },
+        |ui| {
+            let cx = cx.borrow();
+            tile.paint_body(ui, TILE, 1.0, &cx)
+        },
+    )
+}
+
+fn main() {
+    let epoch = Utc.with_ymd_and_hms(2026, 11, 29, 2, 41, 7).unwrap();
+    let demo = ioc_console::sim::world_store(2607, epoch).unwrap();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    for (zoom, view) in [(10.0, "province (zoom 10)"), (14.0, "city (zoom 14)")] {
+        println!();
+        println!("View: {view}, tile 960x1080 px");
+        println!();
+        println!(
+            "| incidents | steady frame | ratio to no markers (target ≤ 1.5x at 10,000) | frame with a data change |"
+        );
+        println!("| --- | --- | --- | --- |");
+        let base_store = store_with(&demo, 0);
+        let base = measure(&base_store, zoom, false);
+        println!("| 0 (baseline) | {:.2} ms | 1.00x | – |", ms(base));
+        for n in [100usize, 10_000, 100_000] {
+            let store = store_with(&demo, n);
+            let steady = measure(&store, zoom, false);
+            let changed = measure(&store, zoom, true);
+            let r = steady.as_secs_f64() / base.as_secs_f64();
+            let mark = if n == 10_000 {
+                if r <= 1.5 { " ✓" } else { " ✗" }
+            } else {
+                ""
+            };
+            println!(
+                "| {n} | {:.2} ms | **{r:.2}x**{mark} | {:.2} ms |",
+                ms(steady),
+                ms(changed)
+            );
+        }
+    }
+}
