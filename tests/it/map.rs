@@ -704,3 +704,48 @@ fn the_desk_queue_and_the_map_share_the_selection() {
     h.run();
     assert_eq!(panel.borrow().selected.as_deref(), Some(ids[1].as_str()));
 }
+
+#[test]
+fn the_readme_map_configuration_parses_and_mistakes_are_named() {
+    let readme = std::fs::read_to_string(crate::support::repo().join("README.md")).unwrap();
+    let start = readme.find("backend_url = \"https://ioc.example").unwrap();
+    let text = &readme[start..];
+    let text = &text[..text.find("```").unwrap()];
+    let cfg = ioc_console::config::parse(Path::new("config.toml"), text, Lang::En).unwrap();
+    assert_eq!(cfg.map.basemaps.len(), 2);
+    assert_eq!(cfg.map.basemaps[0].name(), "osm");
+    assert!(matches!(
+        &cfg.map.basemaps[1],
+        BasemapConfig::Pmtiles { max_zoom: 15, .. }
+    ));
+    assert_eq!(cfg.map.layers[0].style, LayerStyle::Boundary);
+    // Relative paths are read from the configuration's folder.
+    let resolved = cfg
+        .map
+        .clone()
+        .resolved(Some(Path::new("/etc/ioc-console")));
+    assert!(matches!(
+        &resolved.basemaps[1],
+        BasemapConfig::Pmtiles { path, .. } if path == Path::new("/etc/ioc-console/maps/vinh-long.pmtiles")
+    ));
+    assert_eq!(
+        resolved.layers[0].path,
+        Path::new("/etc/ioc-console/maps/communes-2025.geojson")
+    );
+
+    for (bad, says) in [
+        ("[[map.basemaps]]\nkind = \"wms\"\nname = \"x\"", "wms"),
+        (
+            "[[map.basemaps]]\nkind = \"xyz\"\nname = \"x\"\nurl = \"u\"",
+            "attribution",
+        ),
+        (
+            "[[map.layers]]\nname = \"r\"\npath = \"r.geojson\"\nstyle = \"rivers\"",
+            "rivers",
+        ),
+        ("[map]\nshipped = false", "shipped"),
+    ] {
+        let e = ioc_console::config::parse(Path::new("config.toml"), bad, Lang::En).unwrap_err();
+        assert!(e.to_string().contains(says), "{bad}: {e}");
+    }
+}
