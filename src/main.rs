@@ -540,6 +540,7 @@ fn snapshot_cmd(args: SnapshotArgs, cfg: &config::Config, lang: Lang) -> ExitCod
     let mut cx = ioc_console::ui::FrameCtx::new(lang, chrono::Utc::now());
     cx.role = cfg.role;
     cx.store = std::sync::Arc::new(store);
+    cx.map = std::sync::Arc::new(ioc_console::map::MapSetup::new(cfg.map.clone()));
     let req = snapshot::SnapshotRequest {
         layout: &layout,
         monitor: args.monitor.as_deref(),
