@@ -208,26 +208,52 @@ const SHIPPED: &[Shipped] = &[
     },
 ];
 
-fn shipped_layers() -> &'static [LayerState] {
-    static LAYERS: OnceLock<Vec<LayerState>> = OnceLock::new();
+fn shipped_layers() -> &'static [Arc<LayerState>] {
+    static LAYERS: OnceLock<Vec<Arc<LayerState>>> = OnceLock::new();
     LAYERS.get_or_init(|| {
         SHIPPED
             .iter()
             .map(|s| {
-                match vector::parse(s.name, s.text, s.style, "name", Some(s.attribution.into())) {
-                    // Cut out of world data sets: the cut is not a border.
-                    Ok(l) => LayerState::Ready(vector::without_cut_edges(l)),
-                    Err(error) => {
-                        tracing::error!(file = s.file, %error, "shipped map layer is broken");
-                        LayerState::Failed {
-                            name: s.name.into(),
-                            error,
+                Arc::new(
+                    match vector::parse(s.name, s.text, s.style, "name", Some(s.attribution.into()))
+                    {
+                        // Cut out of world data sets: the cut is not a border.
+                        Ok(l) => LayerState::Ready(vector::without_cut_edges(l)),
+                        Err(error) => {
+                            tracing::error!(file = s.file, %error, "shipped map layer is broken");
+                            LayerState::Failed {
+                                name: s.name.into(),
+                                error,
+                            }
                         }
-                    }
-                }
+                    },
+                )
             })
             .collect()
     })
+}
+
+/// A failed configured layer is read again this often (the technician may fix the file).
+const LAYER_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A configured GeoJSON layer: what was read last, and when a failed one was last tried.
+struct Configured {
+    config: LayerConfig,
+    state: Mutex<Arc<LayerState>>,
+    tried: Mutex<std::time::Instant>,
+    reading: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Configured {
+    fn read(config: &LayerConfig) -> LayerState {
+        vector::load_file(
+            &config.name,
+            &config.path,
+            config.style,
+            &config.label_property,
+            config.attribution.clone(),
+        )
+    }
 }
 
 /// A basemap a tile asked for and could not get.
@@ -238,7 +264,7 @@ pub struct UnknownBasemap(pub String);
 /// the basemaps (started on first use, shared by every map tile).
 pub struct MapSetup {
     config: MapConfig,
-    configured: Vec<LayerState>,
+    configured: Vec<Arc<Configured>>,
     basemaps: Mutex<Vec<Arc<Mutex<Basemap>>>>,
 }
 
@@ -257,19 +283,19 @@ impl std::fmt::Debug for MapSetup {
 }
 
 impl MapSetup {
-    /// Reads the configured layers. Failures are kept as failed layers, not returned.
+    /// Reads the configured layers. Failures are kept as failed layers (and read again every
+    /// ten seconds in the background until they load), not returned.
     pub fn new(config: MapConfig) -> MapSetup {
         let configured = config
             .layers
             .iter()
             .map(|l| {
-                vector::load_file(
-                    &l.name,
-                    &l.path,
-                    l.style,
-                    &l.label_property,
-                    l.attribution.clone(),
-                )
+                Arc::new(Configured {
+                    config: l.clone(),
+                    state: Mutex::new(Arc::new(Configured::read(l))),
+                    tried: Mutex::new(std::time::Instant::now()),
+                    reading: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+                })
             })
             .collect();
         MapSetup {
@@ -283,14 +309,50 @@ impl MapSetup {
         &self.config
     }
 
-    /// The vector layers to draw, bottom first: shipped, then configured.
-    pub fn layers(&self) -> impl Iterator<Item = &LayerState> {
-        let shipped: &[LayerState] = if self.config.shipped_layers {
-            shipped_layers()
+    /// The vector layers to draw, bottom first: shipped, then configured. A configured layer
+    /// that failed is read again in the background when its retry time has come.
+    pub fn layers(&self) -> Vec<Arc<LayerState>> {
+        let mut out: Vec<Arc<LayerState>> = if self.config.shipped_layers {
+            shipped_layers().to_vec()
         } else {
-            &[]
+            Vec::new()
         };
-        shipped.iter().chain(self.configured.iter())
+        for c in &self.configured {
+            let state = Arc::clone(&c.state.lock().unwrap_or_else(|p| p.into_inner()));
+            if matches!(*state, LayerState::Failed { .. }) {
+                self.retry(c);
+            }
+            out.push(state);
+        }
+        out
+    }
+
+    fn retry(&self, c: &Arc<Configured>) {
+        use std::sync::atomic::Ordering;
+        {
+            let mut tried = c.tried.lock().unwrap_or_else(|p| p.into_inner());
+            if tried.elapsed() < LAYER_RETRY || c.reading.swap(true, Ordering::SeqCst) {
+                return;
+            }
+            *tried = std::time::Instant::now();
+        }
+        let reading = Arc::clone(&c.reading);
+        let c = Arc::clone(c);
+        let spawned = std::thread::Builder::new()
+            .name("map-layer".into())
+            .spawn(move || {
+                let state = Configured::read(&c.config);
+                if matches!(state, LayerState::Ready(_)) {
+                    tracing::info!(layer = %c.config.name, "map layer loaded after a failure");
+                }
+                *c.state.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(state);
+                *c.tried.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
+                c.reading.store(false, Ordering::SeqCst);
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("cannot start a thread to read a map layer: {e}");
+            reading.store(false, Ordering::SeqCst);
+        }
     }
 
     /// The basemap called `name` (the first configured one when `None`), started on first use;

@@ -668,7 +668,7 @@ impl TileView for MapOptions {
 
             if shown.contains(&MapLayer::Data) {
                 for layer in cx.map.layers() {
-                    match layer {
+                    match &*layer {
                         LayerState::Ready(l) => {
                             paint_vector_layer(
                                 &painter,
@@ -686,8 +686,14 @@ impl TileView for MapOptions {
                                 attribution.push(a.clone());
                             }
                         }
-                        LayerState::Failed { name, error } => problems
-                            .push(cx.t_args("map.err.layer", &[("name", name), ("error", error)])),
+                        LayerState::Failed { name, error } => {
+                            problems.push(
+                                cx.t_args("map.err.layer", &[("name", name), ("error", error)]),
+                            );
+                            // It is read again in the background: show when it loads.
+                            ui.ctx()
+                                .request_repaint_after(std::time::Duration::from_secs(1));
+                        }
                     }
                 }
             }

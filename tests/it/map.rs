@@ -237,10 +237,10 @@ fn geojson_layers_and_their_errors() {
 #[test]
 fn shipped_layers_are_real_data_with_their_sources() {
     let setup = MapSetup::default();
-    let layers: Vec<&LayerState> = setup.layers().collect();
+    let layers = setup.layers();
     assert!(layers.len() >= 3);
     for l in &layers {
-        match l {
+        match &**l {
             LayerState::Ready(l) => {
                 assert!(!l.lines.is_empty(), "{}", l.name);
                 assert!(l.attribution.is_some(), "{}", l.name);
@@ -508,6 +508,7 @@ fn an_unknown_basemap_and_a_broken_layer_are_named_and_the_rest_draws() {
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("roads.geojson");
     std::fs::write(&broken, "{\"type\": \"FeatureCollection\", \"features\": [").unwrap();
+    let fixed = broken.clone();
     let mut cx = demo_cx(Lang::En);
     cx.map = Arc::new(MapSetup::new(MapConfig {
         layers: vec![ioc_console::map::LayerConfig {
@@ -527,6 +528,17 @@ fn an_unknown_basemap_and_a_broken_layer_are_named_and_the_rest_draws() {
     h.get_by_label_contains("Layer “roads” cannot be read: not valid GeoJSON");
     // The shipped layers' attribution still shows: they are drawn.
     h.get_by_label_contains("Natural Earth");
+    // The technician fixes the file: the layer loads on its own.
+    std::fs::write(
+        &fixed,
+        r#"{"type":"LineString","coordinates":[[106.3,10.2],[106.4,10.25]]}"#,
+    )
+    .unwrap();
+    step_until(&mut h, 40, "the fixed layer", |h| {
+        h.query_by_label_contains("Layer “roads”").is_none()
+    });
+    let layers = cx.map.layers();
+    assert!(layers.iter().all(|l| matches!(&**l, LayerState::Ready(_))));
 }
 
 /// A tile server on loopback whose answers the test switches between failing and working.
