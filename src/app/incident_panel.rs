@@ -83,24 +83,9 @@ impl Default for IncidentPanel {
     }
 }
 
-/// Great-circle distance in metres.
-pub fn distance_m(a: GeoPoint, b: GeoPoint) -> f64 {
-    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
-    let dla = la2 - la1;
-    let dlo = (b.lon - a.lon).to_radians();
-    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
-    2.0 * 6_371_000.0 * h.sqrt().asin()
-}
-
-/// Cameras within `radius_m` of `at`, nearest first.
+/// Cameras within `radius_m` of `at`, nearest first (the map tile lists the same).
 pub fn nearby_cameras(cameras: &[Camera], at: GeoPoint, radius_m: f64) -> Vec<(&Camera, f64)> {
-    let mut v: Vec<(&Camera, f64)> = cameras
-        .iter()
-        .map(|c| (c, distance_m(at, c.location)))
-        .filter(|(_, d)| *d <= radius_m)
-        .collect();
-    v.sort_by(|a, b| a.1.total_cmp(&b.1));
-    v
+    crate::map::cameras_near(cameras, at, radius_m)
 }
 
 fn action_key(a: ActionKind) -> &'static str {
@@ -1044,8 +1029,8 @@ mod tests {
             lat: 10.042,
             lon: 106.594,
         };
-        let d = distance_m(a, b);
+        let d = crate::map::geo::distance_m(a, b);
         assert!((31_000.0..33_000.0).contains(&d), "{d}");
-        assert!(distance_m(a, a) < 1e-6);
+        assert!(crate::map::geo::distance_m(a, a) < 1e-6);
     }
 }

@@ -124,6 +124,14 @@ impl Basemap {
         &self.health
     }
 
+    /// Tiles that failed and wait for their retry.
+    pub fn failed_tiles(&self) -> usize {
+        self.slots
+            .values()
+            .filter(|s| matches!(s, Slot::Failed { .. }))
+            .count()
+    }
+
     /// Takes in what the fetch thread delivered; call once per frame before drawing.
     pub fn pump(&mut self, now: Instant) {
         self.frame += 1;

@@ -393,6 +393,18 @@ impl MapSetup {
     }
 }
 
+/// The cameras within `radius_m` of `at`, nearest first, with their distances in metres.
+pub fn cameras_near(
+    cameras: &[crate::model::Camera],
+    at: crate::model::GeoPoint,
+    radius_m: f64,
+) -> Vec<(&crate::model::Camera, f64)> {
+    geo::nearest_within(at, cameras.iter().map(|c| c.location), radius_m)
+        .into_iter()
+        .map(|(i, d)| (&cameras[i], d))
+        .collect()
+}
+
 fn default_cache_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "ioc-console").map(|d| d.cache_dir().join("tiles"))
 }

@@ -1075,9 +1075,9 @@ pub fn nearby_cameras(cx: &FrameCtx, at: GeoPoint, radius_m: f64) -> Vec<(Camera
     let Some(cams) = cx.store.cameras.data.as_ref() else {
         return Vec::new();
     };
-    geo::nearest_within(at, cams.iter().map(|c| c.location), radius_m)
+    crate::map::cameras_near(cams, at, radius_m)
         .into_iter()
-        .map(|(i, d)| (cams[i].clone(), d))
+        .map(|(c, d)| (c.clone(), d))
         .collect()
 }
 

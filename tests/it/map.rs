@@ -444,7 +444,7 @@ fn step_until(
 fn basemap_settled(cx: &FrameCtx, ctx: &egui::Context) -> bool {
     let b = cx.map.basemap(ctx, None).unwrap().unwrap();
     let b = b.lock().unwrap();
-    b.health().loaded > 0 && b.health().in_flight == 0
+    b.health().loaded > 0 && b.health().in_flight == 0 && b.failed_tiles() == 0
 }
 
 #[test]
