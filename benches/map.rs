@@ -83,6 +83,7 @@ fn store_with(base: &Store, n: usize) -> Store {
     }
     store.incidents.data = Some(map);
     store.generation += 1;
+    store.incidents_reset = store.generation;
     store
 }
 
@@ -116,6 +117,7 @@ fn measure(store: &Store, zoom: f64, change_every_frame: bool) -> Duration {
             if change_every_frame {
                 let mut s = (*cx.borrow().store).clone();
                 s.generation += 1 + i as u64;
+                s.incidents_reset = s.generation;
                 cx.borrow_mut().store = Arc::new(s);
             }
         },

@@ -1,17 +1,22 @@
 //! Raster basemaps: XYZ tile servers (online, with a disk cache) and offline PMTiles files.
 //!
 //! Each basemap fetches on a thread of its own (a small tokio runtime, at most six tiles at a
-//! time) and hands decoded pictures back to the UI thread, which turns them into textures. A
-//! tile that fails is retried with a growing delay (1 s doubling to 30 s), and the basemap keeps
-//! its *health*: the last failure, since when it has been failing, and when it will try again,
-//! so the map tile can say in words which basemap is broken and why. The first success after a
-//! failure clears it. A missing tile (HTTP 404, or absent from a sparse PMTiles archive) is not
-//! a failure: that part of the map is simply blank.
+//! time, newest requests first, requests nobody has looked at for ten seconds dropped) and hands
+//! decoded pictures back to the UI thread, which turns them into textures. A tile that fails is
+//! retried with a growing delay (1 s doubling to 30 s). The basemap keeps its *health* from what
+//! the network or the file said (a tile read back from the disk cache says nothing about the
+//! server): the failure in words, since when, and when the next retry goes out, so the map tile
+//! can say which basemap is broken and why. A missing tile (HTTP 404, or absent from a sparse
+//! PMTiles archive) is not a failure: that part of the map is blank.
+//!
+//! PMTiles files are read with positioned reads, not memory-mapped: a file cut short under a
+//! mapping kills the process with SIGBUS, while a short read is an error. A file that changes on
+//! disk (replaced, rewritten) is opened again.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use egui::{ColorImage, Rect, TextureHandle, pos2};
 use walkers::{Tile, TileId, TilePiece, Tiles, sources::Attribution};
@@ -19,10 +24,11 @@ use walkers::{Tile, TileId, TilePiece, Tiles, sources::Attribution};
 /// What the configuration says about one basemap.
 #[derive(Clone, Debug, PartialEq)]
 pub enum BasemapSource {
-    /// `url` with `{z}`, `{x}`, `{y}`.
+    /// `url` with `{z}`, `{x}`, `{y}`; tiles cached under `cache_dir` (at most `cache_max_bytes`).
     Xyz {
         url: String,
         cache_dir: Option<PathBuf>,
+        cache_max_bytes: u64,
     },
     PmTiles {
         path: PathBuf,
@@ -39,21 +45,56 @@ pub struct BasemapSpec {
 
 /// Tiles larger than this are refused (a tile is a few tens of kilobytes).
 const MAX_TILE_BYTES: usize = 4 * 1024 * 1024;
-/// Decoded tiles kept as textures.
-const MAX_TEXTURES: usize = 384;
+/// Tile pictures larger than this on a side are refused (tiles are 256 or 512 pixels).
+const MAX_TILE_SIDE: u32 = 1024;
+/// Decoded tiles kept as textures (those drawn in the last frames are never dropped).
+const MAX_TEXTURES: usize = 512;
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const LAST_RETRY: Duration = Duration::from_secs(30);
 /// A cached XYZ tile younger than this is used without asking the server.
 const CACHE_FRESH: Duration = Duration::from_secs(7 * 24 * 3600);
+/// A request nobody looked at for this long is dropped by the fetch thread.
+const STALE_REQUEST: Duration = Duration::from_secs(10);
+/// Slots of tiles not drawn for this long are forgotten (textures, failures, misses).
+const FORGET_AFTER: Duration = Duration::from_secs(300);
+
+/// Why a tile could not be had: a catalogue key (`map.reason.*`) and a detail that is not
+/// translated (an HTTP status, an operating-system message).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    pub key: &'static str,
+    pub detail: String,
+}
+
+impl Reason {
+    fn new(key: &'static str, detail: impl Into<String>) -> Reason {
+        Reason {
+            key,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.key)?;
+        if !self.detail.is_empty() {
+            write!(f, " ({})", self.detail)?;
+        }
+        Ok(())
+    }
+}
 
 /// How a basemap is doing, for the tile to show.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Health {
-    /// The last failure, while the basemap is failing.
-    pub error: Option<String>,
+    /// The last failure of the network or the file, while it lasts.
+    pub error: Option<Reason>,
     pub failing_since: Option<Instant>,
-    /// When the next retry goes out.
+    /// When the next retry of a tile in view goes out (none: nothing in view is waiting).
     pub retry_at: Option<Instant>,
+    /// Tiles in view shown from an old copy in the disk cache because the server failed.
+    pub stale_in_view: usize,
     /// Tiles that arrived.
     pub loaded: u64,
     /// Tiles being fetched now.
@@ -64,7 +105,7 @@ enum Slot {
     Pending,
     Ready {
         texture: TextureHandle,
-        used: u64,
+        stale: bool,
     },
     /// Not in the source: drawn blank, asked again only after a long while.
     Missing {
@@ -75,15 +116,37 @@ enum Slot {
     },
 }
 
-type Fetched = (TileId, Result<Option<ColorImage>, String>);
+struct Entry {
+    slot: Slot,
+    /// The frame (egui's count) in which the tile was last wanted.
+    touched: u64,
+    touched_at: Instant,
+}
+
+/// What the fetch thread hands back.
+enum Outcome {
+    Picture {
+        image: ColorImage,
+        /// From the network or file (true), or from the disk cache (false).
+        fresh: bool,
+        /// The server failed and an old cached copy stands in.
+        stale: Option<Reason>,
+    },
+    Missing {
+        from_source: bool,
+    },
+    Failed(Reason),
+    /// Nobody wanted it any more: not fetched.
+    Dropped,
+}
 
 /// One basemap: a [`walkers::Tiles`] source with a fetch thread and a health record.
 pub struct Basemap {
     spec: BasemapSpec,
     ctx: egui::Context,
-    requests: tokio::sync::mpsc::UnboundedSender<TileId>,
-    fetched: mpsc::Receiver<Fetched>,
-    slots: HashMap<TileId, Slot>,
+    requests: tokio::sync::mpsc::UnboundedSender<(TileId, Instant)>,
+    fetched: mpsc::Receiver<(TileId, Outcome)>,
+    entries: HashMap<TileId, Entry>,
     health: Health,
     /// Failures in a row of each failing tile, for its retry delay.
     attempts: HashMap<TileId, u32>,
@@ -103,13 +166,18 @@ impl Basemap {
             .spawn(move || fetcher.run(req_rx, res_tx, wake))
             .map_err(|e| tracing::error!(basemap = %name, "cannot start the fetch thread: {e}"))
             .ok();
+        let mut health = Health::default();
+        if worker.is_none() {
+            health.error = Some(Reason::new("map.reason.worker_stopped", ""));
+            health.failing_since = Some(Instant::now());
+        }
         Basemap {
             spec,
             ctx,
             requests: req_tx,
             fetched: res_rx,
-            slots: HashMap::new(),
-            health: Health::default(),
+            entries: HashMap::new(),
+            health,
             attempts: HashMap::new(),
             frame: 0,
             _worker: worker,
@@ -126,23 +194,46 @@ impl Basemap {
 
     /// Tiles that failed and wait for their retry.
     pub fn failed_tiles(&self) -> usize {
-        self.slots
+        self.entries
             .values()
-            .filter(|s| matches!(s, Slot::Failed { .. }))
+            .filter(|e| matches!(e.slot, Slot::Failed { .. }))
             .count()
     }
 
-    /// Takes in what the fetch thread delivered; call once per frame before drawing.
+    fn network_ok(&mut self) {
+        if self.health.error.is_some() {
+            tracing::info!(basemap = %self.spec.name, "basemap answers again");
+        }
+        self.health.error = None;
+        self.health.failing_since = None;
+    }
+
+    fn network_failed(&mut self, reason: Reason, now: Instant) {
+        if self.health.error.as_ref() != Some(&reason) {
+            tracing::warn!(basemap = %self.spec.name, "basemap failing: {reason}");
+        }
+        self.health.failing_since.get_or_insert(now);
+        self.health.error = Some(reason);
+    }
+
+    /// Takes in what the fetch thread delivered and works out the health; call once per frame
+    /// before drawing.
     pub fn pump(&mut self, now: Instant) {
-        self.frame += 1;
-        while let Ok((id, result)) = self.fetched.try_recv() {
+        self.frame = self.ctx.cumulative_frame_nr();
+        while let Ok((id, outcome)) = self.fetched.try_recv() {
             self.health.in_flight = self.health.in_flight.saturating_sub(1);
-            let slot = match result {
-                Ok(Some(image)) => {
+            let slot = match outcome {
+                Outcome::Picture {
+                    image,
+                    fresh,
+                    stale,
+                } => {
                     self.attempts.remove(&id);
-                    self.health.error = None;
-                    self.health.failing_since = None;
-                    self.health.retry_at = None;
+                    match &stale {
+                        Some(reason) => self.network_failed(reason.clone(), now),
+                        None if fresh => self.network_ok(),
+                        None => {}
+                    }
                     self.health.loaded += 1;
                     let texture = self.ctx.load_texture(
                         format!("basemap/{}/{}/{}/{}", self.spec.name, id.zoom, id.x, id.y),
@@ -151,89 +242,127 @@ impl Basemap {
                     );
                     Slot::Ready {
                         texture,
-                        used: self.frame,
+                        stale: stale.is_some(),
                     }
                 }
-                Ok(None) => {
-                    // The source answered: it is reachable, that part is just empty.
+                Outcome::Missing { from_source } => {
                     self.attempts.remove(&id);
-                    self.health.error = None;
-                    self.health.failing_since = None;
-                    self.health.retry_at = None;
+                    if from_source {
+                        self.network_ok();
+                    }
                     Slot::Missing {
                         until: now + Duration::from_secs(600),
                     }
                 }
-                Err(reason) => {
+                Outcome::Failed(reason) => {
                     let n = self.attempts.entry(id).or_insert(0);
                     *n = n.saturating_add(1);
                     let delay = FIRST_RETRY
-                        .saturating_mul(1 << (*n - 1).min(5))
+                        .saturating_mul(1u32 << (*n - 1).min(5))
                         .min(LAST_RETRY);
-                    if self.health.error.as_deref() != Some(reason.as_str()) {
-                        tracing::warn!(basemap = %self.spec.name, z = id.zoom, x = id.x, y = id.y,
-                            "basemap tile failed: {reason}");
-                    }
-                    self.health.failing_since.get_or_insert(now);
-                    self.health.error = Some(reason);
-                    self.health.retry_at = Some(
-                        self.health
-                            .retry_at
-                            .filter(|t| *t > now)
-                            .map_or(now + delay, |t| t.min(now + delay)),
-                    );
+                    self.network_failed(reason, now);
                     Slot::Failed {
                         retry_at: now + delay,
                     }
                 }
+                Outcome::Dropped => {
+                    self.entries.remove(&id);
+                    continue;
+                }
             };
-            self.slots.insert(id, slot);
+            let e = self.entries.entry(id).or_insert(Entry {
+                slot: Slot::Pending,
+                touched: self.frame,
+                touched_at: now,
+            });
+            e.slot = slot;
         }
+        self.forget(now);
         self.evict();
+        // Health as of the tiles in view (drawn in this or the previous frame).
+        let recent = self.frame.saturating_sub(1);
+        let in_view = || self.entries.values().filter(|e| e.touched >= recent);
+        self.health.retry_at = in_view()
+            .filter_map(|e| match e.slot {
+                Slot::Failed { retry_at } => Some(retry_at),
+                _ => None,
+            })
+            .min();
+        self.health.stale_in_view = in_view()
+            .filter(|e| matches!(e.slot, Slot::Ready { stale: true, .. }))
+            .count();
+    }
+
+    /// Forgets what has not been drawn for a while (keeps the maps from growing).
+    fn forget(&mut self, now: Instant) {
+        let old = |e: &Entry| now.saturating_duration_since(e.touched_at) > FORGET_AFTER;
+        if self.entries.values().any(old) {
+            self.entries
+                .retain(|_, e| matches!(e.slot, Slot::Pending) || !old(e));
+            let entries = &self.entries;
+            self.attempts.retain(|id, _| entries.contains_key(id));
+        }
     }
 
     fn evict(&mut self) {
         let ready = self
-            .slots
+            .entries
             .values()
-            .filter(|s| matches!(s, Slot::Ready { .. }))
+            .filter(|e| matches!(e.slot, Slot::Ready { .. }))
             .count();
         if ready <= MAX_TEXTURES {
             return;
         }
+        // Never what was drawn in the last two frames.
+        let keep_from = self.frame.saturating_sub(2);
         let mut ages: Vec<(u64, TileId)> = self
-            .slots
+            .entries
             .iter()
-            .filter_map(|(id, s)| match s {
-                Slot::Ready { used, .. } => Some((*used, *id)),
-                _ => None,
-            })
+            .filter(|(_, e)| matches!(e.slot, Slot::Ready { .. }) && e.touched < keep_from)
+            .map(|(id, e)| (e.touched, *id))
             .collect();
-        ages.sort_unstable_by_key(|(used, _)| *used);
+        ages.sort_unstable_by_key(|(touched, _)| *touched);
         for (_, id) in ages.into_iter().take(ready - MAX_TEXTURES) {
-            self.slots.remove(&id);
+            self.entries.remove(&id);
         }
     }
 
+    fn touch(&mut self, id: TileId, now: Instant) -> Option<&Entry> {
+        let frame = self.frame;
+        let e = self.entries.get_mut(&id)?;
+        e.touched = frame;
+        e.touched_at = now;
+        Some(e)
+    }
+
     fn request(&mut self, id: TileId, now: Instant) {
-        let due = match self.slots.get(&id) {
+        let due = match self.touch(id, now).map(|e| &e.slot) {
             None => true,
             Some(Slot::Failed { retry_at }) => now >= *retry_at,
             Some(Slot::Missing { until }) => now >= *until,
             Some(Slot::Pending | Slot::Ready { .. }) => false,
         };
-        if due && self.requests.send(id).is_ok() {
+        if !due {
+            return;
+        }
+        if self.requests.send((id, now)).is_ok() {
             self.health.in_flight += 1;
-            self.slots.insert(id, Slot::Pending);
+            self.entries.insert(
+                id,
+                Entry {
+                    slot: Slot::Pending,
+                    touched: self.frame,
+                    touched_at: now,
+                },
+            );
+        } else if self.health.error.is_none() {
+            self.network_failed(Reason::new("map.reason.worker_stopped", ""), now);
         }
     }
 
-    fn texture(&mut self, id: TileId) -> Option<TextureHandle> {
-        match self.slots.get_mut(&id) {
-            Some(Slot::Ready { texture, used }) => {
-                *used = self.frame;
-                Some(texture.clone())
-            }
+    fn texture(&mut self, id: TileId, now: Instant) -> Option<TextureHandle> {
+        match self.touch(id, now).map(|e| &e.slot) {
+            Some(Slot::Ready { texture, .. }) => Some(texture.clone()),
             _ => None,
         }
     }
@@ -245,7 +374,7 @@ fn valid(id: TileId) -> bool {
 
 /// The ancestor of `id` at `zoom` and the part of it that covers `id`.
 pub fn ancestor(id: TileId, zoom: u8) -> (TileId, Rect) {
-    let dz = id.zoom.saturating_sub(zoom);
+    let dz = id.zoom.saturating_sub(zoom).min(30);
     let n = 1u32 << dz;
     let parent = TileId {
         x: id.x >> dz,
@@ -266,12 +395,22 @@ impl Tiles for Basemap {
             return None;
         }
         let now = Instant::now();
-        let wanted = ancestor(tile_id, self.spec.max_zoom).0;
+        let mut wanted = ancestor(tile_id, self.spec.max_zoom).0;
         self.request(wanted, now);
+        // A sparse source lacks some tiles: ask for the nearest coarser one it may have.
+        while wanted.zoom > 0
+            && matches!(
+                self.entries.get(&wanted).map(|e| &e.slot),
+                Some(Slot::Missing { .. })
+            )
+        {
+            wanted = ancestor(wanted, wanted.zoom - 1).0;
+            self.request(wanted, now);
+        }
         // The best tile there is: the wanted one, else a coarser one stretched.
         (0..=wanted.zoom).rev().find_map(|z| {
             let (parent, uv) = ancestor(tile_id, z);
-            self.texture(parent)
+            self.texture(parent, now)
                 .map(|t| TilePiece::new(Tile::Raster(t), uv))
         })
     }
@@ -300,11 +439,12 @@ struct Fetcher {
 enum FetchKind {
     Xyz {
         url: String,
-        cache: Option<PathBuf>,
+        cache: Option<DiskCache>,
         client: Option<reqwest::Client>,
     },
     PmTiles {
         path: PathBuf,
+        reader: Box<tokio::sync::Mutex<Option<OpenPmTiles>>>,
     },
 }
 
@@ -312,9 +452,19 @@ impl Fetcher {
     fn new(spec: &BasemapSpec) -> Fetcher {
         crate::sources::client::install_crypto_provider();
         let kind = match &spec.source {
-            BasemapSource::Xyz { url, cache_dir } => FetchKind::Xyz {
+            BasemapSource::Xyz {
+                url,
+                cache_dir,
+                cache_max_bytes,
+            } => FetchKind::Xyz {
                 url: url.clone(),
-                cache: cache_dir.as_ref().map(|d| d.join(sanitize(&spec.name))),
+                cache: cache_dir.as_ref().map(|d| DiskCache {
+                    // The template is part of the folder's name: another style never reuses
+                    // these tiles. Only a hash of it, since it may carry an API key.
+                    dir: d.join(format!("{}-{:016x}", sanitize(&spec.name), fnv1a(url))),
+                    max_bytes: *cache_max_bytes,
+                    writes: std::sync::atomic::AtomicU64::new(0),
+                }),
                 client: reqwest::Client::builder()
                     .user_agent(concat!("ioc-console/", env!("CARGO_PKG_VERSION")))
                     .connect_timeout(Duration::from_secs(5))
@@ -323,7 +473,10 @@ impl Fetcher {
                     .map_err(|e| tracing::error!(basemap = %spec.name, "no HTTP client: {e}"))
                     .ok(),
             },
-            BasemapSource::PmTiles { path } => FetchKind::PmTiles { path: path.clone() },
+            BasemapSource::PmTiles { path } => FetchKind::PmTiles {
+                path: path.clone(),
+                reader: Box::new(tokio::sync::Mutex::new(None)),
+            },
         };
         Fetcher {
             name: spec.name.clone(),
@@ -333,8 +486,8 @@ impl Fetcher {
 
     fn run(
         self,
-        mut requests: tokio::sync::mpsc::UnboundedReceiver<TileId>,
-        results: mpsc::Sender<Fetched>,
+        mut requests: tokio::sync::mpsc::UnboundedReceiver<(TileId, Instant)>,
+        results: mpsc::Sender<(TileId, Outcome)>,
         wake: egui::Context,
     ) {
         let rt = match tokio::runtime::Builder::new_current_thread()
@@ -350,50 +503,85 @@ impl Fetcher {
         let this = std::sync::Arc::new(self);
         rt.block_on(async move {
             let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(6));
-            let reader = std::sync::Arc::new(tokio::sync::Mutex::new(None));
-            while let Some(id) = requests.recv().await {
+            // Newest first: after a pan or zoom, what is in view now goes out before what was.
+            let mut stack: Vec<(TileId, Instant)> = Vec::new();
+            loop {
+                if stack.is_empty() {
+                    match requests.recv().await {
+                        Some(r) => stack.push(r),
+                        None => break,
+                    }
+                }
+                while let Ok(r) = requests.try_recv() {
+                    stack.push(r);
+                }
                 let Ok(permit) = permits.clone().acquire_owned().await else {
                     break;
                 };
-                let (this, results, wake, reader) =
-                    (this.clone(), results.clone(), wake.clone(), reader.clone());
-                tokio::spawn(async move {
-                    let result = this.fetch(id, &reader).await;
-                    drop(permit);
-                    if results.send((id, result)).is_ok() {
-                        wake.request_repaint();
+                while let Ok(r) = requests.try_recv() {
+                    stack.push(r);
+                }
+                let Some((id, asked)) = stack.pop() else {
+                    continue;
+                };
+                let send = {
+                    let (results, wake) = (results.clone(), wake.clone());
+                    move |outcome: Outcome| {
+                        if results.send((id, outcome)).is_ok() {
+                            wake.request_repaint();
+                        }
                     }
+                };
+                if asked.elapsed() > STALE_REQUEST {
+                    send(Outcome::Dropped);
+                    continue;
+                }
+                let this = this.clone();
+                tokio::spawn(async move {
+                    // A panic in a fetch must still give the tile an answer.
+                    let task = tokio::spawn(async move { this.fetch(id).await });
+                    let outcome = match task.await {
+                        Ok(o) => o,
+                        Err(e) => {
+                            tracing::error!("tile fetch failed unexpectedly: {e}");
+                            Outcome::Failed(Reason::new("map.reason.internal", ""))
+                        }
+                    };
+                    drop(permit);
+                    send(outcome);
                 });
             }
         });
     }
 
-    async fn fetch(
-        &self,
-        id: TileId,
-        reader: &tokio::sync::Mutex<Option<PmReader>>,
-    ) -> Result<Option<ColorImage>, String> {
-        let bytes = match &self.kind {
+    async fn fetch(&self, id: TileId) -> Outcome {
+        match &self.kind {
             FetchKind::Xyz { url, cache, client } => {
                 let Some(client) = client else {
-                    return Err("no HTTP client".into());
+                    return Outcome::Failed(Reason::new("map.reason.no_client", ""));
                 };
-                fetch_xyz(client, url, cache.as_deref(), id).await?
+                fetch_xyz(client, url, cache.as_ref(), id).await
             }
-            FetchKind::PmTiles { path } => fetch_pmtiles(path, reader, id).await?,
-        };
-        match bytes {
-            None => Ok(None),
-            Some(b) => decode(&b).map(Some),
+            FetchKind::PmTiles { path, reader } => match fetch_pmtiles(path, reader, id).await {
+                Ok(None) => Outcome::Missing { from_source: true },
+                Ok(Some(bytes)) => match decode(&bytes) {
+                    Ok(image) => Outcome::Picture {
+                        image,
+                        fresh: true,
+                        stale: None,
+                    },
+                    Err(r) => Outcome::Failed(r),
+                },
+                Err(r) => Outcome::Failed(r),
+            },
         }
     }
 }
 
-type PmReader = pmtiles::AsyncPmTilesReader<pmtiles::MmapBackend>;
-
-/// A file name made of the basemap's name (letters, digits, '-' and '_' only).
+/// A file or folder name made of the basemap's name (ASCII letters, digits, '-' and '_').
 fn sanitize(name: &str) -> String {
-    name.chars()
+    let s: String = name
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -401,7 +589,15 @@ fn sanitize(name: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    if s.is_empty() { "basemap".into() } else { s }
+}
+
+/// FNV-1a, 64 bits: a stable hash for cache folder names.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 pub fn tile_url(template: &str, id: TileId) -> String {
@@ -411,137 +607,449 @@ pub fn tile_url(template: &str, id: TileId) -> String {
         .replace("{y}", &id.y.to_string())
 }
 
+/// The disk cache of one XYZ basemap, kept under a size limit.
+struct DiskCache {
+    dir: PathBuf,
+    max_bytes: u64,
+    writes: std::sync::atomic::AtomicU64,
+}
+
+impl DiskCache {
+    fn file(&self, id: TileId) -> PathBuf {
+        self.dir
+            .join(id.zoom.to_string())
+            .join(id.x.to_string())
+            .join(format!("{}.tile", id.y))
+    }
+
+    /// Writes a tile atomically (a half-written tile is never read back); every 200 writes,
+    /// trims the cache to its size limit, oldest first.
+    fn store(&self, id: TileId, bytes: &[u8]) {
+        let file = self.file(id);
+        let Some(dir) = file.parent() else { return };
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        let ok = std::fs::create_dir_all(dir).is_ok()
+            && std::fs::write(&tmp, bytes).is_ok()
+            && std::fs::rename(&tmp, &file).is_ok();
+        if !ok {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::debug!(path = %file.display(), "tile not cached");
+        }
+        let n = self
+            .writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % 200 == 199 {
+            trim(&self.dir, self.max_bytes);
+        }
+    }
+}
+
+/// Deletes the oldest files under `dir` until it holds at most `max_bytes`.
+pub fn trim(dir: &Path, max_bytes: u64) {
+    fn walk(dir: &Path, out: &mut Vec<(SystemTime, u64, PathBuf)>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            match e.metadata() {
+                Ok(m) if m.is_dir() => walk(&p, out),
+                Ok(m) => out.push((m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len(), p)),
+                Err(_) => {}
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    let mut total: u64 = files.iter().map(|f| f.1).sum();
+    if total <= max_bytes {
+        return;
+    }
+    files.sort_unstable_by_key(|f| f.0);
+    for (_, len, path) in files {
+        if total <= max_bytes {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total = total.saturating_sub(len);
+        }
+    }
+}
+
 async fn fetch_xyz(
     client: &reqwest::Client,
     template: &str,
-    cache: Option<&Path>,
+    cache: Option<&DiskCache>,
     id: TileId,
-) -> Result<Option<Vec<u8>>, String> {
-    let file = cache.map(|d| {
-        d.join(id.zoom.to_string())
-            .join(id.x.to_string())
-            .join(format!("{}.tile", id.y))
-    });
-    let cached = file.as_ref().and_then(|f| {
-        let age = std::fs::metadata(f).ok()?.modified().ok()?.elapsed().ok()?;
-        Some((age, f))
-    });
-    if let Some((age, f)) = &cached
-        && *age < CACHE_FRESH
-        && let Ok(bytes) = std::fs::read(f)
-    {
-        return Ok(Some(bytes));
-    }
-    let fetched = async {
-        let resp = client
-            .get(tile_url(template, id))
-            .send()
-            .await
-            .map_err(|e| describe_reqwest(&e))?;
-        let status = resp.status();
-        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::NO_CONTENT {
-            return Ok(None);
-        }
-        if !status.is_success() {
-            return Err(format!("HTTP {status}"));
-        }
-        if resp
-            .content_length()
-            .is_some_and(|n| n > MAX_TILE_BYTES as u64)
-        {
-            return Err(format!("tile larger than {MAX_TILE_BYTES} bytes"));
-        }
-        let bytes = resp.bytes().await.map_err(|e| describe_reqwest(&e))?;
-        if bytes.len() > MAX_TILE_BYTES {
-            return Err(format!("tile larger than {MAX_TILE_BYTES} bytes"));
-        }
-        Ok(Some(bytes.to_vec()))
-    }
-    .await;
-    match fetched {
-        Ok(Some(bytes)) => {
-            if let Some(f) = &file {
-                store(f, &bytes);
+) -> Outcome {
+    let file = cache.map(|c| c.file(id));
+    let cached_age = file
+        .as_ref()
+        .and_then(|f| std::fs::metadata(f).ok()?.modified().ok()?.elapsed().ok());
+    let read_cached = |f: &Path| -> Option<ColorImage> {
+        let bytes = std::fs::read(f).ok()?;
+        match decode(&bytes) {
+            Ok(img) => Some(img),
+            Err(_) => {
+                // A bad copy is never used again.
+                let _ = std::fs::remove_file(f);
+                None
             }
-            Ok(Some(bytes))
         }
-        Ok(None) => Ok(None),
-        // Offline with an old copy: the old copy is better than nothing.
-        Err(e) => match cached.and_then(|(_, f)| std::fs::read(f).ok()) {
-            Some(bytes) => Ok(Some(bytes)),
-            None => Err(e),
+    };
+    if let (Some(age), Some(f)) = (cached_age, file.as_ref())
+        && age < CACHE_FRESH
+        && let Some(image) = read_cached(f)
+    {
+        return Outcome::Picture {
+            image,
+            fresh: false,
+            stale: None,
+        };
+    }
+    let fetched = get_tile(client, &tile_url(template, id)).await;
+    let failure = match fetched {
+        Ok(None) => return Outcome::Missing { from_source: true },
+        Ok(Some(bytes)) => match decode(&bytes) {
+            // Only a picture that decodes is cached: an error page answered with 200 is not.
+            Ok(image) => {
+                if let Some(c) = cache {
+                    c.store(id, &bytes);
+                }
+                return Outcome::Picture {
+                    image,
+                    fresh: true,
+                    stale: None,
+                };
+            }
+            Err(r) => r,
         },
+        Err(r) => r,
+    };
+    // The server failed: an old copy is better than nothing, and says so.
+    match file.as_deref().and_then(read_cached) {
+        Some(image) => Outcome::Picture {
+            image,
+            fresh: false,
+            stale: Some(failure),
+        },
+        None => Outcome::Failed(failure),
     }
 }
 
-/// Writes a cache file atomically (a half-written tile is never read back).
-fn store(file: &Path, bytes: &[u8]) {
-    let Some(dir) = file.parent() else { return };
-    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-    let ok = std::fs::create_dir_all(dir).is_ok()
-        && std::fs::write(&tmp, bytes).is_ok()
-        && std::fs::rename(&tmp, file).is_ok();
-    if !ok {
-        let _ = std::fs::remove_file(&tmp);
-        tracing::debug!(path = %file.display(), "tile not cached");
+async fn get_tile(client: &reqwest::Client, url: &str) -> Result<Option<Vec<u8>>, Reason> {
+    let mut resp = client.get(url).send().await.map_err(|e| describe(&e))?;
+    let status = resp.status();
+    if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::NO_CONTENT {
+        return Ok(None);
     }
+    if !status.is_success() {
+        return Err(Reason::new("map.reason.http", status.to_string()));
+    }
+    let too_large = || Reason::new("map.reason.too_large", format!("{MAX_TILE_BYTES} B"));
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_TILE_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
+        if body.len() + chunk.len() > MAX_TILE_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
-fn describe_reqwest(e: &reqwest::Error) -> String {
+fn describe(e: &reqwest::Error) -> Reason {
     if e.is_timeout() {
-        "timed out".into()
+        Reason::new("map.reason.timeout", "")
     } else if e.is_connect() {
-        "cannot connect to the tile server".into()
+        Reason::new("map.reason.connect", "")
     } else if e.is_body() || e.is_decode() {
-        "the answer broke off".into()
+        Reason::new("map.reason.broken_answer", "")
     } else {
         // Without the URL: a tile URL may carry an API key.
-        match std::error::Error::source(e) {
-            Some(s) => format!("request failed: {s}"),
-            None => "request failed".into(),
-        }
+        Reason::new(
+            "map.reason.request",
+            std::error::Error::source(e)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        )
+    }
+}
+
+/// An open PMTiles archive and what its file looked like when it was opened.
+struct OpenPmTiles {
+    reader: pmtiles::AsyncPmTilesReader<FileBackend>,
+    stamp: FileStamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    inode: u64,
+}
+
+fn stamp(path: &Path) -> std::io::Result<FileStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path)?;
+    Ok(FileStamp {
+        len: m.len(),
+        modified: m.modified().ok(),
+        inode: m.ino(),
+    })
+}
+
+/// Positioned reads of a PMTiles file: a file cut short gives a short read (an error), never a
+/// signal.
+struct FileBackend {
+    file: std::fs::File,
+}
+
+impl pmtiles::AsyncBackend for FileBackend {
+    fn read(
+        &self,
+        offset: u64,
+        length: usize,
+    ) -> impl std::future::Future<Output = pmtiles::PmtResult<pmtiles::BackendResponse>> + Send
+    {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0u8; length];
+        let mut filled = 0;
+        let result = loop {
+            if filled == length {
+                break Ok(());
+            }
+            match self
+                .file
+                .read_at(&mut buf[filled..], offset + filled as u64)
+            {
+                Ok(0) => break Ok(()),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        std::future::ready(result.map_err(pmtiles::PmtError::from).map(|()| {
+            buf.truncate(filled);
+            pmtiles::BackendResponse::new(bytes::Bytes::from(buf))
+        }))
     }
 }
 
 async fn fetch_pmtiles(
     path: &Path,
-    reader: &tokio::sync::Mutex<Option<PmReader>>,
+    reader: &tokio::sync::Mutex<Option<OpenPmTiles>>,
     id: TileId,
-) -> Result<Option<Vec<u8>>, String> {
+) -> Result<Option<Vec<u8>>, Reason> {
     let mut guard = reader.lock().await;
+    let now = stamp(path).map_err(|e| Reason::new("map.reason.pmtiles_open", e.to_string()))?;
+    if guard.as_ref().is_some_and(|o| o.stamp != now) {
+        tracing::info!(path = %path.display(), "PMTiles file changed: opening it again");
+        *guard = None;
+    }
     if guard.is_none() {
-        let r = PmReader::new_with_path(path)
+        let file = std::fs::File::open(path)
+            .map_err(|e| Reason::new("map.reason.pmtiles_open", e.to_string()))?;
+        let r = pmtiles::AsyncPmTilesReader::try_from_source(FileBackend { file })
             .await
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+            .map_err(|e| Reason::new("map.reason.pmtiles_open", e.to_string()))?;
         use pmtiles::TileType as T;
         match r.get_header().tile_type {
             T::Png | T::Jpeg | T::Webp => {}
             other => {
-                return Err(format!(
-                    "{}: tile type {other:?} is not a raster picture; vector PMTiles are not drawn yet",
-                    path.display()
+                return Err(Reason::new(
+                    "map.reason.pmtiles_vector",
+                    format!("{other:?}"),
                 ));
             }
         }
-        *guard = Some(r);
+        *guard = Some(OpenPmTiles {
+            reader: r,
+            stamp: now,
+        });
     }
-    let Some(r) = guard.as_ref() else {
-        return Err("no reader".into());
+    let Some(open) = guard.as_ref() else {
+        return Err(Reason::new("map.reason.internal", ""));
     };
-    let coord = pmtiles::TileCoord::new(id.zoom, id.x, id.y).map_err(|e| e.to_string())?;
-    match r.get_tile_decompressed(coord).await {
+    let coord = pmtiles::TileCoord::new(id.zoom, id.x, id.y)
+        .map_err(|e| Reason::new("map.reason.pmtiles_read", e.to_string()))?;
+    match open.reader.get_tile_decompressed(coord).await {
         Ok(t) => Ok(t.map(|b| b.to_vec())),
         Err(e) => {
-            // Reopen next time: the file may have been replaced.
+            // Open it again next time: the file may be being replaced.
             *guard = None;
-            Err(format!("{}: {e}", path.display()))
+            Err(Reason::new("map.reason.pmtiles_read", e.to_string()))
         }
     }
 }
 
-fn decode(bytes: &[u8]) -> Result<ColorImage, String> {
-    let img = image::load_from_memory(bytes).map_err(|e| format!("not a picture: {e}"))?;
+/// Decodes a tile picture, refusing pictures larger than a tile could be.
+fn decode(bytes: &[u8]) -> Result<ColorImage, Reason> {
+    let not_picture = |e: image::ImageError| Reason::new("map.reason.not_picture", e.to_string());
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| Reason::new("map.reason.not_picture", e.to_string()))?;
+    let (w, h) = reader.into_dimensions().map_err(not_picture)?;
+    if w > MAX_TILE_SIDE || h > MAX_TILE_SIDE || w == 0 || h == 0 {
+        return Err(Reason::new("map.reason.picture_size", format!("{w}×{h}")));
+    }
+    let img = image::load_from_memory(bytes).map_err(not_picture)?;
     let rgba = img.to_rgba8();
     let size = [rgba.width() as usize, rgba.height() as usize];
     Ok(ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(side: u32, shade: u8) -> Vec<u8> {
+        let img = image::RgbaImage::from_pixel(side, side, image::Rgba([shade, 0, 0, 255]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    fn write_pmtiles(path: &Path, shade: u8) {
+        let file = std::fs::File::create(path).unwrap();
+        let mut w = pmtiles::PmTilesWriter::new(pmtiles::TileType::Png)
+            .create(file)
+            .unwrap();
+        w.add_tile(pmtiles::TileCoord::new(0, 0, 0).unwrap(), &png(256, shade))
+            .unwrap();
+        w.finalize().unwrap();
+    }
+
+    fn first_pixel(bytes: &[u8]) -> u8 {
+        decode(bytes).unwrap().pixels[0].r()
+    }
+
+    #[test]
+    fn a_pmtiles_file_replaced_or_cut_short_is_opened_again_or_refused() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("map.pmtiles");
+        write_pmtiles(&path, 200);
+        let reader = tokio::sync::Mutex::new(None);
+        let root = TileId {
+            x: 0,
+            y: 0,
+            zoom: 0,
+        };
+        let fetch = |id| rt.block_on(fetch_pmtiles(&path, &reader, id));
+        assert_eq!(first_pixel(&fetch(root).unwrap().unwrap()), 200);
+        // Absent from the archive: missing, not failed.
+        assert_eq!(
+            fetch(TileId {
+                x: 1,
+                y: 1,
+                zoom: 1
+            })
+            .unwrap(),
+            None
+        );
+
+        // Replaced atomically (mv): the new file is read.
+        let next = dir.path().join("next.pmtiles");
+        write_pmtiles(&next, 90);
+        std::fs::rename(&next, &path).unwrap();
+        assert_eq!(first_pixel(&fetch(root).unwrap().unwrap()), 90);
+
+        // Cut short in place: an error with a reason, never a crash.
+        let len = std::fs::metadata(&path).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(len / 2)
+            .unwrap();
+        let e = fetch(root).unwrap_err();
+        assert!(
+            matches!(e.key, "map.reason.pmtiles_open" | "map.reason.pmtiles_read"),
+            "{e}"
+        );
+        // Gone: said so.
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(fetch(root).unwrap_err().key, "map.reason.pmtiles_open");
+    }
+
+    #[test]
+    fn pictures_that_cannot_be_tiles_are_refused() {
+        assert_eq!(decode(&png(256, 1)).unwrap().size, [256, 256]);
+        assert_eq!(
+            decode(&png(2048, 1)).unwrap_err().key,
+            "map.reason.picture_size"
+        );
+        assert_eq!(
+            decode(b"<html>proxy login</html>").unwrap_err().key,
+            "map.reason.not_picture"
+        );
+    }
+
+    #[test]
+    fn the_tile_cache_is_trimmed_oldest_first_and_named_by_name_and_template() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..5u64 {
+            let f = dir.path().join(format!("z/{i}.tile"));
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(&f, vec![0u8; 1000]).unwrap();
+            let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + i);
+            std::fs::File::options()
+                .write(true)
+                .open(&f)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        }
+        trim(dir.path(), 2500);
+        let left: Vec<bool> = (0..5)
+            .map(|i| dir.path().join(format!("z/{i}.tile")).exists())
+            .collect();
+        assert_eq!(left, vec![false, false, false, true, true]);
+
+        assert_eq!(sanitize("Vệ tinh"), "V__tinh");
+        assert_eq!(sanitize(""), "basemap");
+        assert_ne!(
+            fnv1a("https://a/{z}/{x}/{y}.png"),
+            fnv1a("https://b/{z}/{x}/{y}.png")
+        );
+    }
+
+    #[test]
+    fn ancestors_cover_their_children() {
+        let id = TileId {
+            x: 5,
+            y: 6,
+            zoom: 3,
+        };
+        let (p, uv) = ancestor(id, 1);
+        assert_eq!(
+            p,
+            TileId {
+                x: 1,
+                y: 1,
+                zoom: 1
+            }
+        );
+        assert_eq!(uv, Rect::from_min_max(pos2(0.25, 0.5), pos2(0.5, 0.75)));
+        assert_eq!(ancestor(id, 3).0, id);
+        assert_eq!(ancestor(id, 9).0, id, "no finer ancestor");
+        assert!(!valid(TileId {
+            x: 8,
+            y: 0,
+            zoom: 3
+        }));
+        assert!(!valid(TileId {
+            x: 0,
+            y: 0,
+            zoom: 31
+        }));
+    }
 }

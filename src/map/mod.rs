@@ -35,6 +35,9 @@ pub struct MapConfig {
     /// Where tiles of XYZ servers are cached (default: the user's cache folder).
     #[serde(default)]
     pub cache_dir: Option<PathBuf>,
+    /// Most megabytes the tile cache may hold; the oldest tiles go first (default 1024).
+    #[serde(default = "cache_max_mb")]
+    pub cache_max_mb: u64,
     /// Draw the layers shipped with the console (`assets/map`): boundaries, coast and rivers of
     /// the demo province. Default true.
     #[serde(default = "yes")]
@@ -43,6 +46,10 @@ pub struct MapConfig {
 
 fn yes() -> bool {
     true
+}
+
+fn cache_max_mb() -> u64 {
+    1024
 }
 
 impl MapConfig {
@@ -70,6 +77,7 @@ impl Default for MapConfig {
             basemaps: Vec::new(),
             layers: Vec::new(),
             cache_dir: None,
+            cache_max_mb: cache_max_mb(),
             shipped_layers: true,
         }
     }
@@ -114,7 +122,7 @@ impl BasemapConfig {
         }
     }
 
-    fn spec(&self, cache_dir: Option<&Path>) -> BasemapSpec {
+    fn spec(&self, cache_dir: Option<&Path>, cache_max_mb: u64) -> BasemapSpec {
         match self {
             BasemapConfig::Xyz {
                 name,
@@ -126,6 +134,7 @@ impl BasemapConfig {
                 source: BasemapSource::Xyz {
                     url: url.clone(),
                     cache_dir: cache_dir.map(Path::to_path_buf),
+                    cache_max_bytes: cache_max_mb.saturating_mul(1024 * 1024),
                 },
                 attribution: attribution.clone(),
                 max_zoom: (*max_zoom).min(22),
@@ -386,7 +395,7 @@ impl MapSetup {
             return Ok(Some(Arc::clone(b)));
         }
         let cache = self.config.cache_dir.clone().or_else(default_cache_dir);
-        let spec = cfg.spec(cache.as_deref());
+        let spec = cfg.spec(cache.as_deref(), self.config.cache_max_mb);
         let b = Arc::new(Mutex::new(Basemap::new(spec, ctx.clone())));
         started.push(Arc::clone(&b));
         Ok(Some(b))

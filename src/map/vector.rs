@@ -82,6 +82,25 @@ pub enum LayerError {
     Empty,
 }
 
+impl LayerError {
+    /// The catalogue key (`map.reason.layer_*`) of the reason and its untranslated detail.
+    pub fn catalogue(&self) -> (&'static str, String) {
+        match self {
+            LayerError::Read { path, reason } => {
+                ("map.reason.layer_read", format!("{path}: {reason}"))
+            }
+            LayerError::TooLarge { bytes, max } => {
+                ("map.reason.layer_too_large", format!("{bytes} B > {max} B"))
+            }
+            LayerError::Invalid(e) => ("map.reason.layer_invalid", e.clone()),
+            LayerError::OutOfRange { lon, lat } => {
+                ("map.reason.layer_out_of_range", format!("{lon}, {lat}"))
+            }
+            LayerError::Empty => ("map.reason.layer_empty", String::new()),
+        }
+    }
+}
+
 /// A configured or shipped layer: loaded, or failed with the reason.
 #[derive(Clone, Debug)]
 pub enum LayerState {

@@ -167,6 +167,15 @@ pub struct Store {
 const INCIDENT_LOG: usize = 50_000;
 
 impl Store {
+    /// Grows whenever an incident changes (or all are replaced): what views of the incidents
+    /// alone cache against, so that other datasets' updates do not rebuild them.
+    pub fn incidents_version(&self) -> u64 {
+        let last = self.incident_log.back().map_or(0, |(g, _)| *g);
+        self.incidents_reset
+            .max(last)
+            .max(self.incident_log_evicted)
+    }
+
     /// A store fed by a backend with these timings.
     pub fn connected(timing: Timing) -> Self {
         Store {

@@ -144,9 +144,27 @@ const NEAR_LIST_MAX: usize = 8;
 /// The incidents of one store generation, as map points (sorted by id: stable clusters).
 #[derive(Default)]
 struct IncidentPoints {
-    generation: Option<(u64, bool)>,
+    version: Option<(u64, bool)>,
     ids: Vec<String>,
     points: Vec<(Merc, u8)>,
+    /// When each arrived (seconds), for the pulse of new ones.
+    received: Vec<i64>,
+    /// What drawing a lone marker needs, so that a frame does not look incidents up.
+    info: Vec<PointInfo>,
+}
+
+struct PointInfo {
+    glyph: Glyph,
+    priority: Priority,
+    status: IncidentStatus,
+    due_at: crate::model::Timestamp,
+    received_at: crate::model::Timestamp,
+}
+
+impl PointInfo {
+    fn is_new(&self, now: crate::model::Timestamp) -> bool {
+        now - self.received_at < NEW_FOR && !self.status.is_closed()
+    }
 }
 
 /// What a map tile keeps between frames.
@@ -160,6 +178,8 @@ struct MapTileState {
     show_layers_menu: bool,
     show_legend: bool,
     popup_camera: Option<String>,
+    /// Incidents on one spot the operator asked to choose from.
+    popup_list: Option<Vec<String>>,
     points: IncidentPoints,
     clusters: ClusterCache,
 }
@@ -168,8 +188,14 @@ type State = Arc<Mutex<MapTileState>>;
 
 /// A marker drawn this frame, for clicks and hovers.
 enum Hit {
-    Cluster { at: GeoPoint, count: u32 },
-    Incident(String),
+    /// A group; `unsplittable` when zooming in cannot split it (its members share one spot).
+    Cluster {
+        at: Merc,
+        count: u32,
+        unsplittable: bool,
+    },
+    /// An incident, by its index in the tile's points.
+    Incident(u32),
     Camera(String),
 }
 
@@ -503,6 +529,7 @@ impl MapOptions {
                     show_layers_menu: false,
                     show_legend: false,
                     popup_camera: None,
+                    popup_list: None,
                     points: IncidentPoints::default(),
                     clusters: ClusterCache::default(),
                 }))
@@ -618,18 +645,29 @@ impl TileView for MapOptions {
             b.pump(std::time::Instant::now());
             let h = b.health();
             if let Some(err) = &h.error {
-                let wait = h
-                    .retry_at
-                    .map(|t| {
-                        t.saturating_duration_since(std::time::Instant::now())
+                let error = cx.t_args(err.key, &[("detail", &err.detail)]);
+                let name = &b.spec().name;
+                let line = match h.retry_at {
+                    Some(t) => {
+                        let wait = t
+                            .saturating_duration_since(std::time::Instant::now())
                             .as_secs()
-                            + 1
-                    })
-                    .unwrap_or(1);
-                problems.push(cx.t_args(
-                    "map.err.basemap",
-                    &[("name", &b.spec().name), ("error", err), ("s", &wait)],
-                ));
+                            + 1;
+                        cx.t_args(
+                            "map.err.basemap",
+                            &[("name", name), ("error", &error), ("s", &wait)],
+                        )
+                    }
+                    None if h.stale_in_view > 0 => cx.t_args(
+                        "map.err.basemap_stale",
+                        &[("name", name), ("error", &error)],
+                    ),
+                    None => cx.t_args(
+                        "map.err.basemap_retrying",
+                        &[("name", name), ("error", &error)],
+                    ),
+                };
+                problems.push(line);
                 // Retries are timed: wake up to make them.
                 ctx.request_repaint_after(std::time::Duration::from_millis(500));
             }
@@ -687,8 +725,10 @@ impl TileView for MapOptions {
                             }
                         }
                         LayerState::Failed { name, error } => {
+                            let (key, detail) = error.catalogue();
+                            let error = cx.t_args(key, &[("detail", &detail)]);
                             problems.push(
-                                cx.t_args("map.err.layer", &[("name", name), ("error", error)]),
+                                cx.t_args("map.err.layer", &[("name", name), ("error", &error)]),
                             );
                             // It is read again in the background: show when it loads.
                             ui.ctx()
@@ -714,10 +754,11 @@ impl TileView for MapOptions {
                     }
                 }
             }
+            let mut pulsing = false;
             if shown.contains(&MapLayer::Incidents)
                 && let Some(map) = incidents
             {
-                paint_incidents(
+                pulsing = paint_incidents(
                     &painter,
                     cx,
                     map,
@@ -750,22 +791,27 @@ impl TileView for MapOptions {
                     Stroke::new(2.5 * scale.max(0.5), Color32::WHITE),
                 );
             }
-            handle_pointer(ui, response, &hits, cx)
+            (handle_pointer(ui, response, &hits, &*points, cx), pulsing)
         });
         drop(guard);
-        let action = inner.inner;
+        let (action, pulsing) = inner.inner;
         match action {
             Some(PointerAction::Select(id)) => {
+                st.popup_list = None;
                 selection::select_incident(&ctx, Some(id));
             }
             Some(PointerAction::OpenCamera(id)) => st.popup_camera = Some(id),
             Some(PointerAction::ZoomTo(at)) => {
+                let at = geo::unproject(at);
                 st.memory.center_at(lon_lat(at.lon, at.lat));
-                let _ = st.memory.set_zoom((st.memory.zoom() + 2.0).min(19.0));
+                let z = st.memory.zoom();
+                let _ = st.memory.set_zoom((z + 2.0).min(19.0).max(z));
             }
+            Some(PointerAction::List(ids)) => st.popup_list = Some(ids),
             None => {}
         }
-        if selected.is_some_and(|i| now_pulsing(i, cx)) {
+        if pulsing {
+            // New incidents pulse: keep the animation going.
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
 
@@ -775,6 +821,16 @@ impl TileView for MapOptions {
             && let Some(id) = paint_nearby(ui, rect, scale, cx, inc, near, self.camera_radius_m)
         {
             st.popup_camera = Some(id);
+        }
+        if let Some(ids) = st.popup_list.clone() {
+            match paint_incident_list(ui, rect, scale, cx, &ids) {
+                ListOutcome::Open => {}
+                ListOutcome::Closed => st.popup_list = None,
+                ListOutcome::Chosen(id) => {
+                    st.popup_list = None;
+                    selection::select_incident(&ctx, Some(id));
+                }
+            }
         }
         if let Some(cam_id) = st.popup_camera.clone() {
             let cam = cx
@@ -852,13 +908,16 @@ fn paint_footer(
 enum PointerAction {
     Select(String),
     OpenCamera(String),
-    ZoomTo(GeoPoint),
+    ZoomTo(Merc),
+    /// Incidents on one spot, to choose from.
+    List(Vec<String>),
 }
 
 fn handle_pointer(
     ui: &egui::Ui,
     response: &egui::Response,
     hits: &[(Pos2, f32, Hit)],
+    points: &IncidentPoints,
     cx: &FrameCtx,
 ) -> Option<PointerAction> {
     let pointer = response.hover_pos()?;
@@ -867,13 +926,19 @@ fn handle_pointer(
         .filter(|(p, r, _)| p.distance(pointer) <= *r)
         .min_by(|a, b| a.0.distance(pointer).total_cmp(&b.0.distance(pointer)))?;
     let tip = match hit {
-        Hit::Cluster { count, .. } => cx.t_args("map.cluster_tip", &[("n", count)]),
-        Hit::Incident(id) => cx
+        Hit::Cluster {
+            count,
+            unsplittable: false,
+            ..
+        } => cx.t_args("map.cluster_tip", &[("n", count)]),
+        Hit::Cluster { count, .. } => cx.t_args("map.same_spot_tip", &[("n", count)]),
+        Hit::Incident(i) => cx
             .store
             .incidents
             .data
             .as_ref()
-            .and_then(|m| m.get(id))
+            .zip(points.ids.get(*i as usize))
+            .and_then(|(m, id)| m.get(id))
             .map(|i| {
                 format!(
                     "{}\n{} · {}",
@@ -904,15 +969,27 @@ fn handle_pointer(
     if !response.clicked() {
         return None;
     }
-    Some(match hit {
-        Hit::Cluster { at, .. } => PointerAction::ZoomTo(*at),
-        Hit::Incident(id) => PointerAction::Select(id.clone()),
-        Hit::Camera(id) => PointerAction::OpenCamera(id.clone()),
-    })
-}
-
-fn now_pulsing(i: &Incident, cx: &FrameCtx) -> bool {
-    i.priority >= Priority::High && cx.now - i.received_at < NEW_FOR && !i.status.is_closed()
+    match hit {
+        Hit::Cluster {
+            at,
+            unsplittable: false,
+            ..
+        } => Some(PointerAction::ZoomTo(*at)),
+        Hit::Cluster { at, .. } => Some(PointerAction::List(
+            points
+                .points
+                .iter()
+                .zip(&points.ids)
+                .filter(|((m, _), _)| m == at)
+                .map(|(_, id)| id.clone())
+                .collect(),
+        )),
+        Hit::Incident(i) => points
+            .ids
+            .get(*i as usize)
+            .map(|id| PointerAction::Select(id.clone())),
+        Hit::Camera(id) => Some(PointerAction::OpenCamera(id.clone())),
+    }
 }
 
 pub fn camera_state_key(online: bool) -> &'static str {
@@ -923,6 +1000,8 @@ pub fn camera_state_key(online: bool) -> &'static str {
     }
 }
 
+/// Draws the incidents, clustered; returns whether a new one is pulsing (the caller keeps the
+/// animation going).
 #[allow(clippy::too_many_arguments)]
 fn paint_incidents(
     painter: &egui::Painter,
@@ -934,9 +1013,10 @@ fn paint_incidents(
     r: f32,
     scale: f32,
     hits: &mut Vec<(Pos2, f32, Hit)>,
-) {
-    let generation = (cx.store.generation, include_closed);
-    if points.generation != Some(generation) {
+) -> bool {
+    // Rebuilt when incidents change, not when other datasets do.
+    let version = (cx.store.incidents_version(), include_closed);
+    if points.version != Some(version) {
         let mut ids: Vec<&String> = map
             .iter()
             .filter(|(_, i)| include_closed || !i.status.is_closed())
@@ -944,54 +1024,95 @@ fn paint_incidents(
             .map(|(id, _)| id)
             .collect();
         ids.sort_unstable();
-        points.points = ids
+        let glyphs: std::collections::HashMap<&str, Glyph> = cx
+            .store
+            .categories
+            .data
             .iter()
-            .map(|id| {
-                let i = &map[*id];
-                (geo::project(i.location), rank(i.priority))
-            })
+            .flatten()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), GLYPHS[i % GLYPHS.len()]))
             .collect();
+        points.points = Vec::with_capacity(ids.len());
+        points.received = Vec::with_capacity(ids.len());
+        points.info = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let i = &map[*id];
+            points
+                .points
+                .push((geo::project(i.location), rank(i.priority)));
+            points.received.push(i.received_at.timestamp());
+            points.info.push(PointInfo {
+                glyph: glyphs
+                    .get(i.category.as_str())
+                    .copied()
+                    .unwrap_or(GLYPHS[0]),
+                priority: i.priority,
+                status: i.status,
+                due_at: i.due_at,
+                received_at: i.received_at,
+            });
+        }
         points.ids = ids.into_iter().cloned().collect();
-        points.generation = Some(generation);
+        points.version = Some(version);
     }
     // Clusters are made for the zoom level as a 1080-line monitor shows it, in cells of
     // CELL_PX monitor pixels; from NO_CLUSTER_FROM on, only markers on the same spot merge.
     let level = (zoom - f64::from(scale.max(1e-3)).log2())
         .round()
         .clamp(0.0, 22.0) as u8;
-    let key = cx.store.generation ^ (u64::from(include_closed) << 63);
-    let list: &[Cluster] = if level >= NO_CLUSTER_FROM {
-        clusters.get(key, 22, 1.0, || points.points.clone())
+    let key = version.0 ^ (u64::from(include_closed) << 63);
+    let unsplittable = level >= NO_CLUSTER_FROM;
+    let stamps = Some(points.received.as_slice());
+    let list: &[Cluster] = if unsplittable {
+        clusters.get(key, 22, 1.0, &points.points, stamps)
     } else {
-        clusters.get(key, level, CELL_PX, || points.points.clone())
+        clusters.get(key, level, CELL_PX, &points.points, stamps)
     };
     let pulse_t = (cx.now.timestamp_subsec_millis() as f32 / 1000.0).fract();
+    let pulse_ring = |p: Pos2, radius: f32, color: Color32| {
+        painter.circle_stroke(
+            p,
+            radius * (1.15 + 0.9 * pulse_t),
+            Stroke::new(2.0 * scale.max(0.5), color.gamma_multiply(1.0 - pulse_t)),
+        );
+    };
     let count_font = theme::wall_font(theme::WALL.caption * 0.8, scale, true);
+    let near_clip = clip.expand(r * 4.0);
+    let mut pulsing = false;
     for c in list {
         let p = to_pos(c.at, world, center, clip);
-        if !clip.expand(r * 4.0).contains(p) {
+        if !near_clip.contains(p) {
             continue;
         }
         if c.count == 1 {
-            let id = &points.ids[c.top as usize];
-            let Some(inc) = map.get(id) else { continue };
-            let glyph = category_glyph(&cx.store, &inc.category);
-            if now_pulsing(inc, cx) {
-                painter.circle_stroke(
-                    p,
-                    r * (1.4 + 1.6 * pulse_t),
-                    Stroke::new(
-                        2.0 * scale.max(0.5),
-                        priority_color(inc.priority).gamma_multiply(1.0 - pulse_t),
-                    ),
-                );
+            let Some(info) = points.info.get(c.top as usize) else {
+                continue;
+            };
+            if info.is_new(cx.now) {
+                pulse_ring(p, r * 1.4, priority_color(info.priority));
+                pulsing = true;
             }
-            let overdue = !inc.status.is_closed() && cx.now > inc.due_at;
-            paint_incident_marker(painter, p, r, glyph, inc.priority, inc.status, overdue);
-            hits.push((p, r * 1.4, Hit::Incident(id.clone())));
+            let overdue = !info.status.is_closed() && cx.now > info.due_at;
+            paint_incident_marker(
+                painter,
+                p,
+                r,
+                info.glyph,
+                info.priority,
+                info.status,
+                overdue,
+            );
+            hits.push((p, r * 1.4, Hit::Incident(c.top)));
         } else {
             let rr = r * (1.3 + (c.count as f32).log10() * 0.45);
             let color = priority_color(priority_of(c.max_rank));
+            if c.newest
+                .is_some_and(|t| cx.now.timestamp() - t < NEW_FOR.num_seconds())
+            {
+                pulse_ring(p, rr, color);
+                pulsing = true;
+            }
             painter.circle(
                 p,
                 rr,
@@ -1005,17 +1126,18 @@ fn paint_incidents(
                 count_font.clone(),
                 Color32::BLACK,
             );
-            let g = geo::unproject(c.at);
             hits.push((
                 p,
                 rr,
                 Hit::Cluster {
-                    at: g,
+                    at: c.at,
                     count: c.count,
+                    unsplittable,
                 },
             ));
         }
     }
+    pulsing
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1177,6 +1299,90 @@ fn paint_nearby(
             }
         });
     clicked
+}
+
+enum ListOutcome {
+    Open,
+    Closed,
+    Chosen(String),
+}
+
+/// The incidents on one spot (zooming in cannot split them), to choose one from.
+fn paint_incident_list(
+    ui: &mut egui::Ui,
+    rect: Rect,
+    scale: f32,
+    cx: &FrameCtx,
+    ids: &[String],
+) -> ListOutcome {
+    let w = (rect.width() * 0.5).clamp(160.0, 640.0 * scale.max(0.5));
+    let pad = theme::WALL.padding * scale * 0.5;
+    let area = Rect::from_min_max(
+        pos2(rect.right() - pad - w, rect.top() + rect.height() * 0.25),
+        pos2(
+            rect.right() - pad,
+            rect.bottom() - pad - 24.0 * scale.max(0.5),
+        ),
+    );
+    let mut child = ui.new_child(
+        UiBuilder::new()
+            .max_rect(area)
+            .layout(egui::Layout::bottom_up(egui::Align::Max))
+            .id_salt(("map-same-spot", ids.first().map(String::as_str))),
+    );
+    let body = theme::wall_font(theme::WALL.caption * 0.8, scale, false);
+    let bold = theme::wall_font(theme::WALL.caption * 0.9, scale, true);
+    let incidents = cx.store.incidents.data.as_ref();
+    let mut outcome = ListOutcome::Open;
+    egui::Frame::new()
+        .fill(theme::colors::TILE_TITLE_BAR)
+        .stroke(Stroke::new(1.0, theme::colors::TILE_BORDER))
+        .corner_radius(6.0)
+        .inner_margin(8.0 * scale.max(0.5))
+        .show(&mut child, |ui| {
+            ui.set_max_width(w);
+            ui.vertical(|ui| {
+                ui.label(
+                    egui::RichText::new(cx.t_args("map.same_spot_title", &[("n", &ids.len())]))
+                        .font(bold.clone())
+                        .color(theme::colors::TEXT),
+                );
+                egui::ScrollArea::vertical()
+                    .max_height(area.height() * 0.7)
+                    .show(ui, |ui| {
+                        for id in ids {
+                            let Some(i) = incidents.and_then(|m| m.get(id)) else {
+                                continue;
+                            };
+                            let text = format!(
+                                "{} · {} · {}",
+                                i.title,
+                                cx.t(priority_key(i.priority)),
+                                cx.t(status_key(i.status))
+                            );
+                            let r = ui.add(
+                                egui::Label::new(
+                                    egui::RichText::new(text)
+                                        .font(body.clone())
+                                        .color(theme::colors::TEXT),
+                                )
+                                .sense(egui::Sense::click())
+                                .truncate(),
+                            );
+                            if r.clicked() {
+                                outcome = ListOutcome::Chosen(id.clone());
+                            }
+                        }
+                    });
+                if ui
+                    .button(egui::RichText::new(cx.t("map.close")).font(body.clone()))
+                    .clicked()
+                {
+                    outcome = ListOutcome::Closed;
+                }
+            });
+        });
+    outcome
 }
 
 /// The camera pop-up; false when the operator closed it.

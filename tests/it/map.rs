@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -148,14 +148,26 @@ fn cluster_counts_add_up_at_every_zoom() {
 
     // The cache rebuilds only for a new generation or level.
     let mut cache = ClusterCache::default();
-    let builds = std::cell::Cell::new(0);
     for (generation, z) in [(1, 8), (1, 8), (1, 9), (2, 9), (2, 9)] {
-        cache.get(generation, z, 56.0, || {
-            builds.set(builds.get() + 1);
-            pts.clone()
-        });
+        cache.get(generation, z, 56.0, &pts, None);
     }
-    assert_eq!(builds.get(), 3);
+    assert_eq!(cache.builds(), 3);
+
+    // Stamps: each cluster keeps its newest member's.
+    let stamps: Vec<i64> = (0..pts.len() as i64).collect();
+    for c in ioc_console::map::cluster::cluster_stamped(&pts, Some(&stamps), 12, 56.0) {
+        let newest = c.newest.expect("stamped");
+        if c.count == 1 {
+            assert_eq!(newest, i64::from(c.top));
+        }
+        assert!((0..pts.len() as i64).contains(&newest));
+    }
+    let all = ioc_console::map::cluster::cluster_stamped(&pts, Some(&stamps), 0, 56.0);
+    assert_eq!(
+        all[0].newest,
+        Some(pts.len() as i64 - 2),
+        "the unplaceable one is not counted"
+    );
 }
 
 #[test]
@@ -542,9 +554,15 @@ fn an_unknown_basemap_and_a_broken_layer_are_named_and_the_rest_draws() {
 }
 
 /// A tile server on loopback whose answers the test switches between failing and working.
+/// What the test tile server answers.
+const FAIL: u8 = 0;
+const OK: u8 = 1;
+/// 200 with an HTML page (a proxy's login, say).
+const HTML: u8 = 2;
+
 struct TileServer {
     url: String,
-    failing: Arc<AtomicBool>,
+    mode: Arc<AtomicU8>,
     hits: Arc<AtomicUsize>,
     _rt: tokio::runtime::Runtime,
 }
@@ -553,7 +571,7 @@ fn tile_server() -> TileServer {
     use axum::extract::Path as UrlPath;
     use axum::http::StatusCode;
     use axum::response::IntoResponse;
-    let failing = Arc::new(AtomicBool::new(true));
+    let mode = Arc::new(AtomicU8::new(FAIL));
     let hits = Arc::new(AtomicUsize::new(0));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -564,21 +582,25 @@ fn tile_server() -> TileServer {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let port = listener.local_addr().unwrap().port();
-    let (f, n) = (failing.clone(), hits.clone());
+    let (f, n) = (mode.clone(), hits.clone());
     let app = axum::Router::new().route(
         "/tiles/{z}/{x}/{y}",
         axum::routing::get(move |UrlPath((z, x, y)): UrlPath<(u32, u32, u32)>| {
             let (f, n) = (f.clone(), n.clone());
             async move {
                 n.fetch_add(1, Ordering::SeqCst);
-                if f.load(Ordering::SeqCst) {
-                    (StatusCode::INTERNAL_SERVER_ERROR, "overloaded").into_response()
-                } else {
-                    (
+                match f.load(Ordering::SeqCst) {
+                    FAIL => (StatusCode::INTERNAL_SERVER_ERROR, "overloaded").into_response(),
+                    HTML => (
+                        [(axum::http::header::CONTENT_TYPE, "text/html")],
+                        "<html>Đăng nhập proxy</html>",
+                    )
+                        .into_response(),
+                    _ => (
                         [(axum::http::header::CONTENT_TYPE, "image/png")],
                         png([60, 120, 60], x + y + z),
                     )
-                        .into_response()
+                        .into_response(),
                 }
             }
         }),
@@ -586,7 +608,7 @@ fn tile_server() -> TileServer {
     rt.spawn(async move { axum::serve(listener, app).await });
     TileServer {
         url: format!("http://127.0.0.1:{port}/tiles/{{z}}/{{x}}/{{y}}"),
-        failing,
+        mode,
         hits,
         _rt: rt,
     }
@@ -611,11 +633,17 @@ fn tile_server_that_fails_is_shown_and_the_map_recovers_with_a_disk_cache() {
     let tile = options();
     let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
     step_until(&mut h, 20, "the failure on the tile", |h| {
-        h.query_by_label_contains("Bản đồ nền “osm-local” không tải được: HTTP 500")
+        h.query_by_label_contains("Bản đồ nền “osm-local” không tải được: máy chủ trả lời 500")
             .is_some()
     });
     assert!(server.hits.load(Ordering::SeqCst) > 0);
-    server.failing.store(false, Ordering::SeqCst);
+    // A page instead of pictures: said so, and nothing of it is cached.
+    server.mode.store(HTML, Ordering::SeqCst);
+    step_until(&mut h, 60, "the non-picture on the tile", |h| {
+        h.query_by_label_contains("không phải ảnh").is_some()
+    });
+    assert_eq!(walk(cache.path()), 0, "an error page is never cached");
+    server.mode.store(OK, Ordering::SeqCst);
     let ctx = h.ctx.clone();
     step_until(&mut h, 60, "recovery", |h| {
         h.query_by_label_contains("không tải được").is_none() && basemap_settled(&cx, &ctx)
@@ -626,7 +654,7 @@ fn tile_server_that_fails_is_shown_and_the_map_recovers_with_a_disk_cache() {
     assert!(cached > 0, "tiles cached on disk");
 
     // Offline again, a fresh console draws the cached tiles without asking the server.
-    server.failing.store(true, Ordering::SeqCst);
+    server.mode.store(FAIL, Ordering::SeqCst);
     let before = server.hits.load(Ordering::SeqCst);
     let mut cx2 = demo_cx(Lang::Vi);
     cx2.map = Arc::new(MapSetup::new(config));
