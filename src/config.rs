@@ -110,6 +110,37 @@ pub fn parse(path: &Path, text: &str, lang: Lang) -> Result<Config, Diagnostic> 
             .with_hint(tr(lang, "config.bad_url_hint")));
         }
     }
+    // Map tiles name basemaps and layers: each name must be there and be one thing.
+    let names = config
+        .map
+        .basemaps
+        .iter()
+        .map(|b| ("basemaps", b.name()))
+        .chain(
+            config
+                .map
+                .layers
+                .iter()
+                .map(|l| ("layers", l.name.as_str())),
+        );
+    let mut seen = std::collections::HashSet::new();
+    for (list, name) in names {
+        let problem = if name.trim().is_empty() {
+            Some(tr_args(lang, "config.map_empty_name", &[("list", &list)]))
+        } else if !seen.insert((list, name)) {
+            Some(tr_args(
+                lang,
+                "config.map_duplicate_name",
+                &[("list", &list), ("name", &name)],
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            let span = value_span(text, "map").unwrap_or(0..0);
+            return Err(Diagnostic::at(lang, path, text, span, message));
+        }
+    }
     Ok(config)
 }
 

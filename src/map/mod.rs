@@ -265,6 +265,47 @@ impl Configured {
     }
 }
 
+/// Reads a configured layer on a thread of its own (a failed one only when its retry time has
+/// come, unless `now`); logs when the outcome changes, not at every retry.
+fn read_in_background(c: &Arc<Configured>, now: bool) {
+    use std::sync::atomic::Ordering;
+    {
+        let mut tried = c.tried.lock().unwrap_or_else(|p| p.into_inner());
+        if (!now && tried.elapsed() < LAYER_RETRY) || c.reading.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        *tried = std::time::Instant::now();
+    }
+    let reading = Arc::clone(&c.reading);
+    let c = Arc::clone(c);
+    let spawned = std::thread::Builder::new()
+        .name("map-layer".into())
+        .spawn(move || {
+            let state = Configured::read(&c.config);
+            let mut slot = c.state.lock().unwrap_or_else(|p| p.into_inner());
+            match (&**slot, &state) {
+                (LayerState::Failed { error: old, .. }, LayerState::Failed { error, .. })
+                    if old == error => {}
+                (_, LayerState::Failed { error, .. }) => {
+                    tracing::warn!(layer = %c.config.name, path = %c.config.path.display(),
+                        %error, "map layer not loaded");
+                }
+                (LayerState::Failed { .. }, LayerState::Ready(_)) => {
+                    tracing::info!(layer = %c.config.name, "map layer loaded after a failure");
+                }
+                _ => {}
+            }
+            *slot = Arc::new(state);
+            drop(slot);
+            *c.tried.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
+            c.reading.store(false, Ordering::SeqCst);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start a thread to read a map layer: {e}");
+        reading.store(false, Ordering::SeqCst);
+    }
+}
+
 /// A basemap a tile asked for and could not get.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UnknownBasemap(pub String);
@@ -301,17 +342,25 @@ impl MapSetup {
             .map(|l| {
                 Arc::new(Configured {
                     config: l.clone(),
-                    state: Mutex::new(Arc::new(Configured::read(l))),
+                    state: Mutex::new(Arc::new(LayerState::Loading {
+                        name: l.name.clone(),
+                    })),
                     tried: Mutex::new(std::time::Instant::now()),
                     reading: Arc::new(std::sync::atomic::AtomicBool::new(false)),
                 })
             })
             .collect();
-        MapSetup {
+        let setup = MapSetup {
             config,
             configured,
             basemaps: Mutex::new(Vec::new()),
+        };
+        // Read in the background: a large file or a slow network share must not hold up the
+        // window.
+        for c in &setup.configured {
+            read_in_background(c, true);
         }
+        setup
     }
 
     pub fn config(&self) -> &MapConfig {
@@ -329,39 +378,11 @@ impl MapSetup {
         for c in &self.configured {
             let state = Arc::clone(&c.state.lock().unwrap_or_else(|p| p.into_inner()));
             if matches!(*state, LayerState::Failed { .. }) {
-                self.retry(c);
+                read_in_background(c, false);
             }
             out.push(state);
         }
         out
-    }
-
-    fn retry(&self, c: &Arc<Configured>) {
-        use std::sync::atomic::Ordering;
-        {
-            let mut tried = c.tried.lock().unwrap_or_else(|p| p.into_inner());
-            if tried.elapsed() < LAYER_RETRY || c.reading.swap(true, Ordering::SeqCst) {
-                return;
-            }
-            *tried = std::time::Instant::now();
-        }
-        let reading = Arc::clone(&c.reading);
-        let c = Arc::clone(c);
-        let spawned = std::thread::Builder::new()
-            .name("map-layer".into())
-            .spawn(move || {
-                let state = Configured::read(&c.config);
-                if matches!(state, LayerState::Ready(_)) {
-                    tracing::info!(layer = %c.config.name, "map layer loaded after a failure");
-                }
-                *c.state.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(state);
-                *c.tried.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
-                c.reading.store(false, Ordering::SeqCst);
-            });
-        if let Err(e) = spawned {
-            tracing::warn!("cannot start a thread to read a map layer: {e}");
-            reading.store(false, Ordering::SeqCst);
-        }
     }
 
     /// The basemap called `name` (the first configured one when `None`), started on first use;

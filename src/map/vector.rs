@@ -104,14 +104,22 @@ impl LayerError {
 /// A configured or shipped layer: loaded, or failed with the reason.
 #[derive(Clone, Debug)]
 pub enum LayerState {
+    /// Being read for the first time.
+    Loading {
+        name: String,
+    },
     Ready(VectorLayer),
-    Failed { name: String, error: LayerError },
+    Failed {
+        name: String,
+        error: LayerError,
+    },
 }
 
 impl LayerState {
     pub fn name(&self) -> &str {
         match self {
             LayerState::Ready(l) => &l.name,
+            LayerState::Loading { name } => name,
             LayerState::Failed { name, .. } => name,
         }
     }
@@ -126,7 +134,7 @@ pub fn load_file(
     attribution: Option<String>,
 ) -> LayerState {
     let failed = |error: LayerError| {
-        tracing::warn!(layer = name, path = %path.display(), %error, "map layer not loaded");
+        // The caller logs (once per change of the error, not at every retry).
         LayerState::Failed {
             name: name.to_owned(),
             error,

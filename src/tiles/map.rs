@@ -724,6 +724,10 @@ impl TileView for MapOptions {
                                 attribution.push(a.clone());
                             }
                         }
+                        LayerState::Loading { .. } => {
+                            ui.ctx()
+                                .request_repaint_after(std::time::Duration::from_millis(200));
+                        }
                         LayerState::Failed { name, error } => {
                             let (key, detail) = error.catalogue();
                             let error = cx.t_args(key, &[("detail", &detail)]);

@@ -258,6 +258,7 @@ fn shipped_layers_are_real_data_with_their_sources() {
                 assert!(l.attribution.is_some(), "{}", l.name);
             }
             LayerState::Failed { name, error } => panic!("shipped layer {name}: {error}"),
+            LayerState::Loading { name } => panic!("shipped layer {name} is read at once"),
         }
     }
     let sources = std::fs::read_to_string(crate::support::repo().join("assets/map/SOURCES.md"))
@@ -537,7 +538,11 @@ fn an_unknown_basemap_and_a_broken_layer_are_named_and_the_rest_draws() {
     let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
     h.run_steps(3);
     h.get_by_label_contains("Basemap “satellite” is not in the configuration");
-    h.get_by_label_contains("Layer “roads” cannot be read: not valid GeoJSON");
+    // Read in the background: the failure shows when the reading is done.
+    step_until(&mut h, 20, "the broken layer named", |h| {
+        h.query_by_label_contains("Layer “roads” cannot be read: not valid GeoJSON")
+            .is_some()
+    });
     // The shipped layers' attribution still shows: they are drawn.
     h.get_by_label_contains("Natural Earth");
     // The technician fixes the file: the layer loads on its own.
@@ -784,6 +789,14 @@ fn the_readme_map_configuration_parses_and_mistakes_are_named() {
             "rivers",
         ),
         ("[map]\nshipped = false", "shipped"),
+        (
+            "[[map.basemaps]]\nkind = \"pmtiles\"\nname = \"a\"\npath = \"a.pmtiles\"\n[[map.basemaps]]\nkind = \"pmtiles\"\nname = \"a\"\npath = \"b.pmtiles\"",
+            "appears twice in map.basemaps",
+        ),
+        (
+            "[[map.layers]]\nname = \" \"\npath = \"r.geojson\"\nstyle = \"river\"",
+            "empty name",
+        ),
     ] {
         let e = ioc_console::config::parse(Path::new("config.toml"), bad, Lang::En).unwrap_err();
         assert!(e.to_string().contains(says), "{bad}: {e}");
