@@ -150,6 +150,8 @@ pub struct ConsoleApp {
     ),
     notice: Option<String>,
     pub incidents: incident_panel::IncidentPanel,
+    /// The selection generation the wall viewports were last woken for.
+    wall_selection_seen: std::cell::Cell<u64>,
 }
 
 impl ConsoleApp {
@@ -204,6 +206,7 @@ impl ConsoleApp {
             demo: demo_panel::DemoPanel::default(),
             exports: std::sync::mpsc::channel(),
             notice: None,
+            wall_selection_seen: std::cell::Cell::new(0),
             incidents: incident_panel::IncidentPanel::default(),
         }
     }
@@ -600,8 +603,14 @@ impl ConsoleApp {
     }
 
     fn show_wall_viewports(&self, ctx: &egui::Context, state: &WallState) {
+        // The wall repaints once a second; a selection made on the desk shows at once.
+        let selection = crate::ui::selection::get(ctx).generation;
+        let selection_changed = self.wall_selection_seen.replace(selection) != selection;
         for (index, monitor) in state.layout.monitors.iter().enumerate() {
             let id = ViewportId::from_hash_of(("wall-monitor", &monitor.name));
+            if selection_changed {
+                ctx.request_repaint_of(id);
+            }
             let builder = ViewportBuilder::default()
                 .with_title(crate::ui::tr_args(
                     state.lang,

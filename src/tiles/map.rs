@@ -107,25 +107,31 @@ fn default_radius() -> f64 {
 }
 
 impl MapOptions {
-    /// Checks what serde cannot: ranges.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks what serde cannot: ranges. The error names the key.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
         if let Some(c) = self.center
             && !(c.is_valid() && c.lat.abs() <= geo::MAX_LAT)
         {
-            return Err(format!(
-                "center {{ lat = {}, lon = {} }} is not a position on the map",
-                c.lat, c.lon
+            return Err((
+                "center",
+                format!(
+                    "center {{ lat = {}, lon = {} }} is not a position on the map",
+                    c.lat, c.lon
+                ),
             ));
         }
         if let Some(z) = self.zoom
             && !(0.0..=20.0).contains(&z)
         {
-            return Err(format!("zoom {z} is outside 0..20"));
+            return Err(("zoom", format!("zoom {z} is outside 0..20")));
         }
         if !(self.camera_radius_m.is_finite() && self.camera_radius_m > 0.0) {
-            return Err(format!(
-                "camera_radius_m {} must be a positive number of metres",
-                self.camera_radius_m
+            return Err((
+                "camera_radius_m",
+                format!(
+                    "camera_radius_m {} must be a positive number of metres",
+                    self.camera_radius_m
+                ),
             ));
         }
         Ok(())
@@ -507,6 +513,27 @@ fn paint_vector_layer(
 }
 
 impl MapOptions {
+    /// A tile's state is its own in each viewport: the desk's preview of the wall and the wall
+    /// monitor showing the same tile are panned and zoomed separately.
+    fn state_id(&self, ctx: &egui::Context) -> egui::Id {
+        egui::Id::NULL.with(("map-tile", self as *const Self as usize, ctx.viewport_id()))
+    }
+
+    /// Where the tile looks (centre and zoom as drawn), once it has been drawn in the current
+    /// viewport.
+    pub fn current_view(&self, ctx: &egui::Context) -> Option<(GeoPoint, f64)> {
+        let state: State = ctx.data(|d| d.get_temp(self.state_id(ctx)))?;
+        let st = state.lock().unwrap_or_else(|p| p.into_inner());
+        let c = st.memory.detached()?;
+        Some((
+            GeoPoint {
+                lat: c.y(),
+                lon: c.x(),
+            },
+            st.memory.zoom(),
+        ))
+    }
+
     fn state(&self, ui: &egui::Ui, cx: &FrameCtx) -> State {
         // Keyed by the tile (its options live as long as the layout); a reloaded layout's first
         // frame drops every map state (its tiles may reuse old addresses).
@@ -517,7 +544,7 @@ impl MapOptions {
                 d.insert_temp(marker, cx.layout_loaded_at);
             }
         });
-        let id = egui::Id::NULL.with(("map-tile", self as *const Self as usize));
+        let id = self.state_id(ui.ctx());
         ui.ctx().data_mut(|d| {
             d.get_temp_mut_or_insert_with(id, || {
                 Arc::new(Mutex::new(MapTileState {
@@ -979,15 +1006,21 @@ fn handle_pointer(
             unsplittable: false,
             ..
         } => Some(PointerAction::ZoomTo(*at)),
-        Hit::Cluster { at, .. } => Some(PointerAction::List(
-            points
-                .points
-                .iter()
-                .zip(&points.ids)
-                .filter(|((m, _), _)| m == at)
-                .map(|(_, id)| id.clone())
-                .collect(),
-        )),
+        Hit::Cluster { at, .. } => {
+            // Its members: the markers in its one-pixel cell at the finest level.
+            let world = geo::world_px(22.0);
+            let cell = |m: &Merc| ((m.x * world).floor(), (m.y * world).floor());
+            let here = cell(at);
+            Some(PointerAction::List(
+                points
+                    .points
+                    .iter()
+                    .zip(&points.ids)
+                    .filter(|((m, _), _)| cell(m) == here)
+                    .map(|(_, id)| id.clone())
+                    .collect(),
+            ))
+        }
         Hit::Incident(i) => points
             .ids
             .get(*i as usize)
@@ -1331,7 +1364,7 @@ fn paint_incident_list(
     let mut child = ui.new_child(
         UiBuilder::new()
             .max_rect(area)
-            .layout(egui::Layout::bottom_up(egui::Align::Max))
+            .layout(egui::Layout::top_down(egui::Align::Max))
             .id_salt(("map-same-spot", ids.first().map(String::as_str))),
     );
     let body = theme::wall_font(theme::WALL.caption * 0.8, scale, false);
@@ -1371,7 +1404,7 @@ fn paint_incident_list(
                                         .color(theme::colors::TEXT),
                                 )
                                 .sense(egui::Sense::click())
-                                .truncate(),
+                                .wrap(),
                             );
                             if r.clicked() {
                                 outcome = ListOutcome::Chosen(id.clone());

@@ -130,8 +130,8 @@ impl TileOptions {
             TileKind::Incidents => deserialize_options(table).map(TileOptions::Incidents),
             TileKind::Map => {
                 let o: map::MapOptions = deserialize_options(table)?;
-                o.validate().map_err(|message| OptionsProblem {
-                    key: None,
+                o.validate().map_err(|(key, message)| OptionsProblem {
+                    key: Some(key.to_owned()),
                     message,
                     hint_key: "layout.err.options_hint",
                 })?;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use ioc_console::map::cluster::{ClusterCache, cluster};
-use ioc_console::map::geo::{self, Bounds, Merc};
+use ioc_console::map::geo::{self, Merc};
 use ioc_console::map::vector::{self, LayerError, LayerState, LayerStyle};
 use ioc_console::map::{BasemapConfig, MapConfig, MapSetup};
 use ioc_console::model::GeoPoint;
@@ -338,8 +338,14 @@ fn selecting_an_incident_centres_the_map_and_lists_cameras_nearest_first() {
     let tile = options();
     let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
     h.run_steps(2);
+    let (before, _) = tile.current_view(&h.ctx).unwrap();
+    assert!(geo::distance_m(before, inc.location) > 100.0);
     selection::select_incident(&h.ctx, Some(inc.id.clone()));
     h.run_steps(3);
+    // Centred on it, zoomed in to street level (14 on a 1080-line monitor).
+    let (at, zoom) = tile.current_view(&h.ctx).unwrap();
+    assert!(geo::distance_m(at, inc.location) < 1.0, "{at:?}");
+    assert!(zoom >= 14.0 + f64::from(SCALE).log2() - 1e-9, "{zoom}");
     h.get_by_label_contains("Camera trong bán kính 3 km");
     let near = ioc_console::tiles::map::nearby_cameras(&cx, inc.location, 3000.0);
     assert!(!near.is_empty());
@@ -382,6 +388,12 @@ fn a_fixed_map_keeps_its_view_and_an_english_legend() {
         .clone();
     selection::select_incident(&h.ctx, Some(id));
     h.run_steps(3);
+    let (at, zoom) = tile.current_view(&h.ctx).unwrap();
+    assert!(geo::distance_m(at, gp(10.236, 106.376)) < 1.0, "{at:?}");
+    assert!(
+        (zoom - (11.0 + f64::from(SCALE).log2())).abs() < 1e-9,
+        "{zoom}"
+    );
     crate::support::snapshot(&mut h, "map_fixed_legend_en");
 }
 
@@ -717,7 +729,8 @@ fn map_options_are_checked_when_the_layout_loads() {
         let e = TileOptions::from_table(TileKind::Map, Some(&table(text))).unwrap_err();
         assert!(e.message.contains(says), "{text}: {}", e.message);
     }
-    let _ = Bounds::of([gp(10.0, 106.0)]);
+    let e = TileOptions::from_table(TileKind::Map, Some(&table("zoom = 25"))).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("zoom"));
 }
 
 #[test]
@@ -801,4 +814,66 @@ fn the_readme_map_configuration_parses_and_mistakes_are_named() {
         let e = ioc_console::config::parse(Path::new("config.toml"), bad, Lang::En).unwrap_err();
         assert!(e.to_string().contains(says), "{bad}: {e}");
     }
+}
+
+fn click_at(h: &mut Harness<'_>, pos: egui::Pos2) {
+    h.hover_at(pos);
+    h.run_steps(1);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+    }
+    h.run_steps(2);
+}
+
+#[test]
+fn incidents_on_one_spot_are_listed_to_choose_from() {
+    let mut store = crate::charts::demo_store();
+    let spot = gp(10.31, 106.58);
+    let mut map = store.incidents.data.clone().unwrap();
+    let mut ids: Vec<String> = map
+        .values()
+        .filter(|i| !i.status.is_closed())
+        .map(|i| i.id.clone())
+        .collect();
+    ids.sort();
+    ids.truncate(3);
+    for id in &ids {
+        map.get_mut(id).unwrap().location = spot;
+    }
+    store.incidents.data = Some(map);
+    store.generation += 1;
+    store.incidents_reset = store.generation;
+    let mut cx = FrameCtx::new(Lang::Vi, fixed_now());
+    cx.store = Arc::new(store);
+    let mut tile = options();
+    tile.follow = Follow::Fixed;
+    tile.center = Some(spot);
+    tile.zoom = Some(18.5);
+    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    h.run_steps(2);
+    // The body is the tile less its title bar; the spot is at its centre.
+    let centre = egui::pos2(450.0, (4.0 + 52.0 * SCALE + 756.0) / 2.0);
+    click_at(&mut h, centre);
+    h.get_by_label("3 sự cố ở cùng một vị trí");
+    // Zooming could not split them: the view stayed.
+    let (_, zoom) = tile.current_view(&h.ctx).unwrap();
+    assert!((zoom - (18.5 + f64::from(SCALE).log2())).abs() < 1e-9);
+    let title = cx.store.incidents.data.as_ref().unwrap()[&ids[1]]
+        .title
+        .clone();
+    h.get_by_label_contains(&title).click();
+    h.run_steps(2);
+    assert_eq!(
+        selection::get(&h.ctx).incident.as_deref(),
+        Some(ids[1].as_str())
+    );
+    assert!(
+        h.query_by_label("3 sự cố ở cùng một vị trí").is_none(),
+        "the list closes"
+    );
 }
