@@ -188,11 +188,41 @@ struct MapTileState {
     popup_list: Option<Vec<String>>,
     points: IncidentPoints,
     clusters: ClusterCache,
+    markers: MarkerCache,
+}
+
+/// The incident markers of a view, tessellated once: a wall map that does not move redraws
+/// them as one prepared mesh instead of shaping and tessellating every marker every frame.
+#[derive(Default)]
+struct MarkerCache {
+    key: Option<MarkerKey>,
+    mesh: Arc<egui::Mesh>,
+    hits: Vec<(Pos2, f32, Hit)>,
+    /// Rings of new incidents: centre, radius, colour, and until when (seconds).
+    pulses: Vec<(Pos2, f32, Color32, i64)>,
+    /// The earliest instant (seconds) at which a drawn marker turns overdue.
+    valid_until: Option<i64>,
+    builds: u64,
+}
+
+/// Everything the prepared markers depend on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct MarkerKey {
+    version: (u64, bool),
+    level: u8,
+    zoom: f64,
+    center: (f64, f64),
+    clip: [f32; 4],
+    scale: f32,
+    pixels_per_point: f32,
+    font_texture: [usize; 2],
+    lang: crate::ui::Lang,
 }
 
 type State = Arc<Mutex<MapTileState>>;
 
 /// A marker drawn this frame, for clicks and hovers.
+#[derive(Clone)]
 enum Hit {
     /// A group; `unsplittable` when zooming in cannot split it (its members share one spot).
     Cluster {
@@ -312,46 +342,80 @@ pub fn paint_incident_marker(
     status: IncidentStatus,
     overdue: bool,
 ) {
+    let mut out = Vec::new();
+    incident_marker_shapes(&mut out, c, r, glyph, priority, status, overdue);
+    painter.extend(out);
+}
+
+/// A filled circle with an outline.
+fn disc(center: Pos2, radius: f32, fill: Color32, stroke: Stroke) -> Shape {
+    Shape::Circle(egui::epaint::CircleShape {
+        center,
+        radius,
+        fill,
+        stroke,
+    })
+}
+
+/// The shapes of an incident marker (see [`paint_incident_marker`]).
+fn incident_marker_shapes(
+    out: &mut Vec<Shape>,
+    c: Pos2,
+    r: f32,
+    glyph: Glyph,
+    priority: Priority,
+    status: IncidentStatus,
+    overdue: bool,
+) {
     let fill = priority_color(priority);
     let pts = glyph_points(glyph, c, r);
     let outline_w = (r * 0.18).max(1.0);
     if status.is_closed() {
         // Closed: hollow, in the priority colour.
-        painter.add(Shape::convex_polygon(
+        out.push(Shape::convex_polygon(
             pts,
             Color32::TRANSPARENT,
             Stroke::new(outline_w * 1.4, fill),
         ));
     } else if status == IncidentStatus::InProgress {
         // Being handled: a thick ring and a dark centre.
-        painter.add(Shape::convex_polygon(
+        out.push(Shape::convex_polygon(
             pts,
             fill,
             Stroke::new(outline_w * 2.0, Color32::WHITE),
         ));
-        painter.circle_filled(c, r * 0.35, theme::colors::TILE_BACKGROUND);
+        out.push(Shape::circle_filled(
+            c,
+            r * 0.35,
+            theme::colors::TILE_BACKGROUND,
+        ));
     } else {
-        painter.add(Shape::convex_polygon(
+        out.push(Shape::convex_polygon(
             pts,
             fill,
             Stroke::new(outline_w, Color32::WHITE),
         ));
     }
     if overdue {
+        // A red badge with an exclamation mark, drawn (no font needed).
         let b = c + vec2(r * 0.95, -r * 0.95);
-        painter.circle(
+        let br = r * 0.5;
+        out.push(disc(
             b,
-            r * 0.5,
+            br,
             theme::colors::ERROR,
             Stroke::new(1.0, Color32::WHITE),
-        );
-        painter.text(
-            b,
-            Align2::CENTER_CENTER,
-            "!",
-            egui::FontId::new(r * 0.8, theme::bold_family()),
+        ));
+        let w = (br * 0.28).max(1.0);
+        out.push(Shape::line_segment(
+            [b - vec2(0.0, br * 0.6), b + vec2(0.0, br * 0.15)],
+            Stroke::new(w, Color32::WHITE),
+        ));
+        out.push(Shape::circle_filled(
+            b + vec2(0.0, br * 0.5),
+            w * 0.6,
             Color32::WHITE,
-        );
+        ));
     }
 }
 
@@ -534,6 +598,13 @@ impl MapOptions {
         ))
     }
 
+    /// How many times the tile prepared its incident markers (in the current viewport).
+    pub fn marker_builds(&self, ctx: &egui::Context) -> Option<u64> {
+        let state: State = ctx.data(|d| d.get_temp(self.state_id(ctx)))?;
+        let st = state.lock().unwrap_or_else(|p| p.into_inner());
+        Some(st.markers.builds)
+    }
+
     fn state(&self, ui: &egui::Ui, cx: &FrameCtx) -> State {
         // Keyed by the tile (its options live as long as the layout); a reloaded layout's first
         // frame drops every map state (its tiles may reuse old addresses).
@@ -559,6 +630,7 @@ impl MapOptions {
                     popup_list: None,
                     points: IncidentPoints::default(),
                     clusters: ClusterCache::default(),
+                    markers: MarkerCache::default(),
                 }))
             })
             .clone()
@@ -717,6 +789,7 @@ impl TileView for MapOptions {
         let shown = st.shown.clone();
         let points = &mut st.points;
         let clusters = &mut st.clusters;
+        let markers = &mut st.markers;
         let inner = map.show(&mut child, |ui, response, projector, _memory| {
             let clip = projector.clip_rect();
             let zoom = projector.zoom();
@@ -793,7 +866,7 @@ impl TileView for MapOptions {
                     &painter,
                     cx,
                     map,
-                    (points, clusters),
+                    (points, clusters, markers),
                     self.include_closed,
                     (world, center, clip, zoom),
                     r,
@@ -1044,7 +1117,7 @@ fn paint_incidents(
     painter: &egui::Painter,
     cx: &FrameCtx,
     map: &std::collections::HashMap<String, Incident>,
-    (points, clusters): (&mut IncidentPoints, &mut ClusterCache),
+    (points, clusters, markers): (&mut IncidentPoints, &mut ClusterCache, &mut MarkerCache),
     include_closed: bool,
     (world, center, clip, zoom): (f64, Merc, Rect, f64),
     r: f32,
@@ -1098,25 +1171,84 @@ fn paint_incidents(
     let level = (zoom - f64::from(scale.max(1e-3)).log2())
         .round()
         .clamp(0.0, 22.0) as u8;
-    let key = version.0 ^ (u64::from(include_closed) << 63);
+    let cluster_key = version.0 ^ (u64::from(include_closed) << 63);
     let unsplittable = level >= NO_CLUSTER_FROM;
     let stamps = Some(points.received.as_slice());
     let list: &[Cluster] = if unsplittable {
-        clusters.get(key, 22, 1.0, &points.points, stamps)
+        clusters.get(cluster_key, 22, 1.0, &points.points, stamps)
     } else {
-        clusters.get(key, level, CELL_PX, &points.points, stamps)
+        clusters.get(cluster_key, level, CELL_PX, &points.points, stamps)
     };
-    let pulse_t = (cx.now.timestamp_subsec_millis() as f32 / 1000.0).fract();
-    let pulse_ring = |p: Pos2, radius: f32, color: Color32| {
-        painter.circle_stroke(
-            p,
-            radius * (1.15 + 0.9 * pulse_t),
-            Stroke::new(2.0 * scale.max(0.5), color.gamma_multiply(1.0 - pulse_t)),
+    let ctx = painter.ctx();
+    let key = MarkerKey {
+        version,
+        level,
+        zoom,
+        center: (center.x, center.y),
+        clip: [clip.min.x, clip.min.y, clip.max.x, clip.max.y],
+        scale,
+        pixels_per_point: ctx.pixels_per_point(),
+        font_texture: ctx.fonts(|f| f.font_image_size()),
+        lang: cx.lang,
+    };
+    let now_s = cx.now.timestamp();
+    let fresh = markers.key == Some(key) && markers.valid_until.is_none_or(|t| now_s < t);
+    if !fresh {
+        build_markers(
+            markers,
+            painter,
+            cx,
+            points,
+            (list, unsplittable),
+            (world, center, clip),
+            r,
+            scale,
         );
-    };
+        markers.key = Some(key);
+    }
+    painter.add(Shape::mesh(Arc::clone(&markers.mesh)));
+    hits.extend(markers.hits.iter().cloned());
+    // New incidents pulse: drawn every frame over the prepared markers.
+    let pulse_t = (cx.now.timestamp_subsec_millis() as f32 / 1000.0).fract();
+    let mut pulsing = false;
+    for (p, radius, color, until) in &markers.pulses {
+        if now_s < *until {
+            painter.circle_stroke(
+                *p,
+                radius * (1.15 + 0.9 * pulse_t),
+                Stroke::new(2.0 * scale.max(0.5), color.gamma_multiply(1.0 - pulse_t)),
+            );
+            pulsing = true;
+        }
+    }
+    pulsing
+}
+
+/// Shapes and tessellates the markers of the clusters in view, with their hit areas.
+#[allow(clippy::too_many_arguments)]
+fn build_markers(
+    markers: &mut MarkerCache,
+    painter: &egui::Painter,
+    cx: &FrameCtx,
+    points: &IncidentPoints,
+    (list, unsplittable): (&[Cluster], bool),
+    (world, center, clip): (f64, Merc, Rect),
+    r: f32,
+    scale: f32,
+) {
+    let now_s = cx.now.timestamp();
+    let new_for = NEW_FOR.num_seconds();
     let count_font = theme::wall_font(theme::WALL.caption * 0.8, scale, true);
     let near_clip = clip.expand(r * 4.0);
-    let mut pulsing = false;
+    let mut shapes: Vec<Shape> = Vec::new();
+    markers.hits.clear();
+    markers.pulses.clear();
+    markers.valid_until = None;
+    let mut until = |t: i64| {
+        if t > now_s {
+            markers.valid_until = Some(markers.valid_until.map_or(t, |u| u.min(t)));
+        }
+    };
     for c in list {
         let p = to_pos(c.at, world, center, clip);
         if !near_clip.contains(p) {
@@ -1127,12 +1259,20 @@ fn paint_incidents(
                 continue;
             };
             if info.is_new(cx.now) {
-                pulse_ring(p, r * 1.4, priority_color(info.priority));
-                pulsing = true;
+                markers.pulses.push((
+                    p,
+                    r * 1.4,
+                    priority_color(info.priority),
+                    info.received_at.timestamp() + new_for,
+                ));
             }
             let overdue = !info.status.is_closed() && cx.now > info.due_at;
-            paint_incident_marker(
-                painter,
+            if !info.status.is_closed() {
+                // Turns overdue later: the prepared markers are good until then.
+                until(info.due_at.timestamp() + 1);
+            }
+            incident_marker_shapes(
+                &mut shapes,
                 p,
                 r,
                 info.glyph,
@@ -1140,30 +1280,29 @@ fn paint_incidents(
                 info.status,
                 overdue,
             );
-            hits.push((p, r * 1.4, Hit::Incident(c.top)));
+            markers.hits.push((p, r * 1.4, Hit::Incident(c.top)));
         } else {
             let rr = r * (1.3 + (c.count as f32).log10() * 0.45);
             let color = priority_color(priority_of(c.max_rank));
-            if c.newest
-                .is_some_and(|t| cx.now.timestamp() - t < NEW_FOR.num_seconds())
+            if let Some(t) = c.newest
+                && now_s - t < new_for
             {
-                pulse_ring(p, rr, color);
-                pulsing = true;
+                markers.pulses.push((p, rr, color, t + new_for));
             }
-            painter.circle(
+            shapes.push(disc(
                 p,
                 rr,
                 color,
                 Stroke::new(2.0 * scale.max(0.5), Color32::WHITE),
-            );
-            painter.text(
-                p,
-                Align2::CENTER_CENTER,
+            ));
+            let galley = painter.layout_no_wrap(
                 format::integer(cx.lang, i64::from(c.count)),
                 count_font.clone(),
                 Color32::BLACK,
             );
-            hits.push((
+            let at = Align2::CENTER_CENTER.anchor_size(p, galley.size()).min;
+            shapes.push(Shape::galley(at, galley, Color32::BLACK));
+            markers.hits.push((
                 p,
                 rr,
                 Hit::Cluster {
@@ -1174,7 +1313,20 @@ fn paint_incidents(
             ));
         }
     }
-    pulsing
+    let ctx = painter.ctx();
+    let mut tessellator = egui::epaint::Tessellator::new(
+        ctx.pixels_per_point(),
+        ctx.tessellation_options(|o| *o),
+        ctx.fonts(|f| f.font_image_size()),
+        Vec::new(),
+    );
+    tessellator.set_clip_rect(clip.expand(r * 4.0));
+    let mut mesh = egui::Mesh::default();
+    for shape in shapes {
+        tessellator.tessellate_shape(shape, &mut mesh);
+    }
+    markers.mesh = Arc::new(mesh);
+    markers.builds += 1;
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -877,3 +877,34 @@ fn incidents_on_one_spot_are_listed_to_choose_from() {
         "the list closes"
     );
 }
+
+#[test]
+fn a_still_map_reuses_its_prepared_markers_and_a_move_rebuilds_them() {
+    let cx = demo_cx(Lang::Vi);
+    let tile = options();
+    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    h.run_steps(3);
+    let first = tile.marker_builds(&h.ctx).unwrap();
+    assert!(first >= 1);
+    h.run_steps(10);
+    assert_eq!(
+        tile.marker_builds(&h.ctx),
+        Some(first),
+        "nothing moved: nothing rebuilt"
+    );
+    // Following a selection moves the view: the markers are prepared again.
+    let id = cx
+        .store
+        .incidents
+        .data
+        .as_ref()
+        .unwrap()
+        .values()
+        .find(|i| !i.status.is_closed())
+        .unwrap()
+        .id
+        .clone();
+    selection::select_incident(&h.ctx, Some(id));
+    h.run_steps(3);
+    assert!(tile.marker_builds(&h.ctx).unwrap() > first);
+}
