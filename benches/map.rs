@@ -58,9 +58,14 @@ fn store_with(base: &Store, n: usize) -> Store {
         .incidents
         .data
         .as_ref()
-        .and_then(|m| m.values().find(|i| !i.status.is_closed()))
+        .and_then(|m| {
+            m.values()
+                .filter(|i| !i.status.is_closed())
+                .min_by(|a, b| a.id.cmp(&b.id))
+        })
         .cloned()
         .expect("an open demo incident");
+    let epoch = Utc.with_ymd_and_hms(2026, 11, 29, 2, 41, 7).unwrap();
     let mut x = 0x2607u64;
     let mut next = || {
         x = x
@@ -76,6 +81,10 @@ fn store_with(base: &Store, n: usize) -> Store {
             lat: 9.85 + next() * 0.5,
             lon: 106.1 + next() * 0.65,
         };
+        // Arrived within the last month, due a day later: some overdue, none new (a new one
+        // pulses, which is animation, not markers).
+        inc.received_at = epoch - chrono::Duration::minutes(10 + (next() * 43_000.0) as i64);
+        inc.due_at = inc.received_at + chrono::Duration::days(1);
         inc.priority = match (next() * 4.0) as u8 {
             0 => Priority::Low,
             1 => Priority::Normal,

@@ -461,7 +461,11 @@ impl Fetcher {
                 cache: cache_dir.as_ref().map(|d| DiskCache {
                     // The template is part of the folder's name: another style never reuses
                     // these tiles. Only a hash of it, since it may carry an API key.
-                    dir: d.join(format!("{}-{:016x}", sanitize(&spec.name), fnv1a(url))),
+                    dir: d.join(format!(
+                        "{}-{:016x}",
+                        sanitize(&spec.name),
+                        super::fnv1a(url)
+                    )),
                     max_bytes: *cache_max_bytes,
                     writes: std::sync::atomic::AtomicU64::new(0),
                 }),
@@ -591,13 +595,6 @@ fn sanitize(name: &str) -> String {
         })
         .collect();
     if s.is_empty() { "basemap".into() } else { s }
-}
-
-/// FNV-1a, 64 bits: a stable hash for cache folder names.
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 pub fn tile_url(template: &str, id: TileId) -> String {
@@ -1017,8 +1014,8 @@ mod tests {
         assert_eq!(sanitize("Vệ tinh"), "V__tinh");
         assert_eq!(sanitize(""), "basemap");
         assert_ne!(
-            fnv1a("https://a/{z}/{x}/{y}.png"),
-            fnv1a("https://b/{z}/{x}/{y}.png")
+            crate::map::fnv1a("https://a/{z}/{x}/{y}.png"),
+            crate::map::fnv1a("https://b/{z}/{x}/{y}.png")
         );
     }
 

@@ -45,10 +45,10 @@ pub fn world_px(zoom: f64) -> f64 {
     TILE_PX * zoom.exp2()
 }
 
-/// The XYZ tile that holds `p` at integer zoom `z`.
+/// The XYZ tile that holds `p` at integer zoom `z` (at most 30, the deepest tile grid).
 pub fn tile_of(p: GeoPoint, z: u8) -> (u32, u32) {
     let m = project(p);
-    let n = (1u64 << z) as f64;
+    let n = (1u64 << z.min(30)) as f64;
     let clamp = |v: f64| (v * n).floor().clamp(0.0, n - 1.0) as u32;
     (clamp(m.x), clamp(m.y))
 }

@@ -316,6 +316,8 @@ pub struct MapSetup {
     config: MapConfig,
     configured: Vec<Arc<Configured>>,
     basemaps: Mutex<Vec<Arc<Mutex<Basemap>>>>,
+    /// Unknown basemap names already logged (logged once, shown on the tile always).
+    unknown_logged: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Default for MapSetup {
@@ -354,6 +356,7 @@ impl MapSetup {
             config,
             configured,
             basemaps: Mutex::new(Vec::new()),
+            unknown_logged: Mutex::new(std::collections::HashSet::new()),
         };
         // Read in the background: a large file or a slow network share must not hold up the
         // window.
@@ -393,12 +396,22 @@ impl MapSetup {
         name: Option<&str>,
     ) -> Result<Option<Arc<Mutex<Basemap>>>, UnknownBasemap> {
         let cfg = match name {
-            Some(n) => self
-                .config
-                .basemaps
-                .iter()
-                .find(|b| b.name() == n)
-                .ok_or_else(|| UnknownBasemap(n.to_owned()))?,
+            Some(n) => match self.config.basemaps.iter().find(|b| b.name() == n) {
+                Some(b) => b,
+                None => {
+                    let mut logged = self
+                        .unknown_logged
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner());
+                    if logged.insert(n.to_owned()) {
+                        tracing::warn!(
+                            basemap = n,
+                            "a map tile names a basemap the configuration does not have"
+                        );
+                    }
+                    return Err(UnknownBasemap(n.to_owned()));
+                }
+            },
             None => match self.config.basemaps.first() {
                 Some(b) => b,
                 None => return Ok(None),
@@ -433,6 +446,13 @@ pub fn cameras_near(
         .into_iter()
         .map(|(i, d)| (&cameras[i], d))
         .collect()
+}
+
+/// FNV-1a, 64 bits: a stable, cheap hash (cache folder names, a stable order of incidents).
+pub fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 fn default_cache_dir() -> Option<PathBuf> {

@@ -309,7 +309,7 @@ fn glyph_points(g: Glyph, c: Pos2, r: f32) -> Vec<Pos2> {
             .collect()
     };
     match g {
-        Glyph::Circle => poly(20, 0.0, r),
+        Glyph::Circle => poly(16, 0.0, r),
         Glyph::Square => poly(4, 45.0, r * 1.25),
         Glyph::Diamond => poly(4, 0.0, r * 1.25),
         Glyph::TriangleUp => poly(3, -90.0, r * 1.35),
@@ -347,14 +347,17 @@ pub fn paint_incident_marker(
     painter.extend(out);
 }
 
-/// A filled circle with an outline.
+/// A filled circle with an outline, as a polygon of a few sides: at marker sizes it looks as
+/// round as egui's circle and tessellates into a third of the vertices (markers are many).
 fn disc(center: Pos2, radius: f32, fill: Color32, stroke: Stroke) -> Shape {
-    Shape::Circle(egui::epaint::CircleShape {
-        center,
-        radius,
-        fill,
-        stroke,
-    })
+    let sides = if radius < 8.0 { 12 } else { 24 };
+    let points = (0..sides)
+        .map(|i| {
+            let a = std::f32::consts::TAU * i as f32 / sides as f32;
+            pos2(center.x + radius * a.cos(), center.y + radius * a.sin())
+        })
+        .collect();
+    Shape::convex_polygon(points, fill, stroke)
 }
 
 /// The shapes of an incident marker (see [`paint_incident_marker`]).
@@ -384,10 +387,11 @@ fn incident_marker_shapes(
             fill,
             Stroke::new(outline_w * 2.0, Color32::WHITE),
         ));
-        out.push(Shape::circle_filled(
+        out.push(disc(
             c,
             r * 0.35,
             theme::colors::TILE_BACKGROUND,
+            Stroke::NONE,
         ));
     } else {
         out.push(Shape::convex_polygon(
@@ -411,10 +415,11 @@ fn incident_marker_shapes(
             [b - vec2(0.0, br * 0.6), b + vec2(0.0, br * 0.15)],
             Stroke::new(w, Color32::WHITE),
         ));
-        out.push(Shape::circle_filled(
+        out.push(disc(
             b + vec2(0.0, br * 0.5),
             w * 0.6,
             Color32::WHITE,
+            Stroke::NONE,
         ));
     }
 }
@@ -1127,43 +1132,46 @@ fn paint_incidents(
     // Rebuilt when incidents change, not when other datasets do.
     let version = (cx.store.incidents_version(), include_closed);
     if points.version != Some(version) {
-        let mut ids: Vec<&String> = map
+        // One pass over the map, then a stable order (the same clusters in every run) by a
+        // hash of the id: sorting 100,000 strings, or looking each incident up again, would
+        // cost several frames.
+        let mut rows: Vec<(u64, &String, &Incident)> = map
             .iter()
             .filter(|(_, i)| include_closed || !i.status.is_closed())
             .filter(|(_, i)| i.location.is_valid())
-            .map(|(id, _)| id)
+            .map(|(id, i)| (crate::map::fnv1a(id), id, i))
             .collect();
-        ids.sort_unstable();
-        let glyphs: std::collections::HashMap<&str, Glyph> = cx
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+        let categories: Vec<&str> = cx
             .store
             .categories
             .data
             .iter()
             .flatten()
-            .enumerate()
-            .map(|(i, c)| (c.id.as_str(), GLYPHS[i % GLYPHS.len()]))
+            .map(|c| c.id.as_str())
             .collect();
-        points.points = Vec::with_capacity(ids.len());
-        points.received = Vec::with_capacity(ids.len());
-        points.info = Vec::with_capacity(ids.len());
-        for id in &ids {
-            let i = &map[*id];
+        points.points = Vec::with_capacity(rows.len());
+        points.received = Vec::with_capacity(rows.len());
+        points.info = Vec::with_capacity(rows.len());
+        points.ids = Vec::with_capacity(rows.len());
+        for (_, id, i) in rows {
             points
                 .points
                 .push((geo::project(i.location), rank(i.priority)));
             points.received.push(i.received_at.timestamp());
+            let glyph = categories
+                .iter()
+                .position(|c| *c == i.category)
+                .map_or(GLYPHS[0], |k| GLYPHS[k % GLYPHS.len()]);
             points.info.push(PointInfo {
-                glyph: glyphs
-                    .get(i.category.as_str())
-                    .copied()
-                    .unwrap_or(GLYPHS[0]),
+                glyph,
                 priority: i.priority,
                 status: i.status,
                 due_at: i.due_at,
                 received_at: i.received_at,
             });
+            points.ids.push(id.clone());
         }
-        points.ids = ids.into_iter().cloned().collect();
         points.version = Some(version);
     }
     // Clusters are made for the zoom level as a 1080-line monitor shows it, in cells of
