@@ -156,6 +156,43 @@ fn main() {
     let epoch = Utc.with_ymd_and_hms(2026, 11, 29, 2, 41, 7).unwrap();
     let demo = ioc_console::sim::world_store(2607, epoch).unwrap();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    // Clustering alone, for one zoom level (what a data change or a new zoom level costs).
+    println!();
+    println!(
+        "| incidents | clustering one zoom level | preparing the points (in the frame up to 20,000 incidents, on a worker above) |"
+    );
+    println!("| --- | --- | --- |");
+    for n in [10_000usize, 100_000] {
+        let store = store_with(&demo, n);
+        let pts: Vec<_> = store
+            .incidents
+            .data
+            .as_ref()
+            .unwrap()
+            .values()
+            .map(|i| (ioc_console::map::geo::project(i.location), 1u8))
+            .collect();
+        let mut times: Vec<Duration> = (0..7)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(ioc_console::map::cluster::cluster(&pts, 10, 56.0));
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        let mut prep: Vec<Duration> = (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(ioc_console::tiles::map::prepare_incident_points(
+                    &store, false,
+                ));
+                t.elapsed()
+            })
+            .collect();
+        prep.sort();
+        println!("| {n} | {:.2} ms | {:.2} ms |", ms(times[3]), ms(prep[2]));
+    }
+
     for (zoom, view) in [(10.0, "province (zoom 10)"), (14.0, "city (zoom 14)")] {
         println!();
         println!("View: {view}, tile 960x1080 px");

@@ -187,8 +187,73 @@ struct MapTileState {
     /// Incidents on one spot the operator asked to choose from.
     popup_list: Option<Vec<String>>,
     points: IncidentPoints,
+    /// Points being prepared on a worker thread (many incidents).
+    pending: Option<PointsJob>,
     clusters: ClusterCache,
     markers: MarkerCache,
+}
+
+/// Where a worker leaves the points it prepared.
+type PointsJob = Arc<Mutex<Option<IncidentPoints>>>;
+
+/// Up to this many incidents the points are prepared in the frame (a few milliseconds); above,
+/// on a worker thread.
+const SYNC_POINTS: usize = 20_000;
+
+/// Prepares the map points of the store's incidents and says how many there are: the work done
+/// when incidents change (on a worker thread above `SYNC_POINTS`); for benchmarks.
+pub fn prepare_incident_points(store: &Store, include_closed: bool) -> usize {
+    prepare_points(store, include_closed).ids.len()
+}
+
+/// The incidents of the store as map points, in a stable order (the same clusters in every run)
+/// by a hash of the id: one pass over the map, no second lookup, no sort of 100,000 strings.
+fn prepare_points(store: &Store, include_closed: bool) -> IncidentPoints {
+    let version = (store.incidents_version(), include_closed);
+    let Some(map) = store.incidents.data.as_ref() else {
+        return IncidentPoints {
+            version: Some(version),
+            ..Default::default()
+        };
+    };
+    let mut rows: Vec<(u64, &String, &Incident)> = map
+        .iter()
+        .filter(|(_, i)| include_closed || !i.status.is_closed())
+        .filter(|(_, i)| i.location.is_valid())
+        .map(|(id, i)| (crate::map::fnv1a(id), id, i))
+        .collect();
+    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    let categories: Vec<&str> = store
+        .categories
+        .data
+        .iter()
+        .flatten()
+        .map(|c| c.id.as_str())
+        .collect();
+    let mut p = IncidentPoints {
+        version: Some(version),
+        ids: Vec::with_capacity(rows.len()),
+        points: Vec::with_capacity(rows.len()),
+        received: Vec::with_capacity(rows.len()),
+        info: Vec::with_capacity(rows.len()),
+    };
+    for (_, id, i) in rows {
+        p.points.push((geo::project(i.location), rank(i.priority)));
+        p.received.push(i.received_at.timestamp());
+        let glyph = categories
+            .iter()
+            .position(|c| *c == i.category)
+            .map_or(GLYPHS[0], |k| GLYPHS[k % GLYPHS.len()]);
+        p.info.push(PointInfo {
+            glyph,
+            priority: i.priority,
+            status: i.status,
+            due_at: i.due_at,
+            received_at: i.received_at,
+        });
+        p.ids.push(id.clone());
+    }
+    p
 }
 
 /// The incident markers of a view, tessellated once: a wall map that does not move redraws
@@ -603,6 +668,13 @@ impl MapOptions {
         ))
     }
 
+    /// How many incidents the tile has placed on its map (in the current viewport).
+    pub fn placed_incidents(&self, ctx: &egui::Context) -> Option<usize> {
+        let state: State = ctx.data(|d| d.get_temp(self.state_id(ctx)))?;
+        let st = state.lock().unwrap_or_else(|p| p.into_inner());
+        st.points.version.map(|_| st.points.ids.len())
+    }
+
     /// How many times the tile prepared its incident markers (in the current viewport).
     pub fn marker_builds(&self, ctx: &egui::Context) -> Option<u64> {
         let state: State = ctx.data(|d| d.get_temp(self.state_id(ctx)))?;
@@ -634,6 +706,7 @@ impl MapOptions {
                     popup_camera: None,
                     popup_list: None,
                     points: IncidentPoints::default(),
+                    pending: None,
                     clusters: ClusterCache::default(),
                     markers: MarkerCache::default(),
                 }))
@@ -793,6 +866,7 @@ impl TileView for MapOptions {
         let mut hits: Vec<(Pos2, f32, Hit)> = Vec::new();
         let shown = st.shown.clone();
         let points = &mut st.points;
+        let pending = &mut st.pending;
         let clusters = &mut st.clusters;
         let markers = &mut st.markers;
         let inner = map.show(&mut child, |ui, response, projector, _memory| {
@@ -864,14 +938,11 @@ impl TileView for MapOptions {
                 }
             }
             let mut pulsing = false;
-            if shown.contains(&MapLayer::Incidents)
-                && let Some(map) = incidents
-            {
+            if shown.contains(&MapLayer::Incidents) && incidents.is_some() {
                 pulsing = paint_incidents(
                     &painter,
                     cx,
-                    map,
-                    (points, clusters, markers),
+                    (points, pending, clusters, markers),
                     self.include_closed,
                     (world, center, clip, zoom),
                     r,
@@ -1121,59 +1192,57 @@ pub fn camera_state_key(online: bool) -> &'static str {
 fn paint_incidents(
     painter: &egui::Painter,
     cx: &FrameCtx,
-    map: &std::collections::HashMap<String, Incident>,
-    (points, clusters, markers): (&mut IncidentPoints, &mut ClusterCache, &mut MarkerCache),
+    (points, pending, clusters, markers): (
+        &mut IncidentPoints,
+        &mut Option<PointsJob>,
+        &mut ClusterCache,
+        &mut MarkerCache,
+    ),
     include_closed: bool,
     (world, center, clip, zoom): (f64, Merc, Rect, f64),
     r: f32,
     scale: f32,
     hits: &mut Vec<(Pos2, f32, Hit)>,
 ) -> bool {
-    // Rebuilt when incidents change, not when other datasets do.
-    let version = (cx.store.incidents_version(), include_closed);
-    if points.version != Some(version) {
-        // One pass over the map, then a stable order (the same clusters in every run) by a
-        // hash of the id: sorting 100,000 strings, or looking each incident up again, would
-        // cost several frames.
-        let mut rows: Vec<(u64, &String, &Incident)> = map
-            .iter()
-            .filter(|(_, i)| include_closed || !i.status.is_closed())
-            .filter(|(_, i)| i.location.is_valid())
-            .map(|(id, i)| (crate::map::fnv1a(id), id, i))
-            .collect();
-        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
-        let categories: Vec<&str> = cx
-            .store
-            .categories
-            .data
-            .iter()
-            .flatten()
-            .map(|c| c.id.as_str())
-            .collect();
-        points.points = Vec::with_capacity(rows.len());
-        points.received = Vec::with_capacity(rows.len());
-        points.info = Vec::with_capacity(rows.len());
-        points.ids = Vec::with_capacity(rows.len());
-        for (_, id, i) in rows {
-            points
-                .points
-                .push((geo::project(i.location), rank(i.priority)));
-            points.received.push(i.received_at.timestamp());
-            let glyph = categories
-                .iter()
-                .position(|c| *c == i.category)
-                .map_or(GLYPHS[0], |k| GLYPHS[k % GLYPHS.len()]);
-            points.info.push(PointInfo {
-                glyph,
-                priority: i.priority,
-                status: i.status,
-                due_at: i.due_at,
-                received_at: i.received_at,
-            });
-            points.ids.push(id.clone());
+    // Rebuilt when incidents change, not when other datasets do; above SYNC_POINTS incidents
+    // on a worker thread, the map showing the previous points until the new ones are ready.
+    let wanted = (cx.store.incidents_version(), include_closed);
+    if points.version != Some(wanted) {
+        let n = cx.store.incidents.data.as_ref().map_or(0, |m| m.len());
+        if n <= SYNC_POINTS {
+            *points = prepare_points(&cx.store, include_closed);
+        } else {
+            let done = pending
+                .as_ref()
+                .and_then(|job| job.lock().unwrap_or_else(|p| p.into_inner()).take());
+            if let Some(p) = done {
+                *points = p;
+                *pending = None;
+            }
+            if points.version != Some(wanted) && pending.is_none() {
+                let slot = Arc::new(Mutex::new(None));
+                *pending = Some(Arc::clone(&slot));
+                let store = Arc::clone(&cx.store);
+                let wake = painter.ctx().clone();
+                let spawned =
+                    std::thread::Builder::new()
+                        .name("map-points".into())
+                        .spawn(move || {
+                            let p = prepare_points(&store, include_closed);
+                            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(p);
+                            wake.request_repaint();
+                        });
+                if let Err(e) = spawned {
+                    tracing::warn!("cannot start a thread to prepare map points: {e}");
+                    *pending = None;
+                    *points = prepare_points(&cx.store, include_closed);
+                }
+            }
         }
-        points.version = Some(version);
     }
+    let Some(version) = points.version else {
+        return false;
+    };
     // Clusters are made for the zoom level as a 1080-line monitor shows it, in cells of
     // CELL_PX monitor pixels; from NO_CLUSTER_FROM on, only markers on the same spot merge.
     let level = (zoom - f64::from(scale.max(1e-3)).log2())

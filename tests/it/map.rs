@@ -908,3 +908,42 @@ fn a_still_map_reuses_its_prepared_markers_and_a_move_rebuilds_them() {
     h.run_steps(3);
     assert!(tile.marker_builds(&h.ctx).unwrap() > first);
 }
+
+#[test]
+fn many_incidents_are_placed_by_a_worker_while_the_map_keeps_drawing() {
+    let mut store = crate::charts::demo_store();
+    let template = store
+        .incidents
+        .data
+        .as_ref()
+        .unwrap()
+        .values()
+        .filter(|i| !i.status.is_closed())
+        .min_by(|a, b| a.id.cmp(&b.id))
+        .unwrap()
+        .clone();
+    let mut map = std::collections::HashMap::new();
+    for i in 0..25_000u32 {
+        let mut inc = template.clone();
+        inc.id = format!("many-{i:05}");
+        inc.location = gp(
+            9.9 + f64::from(i % 500) * 0.001,
+            106.1 + f64::from(i / 500) * 0.01,
+        );
+        map.insert(inc.id.clone(), inc);
+    }
+    store.incidents.data = Some(map);
+    store.generation += 1;
+    store.incidents_reset = store.generation;
+    let mut cx = FrameCtx::new(Lang::Vi, fixed_now());
+    cx.store = Arc::new(store);
+    let tile = options();
+    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    step_until(&mut h, 30, "the worker's points", |h| {
+        tile.placed_incidents(&h.ctx) == Some(25_000)
+    });
+    assert_eq!(
+        ioc_console::tiles::map::prepare_incident_points(&cx.store, false),
+        25_000
+    );
+}
