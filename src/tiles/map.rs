@@ -1567,6 +1567,15 @@ fn paint_nearby(
     clicked
 }
 
+/// The frame of the tile's pop-ups (a camera, incidents on one spot).
+fn popup_frame(scale: f32) -> egui::Frame {
+    egui::Frame::new()
+        .fill(theme::colors::TILE_TITLE_BAR)
+        .stroke(Stroke::new(1.0, theme::colors::TILE_BORDER))
+        .corner_radius(6.0)
+        .inner_margin(8.0 * scale.max(0.5))
+}
+
 enum ListOutcome {
     Open,
     Closed,
@@ -1600,54 +1609,49 @@ fn paint_incident_list(
     let bold = theme::wall_font(theme::WALL.caption * 0.9, scale, true);
     let incidents = cx.store.incidents.data.as_ref();
     let mut outcome = ListOutcome::Open;
-    egui::Frame::new()
-        .fill(theme::colors::TILE_TITLE_BAR)
-        .stroke(Stroke::new(1.0, theme::colors::TILE_BORDER))
-        .corner_radius(6.0)
-        .inner_margin(8.0 * scale.max(0.5))
-        .show(&mut child, |ui| {
-            ui.set_max_width(w);
-            ui.vertical(|ui| {
-                ui.label(
-                    egui::RichText::new(cx.t_args("map.same_spot_title", &[("n", &ids.len())]))
-                        .font(bold.clone())
-                        .color(theme::colors::TEXT),
-                );
-                egui::ScrollArea::vertical()
-                    .max_height(area.height() * 0.7)
-                    .show(ui, |ui| {
-                        for id in ids {
-                            let Some(i) = incidents.and_then(|m| m.get(id)) else {
-                                continue;
-                            };
-                            let text = format!(
-                                "{} · {} · {}",
-                                i.title,
-                                cx.t(priority_key(i.priority)),
-                                cx.t(status_key(i.status))
-                            );
-                            let r = ui.add(
-                                egui::Label::new(
-                                    egui::RichText::new(text)
-                                        .font(body.clone())
-                                        .color(theme::colors::TEXT),
-                                )
-                                .sense(egui::Sense::click())
-                                .wrap(),
-                            );
-                            if r.clicked() {
-                                outcome = ListOutcome::Chosen(id.clone());
-                            }
+    popup_frame(scale).show(&mut child, |ui| {
+        ui.set_max_width(w);
+        ui.vertical(|ui| {
+            ui.label(
+                egui::RichText::new(cx.t_args("map.same_spot_title", &[("n", &ids.len())]))
+                    .font(bold.clone())
+                    .color(theme::colors::TEXT),
+            );
+            egui::ScrollArea::vertical()
+                .max_height(area.height() * 0.7)
+                .show(ui, |ui| {
+                    for id in ids {
+                        let Some(i) = incidents.and_then(|m| m.get(id)) else {
+                            continue;
+                        };
+                        let text = format!(
+                            "{} · {} · {}",
+                            i.title,
+                            cx.t(priority_key(i.priority)),
+                            cx.t(status_key(i.status))
+                        );
+                        let r = ui.add(
+                            egui::Label::new(
+                                egui::RichText::new(text)
+                                    .font(body.clone())
+                                    .color(theme::colors::TEXT),
+                            )
+                            .sense(egui::Sense::click())
+                            .wrap(),
+                        );
+                        if r.clicked() {
+                            outcome = ListOutcome::Chosen(id.clone());
                         }
-                    });
-                if ui
-                    .button(egui::RichText::new(cx.t("map.close")).font(body.clone()))
-                    .clicked()
-                {
-                    outcome = ListOutcome::Closed;
-                }
-            });
+                    }
+                });
+            if ui
+                .button(egui::RichText::new(cx.t("map.close")).font(body.clone()))
+                .clicked()
+            {
+                outcome = ListOutcome::Closed;
+            }
         });
+    });
     outcome
 }
 
@@ -1679,65 +1683,60 @@ fn paint_camera_popup(
     let body = theme::wall_font(theme::WALL.caption * 0.8, scale, false);
     let bold = theme::wall_font(theme::WALL.caption * 0.9, scale, true);
     let mut open = true;
-    egui::Frame::new()
-        .fill(theme::colors::TILE_TITLE_BAR)
-        .stroke(Stroke::new(1.0, theme::colors::TILE_BORDER))
-        .corner_radius(6.0)
-        .inner_margin(8.0 * scale.max(0.5))
-        .show(&mut child, |ui| {
-            ui.set_max_width(w);
-            ui.vertical(|ui| {
-                let line = |ui: &mut egui::Ui, text: String| {
-                    ui.label(
-                        egui::RichText::new(text)
-                            .font(body.clone())
-                            .color(theme::colors::TEXT),
-                    );
-                };
+    popup_frame(scale).show(&mut child, |ui| {
+        ui.set_max_width(w);
+        ui.vertical(|ui| {
+            let line = |ui: &mut egui::Ui, text: String| {
                 ui.label(
-                    egui::RichText::new(&cam.name)
-                        .font(bold.clone())
+                    egui::RichText::new(text)
+                        .font(body.clone())
                         .color(theme::colors::TEXT),
                 );
-                line(ui, format!("{}: {}", cx.t("map.camera_owner"), cam.owner));
-                line(ui, cx.t(camera_state_key(cam.online)).to_owned());
-                if let Some(d) = cam.direction_deg {
-                    line(
-                        ui,
-                        cx.t_args("map.camera_direction", &[("deg", &format!("{d:.0}"))]),
-                    );
-                }
-                for p in &cam.profiles {
-                    let kind = match p.kind {
-                        crate::model::StreamKind::Main => cx.t("map.stream_main"),
-                        crate::model::StreamKind::Sub => cx.t("map.stream_sub"),
-                    };
-                    line(
-                        ui,
-                        format!(
-                            "{kind}: {}×{} · {} · {} fps",
-                            p.width,
-                            p.height,
-                            p.codec.to_uppercase(),
-                            format::number(cx.lang, f64::from(p.fps), 0)
-                        ),
-                    );
-                }
-                if let Some(inc) = selected {
-                    let d = geo::distance_m(inc.location, cam.location);
-                    line(
-                        ui,
-                        cx.t_args("map.camera_distance", &[("d", &distance_words(d, cx))]),
-                    );
-                }
-                if ui
-                    .button(egui::RichText::new(cx.t("map.close")).font(body.clone()))
-                    .clicked()
-                {
-                    open = false;
-                }
-            });
+            };
+            ui.label(
+                egui::RichText::new(&cam.name)
+                    .font(bold.clone())
+                    .color(theme::colors::TEXT),
+            );
+            line(ui, format!("{}: {}", cx.t("map.camera_owner"), cam.owner));
+            line(ui, cx.t(camera_state_key(cam.online)).to_owned());
+            if let Some(d) = cam.direction_deg {
+                line(
+                    ui,
+                    cx.t_args("map.camera_direction", &[("deg", &format!("{d:.0}"))]),
+                );
+            }
+            for p in &cam.profiles {
+                let kind = match p.kind {
+                    crate::model::StreamKind::Main => cx.t("map.stream_main"),
+                    crate::model::StreamKind::Sub => cx.t("map.stream_sub"),
+                };
+                line(
+                    ui,
+                    format!(
+                        "{kind}: {}×{} · {} · {} fps",
+                        p.width,
+                        p.height,
+                        p.codec.to_uppercase(),
+                        format::number(cx.lang, f64::from(p.fps), 0)
+                    ),
+                );
+            }
+            if let Some(inc) = selected {
+                let d = geo::distance_m(inc.location, cam.location);
+                line(
+                    ui,
+                    cx.t_args("map.camera_distance", &[("d", &distance_words(d, cx))]),
+                );
+            }
+            if ui
+                .button(egui::RichText::new(cx.t("map.close")).font(body.clone()))
+                .clicked()
+            {
+                open = false;
+            }
         });
+    });
     open
 }
 
@@ -1757,23 +1756,14 @@ fn paint_controls(ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx, st: 
             .id_salt(("map-controls", rect.min.x as i32, rect.min.y as i32)),
     );
     child.horizontal(|ui| {
-        if ui
-            .selectable_label(
-                st.show_legend,
-                egui::RichText::new(cx.t("map.legend")).font(body.clone()),
-            )
-            .clicked()
-        {
-            st.show_legend = !st.show_legend;
-        }
-        if ui
-            .selectable_label(
-                st.show_layers_menu,
-                egui::RichText::new(cx.t("map.layers")).font(body.clone()),
-            )
-            .clicked()
-        {
-            st.show_layers_menu = !st.show_layers_menu;
+        for (on, key) in [
+            (&mut st.show_legend, "map.legend"),
+            (&mut st.show_layers_menu, "map.layers"),
+        ] {
+            let label = egui::RichText::new(cx.t(key)).font(body.clone());
+            if ui.selectable_label(*on, label).clicked() {
+                *on = !*on;
+            }
         }
     });
     if st.show_layers_menu {
