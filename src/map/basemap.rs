@@ -3,7 +3,8 @@
 //! Each basemap fetches on a thread of its own (a small tokio runtime, at most six tiles at a
 //! time, newest requests first, requests nobody has looked at for ten seconds dropped) and hands
 //! decoded pictures back to the UI thread, which turns them into textures. A tile that fails is
-//! retried with a growing delay (1 s doubling to 30 s). The basemap keeps its *health* from what
+//! retried with a growing delay (1 s doubling to 30 s), and so is an old cached copy standing in
+//! for a failing server (the copy stays drawn until a new picture arrives). The basemap keeps its *health* from what
 //! the network or the file said (a tile read back from the disk cache says nothing about the
 //! server): the failure in words, since when, and when the next retry goes out, so the map tile
 //! can say which basemap is broken and why. A missing tile (HTTP 404, or absent from a sparse
@@ -53,7 +54,8 @@ const FIRST_RETRY: Duration = Duration::from_secs(1);
 const LAST_RETRY: Duration = Duration::from_secs(30);
 /// A cached XYZ tile younger than this is used without asking the server.
 const CACHE_FRESH: Duration = Duration::from_secs(7 * 24 * 3600);
-/// A request nobody looked at for this long is dropped by the fetch thread.
+/// A request still waiting for its turn after this long is dropped by the fetch thread (a tile
+/// still in view is asked for again at the next frame).
 const STALE_REQUEST: Duration = Duration::from_secs(10);
 /// Slots of tiles not drawn for this long are forgotten (textures, failures, misses).
 const FORGET_AFTER: Duration = Duration::from_secs(300);
@@ -97,15 +99,19 @@ pub struct Health {
     pub stale_in_view: usize,
     /// Tiles that arrived.
     pub loaded: u64,
-    /// Tiles being fetched now.
+    /// Tiles asked for and not answered yet.
     pub in_flight: usize,
 }
 
 enum Slot {
-    Pending,
+    /// Asked for; the old picture (if any) is drawn until the new one arrives.
+    Pending {
+        keep: Option<TextureHandle>,
+    },
     Ready {
         texture: TextureHandle,
-        stale: bool,
+        /// An old copy from the disk cache standing in for a failing server: asked again then.
+        stale_retry: Option<Instant>,
     },
     /// Not in the source: drawn blank, asked again only after a long while.
     Missing {
@@ -118,10 +124,13 @@ enum Slot {
 
 struct Entry {
     slot: Slot,
-    /// The frame (egui's count) in which the tile was last wanted.
-    touched: u64,
+    /// When the tile was last wanted (by any window: the wall repaints once a second, the desk
+    /// more often, so frames of different windows cannot be compared).
     touched_at: Instant,
 }
+
+/// A tile wanted within this time is "in view".
+const IN_VIEW: Duration = Duration::from_secs(2);
 
 /// What the fetch thread hands back.
 enum Outcome {
@@ -150,7 +159,6 @@ pub struct Basemap {
     health: Health,
     /// Failures in a row of each failing tile, for its retry delay.
     attempts: HashMap<TileId, u32>,
-    frame: u64,
     _worker: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -179,7 +187,6 @@ impl Basemap {
             entries: HashMap::new(),
             health,
             attempts: HashMap::new(),
-            frame: 0,
             _worker: worker,
         }
     }
@@ -219,7 +226,6 @@ impl Basemap {
     /// Takes in what the fetch thread delivered and works out the health; call once per frame
     /// before drawing.
     pub fn pump(&mut self, now: Instant) {
-        self.frame = self.ctx.cumulative_frame_nr();
         while let Ok((id, outcome)) = self.fetched.try_recv() {
             self.health.in_flight = self.health.in_flight.saturating_sub(1);
             let slot = match outcome {
@@ -228,7 +234,9 @@ impl Basemap {
                     fresh,
                     stale,
                 } => {
-                    self.attempts.remove(&id);
+                    if stale.is_none() {
+                        self.attempts.remove(&id);
+                    }
                     match &stale {
                         Some(reason) => self.network_failed(reason.clone(), now),
                         None if fresh => self.network_ok(),
@@ -240,9 +248,14 @@ impl Basemap {
                         image,
                         egui::TextureOptions::LINEAR,
                     );
+                    let stale_retry = stale.is_some().then(|| {
+                        let n = self.attempts.entry(id).or_insert(0);
+                        *n = n.saturating_add(1);
+                        now + retry_delay(*n)
+                    });
                     Slot::Ready {
                         texture,
-                        stale: stale.is_some(),
+                        stale_retry,
                     }
                 }
                 Outcome::Missing { from_source } => {
@@ -257,40 +270,74 @@ impl Basemap {
                 Outcome::Failed(reason) => {
                     let n = self.attempts.entry(id).or_insert(0);
                     *n = n.saturating_add(1);
-                    let delay = FIRST_RETRY
-                        .saturating_mul(1u32 << (*n - 1).min(5))
-                        .min(LAST_RETRY);
+                    let retry_at = now + retry_delay(*n);
                     self.network_failed(reason, now);
-                    Slot::Failed {
-                        retry_at: now + delay,
+                    // A picture already drawn stays drawn while the server fails.
+                    match self.entries.get_mut(&id).map(|e| &mut e.slot) {
+                        Some(Slot::Pending { keep: Some(t) }) => Slot::Ready {
+                            texture: t.clone(),
+                            stale_retry: Some(retry_at),
+                        },
+                        _ => Slot::Failed { retry_at },
                     }
                 }
                 Outcome::Dropped => {
-                    self.entries.remove(&id);
-                    continue;
+                    // Not fetched: back to what it was drawn with (asked again when in view).
+                    match self.entries.get(&id).map(|e| &e.slot) {
+                        Some(Slot::Pending { keep: Some(t) }) => Slot::Ready {
+                            texture: t.clone(),
+                            stale_retry: Some(now),
+                        },
+                        _ => {
+                            self.entries.remove(&id);
+                            continue;
+                        }
+                    }
                 }
             };
             let e = self.entries.entry(id).or_insert(Entry {
-                slot: Slot::Pending,
-                touched: self.frame,
+                slot: Slot::Pending { keep: None },
                 touched_at: now,
             });
             e.slot = slot;
         }
         self.forget(now);
-        self.evict();
-        // Health as of the tiles in view (drawn in this or the previous frame).
-        let recent = self.frame.saturating_sub(1);
-        let in_view = || self.entries.values().filter(|e| e.touched >= recent);
+        self.evict(now);
+        // Health as of the tiles in view.
+        let in_view = || {
+            self.entries
+                .values()
+                .filter(move |e| now.saturating_duration_since(e.touched_at) <= IN_VIEW)
+        };
         self.health.retry_at = in_view()
             .filter_map(|e| match e.slot {
                 Slot::Failed { retry_at } => Some(retry_at),
+                Slot::Ready {
+                    stale_retry: Some(t),
+                    ..
+                } => Some(t),
                 _ => None,
             })
             .min();
         self.health.stale_in_view = in_view()
-            .filter(|e| matches!(e.slot, Slot::Ready { stale: true, .. }))
+            .filter(|e| {
+                matches!(
+                    e.slot,
+                    Slot::Ready {
+                        stale_retry: Some(_),
+                        ..
+                    }
+                )
+            })
             .count();
+        // Nothing in view is failing any more, nothing is being asked: the trouble is over as
+        // far as this map can tell (the tiles that failed are out of view).
+        if self.health.error.is_some()
+            && self.health.retry_at.is_none()
+            && self.health.in_flight == 0
+        {
+            self.network_ok();
+        }
     }
 
     /// Forgets what has not been drawn for a while (keeps the maps from growing).
@@ -298,13 +345,13 @@ impl Basemap {
         let old = |e: &Entry| now.saturating_duration_since(e.touched_at) > FORGET_AFTER;
         if self.entries.values().any(old) {
             self.entries
-                .retain(|_, e| matches!(e.slot, Slot::Pending) || !old(e));
+                .retain(|_, e| matches!(e.slot, Slot::Pending { .. }) || !old(e));
             let entries = &self.entries;
             self.attempts.retain(|id, _| entries.contains_key(id));
         }
     }
 
-    fn evict(&mut self) {
+    fn evict(&mut self, now: Instant) {
         let ready = self
             .entries
             .values()
@@ -313,13 +360,15 @@ impl Basemap {
         if ready <= MAX_TEXTURES {
             return;
         }
-        // Never what was drawn in the last two frames.
-        let keep_from = self.frame.saturating_sub(2);
-        let mut ages: Vec<(u64, TileId)> = self
+        // Never what is in view in any window.
+        let mut ages: Vec<(Instant, TileId)> = self
             .entries
             .iter()
-            .filter(|(_, e)| matches!(e.slot, Slot::Ready { .. }) && e.touched < keep_from)
-            .map(|(id, e)| (e.touched, *id))
+            .filter(|(_, e)| {
+                matches!(e.slot, Slot::Ready { .. })
+                    && now.saturating_duration_since(e.touched_at) > IN_VIEW
+            })
+            .map(|(id, e)| (e.touched_at, *id))
             .collect();
         ages.sort_unstable_by_key(|(touched, _)| *touched);
         for (_, id) in ages.into_iter().take(ready - MAX_TEXTURES) {
@@ -328,9 +377,7 @@ impl Basemap {
     }
 
     fn touch(&mut self, id: TileId, now: Instant) -> Option<&Entry> {
-        let frame = self.frame;
         let e = self.entries.get_mut(&id)?;
-        e.touched = frame;
         e.touched_at = now;
         Some(e)
     }
@@ -340,18 +387,25 @@ impl Basemap {
             None => true,
             Some(Slot::Failed { retry_at }) => now >= *retry_at,
             Some(Slot::Missing { until }) => now >= *until,
-            Some(Slot::Pending | Slot::Ready { .. }) => false,
+            Some(Slot::Ready {
+                stale_retry: Some(t),
+                ..
+            }) => now >= *t,
+            Some(Slot::Pending { .. } | Slot::Ready { .. }) => false,
         };
         if !due {
             return;
         }
         if self.requests.send((id, now)).is_ok() {
             self.health.in_flight += 1;
+            let keep = match self.entries.get(&id).map(|e| &e.slot) {
+                Some(Slot::Ready { texture, .. }) => Some(texture.clone()),
+                _ => None,
+            };
             self.entries.insert(
                 id,
                 Entry {
-                    slot: Slot::Pending,
-                    touched: self.frame,
+                    slot: Slot::Pending { keep },
                     touched_at: now,
                 },
             );
@@ -362,10 +416,22 @@ impl Basemap {
 
     fn texture(&mut self, id: TileId, now: Instant) -> Option<TextureHandle> {
         match self.touch(id, now).map(|e| &e.slot) {
-            Some(Slot::Ready { texture, .. }) => Some(texture.clone()),
+            Some(
+                Slot::Ready { texture, .. }
+                | Slot::Pending {
+                    keep: Some(texture),
+                },
+            ) => Some(texture.clone()),
             _ => None,
         }
     }
+}
+
+/// 1 s doubling to 30 s.
+fn retry_delay(attempts: u32) -> Duration {
+    FIRST_RETRY
+        .saturating_mul(1u32 << attempts.saturating_sub(1).min(5))
+        .min(LAST_RETRY)
 }
 
 fn valid(id: TileId) -> bool {
@@ -505,6 +571,11 @@ impl Fetcher {
             }
         };
         let this = std::sync::Arc::new(self);
+        // The whole tile cache (every basemap's, old templates' too) is kept under its limit,
+        // from the start.
+        if let FetchKind::Xyz { cache: Some(c), .. } = &this.kind {
+            c.trim_all();
+        }
         rt.block_on(async move {
             let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(6));
             // Newest first: after a pan or zoom, what is in view now goes out before what was.
@@ -636,8 +707,13 @@ impl DiskCache {
             .writes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if n % 200 == 199 {
-            trim(&self.dir, self.max_bytes);
+            self.trim_all();
         }
+    }
+
+    /// Trims the cache folder all basemaps share (the parent of this one's).
+    fn trim_all(&self) {
+        trim(self.dir.parent().unwrap_or(&self.dir), self.max_bytes);
     }
 }
 
@@ -769,12 +845,10 @@ fn describe(e: &reqwest::Error) -> Reason {
         Reason::new("map.reason.broken_answer", "")
     } else {
         // Without the URL: a tile URL may carry an API key.
-        Reason::new(
-            "map.reason.request",
-            std::error::Error::source(e)
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-        )
+        match std::error::Error::source(e) {
+            Some(s) => Reason::new("map.reason.request", s.to_string()),
+            None => Reason::new("map.reason.request_plain", ""),
+        }
     }
 }
 
@@ -815,6 +889,13 @@ impl pmtiles::AsyncBackend for FileBackend {
     ) -> impl std::future::Future<Output = pmtiles::PmtResult<pmtiles::BackendResponse>> + Send
     {
         use std::os::unix::fs::FileExt;
+        // A corrupt header may ask for gigabytes: never more than the file holds.
+        let available = self
+            .file
+            .metadata()
+            .map(|m| m.len().saturating_sub(offset))
+            .unwrap_or(0);
+        let length = length.min(usize::try_from(available).unwrap_or(usize::MAX));
         let mut buf = vec![0u8; length];
         let mut filled = 0;
         let result = loop {

@@ -21,7 +21,7 @@ use super::incidents::{NEW_FOR, priority_color, priority_key, status_key};
 use crate::map::cluster::{Cluster, ClusterCache};
 use crate::map::geo::{self, Bounds, Merc};
 use crate::map::vector::{LayerState, LayerStyle, VectorLayer};
-use crate::model::{Camera, GeoPoint, Incident, IncidentStatus, Priority};
+use crate::model::{Camera, Category, GeoPoint, Incident, IncidentStatus, Priority};
 use crate::sources::Resource;
 use crate::store::{DataStatus, SourceState, Store};
 use crate::ui::{FrameCtx, format, selection, theme};
@@ -151,12 +151,18 @@ const NEAR_LIST_MAX: usize = 8;
 #[derive(Default)]
 struct IncidentPoints {
     version: Option<(u64, bool)>,
+    /// A stamp of the categories the glyphs were chosen from.
+    categories: u64,
+    /// The order: by (hash of the id, id).
+    hashes: Vec<u64>,
     ids: Vec<String>,
     points: Vec<(Merc, u8)>,
     /// When each arrived (seconds), for the pulse of new ones.
     received: Vec<i64>,
     /// What drawing a lone marker needs, so that a frame does not look incidents up.
     info: Vec<PointInfo>,
+    /// Whole rebuilds so far (changes are otherwise applied one by one).
+    full_builds: u64,
 }
 
 struct PointInfo {
@@ -187,71 +193,174 @@ struct MapTileState {
     /// Incidents on one spot the operator asked to choose from.
     popup_list: Option<Vec<String>>,
     points: IncidentPoints,
-    /// Points being prepared on a worker thread (many incidents).
-    pending: Option<PointsJob>,
     clusters: ClusterCache,
     markers: MarkerCache,
 }
 
-/// Where a worker leaves the points it prepared.
-type PointsJob = Arc<Mutex<Option<IncidentPoints>>>;
-
-/// Up to this many incidents the points are prepared in the frame (a few milliseconds); above,
-/// on a worker thread.
-const SYNC_POINTS: usize = 20_000;
-
-/// Prepares the map points of the store's incidents and says how many there are: the work done
-/// when incidents change (on a worker thread above `SYNC_POINTS`); for benchmarks.
+/// Prepares the map points of the store's incidents from scratch and says how many there are:
+/// the work done when the incidents are replaced whole; for benchmarks.
 pub fn prepare_incident_points(store: &Store, include_closed: bool) -> usize {
     prepare_points(store, include_closed).ids.len()
+}
+
+/// A stamp of the category list (the glyphs follow its order).
+fn categories_stamp(store: &Store) -> u64 {
+    store
+        .categories
+        .data
+        .iter()
+        .flatten()
+        .fold(0x9e37_79b9_7f4a_7c15, |h, c| {
+            h.rotate_left(5) ^ crate::map::fnv1a(&c.id)
+        })
+}
+
+fn glyph_of(categories: &[Category], category: &str) -> Glyph {
+    categories
+        .iter()
+        .position(|c| c.id == category)
+        .map_or(GLYPHS[0], |k| GLYPHS[k % GLYPHS.len()])
+}
+
+/// When an incident arrived, for the pulse of new ones; a closed one never pulses.
+fn pulse_stamp(i: &Incident) -> i64 {
+    if i.status.is_closed() {
+        i64::MIN
+    } else {
+        i.received_at.timestamp()
+    }
+}
+
+/// Whether an incident is placed on a map that shows closed ones or not.
+fn placed(i: &Incident, include_closed: bool) -> bool {
+    (include_closed || !i.status.is_closed()) && i.location.is_valid()
+}
+
+impl IncidentPoints {
+    fn push(&mut self, hash: u64, id: &str, i: &Incident, categories: &[Category]) {
+        self.insert(self.ids.len(), hash, id, i, categories);
+    }
+
+    fn insert(&mut self, at: usize, hash: u64, id: &str, i: &Incident, categories: &[Category]) {
+        self.hashes.insert(at, hash);
+        self.ids.insert(at, id.to_owned());
+        self.points
+            .insert(at, (geo::project(i.location), rank(i.priority)));
+        self.received.insert(at, pulse_stamp(i));
+        self.info.insert(at, PointInfo::of(i, categories));
+    }
+
+    fn set(&mut self, at: usize, i: &Incident, categories: &[Category]) {
+        self.points[at] = (geo::project(i.location), rank(i.priority));
+        self.received[at] = pulse_stamp(i);
+        self.info[at] = PointInfo::of(i, categories);
+    }
+
+    fn remove(&mut self, at: usize) {
+        self.hashes.remove(at);
+        self.ids.remove(at);
+        self.points.remove(at);
+        self.received.remove(at);
+        self.info.remove(at);
+    }
+
+    /// Where `id` is, or would go, in the order.
+    fn find(&self, hash: u64, id: &str) -> Result<usize, usize> {
+        let mut lo = self.hashes.partition_point(|h| *h < hash);
+        while lo < self.hashes.len() && self.hashes[lo] == hash {
+            match self.ids[lo].as_str().cmp(id) {
+                std::cmp::Ordering::Less => lo += 1,
+                std::cmp::Ordering::Equal => return Ok(lo),
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        Err(lo)
+    }
+}
+
+impl PointInfo {
+    fn of(i: &Incident, categories: &[Category]) -> PointInfo {
+        PointInfo {
+            glyph: glyph_of(categories, &i.category),
+            priority: i.priority,
+            status: i.status,
+            due_at: i.due_at,
+            received_at: i.received_at,
+        }
+    }
+}
+
+/// Most changes applied one by one (each moves the tail of the vectors); more, and a rebuild
+/// is cheaper.
+const CHANGES_ONE_BY_ONE: usize = 64;
+
+/// Applies the incidents changed since the points' version, from the store's change log; false
+/// when that cannot be done (the map was replaced, the log lost entries, too many changes).
+fn apply_changes(points: &mut IncidentPoints, store: &Store, include_closed: bool) -> bool {
+    let Some((since, shown_closed)) = points.version else {
+        return false;
+    };
+    if shown_closed != include_closed
+        || store.incidents_reset > since
+        || store.incident_log_evicted > since
+    {
+        return false;
+    }
+    let Some(map) = store.incidents.data.as_ref() else {
+        return false;
+    };
+    let mut changed: Vec<&str> = store
+        .incident_log
+        .iter()
+        .rev()
+        .take_while(|(g, _)| *g > since)
+        .map(|(_, id)| id.as_str())
+        .collect();
+    changed.sort_unstable();
+    changed.dedup();
+    if changed.len() > CHANGES_ONE_BY_ONE {
+        return false;
+    }
+    let categories: &[Category] = store.categories.data.as_deref().unwrap_or(&[]);
+    for id in changed {
+        let hash = crate::map::fnv1a(id);
+        let now = map.get(id).filter(|i| placed(i, include_closed));
+        match (points.find(hash, id), now) {
+            (Ok(at), Some(i)) => points.set(at, i, categories),
+            (Ok(at), None) => points.remove(at),
+            (Err(at), Some(i)) => points.insert(at, hash, id, i, categories),
+            (Err(_), None) => {}
+        }
+    }
+    points.version = Some((store.incidents_version(), include_closed));
+    true
 }
 
 /// The incidents of the store as map points, in a stable order (the same clusters in every run)
 /// by a hash of the id: one pass over the map, no second lookup, no sort of 100,000 strings.
 fn prepare_points(store: &Store, include_closed: bool) -> IncidentPoints {
-    let version = (store.incidents_version(), include_closed);
+    let mut p = IncidentPoints {
+        version: Some((store.incidents_version(), include_closed)),
+        categories: categories_stamp(store),
+        ..Default::default()
+    };
     let Some(map) = store.incidents.data.as_ref() else {
-        return IncidentPoints {
-            version: Some(version),
-            ..Default::default()
-        };
+        return p;
     };
     let mut rows: Vec<(u64, &String, &Incident)> = map
         .iter()
-        .filter(|(_, i)| include_closed || !i.status.is_closed())
-        .filter(|(_, i)| i.location.is_valid())
+        .filter(|(_, i)| placed(i, include_closed))
         .map(|(id, i)| (crate::map::fnv1a(id), id, i))
         .collect();
     rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
-    let categories: Vec<&str> = store
-        .categories
-        .data
-        .iter()
-        .flatten()
-        .map(|c| c.id.as_str())
-        .collect();
-    let mut p = IncidentPoints {
-        version: Some(version),
-        ids: Vec::with_capacity(rows.len()),
-        points: Vec::with_capacity(rows.len()),
-        received: Vec::with_capacity(rows.len()),
-        info: Vec::with_capacity(rows.len()),
-    };
-    for (_, id, i) in rows {
-        p.points.push((geo::project(i.location), rank(i.priority)));
-        p.received.push(i.received_at.timestamp());
-        let glyph = categories
-            .iter()
-            .position(|c| *c == i.category)
-            .map_or(GLYPHS[0], |k| GLYPHS[k % GLYPHS.len()]);
-        p.info.push(PointInfo {
-            glyph,
-            priority: i.priority,
-            status: i.status,
-            due_at: i.due_at,
-            received_at: i.received_at,
-        });
-        p.ids.push(id.clone());
+    let categories: &[Category] = store.categories.data.as_deref().unwrap_or(&[]);
+    p.hashes.reserve(rows.len());
+    p.ids.reserve(rows.len());
+    p.points.reserve(rows.len());
+    p.received.reserve(rows.len());
+    p.info.reserve(rows.len());
+    for (hash, id, i) in rows {
+        p.push(hash, id, i, categories);
     }
     p
 }
@@ -668,6 +777,14 @@ impl MapOptions {
         ))
     }
 
+    /// How many times the tile rebuilt its incident points whole (changes are otherwise applied
+    /// one by one), in the current viewport.
+    pub fn points_rebuilds(&self, ctx: &egui::Context) -> Option<u64> {
+        let state: State = ctx.data(|d| d.get_temp(self.state_id(ctx)))?;
+        let st = state.lock().unwrap_or_else(|p| p.into_inner());
+        Some(st.points.full_builds)
+    }
+
     /// How many incidents the tile has placed on its map (in the current viewport).
     pub fn placed_incidents(&self, ctx: &egui::Context) -> Option<usize> {
         let state: State = ctx.data(|d| d.get_temp(self.state_id(ctx)))?;
@@ -706,7 +823,6 @@ impl MapOptions {
                     popup_camera: None,
                     popup_list: None,
                     points: IncidentPoints::default(),
-                    pending: None,
                     clusters: ClusterCache::default(),
                     markers: MarkerCache::default(),
                 }))
@@ -824,20 +940,19 @@ impl TileView for MapOptions {
             if let Some(err) = &h.error {
                 let error = cx.t_args(err.key, &[("detail", &err.detail)]);
                 let name = &b.spec().name;
-                let line = match h.retry_at {
-                    Some(t) => {
-                        let wait = t
-                            .saturating_duration_since(std::time::Instant::now())
-                            .as_secs()
-                            + 1;
-                        cx.t_args(
-                            "map.err.basemap",
-                            &[("name", name), ("error", &error), ("s", &wait)],
-                        )
-                    }
-                    None if h.stale_in_view > 0 => cx.t_args(
+                let wait = h.retry_at.map(|t| {
+                    t.saturating_duration_since(std::time::Instant::now())
+                        .as_secs()
+                        + 1
+                });
+                let line = match wait {
+                    Some(s) if h.stale_in_view > 0 => cx.t_args(
                         "map.err.basemap_stale",
-                        &[("name", name), ("error", &error)],
+                        &[("name", name), ("error", &error), ("s", &s)],
+                    ),
+                    Some(s) => cx.t_args(
+                        "map.err.basemap",
+                        &[("name", name), ("error", &error), ("s", &s)],
                     ),
                     None => cx.t_args(
                         "map.err.basemap_retrying",
@@ -866,7 +981,6 @@ impl TileView for MapOptions {
         let mut hits: Vec<(Pos2, f32, Hit)> = Vec::new();
         let shown = st.shown.clone();
         let points = &mut st.points;
-        let pending = &mut st.pending;
         let clusters = &mut st.clusters;
         let markers = &mut st.markers;
         let inner = map.show(&mut child, |ui, response, projector, _memory| {
@@ -942,7 +1056,7 @@ impl TileView for MapOptions {
                 pulsing = paint_incidents(
                     &painter,
                     cx,
-                    (points, pending, clusters, markers),
+                    (points, clusters, markers),
                     self.include_closed,
                     (world, center, clip, zoom),
                     r,
@@ -1192,53 +1306,24 @@ pub fn camera_state_key(online: bool) -> &'static str {
 fn paint_incidents(
     painter: &egui::Painter,
     cx: &FrameCtx,
-    (points, pending, clusters, markers): (
-        &mut IncidentPoints,
-        &mut Option<PointsJob>,
-        &mut ClusterCache,
-        &mut MarkerCache,
-    ),
+    (points, clusters, markers): (&mut IncidentPoints, &mut ClusterCache, &mut MarkerCache),
     include_closed: bool,
     (world, center, clip, zoom): (f64, Merc, Rect, f64),
     r: f32,
     scale: f32,
     hits: &mut Vec<(Pos2, f32, Hit)>,
 ) -> bool {
-    // Rebuilt when incidents change, not when other datasets do; above SYNC_POINTS incidents
-    // on a worker thread, the map showing the previous points until the new ones are ready.
+    // Kept in step with the incidents (not with other datasets): changes one by one from the
+    // store's change log, a whole rebuild when the map was replaced or many changed.
+    let categories = categories_stamp(&cx.store);
     let wanted = (cx.store.incidents_version(), include_closed);
-    if points.version != Some(wanted) {
-        let n = cx.store.incidents.data.as_ref().map_or(0, |m| m.len());
-        if n <= SYNC_POINTS {
-            *points = prepare_points(&cx.store, include_closed);
-        } else {
-            let done = pending
-                .as_ref()
-                .and_then(|job| job.lock().unwrap_or_else(|p| p.into_inner()).take());
-            if let Some(p) = done {
-                *points = p;
-                *pending = None;
-            }
-            if points.version != Some(wanted) && pending.is_none() {
-                let slot = Arc::new(Mutex::new(None));
-                *pending = Some(Arc::clone(&slot));
-                let store = Arc::clone(&cx.store);
-                let wake = painter.ctx().clone();
-                let spawned =
-                    std::thread::Builder::new()
-                        .name("map-points".into())
-                        .spawn(move || {
-                            let p = prepare_points(&store, include_closed);
-                            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(p);
-                            wake.request_repaint();
-                        });
-                if let Err(e) = spawned {
-                    tracing::warn!("cannot start a thread to prepare map points: {e}");
-                    *pending = None;
-                    *points = prepare_points(&cx.store, include_closed);
-                }
-            }
-        }
+    let stale = points.version != Some(wanted) || points.categories != categories;
+    if stale
+        && (points.categories != categories || !apply_changes(points, &cx.store, include_closed))
+    {
+        let builds = points.full_builds;
+        *points = prepare_points(&cx.store, include_closed);
+        points.full_builds = builds + 1;
     }
     let Some(version) = points.version else {
         return false;
@@ -1362,7 +1447,7 @@ fn build_markers(
             let rr = r * (1.3 + (c.count as f32).log10() * 0.45);
             let color = priority_color(priority_of(c.max_rank));
             if let Some(t) = c.newest
-                && now_s - t < new_for
+                && now_s.saturating_sub(t) < new_for
             {
                 markers.pulses.push((p, rr, color, t + new_for));
             }

@@ -686,6 +686,73 @@ fn tile_server_that_fails_is_shown_and_the_map_recovers_with_a_disk_cache() {
         before,
         "served from the cache"
     );
+    drop(h2);
+
+    // A week later the copies are old: with the server down they still draw, and the tile says
+    // so; when the server is back they are fetched again and the message goes.
+    let week_ago = std::time::SystemTime::now() - Duration::from_secs(8 * 24 * 3600);
+    age_files(cache.path(), week_ago);
+    let mut cx3 = demo_cx(Lang::Vi);
+    cx3.map = Arc::new(MapSetup::new(config_for(&server, cache.path())));
+    let mut h3 = map_harness(&tile, &cx3, [900.0, 760.0]);
+    step_until(&mut h3, 30, "old copies shown and said", |h| {
+        h.query_by_label_contains("Đang dùng bản lưu cũ").is_some()
+    });
+    server.mode.store(OK, Ordering::SeqCst);
+    let ctx3 = h3.ctx.clone();
+    step_until(&mut h3, 60, "fresh tiles again", |h| {
+        h.query_by_label_contains("không tải được").is_none() && basemap_settled(&cx3, &ctx3)
+    });
+    assert!(
+        newest_file(cache.path()) > week_ago,
+        "refreshed copies written"
+    );
+}
+
+fn config_for(server: &TileServer, cache: &Path) -> MapConfig {
+    MapConfig {
+        basemaps: vec![BasemapConfig::Xyz {
+            name: "osm-local".into(),
+            url: server.url.clone(),
+            attribution: "Máy chủ thử".into(),
+            max_zoom: 12,
+        }],
+        cache_dir: Some(cache.to_path_buf()),
+        ..Default::default()
+    }
+}
+
+fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn age_files(dir: &Path, to: std::time::SystemTime) {
+    let mut all = Vec::new();
+    files(dir, &mut all);
+    for f in all {
+        std::fs::File::options()
+            .write(true)
+            .open(&f)
+            .unwrap()
+            .set_modified(to)
+            .unwrap();
+    }
+}
+
+fn newest_file(dir: &Path) -> std::time::SystemTime {
+    let mut all = Vec::new();
+    files(dir, &mut all);
+    all.iter()
+        .map(|f| std::fs::metadata(f).unwrap().modified().unwrap())
+        .max()
+        .unwrap()
 }
 
 fn walk(dir: &Path) -> usize {
@@ -910,9 +977,47 @@ fn a_still_map_reuses_its_prepared_markers_and_a_move_rebuilds_them() {
 }
 
 #[test]
-fn many_incidents_are_placed_by_a_worker_while_the_map_keeps_drawing() {
-    let mut store = crate::charts::demo_store();
-    let template = store
+fn incident_changes_are_applied_one_by_one_and_a_new_list_rebuilds() {
+    use ioc_console::model::{Event, IncidentStatus, Priority};
+    use ioc_console::sources::Update;
+    let cx = std::cell::RefCell::new(demo_cx(Lang::Vi));
+    let open = |cx: &FrameCtx| {
+        cx.store
+            .incidents
+            .data
+            .as_ref()
+            .unwrap()
+            .values()
+            .filter(|i| !i.status.is_closed())
+            .count()
+    };
+    let before = open(&cx.borrow());
+    let tile = options();
+    let status = tile.status(&cx.borrow());
+    let mut h = harness([900.0, 760.0], |ui| {
+        let cx = cx.borrow();
+        let rect = ui.max_rect().shrink(4.0);
+        let frame = TileFrame {
+            title: "Bản đồ",
+            status: &status,
+            scale: SCALE,
+            grey_old: true,
+        };
+        show_tile(ui, rect, frame, &cx, |ui, body| {
+            tile.paint_body(ui, body, SCALE, &cx)
+        });
+    });
+    h.run_steps(2);
+    assert_eq!(tile.placed_incidents(&h.ctx), Some(before));
+    assert_eq!(tile.points_rebuilds(&h.ctx), Some(1));
+    let apply = |cx: &std::cell::RefCell<FrameCtx>, update: Update| {
+        let mut store = (*cx.borrow().store).clone();
+        store.apply(update);
+        cx.borrow_mut().store = Arc::new(store);
+    };
+    let template = cx
+        .borrow()
+        .store
         .incidents
         .data
         .as_ref()
@@ -922,28 +1027,62 @@ fn many_incidents_are_placed_by_a_worker_while_the_map_keeps_drawing() {
         .min_by(|a, b| a.id.cmp(&b.id))
         .unwrap()
         .clone();
-    let mut map = std::collections::HashMap::new();
-    for i in 0..25_000u32 {
-        let mut inc = template.clone();
-        inc.id = format!("many-{i:05}");
-        inc.location = gp(
-            9.9 + f64::from(i % 500) * 0.001,
-            106.1 + f64::from(i / 500) * 0.01,
-        );
-        map.insert(inc.id.clone(), inc);
-    }
-    store.incidents.data = Some(map);
-    store.generation += 1;
-    store.incidents_reset = store.generation;
-    let mut cx = FrameCtx::new(Lang::Vi, fixed_now());
-    cx.store = Arc::new(store);
-    let tile = options();
-    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
-    step_until(&mut h, 30, "the worker's points", |h| {
-        tile.placed_incidents(&h.ctx) == Some(25_000)
-    });
+    // A new incident arrives and one is resolved: applied one by one.
+    let mut new = template.clone();
+    new.id = "new-on-the-map".into();
+    new.priority = Priority::Critical;
+    apply(&cx, Update::Event(Event::Incident(Box::new(new))));
+    let mut resolved = template.clone();
+    resolved.status = IncidentStatus::Resolved;
+    resolved.version += 1;
+    apply(&cx, Update::Event(Event::Incident(Box::new(resolved))));
+    h.run_steps(2);
+    assert_eq!(tile.placed_incidents(&h.ctx), Some(before));
     assert_eq!(
-        ioc_console::tiles::map::prepare_incident_points(&cx.store, false),
-        25_000
+        tile.points_rebuilds(&h.ctx),
+        Some(1),
+        "no rebuild for two changes"
     );
+    // Another category list reorders the glyphs: rebuilt.
+    let mut cats = cx.borrow().store.categories.data.clone().unwrap();
+    cats.reverse();
+    apply(
+        &cx,
+        Update::Loaded {
+            resource: ioc_console::sources::Resource::Categories,
+            payload: ioc_console::sources::Payload::Categories(cats),
+            as_of: fixed_now(),
+            fetched_at: fixed_now(),
+        },
+    );
+    h.run_steps(2);
+    assert_eq!(tile.points_rebuilds(&h.ctx), Some(2));
+    // A whole list replaces the map: rebuilt, and what it holds is what is placed.
+    let items: Vec<_> = cx
+        .borrow()
+        .store
+        .incidents
+        .data
+        .as_ref()
+        .unwrap()
+        .values()
+        .take(10)
+        .cloned()
+        .collect();
+    let expected = items.iter().filter(|i| !i.status.is_closed()).count();
+    apply(
+        &cx,
+        Update::Loaded {
+            resource: ioc_console::sources::Resource::Incidents,
+            payload: ioc_console::sources::Payload::Incidents {
+                items,
+                incremental: false,
+            },
+            as_of: fixed_now(),
+            fetched_at: fixed_now(),
+        },
+    );
+    h.run_steps(2);
+    assert_eq!(tile.points_rebuilds(&h.ctx), Some(3));
+    assert_eq!(tile.placed_incidents(&h.ctx), Some(expected));
 }
