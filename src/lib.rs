@@ -15,4 +15,5 @@ pub mod sources;
 pub mod store;
 pub mod tiles;
 pub mod ui;
+pub mod video;
 pub mod wall;

@@ -45,6 +45,8 @@ enum Command {
     Sim(SimArgs),
     /// Record an operator action in the outbox and send it (for scripts and technicians).
     Act(ActArgs),
+    /// Connect to a camera stream like a camera tile would and report what arrives.
+    Probe(ProbeArgs),
     /// The outbox of operator actions.
     Outbox {
         #[command(subcommand)]
@@ -91,6 +93,22 @@ struct OutboxArgs {
     /// The outbox file (default: the backend's outbox in the XDG data directory).
     #[arg(long)]
     outbox: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ProbeArgs {
+    /// The stream: rtsp://, http(s):// (MJPEG, HLS) or a local file. Credentials in it are
+    /// never printed.
+    url: String,
+    /// How long to take frames after the first one.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// RTSP over TCP only (default: UDP, falling back to TCP).
+    #[arg(long)]
+    tcp: bool,
+    /// RTSP jitter buffer in milliseconds.
+    #[arg(long, default_value_t = 200)]
+    latency_ms: u64,
 }
 
 #[derive(clap::Args)]
@@ -282,6 +300,7 @@ fn main() -> ExitCode {
             command: ExportCommand::Report(args),
         } => export_report(args, &cfg, lang),
         Command::Act(args) => act(args, &cfg),
+        Command::Probe(args) => probe(args, lang),
         Command::Outbox {
             command: OutboxCommand::Flush(args),
         } => outbox_flush(args, &cfg),
@@ -655,6 +674,74 @@ fn pause_at(point: &str) {
         let _ = std::io::stdout().flush();
         loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+}
+
+/// `probe`: exits 0 with a report, 5 when the stream cannot be had (the reason in words).
+fn probe(args: ProbeArgs, lang: Lang) -> ExitCode {
+    use ioc_console::video;
+    let opts = video::OpenOptions {
+        transport: if args.tcp {
+            video::Transport::Tcp
+        } else {
+            video::Transport::Auto
+        },
+        latency: std::time::Duration::from_millis(args.latency_ms),
+        ..Default::default()
+    };
+    let url = video::redact(&args.url);
+    match video::probe(&args.url, args.seconds, &opts) {
+        Ok(r) => {
+            let fps = if r.fps > 0.0 { r.fps } else { r.measured_fps };
+            let fps = ioc_console::ui::format::number(lang, fps, 1);
+            let lines = [
+                tr_args(lang, "video.probe.url", &[("url", &r.url)]),
+                tr_args(
+                    lang,
+                    "video.probe.stream",
+                    &[
+                        ("codec", &r.codec),
+                        ("w", &r.width),
+                        ("h", &r.height),
+                        ("fps", &fps),
+                        ("format", &r.format),
+                    ],
+                ),
+                tr_args(lang, "video.probe.decoder", &[("decoder", &r.decoder)]),
+                tr_args(
+                    lang,
+                    "video.probe.first_frame",
+                    &[("ms", &r.first_frame.as_millis())],
+                ),
+                tr_args(
+                    lang,
+                    "video.probe.frames",
+                    &[
+                        ("n", &r.frames),
+                        (
+                            "s",
+                            &ioc_console::ui::format::number(lang, r.duration.as_secs_f64(), 1),
+                        ),
+                    ],
+                ),
+            ];
+            for l in lines {
+                println!("{l}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let reason = tr_args(lang, e.key(), &[("detail", &e.detail())]);
+            eprintln!(
+                "{}",
+                tr_args(
+                    lang,
+                    "video.probe.failed",
+                    &[("url", &url), ("reason", &reason)]
+                )
+            );
+            ExitCode::from(5)
         }
     }
 }

@@ -13,3 +13,4 @@ mod sim;
 mod support;
 mod tls;
 mod ui;
+mod video;

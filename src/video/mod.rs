@@ -1,0 +1,409 @@
+//! Camera streams through GStreamer: opening a source (RTSP over TCP, or UDP with TCP fallback;
+//! HTTP(S) MJPEG; HLS; local files) the way a camera tile will, with decoders chosen by the
+//! registry's ranks (hardware `va` / `nvcodec` when present) or named in the configuration, and
+//! frames delivered to an appsink that keeps only the newest one. `probe` connects once and
+//! reports what it found; errors are classified (authentication, not found, unsupported codec,
+//! network) and never carry the credentials of a camera URL.
+//!
+//! This is the first part of the camera work (issue 4): the camera tile itself, its GPU path and
+//! its simulated cameras on the wall come with it, not before.
+
+pub mod rtsp_server;
+
+use std::time::{Duration, Instant};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_video as gst_video;
+
+/// How RTSP is carried.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Transport {
+    /// UDP first, TCP when UDP gets nothing through (rtspsrc's own fallback).
+    #[default]
+    Auto,
+    Tcp,
+}
+
+/// How to open a stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenOptions {
+    pub transport: Transport,
+    /// RTSP jitter buffer.
+    pub latency: Duration,
+    /// How long to wait for the first frame.
+    pub first_frame_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            transport: Transport::Auto,
+            latency: Duration::from_millis(200),
+            first_frame_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why a stream could not be had. `detail` never holds the URL's credentials.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VideoError {
+    #[error("authentication failed")]
+    Auth,
+    #[error("not found on the server")]
+    NotFound,
+    #[error("unsupported codec or missing decoder ({0})")]
+    Unsupported(String),
+    #[error("network unreachable ({0})")]
+    Network(String),
+    #[error("no picture within {0} s")]
+    NoPicture(u64),
+    #[error("the URL cannot be used ({0})")]
+    BadUrl(String),
+    #[error("GStreamer is not usable ({0})")]
+    Gstreamer(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl VideoError {
+    /// The catalogue key of the reason (`video.err.*`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            VideoError::Auth => "video.err.auth",
+            VideoError::NotFound => "video.err.not_found",
+            VideoError::Unsupported(_) => "video.err.unsupported",
+            VideoError::Network(_) => "video.err.network",
+            VideoError::NoPicture(_) => "video.err.no_picture",
+            VideoError::BadUrl(_) => "video.err.bad_url",
+            VideoError::Gstreamer(_) => "video.err.gstreamer",
+            VideoError::Other(_) => "video.err.other",
+        }
+    }
+
+    /// The untranslated detail (an error text of GStreamer, seconds).
+    pub fn detail(&self) -> String {
+        match self {
+            VideoError::Auth | VideoError::NotFound => String::new(),
+            VideoError::NoPicture(s) => s.to_string(),
+            VideoError::Unsupported(d)
+            | VideoError::Network(d)
+            | VideoError::BadUrl(d)
+            | VideoError::Gstreamer(d)
+            | VideoError::Other(d) => d.clone(),
+        }
+    }
+}
+
+/// A URL with its user and password replaced, for logs, the UI and errors.
+pub fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = match rest.find(['/', '?', '#']) {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://***@{host}{path}"),
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Removes the user information of `url` from any text (a GStreamer message may quote it).
+fn scrub(text: &str, url: &str) -> String {
+    let mut out = text.replace(url, &redact(url));
+    if let Some((_, rest)) = url.split_once("://")
+        && let Some((userinfo, _)) = rest.split('/').next().and_then(|a| a.rsplit_once('@'))
+    {
+        out = out.replace(userinfo, "***");
+        if let Some((_, pass)) = userinfo.split_once(':')
+            && !pass.is_empty()
+        {
+            out = out.replace(pass, "***");
+        }
+    }
+    out
+}
+
+/// Initialises GStreamer once.
+pub fn init() -> Result<(), VideoError> {
+    gst::init().map_err(|e| VideoError::Gstreamer(e.to_string()))
+}
+
+/// What `probe` found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeReport {
+    /// The URL without credentials.
+    pub url: String,
+    /// e.g. "H.264", "JPEG".
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    /// Frames per second as the stream declares it (0 when it does not: RTP carries none).
+    pub fps: f64,
+    /// Frames per second as they arrived (after the first one).
+    pub measured_fps: f64,
+    /// The raw format decoded frames arrive in (NV12, I420, ...).
+    pub format: String,
+    /// The decoder element's factory name (avdec_h264, vah264dec, ...).
+    pub decoder: String,
+    pub first_frame: Duration,
+    pub frames: u64,
+    pub duration: Duration,
+}
+
+/// The URI GStreamer opens: URLs as they are, paths of local files as `file://` URIs.
+fn uri_of(url: &str) -> Result<String, VideoError> {
+    if url.contains("://") {
+        return Ok(url.to_owned());
+    }
+    let path = std::path::Path::new(url);
+    let abs = std::fs::canonicalize(path).map_err(|e| VideoError::NotFound.or_bad(e))?;
+    gst::glib::filename_to_uri(&abs, None)
+        .map(|u| u.to_string())
+        .map_err(|e| VideoError::BadUrl(e.to_string()))
+}
+
+impl VideoError {
+    fn or_bad(self, e: std::io::Error) -> VideoError {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            self
+        } else {
+            VideoError::BadUrl(e.to_string())
+        }
+    }
+}
+
+/// Classifies a GStreamer error message.
+fn classify(err: &gst::glib::Error, debug: Option<&str>, url: &str) -> VideoError {
+    let text = scrub(
+        &format!(
+            "{}{}",
+            err.message(),
+            debug.map(|d| format!(" ({d})")).unwrap_or_default()
+        ),
+        url,
+    );
+    if let Some(kind) = err.kind::<gst::ResourceError>() {
+        return match kind {
+            gst::ResourceError::NotAuthorized => VideoError::Auth,
+            gst::ResourceError::NotFound => VideoError::NotFound,
+            gst::ResourceError::OpenRead
+            | gst::ResourceError::OpenReadWrite
+            | gst::ResourceError::Read
+            | gst::ResourceError::Failed => {
+                // rtspsrc says 401 and 404 in words on some paths.
+                let lower = text.to_lowercase();
+                if lower.contains("unauthorized") || lower.contains("401") {
+                    VideoError::Auth
+                } else if lower.contains("not found") || lower.contains("404") {
+                    VideoError::NotFound
+                } else {
+                    VideoError::Network(text)
+                }
+            }
+            _ => VideoError::Other(text),
+        };
+    }
+    if let Some(kind) = err.kind::<gst::StreamError>() {
+        return match kind {
+            gst::StreamError::CodecNotFound
+            | gst::StreamError::Decode
+            | gst::StreamError::WrongType
+            | gst::StreamError::TypeNotFound
+            | gst::StreamError::Format => VideoError::Unsupported(text),
+            _ => VideoError::Other(text),
+        };
+    }
+    if err.kind::<gst::CoreError>() == Some(gst::CoreError::MissingPlugin) {
+        return VideoError::Unsupported(text);
+    }
+    VideoError::Other(text)
+}
+
+/// The human name of a compressed format's caps.
+fn codec_name(caps_name: &str) -> String {
+    match caps_name {
+        "video/x-h264" => "H.264".into(),
+        "video/x-h265" => "H.265".into(),
+        "image/jpeg" => "JPEG".into(),
+        "video/x-vp8" => "VP8".into(),
+        "video/x-vp9" => "VP9".into(),
+        "video/x-av1" => "AV1".into(),
+        "video/mpeg" => "MPEG".into(),
+        other => other.into(),
+    }
+}
+
+/// The video decoder the pipeline ended up with, and the format it decodes.
+fn decoder_of(pipeline: &gst::Pipeline) -> Option<(String, String)> {
+    let mut it = pipeline.iterate_recurse();
+    while let Ok(Some(e)) = it.next() {
+        let Some(factory) = e.factory() else { continue };
+        let klass = factory.metadata(gst::ELEMENT_METADATA_KLASS).unwrap_or("");
+        // jpegdec is an image decoder.
+        if klass.contains("Decoder") && (klass.contains("Video") || klass.contains("Image")) {
+            let codec = e
+                .static_pad("sink")
+                .and_then(|p| p.current_caps())
+                .and_then(|c| c.structure(0).map(|s| codec_name(s.name())))
+                .unwrap_or_default();
+            return Some((factory.name().to_string(), codec));
+        }
+    }
+    None
+}
+
+/// Connects to `url` like a camera tile would, takes frames for `seconds` and reports.
+pub fn probe(url: &str, seconds: f64, opts: &OpenOptions) -> Result<ProbeReport, VideoError> {
+    init()?;
+    let uri = uri_of(url)?;
+    let pipeline = gst::Pipeline::new();
+    let source = gst::ElementFactory::make("uridecodebin")
+        .property("uri", &uri)
+        .build()
+        .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
+    let sink = gst_app::AppSink::builder()
+        // Decoded video in whatever raw format the decoder gives: no conversion on the CPU.
+        .caps(&gst::Caps::builder("video/x-raw").build())
+        .sync(false)
+        .max_buffers(1)
+        .drop(true)
+        .build();
+    pipeline
+        .add_many([&source, sink.upcast_ref()])
+        .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
+    let latency_ms = u32::try_from(opts.latency.as_millis()).unwrap_or(u32::MAX);
+    let transport = opts.transport;
+    source.connect("source-setup", false, move |args| {
+        let src = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
+        if src.find_property("latency").is_some() && src.find_property("protocols").is_some() {
+            src.set_property("latency", latency_ms);
+            if transport == Transport::Tcp {
+                src.set_property_from_str("protocols", "tcp");
+            }
+        }
+        None
+    });
+    let sink_pad = sink.static_pad("sink");
+    source.connect_pad_added(move |_, pad| {
+        let is_video = pad
+            .current_caps()
+            .or_else(|| Some(pad.query_caps(None)))
+            .and_then(|c| c.structure(0).map(|s| s.name().starts_with("video/")))
+            .unwrap_or(false);
+        if let Some(sink_pad) = &sink_pad
+            && is_video
+            && !sink_pad.is_linked()
+        {
+            let _ = pad.link(sink_pad);
+        }
+    });
+    let started = Instant::now();
+    let result = run_probe(&pipeline, &sink, url, seconds, opts, started);
+    let _ = pipeline.set_state(gst::State::Null);
+    result
+}
+
+fn run_probe(
+    pipeline: &gst::Pipeline,
+    sink: &gst_app::AppSink,
+    url: &str,
+    seconds: f64,
+    opts: &OpenOptions,
+    started: Instant,
+) -> Result<ProbeReport, VideoError> {
+    let bus = pipeline
+        .bus()
+        .ok_or_else(|| VideoError::Gstreamer("no bus".into()))?;
+    if pipeline.set_state(gst::State::Playing).is_err() {
+        // The reason is on the bus.
+        if let Some(e) = first_error(&bus, url) {
+            return Err(e);
+        }
+        return Err(VideoError::Other("the pipeline did not start".into()));
+    }
+    let mut first: Option<(Duration, gst::Caps)> = None;
+    let mut frames = 0u64;
+    let window = Duration::from_secs_f64(seconds.max(0.1));
+    loop {
+        if let Some(e) = first_error(&bus, url) {
+            return Err(e);
+        }
+        let now = started.elapsed();
+        match &first {
+            None if now > opts.first_frame_timeout => {
+                return Err(VideoError::NoPicture(opts.first_frame_timeout.as_secs()));
+            }
+            Some((t, _)) if now > *t + window => break,
+            _ => {}
+        }
+        if let Some(sample) = sink.try_pull_sample(gst::ClockTime::from_mseconds(50)) {
+            frames += 1;
+            if first.is_none() {
+                let caps = sample
+                    .caps()
+                    .map(|c| c.to_owned())
+                    .unwrap_or_else(gst::Caps::new_empty);
+                first = Some((started.elapsed(), caps));
+            }
+        } else if sink.is_eos() {
+            break;
+        }
+    }
+    let Some((first_frame, caps)) = first else {
+        return Err(VideoError::NoPicture(opts.first_frame_timeout.as_secs()));
+    };
+    let info = gst_video::VideoInfo::from_caps(&caps).ok();
+    let (decoder, codec) = decoder_of(pipeline).unwrap_or_default();
+    Ok(ProbeReport {
+        url: redact(url),
+        codec,
+        width: info.as_ref().map_or(0, |i| i.width()),
+        height: info.as_ref().map_or(0, |i| i.height()),
+        fps: info
+            .as_ref()
+            .map(|i| {
+                let f = i.fps();
+                if f.denom() == 0 {
+                    0.0
+                } else {
+                    f64::from(f.numer()) / f64::from(f.denom())
+                }
+            })
+            .unwrap_or(0.0),
+        format: info
+            .as_ref()
+            .map(|i| i.format().to_str().to_string())
+            .unwrap_or_default(),
+        decoder,
+        first_frame,
+        frames,
+        measured_fps: {
+            let d = started.elapsed().saturating_sub(first_frame).as_secs_f64();
+            if d > 0.0 {
+                (frames.saturating_sub(1)) as f64 / d
+            } else {
+                0.0
+            }
+        },
+        duration: started.elapsed().saturating_sub(first_frame),
+    })
+}
+
+/// The first error waiting on the bus, classified.
+fn first_error(bus: &gst::Bus, url: &str) -> Option<VideoError> {
+    while let Some(msg) = bus.pop_filtered(&[gst::MessageType::Error]) {
+        if let gst::MessageView::Error(e) = msg.view() {
+            let debug = e.debug();
+            let err = classify(&e.error(), debug.as_deref(), url);
+            tracing::warn!(url = %redact(url), "stream error: {err}");
+            return Some(err);
+        }
+    }
+    None
+}

@@ -1,0 +1,162 @@
+//! A real RTSP server on loopback (gst-rtsp-server) serving test pictures: what tests and the
+//! probe's checks connect to. Streams are built when a client first asks (nothing is encoded for
+//! a mount nobody watches) and shared by all its clients.
+
+use std::sync::mpsc;
+
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer_rtsp_server as rtsp;
+use gstreamer_rtsp_server::prelude::*;
+
+use super::VideoError;
+
+/// What a mount serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Picture {
+    /// H.264 (openh264enc).
+    H264,
+    /// Motion JPEG.
+    Jpeg,
+}
+
+/// A path on the server and the picture it serves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mount {
+    /// e.g. "/cam-01/main".
+    pub path: String,
+    pub picture: Picture,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+}
+
+impl Mount {
+    /// The gst-rtsp-server launch line of the mount.
+    pub fn launch(&self) -> String {
+        let raw = format!(
+            "videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width={},height={},framerate={}/1",
+            self.width, self.height, self.fps
+        );
+        match self.picture {
+            Picture::H264 => format!(
+                "( {raw} ! openh264enc ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )"
+            ),
+            Picture::Jpeg => format!("( {raw} ! jpegenc ! rtpjpegpay name=pay0 pt=26 )"),
+        }
+    }
+}
+
+/// A running server; stopped when dropped.
+pub struct RtspServer {
+    port: u16,
+    main_loop: glib::MainLoop,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RtspServer {
+    /// Starts a server on a free loopback port, with basic authentication when `credentials`
+    /// are given.
+    pub fn start(
+        mounts: &[Mount],
+        credentials: Option<(&str, &str)>,
+    ) -> Result<RtspServer, VideoError> {
+        super::init()?;
+        let mounts = mounts.to_vec();
+        let credentials = credentials.map(|(u, p)| (u.to_owned(), p.to_owned()));
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("rtsp-server".into())
+            .spawn(move || {
+                let ctx = glib::MainContext::new();
+                let main_loop = glib::MainLoop::new(Some(&ctx), false);
+                let started = ctx.with_thread_default(|| serve(&ctx, &mounts, credentials));
+                match started {
+                    Ok(Ok((port, _server, _source))) => {
+                        let _ = tx.send(Ok((port, main_loop.clone())));
+                        main_loop.run();
+                    }
+                    Ok(Err(e)) => {
+                        let _ = tx.send(Err(e));
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(VideoError::Gstreamer(e.to_string())));
+                    }
+                }
+            })
+            .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
+        let (port, main_loop) = rx
+            .recv()
+            .map_err(|e| VideoError::Gstreamer(e.to_string()))??;
+        Ok(RtspServer {
+            port,
+            main_loop,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The URL of a mount, with `credentials` when given.
+    pub fn url(&self, path: &str, credentials: Option<(&str, &str)>) -> String {
+        match credentials {
+            Some((u, p)) => format!("rtsp://{u}:{p}@127.0.0.1:{}{path}", self.port),
+            None => format!("rtsp://127.0.0.1:{}{path}", self.port),
+        }
+    }
+}
+
+type Served = (u16, rtsp::RTSPServer, glib::SourceId);
+
+fn serve(
+    ctx: &glib::MainContext,
+    mounts: &[Mount],
+    credentials: Option<(String, String)>,
+) -> Result<Served, VideoError> {
+    let server = rtsp::RTSPServer::new();
+    server.set_address("127.0.0.1");
+    server.set_service("0");
+    let points = server
+        .mount_points()
+        .ok_or_else(|| VideoError::Gstreamer("the RTSP server has no mount points".into()))?;
+    const ROLE: &str = "operator";
+    if let Some((user, pass)) = &credentials {
+        let auth = rtsp::RTSPAuth::new();
+        let token = rtsp::RTSPToken::builder()
+            .field(rtsp::RTSP_TOKEN_MEDIA_FACTORY_ROLE, ROLE)
+            .build();
+        auth.add_basic(&rtsp::RTSPAuth::make_basic(user, pass), &token);
+        server.set_auth(Some(&auth));
+    }
+    for m in mounts {
+        let factory = rtsp::RTSPMediaFactory::new();
+        factory.set_launch(&m.launch());
+        factory.set_shared(true);
+        if credentials.is_some() {
+            factory.add_role_from_structure(
+                &gst::Structure::builder(ROLE)
+                    .field(rtsp::RTSP_PERM_MEDIA_FACTORY_ACCESS, true)
+                    .field(rtsp::RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, true)
+                    .build(),
+            );
+        }
+        points.add_factory(&m.path, factory);
+    }
+    let source = server
+        .attach(Some(ctx))
+        .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
+    let port = u16::try_from(server.bound_port())
+        .map_err(|_| VideoError::Gstreamer("the RTSP server has no port".into()))?;
+    Ok((port, server, source))
+}
+
+impl Drop for RtspServer {
+    fn drop(&mut self) {
+        self.main_loop.quit();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
