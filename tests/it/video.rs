@@ -136,3 +136,39 @@ fn the_probe_command_reports_a_camera_and_fails_clearly() {
     assert_eq!(denied.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&denied.stderr).contains("xác thực thất bại"));
 }
+
+#[test]
+fn probe_reads_a_local_file() {
+    use gstreamer::prelude::*;
+    ioc_console::video::init().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("clip.mkv");
+    let pipeline = gstreamer::parse::launch(&format!(
+        "videotestsrc num-buffers=45 ! video/x-raw,format=I420,width=352,height=288,framerate=15/1 ! openh264enc ! h264parse ! matroskamux ! filesink location={}",
+        file.display()
+    ))
+    .unwrap();
+    pipeline.set_state(gstreamer::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    let msg = bus
+        .timed_pop_filtered(
+            gstreamer::ClockTime::from_seconds(30),
+            &[gstreamer::MessageType::Eos, gstreamer::MessageType::Error],
+        )
+        .expect("the clip is written");
+    assert!(matches!(msg.view(), gstreamer::MessageView::Eos(_)));
+    pipeline.set_state(gstreamer::State::Null).unwrap();
+
+    let r = probe(file.to_str().unwrap(), 0.5, &opts()).unwrap();
+    assert_eq!(r.codec, "H.264");
+    assert_eq!((r.width, r.height), (352, 288));
+    assert!(
+        (r.fps - 15.0).abs() < 0.01,
+        "a file declares its frame rate: {}",
+        r.fps
+    );
+    assert_eq!(
+        probe("/no/such/clip.mkv", 0.5, &opts()).unwrap_err(),
+        VideoError::NotFound
+    );
+}
