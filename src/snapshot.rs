@@ -51,9 +51,10 @@ pub struct OffscreenRenderer {
 
 const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
-impl OffscreenRenderer {
-    pub fn new() -> Result<Self, SnapshotError> {
-        // Vulkan (lavapipe on a machine without a GPU) first; OpenGL only when nothing else is there.
+/// A wgpu device for offscreen work: Vulkan (lavapipe on a machine without a GPU) first, OpenGL
+/// only when nothing else is there. Also its largest texture side.
+pub fn gpu() -> Result<(wgpu::Device, wgpu::Queue, u32), SnapshotError> {
+    {
         let adapter = [wgpu::Backends::PRIMARY, wgpu::Backends::GL]
             .into_iter()
             .find_map(|backends| {
@@ -79,13 +80,80 @@ impl OffscreenRenderer {
             ..Default::default()
         }))
         .map_err(|e| SnapshotError::Gpu(e.to_string()))?;
+        Ok((device, queue, limits.max_texture_dimension_2d))
+    }
+}
+
+/// Submits `encoder` (after `before`), copies `texture` (RGBA, 4 bytes a pixel) back and returns
+/// it as an image.
+pub fn read_back(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    mut encoder: wgpu::CommandEncoder,
+    before: Vec<wgpu::CommandBuffer>,
+    texture: &wgpu::Texture,
+) -> Result<image::RgbaImage, SnapshotError> {
+    let size = [texture.width(), texture.height()];
+    // Rows are padded to wgpu's copy alignment.
+    let bytes_per_row = size[0] * 4;
+    let align = wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+    let padded = bytes_per_row.div_ceil(align) * align;
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("read-back"),
+        size: u64::from(padded) * u64::from(size[1]),
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    encoder.copy_texture_to_buffer(
+        texture.as_image_copy(),
+        wgpu::TexelCopyBufferInfo {
+            buffer: &buffer,
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(padded),
+                rows_per_image: None,
+            },
+        },
+        texture.size(),
+    );
+    queue.submit(before.into_iter().chain(std::iter::once(encoder.finish())));
+    let slice = buffer.slice(..);
+    let (tx, rx) = std::sync::mpsc::channel();
+    slice.map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    device
+        .poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: Some(std::time::Duration::from_secs(60)),
+        })
+        .map_err(|e| SnapshotError::Gpu(e.to_string()))?;
+    rx.recv()
+        .map_err(|e| SnapshotError::Gpu(e.to_string()))?
+        .map_err(|e| SnapshotError::Gpu(e.to_string()))?;
+    let data = slice
+        .get_mapped_range()
+        .map_err(|e| SnapshotError::Gpu(e.to_string()))?;
+    let mut pixels = Vec::with_capacity((bytes_per_row * size[1]) as usize);
+    for row in data.chunks_exact(padded as usize) {
+        pixels.extend_from_slice(&row[..bytes_per_row as usize]);
+    }
+    drop(data);
+    buffer.unmap();
+    image::RgbaImage::from_raw(size[0], size[1], pixels)
+        .ok_or_else(|| SnapshotError::Gpu("read-back size mismatch".into()))
+}
+
+impl OffscreenRenderer {
+    pub fn new() -> Result<Self, SnapshotError> {
+        let (device, queue, max_side) = gpu()?;
         let renderer =
             egui_wgpu::Renderer::new(&device, FORMAT, egui_wgpu::RendererOptions::PREDICTABLE);
         Ok(OffscreenRenderer {
             device,
             queue,
             renderer,
-            max_side: limits.max_texture_dimension_2d,
+            max_side,
         })
     }
 
@@ -191,58 +259,11 @@ impl OffscreenRenderer {
                 .forget_lifetime();
             self.renderer.render(&mut pass, &primitives, &screen);
         }
-        // Read back: rows are padded to wgpu's copy alignment.
-        let bytes_per_row = size[0] * 4;
-        let align = wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
-        let padded = bytes_per_row.div_ceil(align) * align;
-        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("snapshot readback"),
-            size: u64::from(padded) * u64::from(size[1]),
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        encoder.copy_texture_to_buffer(
-            texture.as_image_copy(),
-            wgpu::TexelCopyBufferInfo {
-                buffer: &buffer,
-                layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(padded),
-                    rows_per_image: None,
-                },
-            },
-            texture.size(),
-        );
-        self.queue
-            .submit(user.into_iter().chain(std::iter::once(encoder.finish())));
-        let slice = buffer.slice(..);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: None,
-                timeout: Some(std::time::Duration::from_secs(60)),
-            })
-            .map_err(|e| SnapshotError::Gpu(e.to_string()))?;
-        rx.recv()
-            .map_err(|e| SnapshotError::Gpu(e.to_string()))?
-            .map_err(|e| SnapshotError::Gpu(e.to_string()))?;
-        let data = slice
-            .get_mapped_range()
-            .map_err(|e| SnapshotError::Gpu(e.to_string()))?;
-        let mut pixels = Vec::with_capacity((bytes_per_row * size[1]) as usize);
-        for row in data.chunks_exact(padded as usize) {
-            pixels.extend_from_slice(&row[..bytes_per_row as usize]);
-        }
-        drop(data);
-        buffer.unmap();
+        let image = read_back(&self.device, &self.queue, encoder, user, &texture);
         for id in &to_free {
             self.renderer.free_texture(id);
         }
-        image::RgbaImage::from_raw(size[0], size[1], pixels)
-            .ok_or_else(|| SnapshotError::Gpu("read-back size mismatch".into()))
+        image
     }
 }
 

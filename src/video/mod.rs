@@ -9,6 +9,7 @@
 //! its simulated cameras on the wall come with it, not before.
 
 pub mod rtsp_server;
+pub mod yuv;
 
 use std::time::{Duration, Instant};
 

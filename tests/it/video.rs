@@ -172,3 +172,193 @@ fn probe_reads_a_local_file() {
         VideoError::NotFound
     );
 }
+
+// --- YUV to RGB on the GPU ------------------------------------------------------------------
+
+use ioc_console::video::yuv::{Frame, Layout, Matrix, Range, YuvRenderer};
+
+/// 100 % colour bars.
+const BARS: [[u8; 3]; 8] = [
+    [255, 255, 255],
+    [255, 255, 0],
+    [0, 255, 255],
+    [0, 255, 0],
+    [255, 0, 255],
+    [255, 0, 0],
+    [0, 0, 255],
+    [0, 0, 0],
+];
+
+/// R'G'B' (0-255) to Y'CbCr codes, written here from the standards' formulas (not the shader's).
+fn ycbcr(rgb: [u8; 3], matrix: Matrix, range: Range) -> [u8; 3] {
+    let (kr, kb) = match matrix {
+        Matrix::Bt601 => (0.299, 0.114),
+        Matrix::Bt709 => (0.2126, 0.0722),
+    };
+    let [r, g, b] = rgb.map(|c| f64::from(c) / 255.0);
+    let y = kr * r + (1.0 - kr - kb) * g + kb * b;
+    let cb = (b - y) / (2.0 * (1.0 - kb));
+    let cr = (r - y) / (2.0 * (1.0 - kr));
+    let q = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+    match range {
+        Range::Limited => [
+            q(16.0 + 219.0 * y),
+            q(128.0 + 224.0 * cb),
+            q(128.0 + 224.0 * cr),
+        ],
+        Range::Full => [q(255.0 * y), q(128.0 + 255.0 * cb), q(128.0 + 255.0 * cr)],
+    }
+}
+
+/// A bar frame of odd width whose planes are padded like a decoder pads them: rows longer than
+/// the picture, more rows than the picture, garbage in the padding.
+fn bar_frame(
+    width: u32,
+    height: u32,
+    layout: Layout,
+    matrix: Matrix,
+    range: Range,
+) -> (Vec<u8>, [u32; 3], [usize; 3]) {
+    let (cw, ch) = (width.div_ceil(2), height.div_ceil(2));
+    let y_stride = width.next_multiple_of(64) + 16;
+    let c_stride = match layout {
+        Layout::Nv12 => y_stride,
+        Layout::I420 => (cw + 40).next_multiple_of(16),
+    };
+    let padded_rows = height.next_multiple_of(16) + 16;
+    let y_size = (y_stride * padded_rows) as usize;
+    let c_size = (c_stride * padded_rows.div_ceil(2)) as usize;
+    let mut data = vec![0xAAu8; y_size + 2 * c_size + 7];
+    let offsets = [3, 3 + y_size, 3 + y_size + c_size];
+    let bar = |x: u32| BARS[(x * 8 / width) as usize];
+    for row in 0..height {
+        for x in 0..width {
+            data[offsets[0] + (row * y_stride + x) as usize] = ycbcr(bar(x), matrix, range)[0];
+        }
+    }
+    for row in 0..ch {
+        for x in 0..cw {
+            let [_, cb, cr] = ycbcr(bar((2 * x).min(width - 1)), matrix, range);
+            match layout {
+                Layout::Nv12 => {
+                    let at = offsets[1] + (row * c_stride + 2 * x) as usize;
+                    data[at] = cb;
+                    data[at + 1] = cr;
+                }
+                Layout::I420 => {
+                    data[offsets[1] + (row * c_stride + x) as usize] = cb;
+                    data[offsets[2] + (row * c_stride + x) as usize] = cr;
+                }
+            }
+        }
+    }
+    (data, [y_stride, c_stride, c_stride], offsets)
+}
+
+#[test]
+fn the_yuv_shader_renders_colour_bars_for_bt601_and_bt709() {
+    use egui_wgpu::wgpu;
+    let (device, queue, _) = ioc_console::snapshot::gpu().expect("a GPU or lavapipe");
+    let renderer = YuvRenderer::new(&device, wgpu::TextureFormat::Rgba8Unorm);
+    let (width, height) = (321u32, 181u32);
+    for (layout, matrix, range) in [
+        (Layout::I420, Matrix::Bt601, Range::Limited),
+        (Layout::Nv12, Matrix::Bt601, Range::Limited),
+        (Layout::Nv12, Matrix::Bt709, Range::Limited),
+        (Layout::I420, Matrix::Bt709, Range::Full),
+    ] {
+        let (data, strides, offsets) = bar_frame(width, height, layout, matrix, range);
+        let frame = Frame {
+            data: &data,
+            width,
+            height,
+            layout,
+            strides,
+            offsets,
+            matrix,
+            range,
+        };
+        let mut slot = None;
+        renderer.upload(&device, &queue, &mut slot, &frame).unwrap();
+        let target = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("bars"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let view = target.create_view(&wgpu::TextureViewDescriptor::default());
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
+        {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("bars"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &view,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                        store: wgpu::StoreOp::Store,
+                    },
+                    depth_slice: None,
+                })],
+                ..Default::default()
+            });
+            renderer.draw(&mut pass, slot.as_ref().unwrap());
+        }
+        let image = ioc_console::snapshot::read_back(&device, &queue, encoder, Vec::new(), &target)
+            .unwrap();
+        for (i, want) in BARS.iter().enumerate() {
+            // The middle of the bar, on a middle row.
+            let x = (width * (2 * i as u32 + 1)) / 16;
+            let got = image.get_pixel(x, height / 2).0;
+            for c in 0..3 {
+                assert!(
+                    (i32::from(got[c]) - i32::from(want[c])).abs() <= 3,
+                    "{layout:?} {matrix:?} {range:?}: bar {i} at x={x}: got {got:?}, want {want:?}"
+                );
+            }
+        }
+        // The last column and row come from the picture, not from the padding (0xAA).
+        let edge = image.get_pixel(width - 1, height - 1).0;
+        assert!(edge[..3].iter().all(|c| *c <= 3), "{layout:?}: {edge:?}");
+    }
+}
+
+#[test]
+fn frames_that_do_not_hold_their_planes_are_refused() {
+    use ioc_console::video::yuv::FrameError;
+    let (data, strides, offsets) = bar_frame(64, 32, Layout::I420, Matrix::Bt709, Range::Limited);
+    let frame = Frame {
+        data: &data[..data.len() / 2],
+        width: 64,
+        height: 32,
+        layout: Layout::I420,
+        strides,
+        offsets,
+        matrix: Matrix::Bt709,
+        range: Range::Limited,
+    };
+    let (device, queue, _) = ioc_console::snapshot::gpu().expect("a GPU or lavapipe");
+    let renderer = YuvRenderer::new(&device, egui_wgpu::wgpu::TextureFormat::Rgba8Unorm);
+    let mut slot = None;
+    assert!(matches!(
+        renderer.upload(&device, &queue, &mut slot, &frame),
+        Err(FrameError::Short { .. })
+    ));
+    let narrow = Frame {
+        data: &data,
+        strides: [8, 8, 8],
+        ..frame
+    };
+    assert!(matches!(
+        renderer.upload(&device, &queue, &mut slot, &narrow),
+        Err(FrameError::Stride { plane: 0, .. })
+    ));
+}
