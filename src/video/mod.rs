@@ -9,6 +9,7 @@
 //! its simulated cameras on the wall come with it, not before.
 
 pub mod rtsp_server;
+pub mod stream;
 pub mod yuv;
 
 use std::time::{Duration, Instant};
@@ -158,7 +159,7 @@ pub struct ProbeReport {
 }
 
 /// The URI GStreamer opens: URLs as they are, paths of local files as `file://` URIs.
-fn uri_of(url: &str) -> Result<String, VideoError> {
+pub(crate) fn uri_of(url: &str) -> Result<String, VideoError> {
     if url.contains("://") {
         return Ok(url.to_owned());
     }
@@ -397,7 +398,7 @@ fn run_probe(
 }
 
 /// The first error waiting on the bus, classified.
-fn first_error(bus: &gst::Bus, url: &str) -> Option<VideoError> {
+pub(crate) fn first_error(bus: &gst::Bus, url: &str) -> Option<VideoError> {
     while let Some(msg) = bus.pop_filtered(&[gst::MessageType::Error]) {
         if let gst::MessageView::Error(e) = msg.view() {
             let debug = e.debug();

@@ -61,6 +61,16 @@ impl RtspServer {
         mounts: &[Mount],
         credentials: Option<(&str, &str)>,
     ) -> Result<RtspServer, VideoError> {
+        Self::start_on(mounts, credentials, 0)
+    }
+
+    /// Like [`Self::start`] on a given port (0: any free one), e.g. to bring a server back where
+    /// its cameras expect it.
+    pub fn start_on(
+        mounts: &[Mount],
+        credentials: Option<(&str, &str)>,
+        port: u16,
+    ) -> Result<RtspServer, VideoError> {
         super::init()?;
         let mounts = mounts.to_vec();
         let credentials = credentials.map(|(u, p)| (u.to_owned(), p.to_owned()));
@@ -70,11 +80,15 @@ impl RtspServer {
             .spawn(move || {
                 let ctx = glib::MainContext::new();
                 let main_loop = glib::MainLoop::new(Some(&ctx), false);
-                let started = ctx.with_thread_default(|| serve(&ctx, &mounts, credentials));
+                let started = ctx.with_thread_default(|| serve(&ctx, &mounts, credentials, port));
                 match started {
-                    Ok(Ok((port, _server, _source))) => {
+                    Ok(Ok((port, server, _source))) => {
                         let _ = tx.send(Ok((port, main_loop.clone())));
                         main_loop.run();
+                        // Stopped: hang up on every client, so that their streams end as they
+                        // would when a camera's server goes away.
+                        server.client_filter(Some(&mut |_, _| rtsp::RTSPFilterResult::Remove));
+                        while ctx.iteration(false) {}
                     }
                     Ok(Err(e)) => {
                         let _ = tx.send(Err(e));
@@ -114,10 +128,11 @@ fn serve(
     ctx: &glib::MainContext,
     mounts: &[Mount],
     credentials: Option<(String, String)>,
+    port: u16,
 ) -> Result<Served, VideoError> {
     let server = rtsp::RTSPServer::new();
     server.set_address("127.0.0.1");
-    server.set_service("0");
+    server.set_service(&port.to_string());
     let points = server
         .mount_points()
         .ok_or_else(|| VideoError::Gstreamer("the RTSP server has no mount points".into()))?;

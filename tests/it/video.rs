@@ -362,3 +362,120 @@ fn frames_that_do_not_hold_their_planes_are_refused() {
         Err(FrameError::Stride { plane: 0, .. })
     ));
 }
+
+// --- A stream that keeps itself alive --------------------------------------------------------
+
+use ioc_console::video::stream::{CameraStream, Recovery, StreamState, live_pipelines};
+
+fn threads() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn a_camera_goes_live_loses_its_server_reconnects_and_comes_back() {
+    let server = RtspServer::start(&[mount("/cam/main", Picture::H264)], None).unwrap();
+    let port = server.port();
+    let url = server.url("/cam/main", None);
+    let stream = CameraStream::start(
+        &url,
+        opts(),
+        Recovery {
+            watchdog: Duration::from_secs(3),
+            first_retry: Duration::from_millis(200),
+            last_retry: Duration::from_secs(1),
+        },
+    )
+    .unwrap();
+    assert!(
+        stream.wait_for(Duration::from_secs(20), |s, n| *s == StreamState::Live
+            && n >= 3),
+        "live: {:?}",
+        stream.state()
+    );
+    let frame = stream.frame().unwrap();
+    assert_eq!((frame.width, frame.height), (320, 240));
+    assert!(frame.strides[0] >= 320);
+    let before = stream.frames();
+
+    drop(server);
+    let mut seen = Vec::new();
+    assert!(
+        stream.wait_for(Duration::from_secs(20), |s, _| {
+            if seen.last().map(std::mem::discriminant) != Some(std::mem::discriminant(s)) {
+                seen.push(s.clone());
+            }
+            matches!(s, StreamState::Reconnecting { .. })
+        }),
+        "reconnecting: {seen:?}"
+    );
+    // The last picture is kept while the camera is away.
+    assert!(stream.frame().is_some());
+
+    let _server = RtspServer::start_on(&[mount("/cam/main", Picture::H264)], None, port).unwrap();
+    assert!(
+        stream.wait_for(Duration::from_secs(30), |s, n| *s == StreamState::Live
+            && n > before + 3),
+        "back: {:?}",
+        stream.state()
+    );
+    assert!(stream.builds() >= 2);
+    drop(stream);
+    assert_eq!(live_pipelines(), 0);
+}
+
+#[test]
+fn two_hundred_reconnects_leave_no_pipelines_or_threads_behind() {
+    // A port nobody listens on: every attempt fails at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    ioc_console::video::init().unwrap();
+    let stream = CameraStream::start(
+        &format!("rtsp://user:pw@127.0.0.1:{port}/cam"),
+        opts(),
+        Recovery {
+            watchdog: Duration::from_secs(2),
+            first_retry: Duration::from_millis(1),
+            last_retry: Duration::from_millis(2),
+        },
+    )
+    .unwrap();
+    let mut counts = Vec::new();
+    let mut next = 10;
+    assert!(
+        stream.wait_for(Duration::from_secs(120), |s, _| {
+            if let StreamState::Reconnecting { attempts, .. } = s
+                && *attempts >= next
+            {
+                counts.push((live_pipelines(), threads()));
+                next += 10;
+            }
+            next > 200
+        }),
+        "200 reconnects: {:?}",
+        stream.state()
+    );
+    // Between attempts: no pipeline left, and the threads do not pile up.
+    assert!(counts.iter().all(|(p, _)| *p == 0), "{counts:?}");
+    let settled = counts[2].1;
+    assert!(
+        counts.iter().skip(2).all(|(_, t)| t.abs_diff(settled) <= 2),
+        "threads across reconnects: {counts:?}"
+    );
+    drop(stream);
+    assert_eq!(live_pipelines(), 0);
+    // The stream's own thread is gone. (GStreamer's process-wide threads, the system clock's
+    // and the task pool's, appear with the first pipeline and stay: they are not per stream.)
+    assert!(
+        threads() < settled,
+        "{} after, {settled} while running",
+        threads()
+    );
+}

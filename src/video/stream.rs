@@ -1,0 +1,440 @@
+//! A camera stream that keeps itself alive: a thread opens the source, keeps the newest decoded
+//! frame (NV12 or I420, planes as the decoder laid them out), and watches it. No frame for a
+//! while (the watchdog), a bus error or the end of the stream tears the pipeline down and builds
+//! it again after a jittered, growing delay (1 s doubling to 30 s by default). Pipelines, threads
+//! and memory do not grow across reconnects: one pipeline at a time, torn down to `Null` and
+//! dropped before the next.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_video as gst_video;
+
+use super::yuv::{Layout, Matrix, Range};
+use super::{OpenOptions, Transport, VideoError, redact};
+
+/// Pipelines alive in this process (for tests and diagnostics).
+static PIPELINES: AtomicUsize = AtomicUsize::new(0);
+
+/// How many camera pipelines exist right now.
+pub fn live_pipelines() -> usize {
+    PIPELINES.load(Ordering::SeqCst)
+}
+
+/// A pipeline counted while it exists, taken to `Null` when dropped.
+struct Counted(gst::Pipeline);
+
+impl Counted {
+    fn new(p: gst::Pipeline) -> Counted {
+        PIPELINES.fetch_add(1, Ordering::SeqCst);
+        Counted(p)
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let _ = self.0.set_state(gst::State::Null);
+        PIPELINES.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How a stream reconnects.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recovery {
+    /// No frame for this long: the pipeline is rebuilt.
+    pub watchdog: Duration,
+    pub first_retry: Duration,
+    pub last_retry: Duration,
+}
+
+impl Default for Recovery {
+    fn default() -> Self {
+        Recovery {
+            watchdog: Duration::from_secs(5),
+            first_retry: Duration::from_secs(1),
+            last_retry: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where a stream stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StreamState {
+    Connecting,
+    Live,
+    /// No frame since `since` (the last frame is kept); the watchdog has not fired yet.
+    Stalled {
+        since: Instant,
+    },
+    /// Waiting to try again at `at`, after `attempts` failures in a row, because of `reason`.
+    Reconnecting {
+        at: Instant,
+        attempts: u32,
+        reason: VideoError,
+    },
+}
+
+/// The newest decoded frame, planes as the decoder laid them out.
+#[derive(Clone, Debug)]
+pub struct DecodedFrame {
+    pub data: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    pub layout: Layout,
+    pub strides: [u32; 3],
+    pub offsets: [usize; 3],
+    pub matrix: Matrix,
+    pub range: Range,
+    pub received_at: Instant,
+    /// Counts frames since the stream was started.
+    pub number: u64,
+}
+
+impl DecodedFrame {
+    pub fn as_frame(&self) -> super::yuv::Frame<'_> {
+        super::yuv::Frame {
+            data: &self.data,
+            width: self.width,
+            height: self.height,
+            layout: self.layout,
+            strides: self.strides,
+            offsets: self.offsets,
+            matrix: self.matrix,
+            range: self.range,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Option<StreamState>,
+    frame: Option<Arc<DecodedFrame>>,
+    frames: u64,
+    /// Pipelines built so far (the first one and every rebuild).
+    builds: u64,
+}
+
+/// A running camera stream; stopped (and its pipeline gone) when dropped.
+pub struct CameraStream {
+    shared: Arc<(Mutex<Shared>, Condvar)>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    url: String,
+}
+
+impl CameraStream {
+    /// Starts streaming `url` (credentials in it are used, never shown).
+    pub fn start(
+        url: &str,
+        open: OpenOptions,
+        recovery: Recovery,
+    ) -> Result<CameraStream, VideoError> {
+        super::init()?;
+        let uri = super::uri_of(url)?;
+        let shared = Arc::new((Mutex::new(Shared::default()), Condvar::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st, u) = (Arc::clone(&shared), Arc::clone(&stop), url.to_owned());
+        let thread = std::thread::Builder::new()
+            .name("camera".into())
+            .spawn(move || run(&uri, &u, &open, &recovery, &s, &st))
+            .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
+        Ok(CameraStream {
+            shared,
+            stop,
+            thread: Some(thread),
+            url: redact(url),
+        })
+    }
+
+    /// The URL without credentials.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn state(&self) -> StreamState {
+        self.lock().state.clone().unwrap_or(StreamState::Connecting)
+    }
+
+    /// The newest frame (kept while stalled or reconnecting).
+    pub fn frame(&self) -> Option<Arc<DecodedFrame>> {
+        self.lock().frame.clone()
+    }
+
+    /// Frames received since the start.
+    pub fn frames(&self) -> u64 {
+        self.lock().frames
+    }
+
+    /// Pipelines built since the start.
+    pub fn builds(&self) -> u64 {
+        self.lock().builds
+    }
+
+    /// Waits until `done` holds for the stream (or `timeout` passes); true when it held.
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&StreamState, u64) -> bool,
+    ) -> bool {
+        let (lock, cvar) = &*self.shared;
+        let until = Instant::now() + timeout;
+        let mut g = lock.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let state = g.state.clone().unwrap_or(StreamState::Connecting);
+            if done(&state, g.frames) {
+                return true;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            g = cvar
+                .wait_timeout(g, left.min(Duration::from_millis(50)))
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for CameraStream {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.shared.1.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn set(shared: &(Mutex<Shared>, Condvar), f: impl FnOnce(&mut Shared)) {
+    let mut g = shared.0.lock().unwrap_or_else(|p| p.into_inner());
+    f(&mut g);
+    drop(g);
+    shared.1.notify_all();
+}
+
+/// The stream's thread: build, watch, tear down, wait, again, until stopped.
+fn run(
+    uri: &str,
+    url: &str,
+    open: &OpenOptions,
+    recovery: &Recovery,
+    shared: &(Mutex<Shared>, Condvar),
+    stop: &AtomicBool,
+) {
+    let mut attempts = 0u32;
+    let mut rng = crate::rng::Rng::new(crate::map::fnv1a(url) ^ 0x5eed);
+    while !stop.load(Ordering::SeqCst) {
+        set(shared, |s| {
+            s.builds += 1;
+            if !matches!(s.state, Some(StreamState::Reconnecting { .. })) {
+                s.state = Some(StreamState::Connecting);
+            }
+        });
+        let reason = match build(uri, open) {
+            Ok((pipeline, sink)) => {
+                let r = watch(&pipeline, &sink, url, recovery, shared, stop, &mut attempts);
+                drop(pipeline);
+                r
+            }
+            Err(e) => e,
+        };
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        attempts = attempts.saturating_add(1);
+        let base = recovery
+            .first_retry
+            .saturating_mul(1u32 << attempts.saturating_sub(1).min(16))
+            .min(recovery.last_retry);
+        // Jitter: 75 % to 125 %, so that a wall of cameras does not knock all at once.
+        let delay = base.mul_f64(0.75 + 0.5 * rng.unit());
+        tracing::warn!(url = %redact(url), attempts, "camera stream lost: {reason}; again in {delay:?}");
+        let at = Instant::now() + delay;
+        set(shared, |s| {
+            s.state = Some(StreamState::Reconnecting {
+                at,
+                attempts,
+                reason,
+            })
+        });
+        // Sleep until the retry, waking for a stop.
+        let (lock, cvar) = shared;
+        let mut g = lock.lock().unwrap_or_else(|p| p.into_inner());
+        while !stop.load(Ordering::SeqCst) && Instant::now() < at {
+            let left = at.saturating_duration_since(Instant::now());
+            g = cvar
+                .wait_timeout(g, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+}
+
+fn build(uri: &str, open: &OpenOptions) -> Result<(Counted, gst_app::AppSink), VideoError> {
+    let pipeline = Counted::new(gst::Pipeline::new());
+    let source = gst::ElementFactory::make("uridecodebin")
+        .property("uri", uri)
+        .build()
+        .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
+    let sink = gst_app::AppSink::builder()
+        // What the GPU path takes: NV12 or I420, never converted on the CPU.
+        .caps(
+            &gst_video::VideoCapsBuilder::new()
+                .format_list([gst_video::VideoFormat::Nv12, gst_video::VideoFormat::I420])
+                .build(),
+        )
+        // The wall shows the newest frame: one buffer, older ones dropped, no clock sync.
+        .sync(false)
+        .max_buffers(1)
+        .drop(true)
+        .build();
+    pipeline
+        .0
+        .add_many([&source, sink.upcast_ref()])
+        .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
+    let latency_ms = u32::try_from(open.latency.as_millis()).unwrap_or(u32::MAX);
+    let transport = open.transport;
+    source.connect("source-setup", false, move |args| {
+        let src = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
+        if src.find_property("latency").is_some() && src.find_property("protocols").is_some() {
+            src.set_property("latency", latency_ms);
+            if transport == Transport::Tcp {
+                src.set_property_from_str("protocols", "tcp");
+            }
+        }
+        None
+    });
+    let sink_pad = sink.static_pad("sink");
+    source.connect_pad_added(move |_, pad| {
+        let is_video = pad
+            .current_caps()
+            .or_else(|| Some(pad.query_caps(None)))
+            .and_then(|c| c.structure(0).map(|s| s.name().starts_with("video/")))
+            .unwrap_or(false);
+        if let Some(sink_pad) = &sink_pad
+            && is_video
+            && !sink_pad.is_linked()
+        {
+            let _ = pad.link(sink_pad);
+        }
+    });
+    Ok((pipeline, sink))
+}
+
+/// Plays the pipeline and takes frames until it fails, stalls past the watchdog or is stopped;
+/// returns why it ended.
+fn watch(
+    pipeline: &Counted,
+    sink: &gst_app::AppSink,
+    url: &str,
+    recovery: &Recovery,
+    shared: &(Mutex<Shared>, Condvar),
+    stop: &AtomicBool,
+    attempts: &mut u32,
+) -> VideoError {
+    let Some(bus) = pipeline.0.bus() else {
+        return VideoError::Gstreamer("no bus".into());
+    };
+    if pipeline.0.set_state(gst::State::Playing).is_err() {
+        return super::first_error(&bus, url)
+            .unwrap_or_else(|| VideoError::Other("the pipeline did not start".into()));
+    }
+    let started = Instant::now();
+    let mut last_frame: Option<Instant> = None;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return VideoError::Other("stopped".into());
+        }
+        if let Some(e) = super::first_error(&bus, url) {
+            return e;
+        }
+        if bus.pop_filtered(&[gst::MessageType::Eos]).is_some() || sink.is_eos() {
+            return VideoError::Network("the stream ended".into());
+        }
+        let since = last_frame.unwrap_or(started);
+        if since.elapsed() > recovery.watchdog {
+            return VideoError::NoPicture(recovery.watchdog.as_secs());
+        }
+        match sink.try_pull_sample(gst::ClockTime::from_mseconds(100)) {
+            Some(sample) => {
+                let now = Instant::now();
+                last_frame = Some(now);
+                *attempts = 0;
+                let frame = decoded(&sample, now);
+                set(shared, |s| {
+                    s.frames += 1;
+                    if let Some(mut f) = frame {
+                        f.number = s.frames;
+                        s.frame = Some(Arc::new(f));
+                    }
+                    s.state = Some(StreamState::Live);
+                });
+            }
+            None => {
+                if let Some(t) = last_frame
+                    && t.elapsed() > Duration::from_secs(2).min(recovery.watchdog / 2)
+                {
+                    set(shared, |s| {
+                        if matches!(s.state, Some(StreamState::Live)) {
+                            s.state = Some(StreamState::Stalled { since: t });
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The frame of a sample: planes copied as they are (strides and offsets kept), colorimetry
+/// read from the caps.
+fn decoded(sample: &gst::Sample, now: Instant) -> Option<DecodedFrame> {
+    let caps = sample.caps()?;
+    let info = gst_video::VideoInfo::from_caps(caps).ok()?;
+    let buffer = sample.buffer()?;
+    let layout = match info.format() {
+        gst_video::VideoFormat::Nv12 => Layout::Nv12,
+        gst_video::VideoFormat::I420 => Layout::I420,
+        _ => return None,
+    };
+    // The buffer's own layout (a decoder may pad differently from the caps' default).
+    let (strides, offsets) = match buffer.meta::<gst_video::VideoMeta>() {
+        Some(m) => (m.stride().to_vec(), m.offset().to_vec()),
+        None => (info.stride().to_vec(), info.offset().to_vec()),
+    };
+    let map = buffer.map_readable().ok()?;
+    let stride = |i: usize| strides.get(i).map_or(0, |s| (*s).max(0) as u32);
+    let offset = |i: usize| offsets.get(i).copied().unwrap_or(0);
+    let colorimetry = info.colorimetry();
+    let matrix = match colorimetry.matrix() {
+        gst_video::VideoColorMatrix::Bt601 => Matrix::Bt601,
+        gst_video::VideoColorMatrix::Bt709 => Matrix::Bt709,
+        // Unknown: SD pictures are BT.601, HD ones BT.709.
+        _ if info.height() <= 576 => Matrix::Bt601,
+        _ => Matrix::Bt709,
+    };
+    let range = match colorimetry.range() {
+        gst_video::VideoColorRange::Range0_255 => Range::Full,
+        _ => Range::Limited,
+    };
+    Some(DecodedFrame {
+        data: map.as_slice().to_vec(),
+        width: info.width(),
+        height: info.height(),
+        layout,
+        strides: [stride(0), stride(1), stride(2)],
+        offsets: [offset(0), offset(1), offset(2)],
+        matrix,
+        range,
+        received_at: now,
+        number: 0,
+    })
+}
