@@ -198,9 +198,12 @@ struct SimArgs {
     /// Fixed simulated start time (RFC 3339), for identical runs.
     #[arg(long)]
     epoch: Option<chrono::DateTime<chrono::Utc>>,
-    /// Base URL of the simulated cameras' streams.
+    /// Base URL of the simulated cameras' streams (ignored with --serve-cameras).
     #[arg(long, default_value = "rtsp://127.0.0.1:8554")]
     camera_base: String,
+    /// Serve the demo cameras over RTSP on loopback (H.264 main and sub streams, one MJPEG).
+    #[arg(long)]
+    serve_cameras: bool,
     /// Start with simulated time stopped (resume with POST /sim/control).
     #[arg(long)]
     paused: bool,
@@ -401,6 +404,7 @@ fn sim(args: SimArgs) -> ExitCode {
         paused: args.paused,
         token,
         camera_base: args.camera_base,
+        serve_cameras: args.serve_cameras,
     };
     rt.block_on(async {
         match ioc_console::sim::SimServer::start(config).await {

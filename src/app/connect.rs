@@ -85,6 +85,7 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
             let mut sc = SimConfig {
                 scenario: scenario.clone(),
                 speed: *speed,
+                serve_cameras: true,
                 ..SimConfig::default()
             };
             if let Some(seed) = seed {

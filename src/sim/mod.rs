@@ -3,6 +3,7 @@
 //! able to inject faults. `ioc-console sim` serves it; `ioc-console demo` runs it in-process and
 //! connects the console to it through the same client as production.
 
+pub mod cameras;
 pub mod data;
 pub mod history;
 pub mod scenario;

@@ -104,6 +104,8 @@ pub struct SimConfig {
     pub token: Option<crate::sources::Token>,
     /// Base URL of the simulated cameras' streams.
     pub camera_base: String,
+    /// Serve the demo cameras over RTSP on loopback (the base URL is then the server's).
+    pub serve_cameras: bool,
 }
 
 impl Default for SimConfig {
@@ -117,6 +119,7 @@ impl Default for SimConfig {
             paused: false,
             token: None,
             camera_base: "rtsp://127.0.0.1:8554".into(),
+            serve_cameras: false,
         }
     }
 }
@@ -146,6 +149,8 @@ pub struct Shared {
     fault_counter: Mutex<u64>,
     /// Set when the server stops: injected delays end at once so shutdown is not held up.
     stopping: tokio::sync::watch::Sender<bool>,
+    /// The demo cameras' RTSP server, when served.
+    cameras: Option<super::cameras::DemoCameras>,
 }
 
 impl Shared {
@@ -168,6 +173,9 @@ impl Shared {
         let events = {
             let mut w = self.lock_world();
             w.advance_to(t);
+            if let Some(c) = &self.cameras {
+                c.follow(&w);
+            }
             w.take_new_events()
         };
         let run = self.run();
@@ -208,8 +216,22 @@ pub struct SimServer {
 
 impl SimServer {
     /// Binds and serves on the current tokio runtime.
-    pub async fn start(config: SimConfig) -> std::io::Result<SimServer> {
+    pub async fn start(mut config: SimConfig) -> std::io::Result<SimServer> {
         let data = Arc::new(DemoData::embedded().map_err(std::io::Error::other)?);
+        let cameras = if config.serve_cameras {
+            match super::cameras::DemoCameras::start(&data.cameras.cameras) {
+                Ok(c) => {
+                    config.camera_base = c.base();
+                    Some(c)
+                }
+                Err(e) => {
+                    tracing::error!("the demo cameras cannot be served: {e}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let scenarios = super::scenarios()
             .map_err(std::io::Error::other)?
             .into_iter()
@@ -256,6 +278,7 @@ impl SimServer {
             config: config.clone(),
             fault_counter: Mutex::new(0),
             stopping: tokio::sync::watch::channel(false).0,
+            cameras,
         });
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;

@@ -29,15 +29,25 @@ pub struct Mount {
     pub width: u32,
     pub height: u32,
     pub fps: u32,
+    /// Burned into the picture (top left) with a running clock (bottom right), when given.
+    pub label: Option<String>,
 }
 
 impl Mount {
     /// The gst-rtsp-server launch line of the mount.
     pub fn launch(&self) -> String {
-        let raw = format!(
+        let mut raw = format!(
             "videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width={},height={},framerate={}/1",
             self.width, self.height, self.fps
         );
+        if let Some(label) = &self.label {
+            // Quotes and backslashes cannot break out of the launch line's quoted string.
+            let text: String = label.chars().filter(|c| !matches!(c, '"' | '\\')).collect();
+            let size = (self.height / 40).max(8);
+            raw.push_str(&format!(
+                " ! textoverlay text=\"{text}\" valignment=top halignment=left font-desc=\"Sans {size}\" ! clockoverlay time-format=\"%d/%m/%Y %H:%M:%S\" valignment=bottom halignment=right font-desc=\"Sans {size}\""
+            ));
+        }
         match self.picture {
             Picture::H264 => format!(
                 "( {raw} ! openh264enc ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )"
@@ -51,6 +61,10 @@ impl Mount {
 pub struct RtspServer {
     port: u16,
     main_loop: glib::MainLoop,
+    ctx: glib::MainContext,
+    server: rtsp::RTSPServer,
+    mounts: Vec<Mount>,
+    with_auth: bool,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -73,7 +87,9 @@ impl RtspServer {
     ) -> Result<RtspServer, VideoError> {
         super::init()?;
         let mounts = mounts.to_vec();
+        let kept = mounts.clone();
         let credentials = credentials.map(|(u, p)| (u.to_owned(), p.to_owned()));
+        let with_auth = credentials.is_some();
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("rtsp-server".into())
@@ -83,7 +99,7 @@ impl RtspServer {
                 let started = ctx.with_thread_default(|| serve(&ctx, &mounts, credentials, port));
                 match started {
                     Ok(Ok((port, server, _source))) => {
-                        let _ = tx.send(Ok((port, main_loop.clone())));
+                        let _ = tx.send(Ok((port, main_loop.clone(), ctx.clone(), server.clone())));
                         main_loop.run();
                         // Stopped: hang up on every client, so that their streams end as they
                         // would when a camera's server goes away.
@@ -99,14 +115,49 @@ impl RtspServer {
                 }
             })
             .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
-        let (port, main_loop) = rx
+        let (port, main_loop, ctx, server) = rx
             .recv()
             .map_err(|e| VideoError::Gstreamer(e.to_string()))??;
         Ok(RtspServer {
             port,
             main_loop,
+            ctx,
+            server,
+            mounts: kept,
+            with_auth,
             thread: Some(thread),
         })
+    }
+
+    /// Takes a mount off the air (its watchers lose the stream, new ones get "not found") or
+    /// puts it back: a camera going dark and coming back.
+    pub fn set_available(&self, path: &str, available: bool) {
+        let Some(mount) = self.mounts.iter().find(|m| m.path == path).cloned() else {
+            return;
+        };
+        let (server, with_auth) = (self.server.clone(), self.with_auth);
+        let (tx, rx) = mpsc::channel();
+        self.ctx.invoke(move || {
+            if let Some(points) = server.mount_points() {
+                if available {
+                    points.add_factory(&mount.path, factory(&mount, with_auth));
+                } else {
+                    points.remove_factory(&mount.path);
+                    if let Some(pool) = server.session_pool() {
+                        pool.filter(Some(&mut |_, session| {
+                            if session.media(&mount.path).0.is_some() {
+                                rtsp::RTSPFilterResult::Remove
+                            } else {
+                                rtsp::RTSPFilterResult::Keep
+                            }
+                        }));
+                    }
+                }
+            }
+            let _ = tx.send(());
+        });
+        // Done on the server's thread; waited for briefly so that a caller sees the effect.
+        let _ = rx.recv_timeout(std::time::Duration::from_millis(500));
     }
 
     pub fn port(&self) -> u16 {
@@ -124,6 +175,23 @@ impl RtspServer {
 
 type Served = (u16, rtsp::RTSPServer, glib::SourceId);
 
+const ROLE: &str = "operator";
+
+fn factory(m: &Mount, with_auth: bool) -> rtsp::RTSPMediaFactory {
+    let factory = rtsp::RTSPMediaFactory::new();
+    factory.set_launch(&m.launch());
+    factory.set_shared(true);
+    if with_auth {
+        factory.add_role_from_structure(
+            &gst::Structure::builder(ROLE)
+                .field(rtsp::RTSP_PERM_MEDIA_FACTORY_ACCESS, true)
+                .field(rtsp::RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, true)
+                .build(),
+        );
+    }
+    factory
+}
+
 fn serve(
     ctx: &glib::MainContext,
     mounts: &[Mount],
@@ -136,7 +204,6 @@ fn serve(
     let points = server
         .mount_points()
         .ok_or_else(|| VideoError::Gstreamer("the RTSP server has no mount points".into()))?;
-    const ROLE: &str = "operator";
     if let Some((user, pass)) = &credentials {
         let auth = rtsp::RTSPAuth::new();
         let token = rtsp::RTSPToken::builder()
@@ -146,18 +213,7 @@ fn serve(
         server.set_auth(Some(&auth));
     }
     for m in mounts {
-        let factory = rtsp::RTSPMediaFactory::new();
-        factory.set_launch(&m.launch());
-        factory.set_shared(true);
-        if credentials.is_some() {
-            factory.add_role_from_structure(
-                &gst::Structure::builder(ROLE)
-                    .field(rtsp::RTSP_PERM_MEDIA_FACTORY_ACCESS, true)
-                    .field(rtsp::RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, true)
-                    .build(),
-            );
-        }
-        points.add_factory(&m.path, factory);
+        points.add_factory(&m.path, factory(m, credentials.is_some()));
     }
     let source = server
         .attach(Some(ctx))

@@ -12,6 +12,7 @@ fn mount(path: &str, picture: Picture) -> Mount {
         width: 320,
         height: 240,
         fps: 15,
+        label: None,
     }
 }
 
@@ -477,5 +478,73 @@ fn two_hundred_reconnects_leave_no_pipelines_or_threads_behind() {
         threads() < settled,
         "{} after, {settled} while running",
         threads()
+    );
+}
+
+// --- The demo's cameras ----------------------------------------------------------------------
+
+#[test]
+fn the_demo_serves_its_cameras_and_a_dark_camera_goes_off_the_air() {
+    use ioc_console::sim::cameras::{DemoCameras, mounts};
+    use ioc_console::sim::data::DemoData;
+    let data = DemoData::embedded().unwrap();
+    let specs = &data.cameras.cameras;
+    let all = mounts(specs);
+    let h264 = specs.iter().filter(|c| c.codec == "h264").count();
+    let mjpeg = specs.iter().filter(|c| c.codec == "mjpeg").count();
+    assert!(
+        h264 >= 9 && mjpeg >= 1,
+        "{h264} H.264 and {mjpeg} MJPEG cameras"
+    );
+    assert_eq!(all.len(), 2 * h264 + mjpeg);
+    // Each carries its name and a clock.
+    assert!(all.iter().all(|m| m.launch().contains("clockoverlay")));
+
+    let cams = DemoCameras::start(specs).unwrap();
+    let h = specs.iter().find(|c| c.codec == "h264").unwrap();
+    let j = specs.iter().find(|c| c.codec == "mjpeg").unwrap();
+    let sub = probe(&format!("{}/{}/sub", cams.base(), h.id), 0.5, &opts()).unwrap();
+    assert_eq!(
+        (sub.codec.as_str(), sub.width, sub.height),
+        ("H.264", 640, 360)
+    );
+    let main = probe(&format!("{}/{}/main", cams.base(), h.id), 0.3, &opts()).unwrap();
+    assert_eq!((main.width, main.height), (1280, 720));
+    let jpeg = probe(&format!("{}/{}/main", cams.base(), j.id), 0.3, &opts()).unwrap();
+    assert_eq!(jpeg.codec, "JPEG");
+
+    // Dark: a watcher loses the picture, a new viewer is told it is not there; back: live.
+    let url = format!("{}/{}/sub", cams.base(), h.id);
+    let stream = CameraStream::start(
+        &url,
+        opts(),
+        Recovery {
+            watchdog: Duration::from_secs(2),
+            first_retry: Duration::from_millis(200),
+            last_retry: Duration::from_millis(500),
+        },
+    )
+    .unwrap();
+    assert!(
+        stream.wait_for(Duration::from_secs(20), |s, n| *s == StreamState::Live
+            && n > 2)
+    );
+    cams.set_on_air(&h.id, false);
+    assert!(
+        stream.wait_for(Duration::from_secs(20), |s, _| matches!(
+            s,
+            StreamState::Reconnecting { .. }
+        )),
+        "{:?}",
+        stream.state()
+    );
+    assert_eq!(probe(&url, 0.3, &opts()).unwrap_err(), VideoError::NotFound);
+    let before = stream.frames();
+    cams.set_on_air(&h.id, true);
+    assert!(
+        stream.wait_for(Duration::from_secs(30), |s, n| *s == StreamState::Live
+            && n > before),
+        "{:?}",
+        stream.state()
     );
 }
