@@ -94,6 +94,11 @@ impl DemoCameras {
         }
     }
 
+    /// Waits until the server has done what it was asked.
+    pub fn settle(&self) {
+        self.server.sync();
+    }
+
     /// Puts a camera's streams on (or takes them off) the air.
     pub fn set_on_air(&self, id: &str, online: bool) {
         let mut on_air = self.on_air.lock().unwrap_or_else(|p| p.into_inner());

@@ -98,35 +98,95 @@ impl VideoError {
     }
 }
 
-/// A URL with its user and password replaced, for logs, the UI and errors.
-pub fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = match rest.find(['/', '?', '#']) {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            match authority.rsplit_once('@') {
-                Some((_, host)) => format!("{scheme}://***@{host}{path}"),
-                None => url.to_owned(),
+/// Query parameters that carry secrets on some cameras (MJPEG CGIs: `?user=admin&pwd=...`).
+const SECRET_PARAMS: &[&str] = &[
+    "user", "username", "usr", "pwd", "pass", "password", "passwd", "token", "auth", "key",
+];
+
+/// The URL's scheme, user information (everything before the last `@` after the scheme:
+/// passwords may hold `#`, `?` or `/`; hiding a little too much is fine) and the rest.
+fn split_userinfo(url: &str) -> Option<(&str, &str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let (userinfo, host) = rest.rsplit_once('@')?;
+    Some((scheme, userinfo, host))
+}
+
+/// Hides the values of secret query parameters.
+fn hide_params(rest: &str) -> String {
+    let Some((before, query)) = rest.split_once('?') else {
+        return rest.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str()) => {
+                format!("{k}=***")
             }
-        }
-        None => url.to_owned(),
+            _ => kv.to_owned(),
+        })
+        .collect();
+    format!("{before}?{}", query.join("&"))
+}
+
+/// A URL with its user, password and secret query parameters replaced, for logs, the UI and
+/// errors.
+pub fn redact(url: &str) -> String {
+    match split_userinfo(url) {
+        Some((scheme, _, host)) => format!("{scheme}://***@{}", hide_params(host)),
+        None => hide_params(url),
     }
 }
 
-/// Removes the user information of `url` from any text (a GStreamer message may quote it).
+/// Decodes %XX escapes (a password may be quoted back decoded).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = s
+            .get(i + 1..i + 3)
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Removes the credentials of `url` from any text (a GStreamer message may quote the URL, its
+/// user information, or the password alone, encoded or decoded).
 fn scrub(text: &str, url: &str) -> String {
     let mut out = text.replace(url, &redact(url));
-    if let Some((_, rest)) = url.split_once("://")
-        && let Some((userinfo, _)) = rest.split('/').next().and_then(|a| a.rsplit_once('@'))
-    {
-        out = out.replace(userinfo, "***");
-        if let Some((_, pass)) = userinfo.split_once(':')
-            && !pass.is_empty()
-        {
-            out = out.replace(pass, "***");
+    let mut secrets: Vec<String> = Vec::new();
+    if let Some((_, userinfo, _)) = split_userinfo(url) {
+        secrets.push(userinfo.to_owned());
+        secrets.push(percent_decode(userinfo));
+        if let Some((_, pass)) = userinfo.split_once(':') {
+            secrets.push(pass.to_owned());
+            secrets.push(percent_decode(pass));
         }
+    }
+    if let Some((_, query)) = url.split_once('?') {
+        for kv in query.split('&') {
+            if let Some((k, v)) = kv.split_once('=')
+                && SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str())
+            {
+                secrets.push(v.to_owned());
+                secrets.push(percent_decode(v));
+            }
+        }
+    }
+    // Longest first, and not so short that ordinary words would be blanked.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for secret in secrets.iter().filter(|s| s.len() >= 3) {
+        out = out.replace(secret.as_str(), "***");
     }
     out
 }
@@ -181,7 +241,7 @@ impl VideoError {
 }
 
 /// Classifies a GStreamer error message.
-fn classify(err: &gst::glib::Error, debug: Option<&str>, url: &str) -> VideoError {
+pub(crate) fn classify(err: &gst::glib::Error, debug: Option<&str>, url: &str) -> VideoError {
     let text = scrub(
         &format!(
             "{}{}",
@@ -190,6 +250,20 @@ fn classify(err: &gst::glib::Error, debug: Option<&str>, url: &str) -> VideoErro
         ),
         url,
     );
+    // rtspsrc says which RTSP answer it got in its debug text; element names and source lines
+    // there hold numbers too, so only that phrase is read.
+    let rtsp_status = debug.and_then(|d| {
+        let at = d.find("error response: ")? + "error response: ".len();
+        d[at..].get(..3)?.parse::<u16>().ok()
+    });
+    match rtsp_status {
+        Some(401 | 403) => return VideoError::Auth,
+        Some(404) => return VideoError::NotFound,
+        _ => {}
+    }
+    if debug.is_some_and(|d| d.contains("not-negotiated")) {
+        return VideoError::Unsupported(text);
+    }
     if let Some(kind) = err.kind::<gst::ResourceError>() {
         return match kind {
             gst::ResourceError::NotAuthorized => VideoError::Auth,
@@ -198,11 +272,11 @@ fn classify(err: &gst::glib::Error, debug: Option<&str>, url: &str) -> VideoErro
             | gst::ResourceError::OpenReadWrite
             | gst::ResourceError::Read
             | gst::ResourceError::Failed => {
-                // rtspsrc says 401 and 404 in words on some paths.
-                let lower = text.to_lowercase();
-                if lower.contains("unauthorized") || lower.contains("401") {
+                // Some paths say it only in the message's words.
+                let lower = err.message().to_lowercase();
+                if lower.contains("unauthorized") {
                     VideoError::Auth
-                } else if lower.contains("not found") || lower.contains("404") {
+                } else if lower.contains("not found") {
                     VideoError::NotFound
                 } else {
                     VideoError::Network(text)
@@ -264,7 +338,7 @@ fn decoder_of(pipeline: &gst::Pipeline) -> Option<(String, String)> {
 pub fn probe(url: &str, seconds: f64, opts: &OpenOptions) -> Result<ProbeReport, VideoError> {
     init()?;
     let uri = uri_of(url)?;
-    let pipeline = gst::Pipeline::new();
+    let pipeline = gst::Pipeline::with_name("probe");
     let source = gst::ElementFactory::make("uridecodebin")
         .property("uri", &uri)
         .build()
@@ -331,7 +405,8 @@ fn run_probe(
     }
     let mut first: Option<(Duration, gst::Caps)> = None;
     let mut frames = 0u64;
-    let window = Duration::from_secs_f64(seconds.max(0.1));
+    let window =
+        Duration::try_from_secs_f64(seconds.clamp(0.1, 86_400.0)).unwrap_or(Duration::from_secs(5));
     loop {
         if let Some(e) = first_error(&bus, url) {
             return Err(e);

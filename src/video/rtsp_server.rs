@@ -49,8 +49,10 @@ impl Mount {
             ));
         }
         match self.picture {
+            // A key frame every second: a viewer joining mid-stream sees a picture soon.
             Picture::H264 => format!(
-                "( {raw} ! openh264enc ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )"
+                "( {raw} ! openh264enc gop-size={} ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )",
+                self.fps.max(1)
             ),
             Picture::Jpeg => format!("( {raw} ! jpegenc ! rtpjpegpay name=pay0 pt=26 )"),
         }
@@ -98,13 +100,21 @@ impl RtspServer {
                 let main_loop = glib::MainLoop::new(Some(&ctx), false);
                 let started = ctx.with_thread_default(|| serve(&ctx, &mounts, credentials, port));
                 match started {
-                    Ok(Ok((port, server, _source))) => {
+                    Ok(Ok((port, server, source))) => {
                         let _ = tx.send(Ok((port, main_loop.clone(), ctx.clone(), server.clone())));
                         main_loop.run();
-                        // Stopped: hang up on every client, so that their streams end as they
-                        // would when a camera's server goes away.
+                        // Stopped: no new clients (the port is released), and a hang-up for
+                        // every client, so that their streams end as when a camera's server
+                        // goes away.
+                        if let Some(s) = ctx.find_source_by_id(&source) {
+                            s.destroy();
+                        }
                         server.client_filter(Some(&mut |_, _| rtsp::RTSPFilterResult::Remove));
-                        while ctx.iteration(false) {}
+                        for _ in 0..1000 {
+                            if !ctx.iteration(false) {
+                                break;
+                            }
+                        }
                     }
                     Ok(Err(e)) => {
                         let _ = tx.send(Err(e));
@@ -156,8 +166,17 @@ impl RtspServer {
             }
             let _ = tx.send(());
         });
-        // Done on the server's thread; waited for briefly so that a caller sees the effect.
-        let _ = rx.recv_timeout(std::time::Duration::from_millis(500));
+        // Done on the server's thread, not waited for (callers may hold locks).
+        drop(rx);
+    }
+
+    /// Waits (up to 5 s) until the server has done what it was asked before.
+    pub fn sync(&self) {
+        let (tx, rx) = mpsc::channel();
+        self.ctx.invoke(move || {
+            let _ = tx.send(());
+        });
+        let _ = rx.recv_timeout(std::time::Duration::from_secs(5));
     }
 
     pub fn port(&self) -> u16 {
@@ -225,6 +244,9 @@ fn serve(
 
 impl Drop for RtspServer {
     fn drop(&mut self) {
+        // Also through the context: a quit before the loop runs would be lost.
+        let main_loop = self.main_loop.clone();
+        self.ctx.invoke(move || main_loop.quit());
         self.main_loop.quit();
         if let Some(t) = self.thread.take() {
             let _ = t.join();

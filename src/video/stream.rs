@@ -47,6 +47,8 @@ impl Drop for Counted {
 pub struct Recovery {
     /// No frame for this long: the pipeline is rebuilt.
     pub watchdog: Duration,
+    /// How long the first frame may take after (re)connecting.
+    pub first_frame: Duration,
     pub first_retry: Duration,
     pub last_retry: Duration,
 }
@@ -55,6 +57,7 @@ impl Default for Recovery {
     fn default() -> Self {
         Recovery {
             watchdog: Duration::from_secs(5),
+            first_frame: Duration::from_secs(10),
             first_retry: Duration::from_secs(1),
             last_retry: Duration::from_secs(30),
         }
@@ -206,7 +209,10 @@ impl CameraStream {
 
 impl Drop for CameraStream {
     fn drop(&mut self) {
+        // Under the lock: the thread cannot be between its check and its wait.
+        let guard = self.lock();
         self.stop.store(true, Ordering::SeqCst);
+        drop(guard);
         self.shared.1.notify_all();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -231,13 +237,17 @@ fn run(
     stop: &AtomicBool,
 ) {
     let mut attempts = 0u32;
-    let mut rng = crate::rng::Rng::new(crate::map::fnv1a(url) ^ 0x5eed);
+    // Per process and start time too: consoles watching one camera do not retry in step.
+    let seed = crate::map::fnv1a(url)
+        ^ u64::from(std::process::id()).rotate_left(32)
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+    let mut rng = crate::rng::Rng::new(seed);
     while !stop.load(Ordering::SeqCst) {
         set(shared, |s| {
             s.builds += 1;
-            if !matches!(s.state, Some(StreamState::Reconnecting { .. })) {
-                s.state = Some(StreamState::Connecting);
-            }
+            s.state = Some(StreamState::Connecting);
         });
         let reason = match build(uri, open) {
             Ok((pipeline, sink)) => {
@@ -280,7 +290,7 @@ fn run(
 }
 
 fn build(uri: &str, open: &OpenOptions) -> Result<(Counted, gst_app::AppSink), VideoError> {
-    let pipeline = Counted::new(gst::Pipeline::new());
+    let pipeline = Counted::new(gst::Pipeline::with_name("camera"));
     let source = gst::ElementFactory::make("uridecodebin")
         .property("uri", uri)
         .build()
@@ -307,8 +317,14 @@ fn build(uri: &str, open: &OpenOptions) -> Result<(Counted, gst_app::AppSink), V
         let src = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
         if src.find_property("latency").is_some() && src.find_property("protocols").is_some() {
             src.set_property("latency", latency_ms);
-            if transport == Transport::Tcp {
-                src.set_property_from_str("protocols", "tcp");
+            match transport {
+                Transport::Tcp => src.set_property_from_str("protocols", "tcp"),
+                // Give UDP 2 s before falling back to TCP (rtspsrc waits 5 s by default).
+                Transport::Auto => {
+                    if src.find_property("timeout").is_some() {
+                        src.set_property("timeout", 2_000_000u64);
+                    }
+                }
             }
         }
         None
@@ -349,26 +365,46 @@ fn watch(
             .unwrap_or_else(|| VideoError::Other("the pipeline did not start".into()));
     }
     let started = Instant::now();
+    let mut first_frame: Option<Instant> = None;
     let mut last_frame: Option<Instant> = None;
+    // The first picture may take longer than the watchdog (a long group of pictures, UDP
+    // falling back to TCP).
+    let first_wait = recovery.watchdog.max(open_first_frame_timeout(recovery));
     loop {
         if stop.load(Ordering::SeqCst) {
             return VideoError::Other("stopped".into());
         }
-        if let Some(e) = super::first_error(&bus, url) {
-            return e;
+        // Errors and the end of the stream in one look, so neither is thrown away.
+        if let Some(msg) = bus.pop_filtered(&[gst::MessageType::Error, gst::MessageType::Eos]) {
+            return match msg.view() {
+                gst::MessageView::Error(e) => {
+                    let debug = e.debug();
+                    super::classify(&e.error(), debug.as_deref(), url)
+                }
+                _ => VideoError::Network("the stream ended".into()),
+            };
         }
-        if bus.pop_filtered(&[gst::MessageType::Eos]).is_some() || sink.is_eos() {
+        if sink.is_eos() {
             return VideoError::Network("the stream ended".into());
         }
-        let since = last_frame.unwrap_or(started);
-        if since.elapsed() > recovery.watchdog {
-            return VideoError::NoPicture(recovery.watchdog.as_secs());
+        match last_frame {
+            None if started.elapsed() > first_wait => {
+                return VideoError::NoPicture(first_wait.as_secs());
+            }
+            Some(t) if t.elapsed() > recovery.watchdog => {
+                return VideoError::NoPicture(recovery.watchdog.as_secs());
+            }
+            _ => {}
         }
         match sink.try_pull_sample(gst::ClockTime::from_mseconds(100)) {
             Some(sample) => {
                 let now = Instant::now();
                 last_frame = Some(now);
-                *attempts = 0;
+                // Back off afresh only after being live a while: a flapping camera keeps backing off.
+                let live_since = *first_frame.get_or_insert(now);
+                if now - live_since > Duration::from_secs(5) {
+                    *attempts = 0;
+                }
                 let frame = decoded(&sample, now);
                 set(shared, |s| {
                     s.frames += 1;
@@ -392,6 +428,11 @@ fn watch(
             }
         }
     }
+}
+
+/// How long a first picture may take, at least.
+fn open_first_frame_timeout(recovery: &Recovery) -> Duration {
+    recovery.first_frame.max(Duration::from_secs(1))
 }
 
 /// The frame of a sample: planes copied as they are (strides and offsets kept), colorimetry

@@ -65,6 +65,8 @@ pub enum FrameError {
     Stride { plane: usize, stride: u32, row: u32 },
     #[error("the picture is empty")]
     Empty,
+    #[error("{width}×{height} is larger than this GPU's textures ({max})")]
+    TooLarge { width: u32, height: u32, max: u32 },
 }
 
 /// The uniform block of the shader (see `Params` there).
@@ -244,6 +246,14 @@ impl YuvRenderer {
         frame: &Frame<'_>,
     ) -> Result<(), FrameError> {
         check(frame)?;
+        let max = device.limits().max_texture_dimension_2d;
+        if frame.width > max || frame.height > max {
+            return Err(FrameError::TooLarge {
+                width: frame.width,
+                height: frame.height,
+                max,
+            });
+        }
         let key = (frame.width, frame.height, frame.layout);
         if slot.as_ref().is_none_or(|t| t.key != key) {
             *slot = Some(self.textures(device, frame));
@@ -365,21 +375,27 @@ fn check(frame: &Frame<'_>) -> Result<(), FrameError> {
         return Err(FrameError::Empty);
     }
     let (cw, ch) = frame.chroma_size();
-    let planes: &[(usize, u32, u32, u32)] = match frame.layout {
+    let (w, h, cw, ch) = (
+        u64::from(frame.width),
+        u64::from(frame.height),
+        u64::from(cw),
+        u64::from(ch),
+    );
+    let planes: &[(usize, u64, u64)] = match frame.layout {
         // (plane, width in bytes, rows)
-        Layout::Nv12 => &[(0, frame.width, frame.height, 0), (1, cw * 2, ch, 0)],
-        Layout::I420 => &[
-            (0, frame.width, frame.height, 0),
-            (1, cw, ch, 0),
-            (2, cw, ch, 0),
-        ],
+        Layout::Nv12 => &[(0, w, h), (1, cw * 2, ch)],
+        Layout::I420 => &[(0, w, h), (1, cw, ch), (2, cw, ch)],
     };
-    for &(plane, row, rows, _) in planes {
+    for &(plane, row, rows) in planes {
         let stride = frame.strides[plane];
-        if stride < row {
-            return Err(FrameError::Stride { plane, stride, row });
+        if u64::from(stride) < row {
+            return Err(FrameError::Stride {
+                plane,
+                stride,
+                row: u32::try_from(row).unwrap_or(u32::MAX),
+            });
         }
-        let needed = (rows as usize - 1) * stride as usize + row as usize;
+        let needed = usize::try_from((rows - 1) * u64::from(stride) + row).unwrap_or(usize::MAX);
         let offset = frame.offsets[plane];
         if offset
             .checked_add(needed)

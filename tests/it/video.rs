@@ -16,6 +16,14 @@ fn mount(path: &str, picture: Picture) -> Mount {
     }
 }
 
+/// Tests that run pipelines take turns: some count the process's pipelines and threads (and
+/// under plain `cargo test` all tests share one process).
+static PIPELINE_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    PIPELINE_TESTS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn opts() -> OpenOptions {
     OpenOptions {
         transport: Transport::Tcp,
@@ -26,6 +34,7 @@ fn opts() -> OpenOptions {
 
 #[test]
 fn probe_reads_h264_and_jpeg_cameras_over_rtsp() {
+    let _turn = turn();
     let server = RtspServer::start(
         &[
             mount("/cam/main", Picture::H264),
@@ -59,6 +68,7 @@ fn probe_reads_h264_and_jpeg_cameras_over_rtsp() {
 
 #[test]
 fn wrong_path_credentials_and_dead_servers_are_told_apart() {
+    let _turn = turn();
     let server =
         RtspServer::start(&[mount("/secure", Picture::H264)], Some(("op", "s3cret!"))).unwrap();
     let ok = probe(
@@ -99,11 +109,29 @@ fn credentials_never_leave_a_url() {
         "rtsp://***@10.0.0.5:554/Streaming/101"
     );
     assert_eq!(redact("rtsp://10.0.0.5/x"), "rtsp://10.0.0.5/x");
+    // Passwords with '#', '/', '?' or an encoded '@'; secrets in the query of MJPEG CGIs.
+    assert_eq!(
+        redact("rtsp://admin:Pass#123@10.0.0.5/ch1"),
+        "rtsp://***@10.0.0.5/ch1"
+    );
+    assert_eq!(
+        redact("rtsp://admin:a/b?c@10.0.0.5/ch1"),
+        "rtsp://***@10.0.0.5/ch1"
+    );
+    assert_eq!(
+        redact("rtsp://admin:p%40ss@10.0.0.5/ch1"),
+        "rtsp://***@10.0.0.5/ch1"
+    );
+    assert_eq!(
+        redact("http://10.0.0.7/videostream.cgi?user=admin&pwd=bi-mat&rate=0"),
+        "http://10.0.0.7/videostream.cgi?user=***&pwd=***&rate=0"
+    );
     assert_eq!(redact("/srv/video/cam.mp4"), "/srv/video/cam.mp4");
 }
 
 #[test]
 fn the_probe_command_reports_a_camera_and_fails_clearly() {
+    let _turn = turn();
     let server = RtspServer::start(
         &[mount("/cam/main", Picture::H264)],
         Some(("kt", "matkhau")),
@@ -140,6 +168,7 @@ fn the_probe_command_reports_a_camera_and_fails_clearly() {
 
 #[test]
 fn probe_reads_a_local_file() {
+    let _turn = turn();
     use gstreamer::prelude::*;
     ioc_console::video::init().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -379,6 +408,7 @@ fn threads() -> usize {
 
 #[test]
 fn a_camera_goes_live_loses_its_server_reconnects_and_comes_back() {
+    let _turn = turn();
     let server = RtspServer::start(&[mount("/cam/main", Picture::H264)], None).unwrap();
     let port = server.port();
     let url = server.url("/cam/main", None);
@@ -386,6 +416,7 @@ fn a_camera_goes_live_loses_its_server_reconnects_and_comes_back() {
         &url,
         opts(),
         Recovery {
+            first_frame: Duration::from_secs(15),
             watchdog: Duration::from_secs(3),
             first_retry: Duration::from_millis(200),
             last_retry: Duration::from_secs(1),
@@ -431,6 +462,7 @@ fn a_camera_goes_live_loses_its_server_reconnects_and_comes_back() {
 
 #[test]
 fn two_hundred_reconnects_leave_no_pipelines_or_threads_behind() {
+    let _turn = turn();
     // A port nobody listens on: every attempt fails at once.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -442,6 +474,7 @@ fn two_hundred_reconnects_leave_no_pipelines_or_threads_behind() {
         &format!("rtsp://user:pw@127.0.0.1:{port}/cam"),
         opts(),
         Recovery {
+            first_frame: Duration::from_secs(15),
             watchdog: Duration::from_secs(2),
             first_retry: Duration::from_millis(1),
             last_retry: Duration::from_millis(2),
@@ -485,6 +518,7 @@ fn two_hundred_reconnects_leave_no_pipelines_or_threads_behind() {
 
 #[test]
 fn the_demo_serves_its_cameras_and_a_dark_camera_goes_off_the_air() {
+    let _turn = turn();
     use ioc_console::sim::cameras::{DemoCameras, mounts};
     use ioc_console::sim::data::DemoData;
     let data = DemoData::embedded().unwrap();
@@ -519,6 +553,7 @@ fn the_demo_serves_its_cameras_and_a_dark_camera_goes_off_the_air() {
         &url,
         opts(),
         Recovery {
+            first_frame: Duration::from_secs(15),
             watchdog: Duration::from_secs(2),
             first_retry: Duration::from_millis(200),
             last_retry: Duration::from_millis(500),
@@ -530,6 +565,7 @@ fn the_demo_serves_its_cameras_and_a_dark_camera_goes_off_the_air() {
             && n > 2)
     );
     cams.set_on_air(&h.id, false);
+    cams.settle();
     assert!(
         stream.wait_for(Duration::from_secs(20), |s, _| matches!(
             s,
@@ -541,6 +577,7 @@ fn the_demo_serves_its_cameras_and_a_dark_camera_goes_off_the_air() {
     assert_eq!(probe(&url, 0.3, &opts()).unwrap_err(), VideoError::NotFound);
     let before = stream.frames();
     cams.set_on_air(&h.id, true);
+    cams.settle();
     assert!(
         stream.wait_for(Duration::from_secs(30), |s, n| *s == StreamState::Live
             && n > before),
