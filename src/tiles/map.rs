@@ -765,38 +765,39 @@ impl MapOptions {
     /// Where the tile looks (centre and zoom as drawn), once it has been drawn in the current
     /// viewport.
     pub fn current_view(&self, ctx: &egui::Context) -> Option<(GeoPoint, f64)> {
+        self.with_state(ctx, |st| {
+            let c = st.memory.detached()?;
+            Some((
+                GeoPoint {
+                    lat: c.y(),
+                    lon: c.x(),
+                },
+                st.memory.zoom(),
+            ))
+        })?
+    }
+
+    /// Runs `f` on the tile's state in the current viewport, once the tile has been drawn there.
+    fn with_state<R>(&self, ctx: &egui::Context, f: impl FnOnce(&MapTileState) -> R) -> Option<R> {
         let state: State = ctx.data(|d| d.get_temp(self.state_id(ctx)))?;
         let st = state.lock().unwrap_or_else(|p| p.into_inner());
-        let c = st.memory.detached()?;
-        Some((
-            GeoPoint {
-                lat: c.y(),
-                lon: c.x(),
-            },
-            st.memory.zoom(),
-        ))
+        Some(f(&st))
     }
 
     /// How many times the tile rebuilt its incident points whole (changes are otherwise applied
     /// one by one), in the current viewport.
     pub fn points_rebuilds(&self, ctx: &egui::Context) -> Option<u64> {
-        let state: State = ctx.data(|d| d.get_temp(self.state_id(ctx)))?;
-        let st = state.lock().unwrap_or_else(|p| p.into_inner());
-        Some(st.points.full_builds)
+        self.with_state(ctx, |st| st.points.full_builds)
     }
 
     /// How many incidents the tile has placed on its map (in the current viewport).
     pub fn placed_incidents(&self, ctx: &egui::Context) -> Option<usize> {
-        let state: State = ctx.data(|d| d.get_temp(self.state_id(ctx)))?;
-        let st = state.lock().unwrap_or_else(|p| p.into_inner());
-        st.points.version.map(|_| st.points.ids.len())
+        self.with_state(ctx, |st| st.points.version.map(|_| st.points.ids.len()))?
     }
 
     /// How many times the tile prepared its incident markers (in the current viewport).
     pub fn marker_builds(&self, ctx: &egui::Context) -> Option<u64> {
-        let state: State = ctx.data(|d| d.get_temp(self.state_id(ctx)))?;
-        let st = state.lock().unwrap_or_else(|p| p.into_inner());
-        Some(st.markers.builds)
+        self.with_state(ctx, |st| st.markers.builds)
     }
 
     fn state(&self, ui: &egui::Ui, cx: &FrameCtx) -> State {

@@ -334,18 +334,23 @@ fn decoder_of(pipeline: &gst::Pipeline) -> Option<(String, String)> {
     None
 }
 
-/// Connects to `url` like a camera tile would, takes frames for `seconds` and reports.
-pub fn probe(url: &str, seconds: f64, opts: &OpenOptions) -> Result<ProbeReport, VideoError> {
-    init()?;
-    let uri = uri_of(url)?;
-    let pipeline = gst::Pipeline::with_name("probe");
+/// A pipeline that opens `uri` (decoders chosen by rank) and hands decoded video matching
+/// `caps` to an appsink that keeps only the newest frame (one buffer, older ones dropped, no
+/// clock sync). RTSP gets the jitter buffer of `open` and its transport: TCP only, or UDP falling
+/// back to TCP after 2 s (rtspsrc waits 5 s by default).
+pub(crate) fn decoding_pipeline(
+    name: &str,
+    uri: &str,
+    open: &OpenOptions,
+    caps: &gst::Caps,
+) -> Result<(gst::Pipeline, gst_app::AppSink), VideoError> {
+    let pipeline = gst::Pipeline::with_name(name);
     let source = gst::ElementFactory::make("uridecodebin")
-        .property("uri", &uri)
+        .property("uri", uri)
         .build()
         .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
     let sink = gst_app::AppSink::builder()
-        // Decoded video in whatever raw format the decoder gives: no conversion on the CPU.
-        .caps(&gst::Caps::builder("video/x-raw").build())
+        .caps(caps)
         .sync(false)
         .max_buffers(1)
         .drop(true)
@@ -353,14 +358,19 @@ pub fn probe(url: &str, seconds: f64, opts: &OpenOptions) -> Result<ProbeReport,
     pipeline
         .add_many([&source, sink.upcast_ref()])
         .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
-    let latency_ms = u32::try_from(opts.latency.as_millis()).unwrap_or(u32::MAX);
-    let transport = opts.transport;
+    let latency_ms = u32::try_from(open.latency.as_millis()).unwrap_or(u32::MAX);
+    let transport = open.transport;
     source.connect("source-setup", false, move |args| {
         let src = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
         if src.find_property("latency").is_some() && src.find_property("protocols").is_some() {
             src.set_property("latency", latency_ms);
-            if transport == Transport::Tcp {
-                src.set_property_from_str("protocols", "tcp");
+            match transport {
+                Transport::Tcp => src.set_property_from_str("protocols", "tcp"),
+                Transport::Auto => {
+                    if src.find_property("timeout").is_some() {
+                        src.set_property("timeout", 2_000_000u64);
+                    }
+                }
             }
         }
         None
@@ -379,6 +389,20 @@ pub fn probe(url: &str, seconds: f64, opts: &OpenOptions) -> Result<ProbeReport,
             let _ = pad.link(sink_pad);
         }
     });
+    Ok((pipeline, sink))
+}
+
+/// Connects to `url` like a camera tile would, takes frames for `seconds` and reports.
+pub fn probe(url: &str, seconds: f64, opts: &OpenOptions) -> Result<ProbeReport, VideoError> {
+    init()?;
+    let uri = uri_of(url)?;
+    // Decoded video in whatever raw format the decoder gives: no conversion on the CPU.
+    let (pipeline, sink) = decoding_pipeline(
+        "probe",
+        &uri,
+        opts,
+        &gst::Caps::builder("video/x-raw").build(),
+    )?;
     let started = Instant::now();
     let result = run_probe(&pipeline, &sink, url, seconds, opts, started);
     let _ = pipeline.set_state(gst::State::Null);

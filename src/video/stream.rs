@@ -15,7 +15,7 @@ use gstreamer_app as gst_app;
 use gstreamer_video as gst_video;
 
 use super::yuv::{Layout, Matrix, Range};
-use super::{OpenOptions, Transport, VideoError, redact};
+use super::{OpenOptions, VideoError, redact};
 
 /// Pipelines alive in this process (for tests and diagnostics).
 static PIPELINES: AtomicUsize = AtomicUsize::new(0);
@@ -290,60 +290,12 @@ fn run(
 }
 
 fn build(uri: &str, open: &OpenOptions) -> Result<(Counted, gst_app::AppSink), VideoError> {
-    let pipeline = Counted::new(gst::Pipeline::with_name("camera"));
-    let source = gst::ElementFactory::make("uridecodebin")
-        .property("uri", uri)
-        .build()
-        .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
-    let sink = gst_app::AppSink::builder()
-        // What the GPU path takes: NV12 or I420, never converted on the CPU.
-        .caps(
-            &gst_video::VideoCapsBuilder::new()
-                .format_list([gst_video::VideoFormat::Nv12, gst_video::VideoFormat::I420])
-                .build(),
-        )
-        // The wall shows the newest frame: one buffer, older ones dropped, no clock sync.
-        .sync(false)
-        .max_buffers(1)
-        .drop(true)
+    // What the GPU path takes: NV12 or I420, never converted on the CPU.
+    let caps = gst_video::VideoCapsBuilder::new()
+        .format_list([gst_video::VideoFormat::Nv12, gst_video::VideoFormat::I420])
         .build();
-    pipeline
-        .0
-        .add_many([&source, sink.upcast_ref()])
-        .map_err(|e| VideoError::Gstreamer(e.to_string()))?;
-    let latency_ms = u32::try_from(open.latency.as_millis()).unwrap_or(u32::MAX);
-    let transport = open.transport;
-    source.connect("source-setup", false, move |args| {
-        let src = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
-        if src.find_property("latency").is_some() && src.find_property("protocols").is_some() {
-            src.set_property("latency", latency_ms);
-            match transport {
-                Transport::Tcp => src.set_property_from_str("protocols", "tcp"),
-                // Give UDP 2 s before falling back to TCP (rtspsrc waits 5 s by default).
-                Transport::Auto => {
-                    if src.find_property("timeout").is_some() {
-                        src.set_property("timeout", 2_000_000u64);
-                    }
-                }
-            }
-        }
-        None
-    });
-    let sink_pad = sink.static_pad("sink");
-    source.connect_pad_added(move |_, pad| {
-        let is_video = pad
-            .current_caps()
-            .or_else(|| Some(pad.query_caps(None)))
-            .and_then(|c| c.structure(0).map(|s| s.name().starts_with("video/")))
-            .unwrap_or(false);
-        if let Some(sink_pad) = &sink_pad
-            && is_video
-            && !sink_pad.is_linked()
-        {
-            let _ = pad.link(sink_pad);
-        }
-    });
-    Ok((pipeline, sink))
+    let (pipeline, sink) = super::decoding_pipeline("camera", uri, open, &caps)?;
+    Ok((Counted::new(pipeline), sink))
 }
 
 /// Plays the pipeline and takes frames until it fails, stalls past the watchdog or is stopped;
