@@ -147,8 +147,9 @@ pub fn read_back(
 impl OffscreenRenderer {
     pub fn new() -> Result<Self, SnapshotError> {
         let (device, queue, max_side) = gpu()?;
-        let renderer =
+        let mut renderer =
             egui_wgpu::Renderer::new(&device, FORMAT, egui_wgpu::RendererOptions::PREDICTABLE);
+        crate::video::paint::VideoResources::install(&mut renderer, &device, FORMAT);
         Ok(OffscreenRenderer {
             device,
             queue,

@@ -25,6 +25,7 @@ pub fn mounts(cameras: &[CameraSpec]) -> Vec<Mount> {
                 height: 480,
                 fps: 10,
                 label,
+                pattern: "ball",
             });
         } else {
             out.push(Mount {
@@ -34,6 +35,7 @@ pub fn mounts(cameras: &[CameraSpec]) -> Vec<Mount> {
                 height: 720,
                 fps: 25,
                 label: label.clone(),
+                pattern: "ball",
             });
             out.push(Mount {
                 path: format!("/{}/sub", c.id),
@@ -42,6 +44,7 @@ pub fn mounts(cameras: &[CameraSpec]) -> Vec<Mount> {
                 height: 360,
                 fps: 15,
                 label,
+                pattern: "ball",
             });
         }
     }

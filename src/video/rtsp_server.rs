@@ -31,14 +31,16 @@ pub struct Mount {
     pub fps: u32,
     /// Burned into the picture (top left) with a running clock (bottom right), when given.
     pub label: Option<String>,
+    /// videotestsrc's pattern: "ball" (moving), "white", "red", "smpte", ...
+    pub pattern: &'static str,
 }
 
 impl Mount {
     /// The gst-rtsp-server launch line of the mount.
     pub fn launch(&self) -> String {
         let mut raw = format!(
-            "videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width={},height={},framerate={}/1",
-            self.width, self.height, self.fps
+            "videotestsrc is-live=true pattern={} ! video/x-raw,format=I420,width={},height={},framerate={}/1",
+            self.pattern, self.width, self.height, self.fps
         );
         if let Some(label) = &self.label {
             // Quotes and backslashes cannot break out of the launch line's quoted string.

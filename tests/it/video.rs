@@ -13,6 +13,7 @@ fn mount(path: &str, picture: Picture) -> Mount {
         height: 240,
         fps: 15,
         label: None,
+        pattern: "ball",
     }
 }
 
@@ -584,4 +585,51 @@ fn the_demo_serves_its_cameras_and_a_dark_camera_goes_off_the_air() {
         "{:?}",
         stream.state()
     );
+}
+
+#[test]
+fn frames_from_a_camera_reach_the_picture_drawn_in_egui() {
+    let _turn = turn();
+    let coloured = |path: &str, pattern: &'static str| Mount {
+        pattern,
+        ..mount(path, Picture::H264)
+    };
+    let server = RtspServer::start(
+        &[coloured("/white", "white"), coloured("/red", "red")],
+        None,
+    )
+    .unwrap();
+    let mut offscreen = ioc_console::snapshot::OffscreenRenderer::new().expect("a GPU or lavapipe");
+    for (path, want) in [("/white", [255u8, 255, 255]), ("/red", [255, 0, 0])] {
+        let stream =
+            CameraStream::start(&server.url(path, None), opts(), Recovery::default()).unwrap();
+        assert!(
+            stream.wait_for(Duration::from_secs(20), |s, n| *s == StreamState::Live
+                && n >= 2),
+            "{path}: {:?}",
+            stream.state()
+        );
+        let frame = stream.frame().unwrap();
+        // A 4:3 picture letterboxed into a wide tile on a black wall.
+        let tile = egui::Rect::from_min_size(egui::pos2(20.0, 10.0), egui::vec2(240.0, 120.0));
+        let image = offscreen
+            .render([280, 140], |ui| {
+                ui.painter()
+                    .rect_filled(ui.max_rect(), 0.0, egui::Color32::BLACK);
+                ioc_console::video::paint::paint_video(ui.painter(), tile, 7, frame.clone());
+            })
+            .unwrap();
+        let centre = image.get_pixel(140, 70).0;
+        for c in 0..3 {
+            assert!(
+                (i32::from(centre[c]) - i32::from(want[c])).abs() <= 6,
+                "{path}: {centre:?}, want {want:?}"
+            );
+        }
+        // Letterboxed: the picture is 160 wide in the 240-wide tile; beside it, the wall.
+        let fitted = ioc_console::video::paint::fit(tile, frame.width, frame.height);
+        assert!((fitted.width() - 160.0).abs() < 0.5, "{fitted:?}");
+        let beside = image.get_pixel(30, 70).0;
+        assert!(beside[..3].iter().all(|c| *c < 10), "{path}: {beside:?}");
+    }
 }
