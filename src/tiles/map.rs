@@ -462,17 +462,6 @@ const GLYPHS: [Glyph; 10] = [
     Glyph::Column,
 ];
 
-/// The glyph of a category: by its place in the backend's category list.
-pub fn category_glyph(store: &Store, category: &str) -> Glyph {
-    let i = store
-        .categories
-        .data
-        .as_ref()
-        .and_then(|c| c.iter().position(|c| c.id == category))
-        .unwrap_or(0);
-    GLYPHS[i % GLYPHS.len()]
-}
-
 fn glyph_points(g: Glyph, c: Pos2, r: f32) -> Vec<Pos2> {
     let poly = |n: usize, start_deg: f32, rr: f32| -> Vec<Pos2> {
         (0..n)
