@@ -37,6 +37,9 @@ pub struct Config {
     /// Basemaps and GeoJSON layers of the map tiles.
     #[serde(default)]
     pub map: crate::map::MapConfig,
+    /// Camera streams: decode budget, RTSP jitter buffer and transport, preferred decoders.
+    #[serde(default)]
+    pub video: crate::video::hub::VideoConfig,
 }
 
 /// Why the configuration could not be used.
@@ -140,6 +143,16 @@ pub fn parse(path: &Path, text: &str, lang: Lang) -> Result<Config, Diagnostic> 
             let span = value_span(text, "map").unwrap_or(0..0);
             return Err(Diagnostic::at(lang, path, text, span, message));
         }
+    }
+    if let Err((key, message)) = config.video.validate() {
+        let span = value_span(text, "video").unwrap_or(0..0);
+        return Err(Diagnostic::at(
+            lang,
+            path,
+            text,
+            span,
+            tr_args(lang, "config.key", &[("key", &key), ("message", &message)]),
+        ));
     }
     Ok(config)
 }

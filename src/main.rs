@@ -303,7 +303,7 @@ fn main() -> ExitCode {
             command: ExportCommand::Report(args),
         } => export_report(args, &cfg, lang),
         Command::Act(args) => act(args, &cfg),
-        Command::Probe(args) => probe(args, lang),
+        Command::Probe(args) => probe(args, &cfg, lang),
         Command::Outbox {
             command: OutboxCommand::Flush(args),
         } => outbox_flush(args, &cfg),
@@ -311,6 +311,12 @@ fn main() -> ExitCode {
 }
 
 /// Loads the backend's data once (for snapshots and exports); keeps the backend alive with it.
+/// The camera streams of this console, with the configured decoders preferred.
+fn camera_hub(cfg: &config::Config) -> std::sync::Arc<ioc_console::video::hub::CameraHub> {
+    ioc_console::video::hub::prefer_decoders(&cfg.video.decoders);
+    std::sync::Arc::new(ioc_console::video::hub::CameraHub::new(cfg.video.clone()))
+}
+
 fn load_store(
     data: &DataArgs,
     cfg: &config::Config,
@@ -499,6 +505,7 @@ fn launch(args: RunArgs, cfg: &config::Config, lang: Lang, spec: Option<BackendS
         role: cfg.role,
         display,
         map: std::sync::Arc::new(ioc_console::map::MapSetup::new(cfg.map.clone())),
+        cameras: camera_hub(cfg),
     };
     match app::run(opts) {
         Ok(()) => ExitCode::SUCCESS,
@@ -564,6 +571,7 @@ fn snapshot_cmd(args: SnapshotArgs, cfg: &config::Config, lang: Lang) -> ExitCod
     cx.role = cfg.role;
     cx.store = std::sync::Arc::new(store);
     cx.map = std::sync::Arc::new(ioc_console::map::MapSetup::new(cfg.map.clone()));
+    cx.cameras = camera_hub(cfg);
     let req = snapshot::SnapshotRequest {
         layout: &layout,
         monitor: args.monitor.as_deref(),
@@ -683,8 +691,14 @@ fn pause_at(point: &str) {
 }
 
 /// `probe`: exits 0 with a report, 5 when the stream cannot be had (the reason in words).
-fn probe(args: ProbeArgs, lang: Lang) -> ExitCode {
+fn probe(args: ProbeArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
     use ioc_console::video;
+    for name in video::hub::prefer_decoders(&cfg.video.decoders) {
+        eprintln!(
+            "{}",
+            tr_args(lang, "video.probe.decoder_missing", &[("name", &name)])
+        );
+    }
     let opts = video::OpenOptions {
         transport: if args.tcp {
             video::Transport::Tcp

@@ -158,6 +158,11 @@ impl OffscreenRenderer {
         })
     }
 
+    /// The egui renderer (its callback resources hold the camera textures).
+    pub fn renderer(&self) -> &egui_wgpu::Renderer {
+        &self.renderer
+    }
+
     /// Runs `draw` in a fresh egui context of `size` points (1 point = 1 pixel) and returns the
     /// rendered RGBA image.
     pub fn render(
@@ -302,13 +307,23 @@ pub fn render(req: &SnapshotRequest<'_>) -> Result<image::RgbaImage, SnapshotErr
         .map(|n| monitor_index(req.layout, n))
         .transpose()?;
     let mut renderer = OffscreenRenderer::new()?;
-    renderer.render(size, |ui| {
+    let mut draw = |ui: &mut egui::Ui| {
         let rect = ui.max_rect();
         match monitor {
             Some(i) => wall_view::paint_monitor(ui, rect, req.layout, i, &req.cx),
             None => wall_view::paint_wall(ui, rect, req.layout, &req.cx),
         }
-    })
+    };
+    let image = renderer.render(size, &mut draw)?;
+    if req.cx.cameras.stream_count() == 0 {
+        return Ok(image);
+    }
+    // Camera tiles started their streams while drawing: the picture waits for their first
+    // frames (or their errors), as the wall would show them a moment later.
+    if !req.cx.cameras.settle(std::time::Duration::from_secs(20)) {
+        tracing::warn!("some cameras gave no picture for the snapshot within 20 s");
+    }
+    renderer.render(size, &mut draw)
 }
 
 /// Renders the request and writes a PNG.

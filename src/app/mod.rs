@@ -86,6 +86,8 @@ pub struct WallState {
     pub store: Arc<Store>,
     /// Basemaps and map layers.
     pub map: Arc<crate::map::MapSetup>,
+    /// Camera streams.
+    pub cameras: Arc<crate::video::hub::CameraHub>,
 }
 
 impl WallState {
@@ -97,6 +99,8 @@ impl WallState {
             layout_loaded_at: self.loaded_at,
             store: Arc::clone(&self.store),
             map: Arc::clone(&self.map),
+            cameras: Arc::clone(&self.cameras),
+            enlarged: false,
         }
     }
 }
@@ -125,6 +129,8 @@ pub struct LaunchOptions {
     pub wake: Option<connect::WakeTarget>,
     /// Basemaps and map layers (from the configuration's `[map]`).
     pub map: Arc<crate::map::MapSetup>,
+    /// Camera streams (from the configuration's `[video]`).
+    pub cameras: Arc<crate::video::hub::CameraHub>,
 }
 
 /// Where the console reads the time (tests fix it so snapshots are stable).
@@ -192,6 +198,7 @@ impl ConsoleApp {
                 error: None,
                 store: Arc::new(store),
                 map: opts.map,
+                cameras: opts.cameras,
             })),
             clock,
             watcher,
@@ -693,7 +700,17 @@ pub fn run(opts: LaunchOptions) -> Result<(), String> {
     eframe::run_native(
         "ioc-console",
         native,
-        Box::new(move |cc| Ok(Box::new(ConsoleApp::new(&cc.egui_ctx, opts)))),
+        Box::new(move |cc| {
+            match &cc.wgpu_render_state {
+                Some(rs) => crate::video::paint::VideoResources::install(
+                    &mut rs.renderer.write(),
+                    &rs.device,
+                    rs.target_format,
+                ),
+                None => tracing::error!("no wgpu renderer: camera pictures cannot be drawn"),
+            }
+            Ok(Box::new(ConsoleApp::new(&cc.egui_ctx, opts)))
+        }),
     )
     .map_err(|e| e.to_string())
 }

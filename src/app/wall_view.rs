@@ -45,13 +45,86 @@ pub fn paint_monitor_with(
     ui.painter_at(screen)
         .rect_filled(screen, 0.0, theme::colors::MONITOR_BACKGROUND);
     let inner = screen.shrink(theme::WALL.gap * scale / 2.0);
-    for tile in layout.tiles_on(index) {
-        let rect = geometry::cell_rect(monitor, tile.cell, inner, theme::WALL.gap * scale);
-        if let Some(actions) = actions.as_deref_mut() {
-            tile_menu(ui, rect, tile, cx, actions);
-        }
-        paint_tile(ui, rect, tile, scale, cx);
+    let mut enlarged = enlarged_tile(ui.ctx(), index).filter(|id| {
+        layout
+            .tiles_on(index)
+            .any(|t| &t.id == id && enlargeable(t))
+    });
+    if enlarged.is_some() && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+        enlarged = None;
     }
+    match enlarged
+        .as_ref()
+        .and_then(|id| layout.tiles_on(index).find(|t| &t.id == id))
+    {
+        Some(tile) => {
+            // One tile fills the monitor; double click or Esc puts it back.
+            let r = enlarge_target(ui, inner, tile, true);
+            let cx = FrameCtx {
+                enlarged: true,
+                ..cx.clone()
+            };
+            paint_tile(ui, inner, tile, scale, &cx);
+            if r.double_clicked() {
+                enlarged = None;
+            }
+        }
+        None => {
+            for tile in layout.tiles_on(index) {
+                let rect = geometry::cell_rect(monitor, tile.cell, inner, theme::WALL.gap * scale);
+                if let Some(actions) = actions.as_deref_mut() {
+                    tile_menu(ui, rect, tile, cx, actions);
+                }
+                if enlargeable(tile) {
+                    let r = enlarge_target(ui, rect, tile, false);
+                    if r.double_clicked()
+                        || (r.hovered() && ui.input(|i| i.key_pressed(egui::Key::Enter)))
+                    {
+                        enlarged = Some(tile.id.clone());
+                    }
+                }
+                paint_tile(ui, rect, tile, scale, cx);
+            }
+        }
+    }
+    set_enlarged_tile(ui.ctx(), index, enlarged);
+}
+
+/// Tiles an operator may enlarge to fill their monitor.
+fn enlargeable(tile: &crate::wall::Tile) -> bool {
+    tile.kind() == crate::tiles::TileKind::Camera
+}
+
+fn enlarged_key(index: usize) -> egui::Id {
+    egui::Id::NULL.with(("enlarged-tile", index))
+}
+
+/// The tile enlarged to fill monitor `index`, if any.
+pub fn enlarged_tile(ctx: &egui::Context, index: usize) -> Option<String> {
+    ctx.data(|d| d.get_temp::<Option<String>>(enlarged_key(index)))
+        .flatten()
+}
+
+/// Enlarges a tile to fill monitor `index` (`None`: back to the layout).
+pub fn set_enlarged_tile(ctx: &egui::Context, index: usize, tile: Option<String>) {
+    ctx.data_mut(|d| d.insert_temp(enlarged_key(index), tile));
+}
+
+/// The click target of an enlargeable tile, named for screen readers and tests.
+fn enlarge_target(
+    ui: &mut egui::Ui,
+    rect: Rect,
+    tile: &crate::wall::Tile,
+    enlarged: bool,
+) -> egui::Response {
+    let r = ui.interact(
+        rect,
+        ui.make_persistent_id(("enlarge", &tile.id, enlarged)),
+        egui::Sense::click(),
+    );
+    let title = tile.title.clone();
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &title));
+    r
 }
 
 /// One tile in its frame at `rect` (the wall, the preview, snapshots and PNG exports).
@@ -69,6 +142,7 @@ pub fn paint_tile(
         status: &status,
         scale,
         grey_old: view.greys_old_data(),
+        own_state: view.paints_own_state(cx),
     };
     show_tile(ui, rect, frame, cx, |ui, body| {
         view.paint_body(ui, body, scale, cx)

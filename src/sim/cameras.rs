@@ -14,8 +14,14 @@ use crate::video::rtsp_server::{Mount, Picture, RtspServer};
 
 /// The mounts of the demo cameras: `/{id}/main` and `/{id}/sub` (MJPEG: `/{id}/main` only).
 pub fn mounts(cameras: &[CameraSpec]) -> Vec<Mount> {
+    // Test patterns, different per camera so that the wall tells them apart at a glance
+    // (main and sub stream of one camera alike, so a profile switch keeps the picture).
+    const PATTERNS: [&str; 8] = [
+        "smpte", "ball", "pinwheel", "colors", "spokes", "circular", "smpte75", "gradient",
+    ];
     let mut out = Vec::new();
-    for c in cameras {
+    for (i, c) in cameras.iter().enumerate() {
+        let pattern = PATTERNS[i % PATTERNS.len()];
         let label = Some(format!("{} · {}", c.id, c.name));
         if c.codec == "mjpeg" {
             out.push(Mount {
@@ -25,7 +31,7 @@ pub fn mounts(cameras: &[CameraSpec]) -> Vec<Mount> {
                 height: 480,
                 fps: 10,
                 label,
-                pattern: "ball",
+                pattern,
             });
         } else {
             out.push(Mount {
@@ -35,7 +41,7 @@ pub fn mounts(cameras: &[CameraSpec]) -> Vec<Mount> {
                 height: 720,
                 fps: 25,
                 label: label.clone(),
-                pattern: "ball",
+                pattern,
             });
             out.push(Mount {
                 path: format!("/{}/sub", c.id),
@@ -44,7 +50,7 @@ pub fn mounts(cameras: &[CameraSpec]) -> Vec<Mount> {
                 height: 360,
                 fps: 15,
                 label,
-                pattern: "ball",
+                pattern,
             });
         }
     }

@@ -26,15 +26,18 @@ pub enum SourceState {
     Error,
     /// The backend refused access for this console's credentials.
     NoPermission,
+    /// Opening the source for the first time (a camera stream before its first picture).
+    Connecting,
 }
 
 impl SourceState {
-    pub const ALL: [SourceState; 5] = [
+    pub const ALL: [SourceState; 6] = [
         SourceState::Live,
         SourceState::Stale,
         SourceState::Offline,
         SourceState::Error,
         SourceState::NoPermission,
+        SourceState::Connecting,
     ];
 
     /// Catalogue key of the state's short label.
@@ -45,6 +48,7 @@ impl SourceState {
             SourceState::Offline => "status.offline",
             SourceState::Error => "status.error",
             SourceState::NoPermission => "status.no_permission",
+            SourceState::Connecting => "status.connecting",
         }
     }
 }

@@ -14,6 +14,8 @@ pub struct TileFrame<'a> {
     pub scale: f32,
     /// Grey the body when the data is not live (see `TileView::greys_old_data`).
     pub grey_old: bool,
+    /// The body draws its own states (see `TileView::paints_own_state`).
+    pub own_state: bool,
 }
 
 /// Draws a tile's frame in `rect` and calls `body` for its content area when there is data.
@@ -29,6 +31,7 @@ pub fn show_tile(
         status,
         scale,
         grey_old,
+        own_state,
     } = frame;
     let t = theme::WALL;
     let painter = ui.painter_at(rect);
@@ -103,7 +106,11 @@ pub fn show_tile(
 
     let content = Rect::from_min_max(pos2(rect.left(), bar.bottom()), rect.max);
     let has_data = status.as_of.is_some();
-    if has_data {
+    if own_state {
+        let mut child = ui.new_child(egui::UiBuilder::new().max_rect(content));
+        child.set_clip_rect(content.intersect(ui.clip_rect()));
+        body(&mut child, content);
+    } else if has_data {
         let mut child = ui.new_child(egui::UiBuilder::new().max_rect(content));
         child.set_clip_rect(content.intersect(ui.clip_rect()));
         body(&mut child, content);
@@ -116,7 +123,9 @@ pub fn show_tile(
             );
         }
     }
-    if let Some(reason) = status
+    if own_state {
+        // The body said it.
+    } else if let Some(reason) = status
         .reason
         .as_deref()
         .filter(|_| status.state != SourceState::Live)

@@ -4,6 +4,7 @@
 //! error, never a placeholder tile. Every tile is drawn inside the shared [`frame`] (title,
 //! status badge, age of its data, and words when there is nothing to show).
 
+pub mod camera;
 pub mod chart;
 pub mod clock;
 pub mod frame;
@@ -40,10 +41,12 @@ pub enum TileKind {
     Incidents,
     /// Incidents, cameras and units on a map.
     Map,
+    /// One live camera.
+    Camera,
 }
 
 impl TileKind {
-    pub const ALL: [TileKind; 8] = [
+    pub const ALL: [TileKind; 9] = [
         TileKind::Clock,
         TileKind::Text,
         TileKind::Sources,
@@ -52,6 +55,7 @@ impl TileKind {
         TileKind::Providers,
         TileKind::Incidents,
         TileKind::Map,
+        TileKind::Camera,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl TileKind {
             TileKind::Providers => "providers",
             TileKind::Incidents => "incidents",
             TileKind::Map => "map",
+            TileKind::Camera => "camera",
         }
     }
 
@@ -76,7 +81,8 @@ impl TileKind {
             | TileKind::Kpi
             | TileKind::Providers
             | TileKind::Incidents
-            | TileKind::Map => &["backend"],
+            | TileKind::Map
+            | TileKind::Camera => &["backend"],
         }
     }
 }
@@ -92,6 +98,7 @@ pub enum TileOptions {
     Providers(providers::ProvidersOptions),
     Incidents(incidents::IncidentsOptions),
     Map(map::MapOptions),
+    Camera(camera::CameraOptions),
 }
 
 /// A problem with a tile's options: the key it concerns (when known), the message and a hint.
@@ -114,6 +121,7 @@ impl TileOptions {
             TileOptions::Providers(_) => TileKind::Providers,
             TileOptions::Incidents(_) => TileKind::Incidents,
             TileOptions::Map(_) => TileKind::Map,
+            TileOptions::Camera(_) => TileKind::Camera,
         }
     }
 
@@ -137,6 +145,15 @@ impl TileOptions {
                 })?;
                 Ok(TileOptions::Map(o))
             }
+            TileKind::Camera => {
+                let o: camera::CameraOptions = deserialize_options(table)?;
+                o.validate().map_err(|(key, message)| OptionsProblem {
+                    key: Some(key.to_owned()),
+                    message,
+                    hint_key: "layout.err.options_hint",
+                })?;
+                Ok(TileOptions::Camera(o))
+            }
         }
     }
 
@@ -151,6 +168,7 @@ impl TileOptions {
             TileOptions::Providers(o) => o,
             TileOptions::Incidents(o) => o,
             TileOptions::Map(o) => o,
+            TileOptions::Camera(o) => o,
         }
     }
 }
@@ -192,5 +210,11 @@ pub trait TileView {
     /// state of its sources (the `sources` tile) keeps it readable.
     fn greys_old_data(&self) -> bool {
         true
+    }
+
+    /// Whether the body draws its own states (connecting, no picture, errors) and is drawn even
+    /// without data: the frame then only gives the title, badge and border.
+    fn paints_own_state(&self, _cx: &FrameCtx) -> bool {
+        false
     }
 }

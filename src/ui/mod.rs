@@ -30,6 +30,10 @@ pub struct FrameCtx {
     pub store: Arc<Store>,
     /// Basemaps and map layers of this console.
     pub map: Arc<crate::map::MapSetup>,
+    /// The camera streams (shared by every tile that shows a camera).
+    pub cameras: Arc<crate::video::hub::CameraHub>,
+    /// The tile being drawn fills its monitor (enlarged by the operator).
+    pub enlarged: bool,
 }
 
 impl FrameCtx {
@@ -41,6 +45,8 @@ impl FrameCtx {
             layout_loaded_at: now,
             store: Arc::new(Store::default()),
             map: Arc::new(crate::map::MapSetup::default()),
+            cameras: Arc::new(crate::video::hub::CameraHub::default()),
+            enlarged: false,
         }
     }
 

@@ -72,6 +72,7 @@ pub mod colors {
     pub const OFFLINE: Color32 = Color32::from_rgb(140, 140, 140);
     pub const ERROR: Color32 = Color32::from_rgb(213, 94, 0);
     pub const NO_PERMISSION: Color32 = Color32::from_rgb(204, 121, 167);
+    pub const CONNECTING: Color32 = Color32::from_rgb(0, 114, 178); // Okabe-Ito blue
     pub const BANNER_ERROR_BG: Color32 = Color32::from_rgb(120, 40, 10);
     pub const WARNING_BG: Color32 = Color32::from_rgb(110, 76, 0);
     pub const CRITICAL_BG: Color32 = Color32::from_rgb(130, 30, 20);
@@ -84,6 +85,7 @@ pub fn status_color(state: SourceState) -> Color32 {
         SourceState::Offline => colors::OFFLINE,
         SourceState::Error => colors::ERROR,
         SourceState::NoPermission => colors::NO_PERMISSION,
+        SourceState::Connecting => colors::CONNECTING,
     }
 }
 

@@ -40,6 +40,12 @@ pub fn paint_status_icon(painter: &Painter, center: Pos2, radius: f32, state: So
                 Stroke::new(stroke.width * 0.8, colors::TILE_BACKGROUND),
             );
         }
+        SourceState::Connecting => {
+            // Three dots: on its way.
+            for dx in [-0.6, 0.0, 0.6] {
+                painter.circle_filled(center + vec2(radius * dx, 0.0), radius * 0.22, color);
+            }
+        }
         SourceState::NoPermission => {
             let body = Rect::from_center_size(
                 center + vec2(0.0, radius * 0.3),

@@ -8,6 +8,7 @@
 //! This is the first part of the camera work (issue 4): the camera tile itself, its GPU path and
 //! its simulated cameras on the wall come with it, not before.
 
+pub mod hub;
 pub mod paint;
 pub mod rtsp_server;
 pub mod stream;

@@ -17,8 +17,20 @@ pub struct VideoResources {
     renderer: YuvRenderer,
     /// Per stream: its textures and the frame in them (held, so that "the same frame" is an
     /// identity, not a number another stream may share).
-    streams: HashMap<u64, (Option<YuvTextures>, Option<Arc<DecodedFrame>>)>,
+    streams: HashMap<u64, Shown>,
+    /// When streams not drawn for a while were last looked for.
+    pruned: std::time::Instant,
 }
+
+/// A stream's textures, the frame in them and when it was last drawn.
+struct Shown {
+    textures: Option<YuvTextures>,
+    frame: Option<Arc<DecodedFrame>>,
+    drawn: std::time::Instant,
+}
+
+/// Textures of a stream not drawn for this long are freed.
+const UNUSED: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl VideoResources {
     /// Installs the camera picture pipeline into an egui-wgpu renderer drawing to `format`.
@@ -30,14 +42,18 @@ impl VideoResources {
         renderer.callback_resources.insert(VideoResources {
             renderer: YuvRenderer::new(device, format),
             streams: HashMap::new(),
+            pruned: std::time::Instant::now(),
         });
     }
+}
 
-    /// Frees the textures of a stream nobody draws any more.
-    pub fn forget(renderer: &mut egui_wgpu::Renderer, key: u64) {
-        if let Some(r) = renderer.callback_resources.get_mut::<VideoResources>() {
-            r.streams.remove(&key);
-        }
+impl VideoResources {
+    /// The number of the frame of stream `key` now in its textures (uploaded to the GPU).
+    pub fn uploaded(renderer: &egui_wgpu::Renderer, key: u64) -> Option<u64> {
+        let r = renderer.callback_resources.get::<VideoResources>()?;
+        let shown = r.streams.get(&key)?;
+        shown.textures.as_ref()?;
+        shown.frame.as_ref().map(|f| f.number)
     }
 }
 
@@ -57,17 +73,28 @@ impl egui_wgpu::CallbackTrait for VideoCallback {
         resources: &mut egui_wgpu::CallbackResources,
     ) -> Vec<wgpu::CommandBuffer> {
         if let Some(r) = resources.get_mut::<VideoResources>() {
-            let entry = r.streams.entry(self.key).or_insert((None, None));
+            let now = std::time::Instant::now();
+            if now.duration_since(r.pruned) > UNUSED {
+                r.streams
+                    .retain(|_, s| now.duration_since(s.drawn) < UNUSED);
+                r.pruned = now;
+            }
+            let entry = r.streams.entry(self.key).or_insert(Shown {
+                textures: None,
+                frame: None,
+                drawn: now,
+            });
+            entry.drawn = now;
             let same = entry
-                .1
+                .frame
                 .as_ref()
                 .is_some_and(|f| Arc::ptr_eq(f, &self.frame));
-            if !same || entry.0.is_none() {
+            if !same || entry.textures.is_none() {
                 match r
                     .renderer
-                    .upload(device, queue, &mut entry.0, &self.frame.as_frame())
+                    .upload(device, queue, &mut entry.textures, &self.frame.as_frame())
                 {
-                    Ok(()) => entry.1 = Some(Arc::clone(&self.frame)),
+                    Ok(()) => entry.frame = Some(Arc::clone(&self.frame)),
                     Err(e) => tracing::warn!(stream = self.key, "camera frame not shown: {e}"),
                 }
             }
@@ -82,7 +109,10 @@ impl egui_wgpu::CallbackTrait for VideoCallback {
         resources: &egui_wgpu::CallbackResources,
     ) {
         if let Some(r) = resources.get::<VideoResources>()
-            && let Some((Some(textures), _)) = r.streams.get(&self.key)
+            && let Some(Shown {
+                textures: Some(textures),
+                ..
+            }) = r.streams.get(&self.key)
         {
             r.renderer.draw(pass, textures);
         }

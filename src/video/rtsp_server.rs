@@ -2,7 +2,8 @@
 //! probe's checks connect to. Streams are built when a client first asks (nothing is encoded for
 //! a mount nobody watches) and shared by all its clients.
 
-use std::sync::mpsc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, mpsc};
 
 use gstreamer as gst;
 use gstreamer::glib;
@@ -39,7 +40,7 @@ impl Mount {
     /// The gst-rtsp-server launch line of the mount.
     pub fn launch(&self) -> String {
         let mut raw = format!(
-            "videotestsrc is-live=true pattern={} ! video/x-raw,format=I420,width={},height={},framerate={}/1",
+            "videotestsrc is-live=true pattern={} ! video/x-raw,format=I420,width={},height={},framerate={}/1 ! valve name=gate drop=false",
             self.pattern, self.width, self.height, self.fps
         );
         if let Some(label) = &self.label {
@@ -47,7 +48,7 @@ impl Mount {
             let text: String = label.chars().filter(|c| !matches!(c, '"' | '\\')).collect();
             let size = (self.height / 40).max(8);
             raw.push_str(&format!(
-                " ! textoverlay text=\"{text}\" valignment=top halignment=left font-desc=\"Sans {size}\" ! clockoverlay time-format=\"%d/%m/%Y %H:%M:%S\" valignment=bottom halignment=right font-desc=\"Sans {size}\""
+                " ! textoverlay text=\"{text}\" valignment=top halignment=left shaded-background=true font-desc=\"Sans {size}\" ! clockoverlay time-format=\"%d/%m/%Y %H:%M:%S\" valignment=bottom halignment=right shaded-background=true font-desc=\"Sans {size}\""
             ));
         }
         match self.picture {
@@ -62,7 +63,34 @@ impl Mount {
 }
 
 /// A running server; stopped when dropped.
+/// Mounts whose picture is frozen, and the media serving each mount (to freeze them).
+#[derive(Clone, Default)]
+struct Freezer {
+    frozen: Arc<Mutex<HashSet<String>>>,
+    media: Arc<Mutex<Vec<MountMedia>>>,
+}
+
+/// A mount's path and a media serving it.
+type MountMedia = (String, glib::WeakRef<gst::Element>);
+
+impl Freezer {
+    fn apply(&self, path: &str, element: &gst::Element) {
+        let frozen = lock(&self.frozen).contains(path);
+        if let Some(gate) = element
+            .downcast_ref::<gst::Bin>()
+            .and_then(|b| b.by_name("gate"))
+        {
+            gate.set_property("drop", frozen);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 pub struct RtspServer {
+    freezer: Freezer,
     port: u16,
     main_loop: glib::MainLoop,
     ctx: glib::MainContext,
@@ -94,13 +122,16 @@ impl RtspServer {
         let kept = mounts.clone();
         let credentials = credentials.map(|(u, p)| (u.to_owned(), p.to_owned()));
         let with_auth = credentials.is_some();
+        let freezer = Freezer::default();
+        let freezer_t = freezer.clone();
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("rtsp-server".into())
             .spawn(move || {
                 let ctx = glib::MainContext::new();
                 let main_loop = glib::MainLoop::new(Some(&ctx), false);
-                let started = ctx.with_thread_default(|| serve(&ctx, &mounts, credentials, port));
+                let started =
+                    ctx.with_thread_default(|| serve(&ctx, &mounts, credentials, port, &freezer_t));
                 match started {
                     Ok(Ok((port, server, source))) => {
                         let _ = tx.send(Ok((port, main_loop.clone(), ctx.clone(), server.clone())));
@@ -137,6 +168,7 @@ impl RtspServer {
             server,
             mounts: kept,
             with_auth,
+            freezer,
             thread: Some(thread),
         })
     }
@@ -148,11 +180,12 @@ impl RtspServer {
             return;
         };
         let (server, with_auth) = (self.server.clone(), self.with_auth);
+        let freezer = self.freezer.clone();
         let (tx, rx) = mpsc::channel();
         self.ctx.invoke(move || {
             if let Some(points) = server.mount_points() {
                 if available {
-                    points.add_factory(&mount.path, factory(&mount, with_auth));
+                    points.add_factory(&mount.path, factory(&mount, with_auth, &freezer));
                 } else {
                     points.remove_factory(&mount.path);
                     if let Some(pool) = server.session_pool() {
@@ -170,6 +203,27 @@ impl RtspServer {
         });
         // Done on the server's thread, not waited for (callers may hold locks).
         drop(rx);
+    }
+
+    /// Freezes a mount's picture (`true`) or lets it run again: the connection stays up and no
+    /// frame arrives, as when a camera hangs or a link drops without a word.
+    pub fn set_frozen(&self, path: &str, frozen: bool) {
+        {
+            let mut f = lock(&self.freezer.frozen);
+            if frozen {
+                f.insert(path.to_owned());
+            } else {
+                f.remove(path);
+            }
+        }
+        let media: Vec<gst::Element> = lock(&self.freezer.media)
+            .iter()
+            .filter(|(p, _)| p == path)
+            .filter_map(|(_, w)| w.upgrade())
+            .collect();
+        for element in media {
+            self.freezer.apply(path, &element);
+        }
     }
 
     /// Waits (up to 5 s) until the server has done what it was asked before.
@@ -198,10 +252,18 @@ type Served = (u16, rtsp::RTSPServer, glib::SourceId);
 
 const ROLE: &str = "operator";
 
-fn factory(m: &Mount, with_auth: bool) -> rtsp::RTSPMediaFactory {
+fn factory(m: &Mount, with_auth: bool, freezer: &Freezer) -> rtsp::RTSPMediaFactory {
     let factory = rtsp::RTSPMediaFactory::new();
     factory.set_launch(&m.launch());
     factory.set_shared(true);
+    let (f, path) = (freezer.clone(), m.path.clone());
+    factory.connect_media_configure(move |_, media| {
+        let element = media.element();
+        f.apply(&path, &element);
+        let mut all = lock(&f.media);
+        all.retain(|(_, w)| w.upgrade().is_some());
+        all.push((path.clone(), element.downgrade()));
+    });
     if with_auth {
         factory.add_role_from_structure(
             &gst::Structure::builder(ROLE)
@@ -218,6 +280,7 @@ fn serve(
     mounts: &[Mount],
     credentials: Option<(String, String)>,
     port: u16,
+    freezer: &Freezer,
 ) -> Result<Served, VideoError> {
     let server = rtsp::RTSPServer::new();
     server.set_address("127.0.0.1");
@@ -234,7 +297,7 @@ fn serve(
         server.set_auth(Some(&auth));
     }
     for m in mounts {
-        points.add_factory(&m.path, factory(m, credentials.is_some()));
+        points.add_factory(&m.path, factory(m, credentials.is_some(), freezer));
     }
     let source = server
         .attach(Some(ctx))

@@ -26,6 +26,7 @@ pub fn layout_schema_json() -> String {
                 generator.subschema_for::<crate::tiles::incidents::IncidentsOptions>()
             }
             TileKind::Map => generator.subschema_for::<crate::tiles::map::MapOptions>(),
+            TileKind::Camera => generator.subschema_for::<crate::tiles::camera::CameraOptions>(),
         };
         option_refs.push((kind, schema.to_value()));
     }

@@ -93,6 +93,7 @@ fn tile_snapshot(
             status: &status,
             scale: 0.6,
             grey_old: view.greys_old_data(),
+            own_state: view.paints_own_state(&cx),
         };
         show_tile(ui, rect, frame, &cx, |ui, body| {
             view.paint_body(ui, body, 0.6, &cx)

@@ -719,6 +719,7 @@ fn queue_tile_on_the_wall_vi() {
             status: &status,
             scale: 0.7,
             grey_old: true,
+            own_state: false,
         };
         show_tile(ui, rect, frame, &cx, |ui, body| {
             tile.paint_body(ui, body, 0.7, &cx)

@@ -178,10 +178,10 @@ fn unknown_monitor() {
 #[test]
 fn unknown_tile_kind_is_an_error_not_a_placeholder() {
     let d = single(&with_tiles(
-        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"camera\"\ntitle = \"t\"\nx = 0\ny = 0\n",
+        "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"weather\"\ntitle = \"t\"\nx = 0\ny = 0\n",
     ));
     assert_eq!(at(&d), (19, 8));
-    assert!(d.message.contains("`camera`"), "{d}");
+    assert!(d.message.contains("`weather`"), "{d}");
     assert!(d.hint.as_deref().unwrap().contains("clock, text"), "{d}");
 }
 

@@ -2,6 +2,7 @@
 //! stack again).
 
 mod backend;
+mod camera;
 mod charts;
 mod cli;
 mod incidents;

@@ -304,6 +304,7 @@ fn map_harness<'a>(tile: &'a MapOptions, cx: &'a FrameCtx, size: [f32; 2]) -> Ha
             status: &status,
             scale: SCALE,
             grey_old: true,
+            own_state: false,
         };
         show_tile(ui, rect, frame, cx, |ui, body| {
             tile.paint_body(ui, body, SCALE, cx)
@@ -1002,6 +1003,7 @@ fn incident_changes_are_applied_one_by_one_and_a_new_list_rebuilds() {
             status: &status,
             scale: SCALE,
             grey_old: true,
+            own_state: false,
         };
         show_tile(ui, rect, frame, &cx, |ui, body| {
             tile.paint_body(ui, body, SCALE, &cx)

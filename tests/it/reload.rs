@@ -109,6 +109,7 @@ fn app_on(path: &Path) -> ConsoleApp {
             backend: None,
             wake: None,
             map: Default::default(),
+            cameras: Default::default(),
         },
     )
     .with_clock(fixed_clock())

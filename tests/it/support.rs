@@ -31,12 +31,23 @@ pub fn load_layout(name: &str) -> WallLayout {
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// A harness with the console's fonts and style, rendering with wgpu (lavapipe here).
+/// A harness with the console's fonts and style, rendering with wgpu (lavapipe here), camera
+/// pictures included (as in the console's window).
 pub fn harness<'a>(size: [f32; 2], app: impl FnMut(&mut egui::Ui) + 'a) -> Harness<'a> {
+    use egui_kittest::wgpu as kw;
+    let rs = kw::create_render_state(
+        kw::default_wgpu_setup(),
+        egui_wgpu::RendererOptions::PREDICTABLE,
+    );
+    ioc_console::video::paint::VideoResources::install(
+        &mut rs.renderer.write(),
+        &rs.device,
+        rs.target_format,
+    );
     Harness::builder()
         .with_size(egui::vec2(size[0], size[1]))
         .with_context_setup(fonts::install)
-        .wgpu()
+        .renderer(kw::WgpuTestRenderer::from_render_state(rs))
         .build_ui(app)
 }
 
@@ -79,6 +90,7 @@ pub fn connected_desk(
             backend: Some(backend),
             wake: Some(wake),
             map: Default::default(),
+            cameras: Default::default(),
         },
     )))
 }

@@ -135,6 +135,7 @@ fn tile_statuses(lang: Lang, name: &str) {
                 status,
                 scale: 0.8,
                 grey_old: true,
+                own_state: false,
             };
             show_tile(ui, rect, frame, &cx, |ui, body| {
                 clock.paint_body(ui, body, 0.8, &cx)
@@ -261,6 +262,7 @@ fn desk_app(lang: Lang) -> ConsoleApp {
             watch: false,
             backend: None,
             map: Default::default(),
+            cameras: Default::default(),
             wake: None,
         },
     )
@@ -380,6 +382,7 @@ fn sources_tile_with_mixed_states(lang: Lang) {
                 status: &status,
                 scale: 0.7,
                 grey_old: tile.greys_old_data(),
+                own_state: tile.paints_own_state(&cx),
             };
             show_tile(ui, rect, frame, &cx, |ui, body| {
                 tile.paint_body(ui, body, 0.7, &cx)

@@ -21,7 +21,7 @@ fn mount(path: &str, picture: Picture) -> Mount {
 /// under plain `cargo test` all tests share one process).
 static PIPELINE_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn turn() -> std::sync::MutexGuard<'static, ()> {
+pub fn turn() -> std::sync::MutexGuard<'static, ()> {
     PIPELINE_TESTS.lock().unwrap_or_else(|p| p.into_inner())
 }
 

@@ -1,0 +1,388 @@
+//! `camera`: one live camera from the backend's camera list, decoded with GStreamer and drawn on
+//! the GPU (`video::paint`). The tile never shows a black picture without words: connecting,
+//! live (frame age on hover or with `show_info`), stalled (the last picture greyed, "mất tín
+//! hiệu" and the time since), reconnecting (countdown and reason) and errors in words. The
+//! stream's profile follows the tile's pixel size and the wall's decode budget
+//! (`video::hub`); a lowered tile says so.
+
+use std::time::{Duration, Instant};
+
+use egui::{Align2, Color32, Rect, pos2, vec2};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::TileView;
+use crate::model::{Camera, StreamKind};
+use crate::sources::Resource;
+use crate::store::{DataStatus, SourceState};
+use crate::ui::{FrameCtx, theme};
+use crate::video::hub::{CameraView, Want};
+use crate::video::stream::StreamState;
+
+/// Which stream a tile shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProfileChoice {
+    /// The smallest stream that covers the tile (default).
+    #[default]
+    Auto,
+    Main,
+    Sub,
+}
+
+/// Options of a `camera` tile.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CameraOptions {
+    /// The camera's id in the backend's camera list.
+    pub camera: String,
+    /// "auto" (default), "main" or "sub".
+    #[serde(default)]
+    pub profile: ProfileChoice,
+    /// 0–10 (default 5): when the wall's decode budget is short, the least important tiles are
+    /// lowered to their sub stream first.
+    #[serde(default = "five")]
+    pub importance: u8,
+    /// Always show the stream, its size and the frame age (otherwise on hover).
+    #[serde(default)]
+    pub show_info: bool,
+}
+
+fn five() -> u8 {
+    5
+}
+
+impl CameraOptions {
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.camera.trim().is_empty() {
+            return Err(("camera", "must name a camera id".into()));
+        }
+        if self.importance > 10 {
+            return Err((
+                "importance",
+                format!("must be 0 to 10, not {}", self.importance),
+            ));
+        }
+        Ok(())
+    }
+
+    fn camera<'a>(&self, cx: &'a FrameCtx) -> Option<&'a Camera> {
+        cx.store
+            .cameras
+            .data
+            .as_deref()?
+            .iter()
+            .find(|c| c.id == self.camera)
+    }
+}
+
+/// What the frame around the tile says about a camera's stream.
+fn stream_status(view: &CameraView, cx: &FrameCtx) -> DataStatus {
+    let as_of = view.frame.as_ref().map(|f| {
+        let age = Instant::now().saturating_duration_since(f.received_at);
+        cx.now - chrono::Duration::from_std(age).unwrap_or_default()
+    });
+    // A stream that had a picture lost it; one that never had one cannot be shown.
+    let key = if view.frame.is_some() {
+        "camera.lost"
+    } else {
+        "camera.error"
+    };
+    let reason = |r: &crate::video::VideoError| {
+        cx.t_args(
+            key,
+            &[(
+                "reason",
+                &crate::ui::tr_args(cx.lang, r.key(), &[("detail", &r.detail())]),
+            )],
+        )
+    };
+    match &view.state {
+        StreamState::Live => DataStatus {
+            state: SourceState::Live,
+            as_of,
+            reason: None,
+        },
+        StreamState::Connecting => DataStatus {
+            state: if view.frame.is_some() {
+                SourceState::Stale
+            } else {
+                SourceState::Connecting
+            },
+            as_of,
+            reason: None,
+        },
+        StreamState::Stalled { .. } => DataStatus {
+            state: SourceState::Stale,
+            as_of,
+            reason: Some(cx.t("camera.no_signal").to_owned()),
+        },
+        StreamState::Reconnecting { reason: r, .. } => {
+            use crate::video::VideoError as E;
+            let state = match r {
+                E::Auth | E::NotFound | E::Unsupported(_) | E::BadUrl(_) | E::Gstreamer(_) => {
+                    SourceState::Error
+                }
+                E::Network(_) | E::NoPicture(_) | E::Other(_) => SourceState::Offline,
+            };
+            DataStatus {
+                state,
+                as_of,
+                reason: Some(reason(r)),
+            }
+        }
+    }
+}
+
+impl TileView for CameraOptions {
+    fn status(&self, cx: &FrameCtx) -> DataStatus {
+        let list = cx.store.status(Resource::Cameras, cx.now, cx.lang);
+        if cx.store.cameras.data.is_none() {
+            return list;
+        }
+        let Some(camera) = self.camera(cx) else {
+            return DataStatus::with_reason(
+                SourceState::Error,
+                None,
+                cx.t_args("camera.unknown", &[("id", &self.camera)]),
+            );
+        };
+        if camera.profiles.is_empty() {
+            return DataStatus::with_reason(
+                SourceState::Error,
+                None,
+                cx.t_args("camera.no_profiles", &[("id", &self.camera)]),
+            );
+        }
+        match cx.cameras.peek(&camera.id) {
+            Some(view) => stream_status(&view, cx),
+            None => DataStatus {
+                state: SourceState::Connecting,
+                as_of: None,
+                reason: None,
+            },
+        }
+    }
+
+    fn paints_own_state(&self, cx: &FrameCtx) -> bool {
+        // A camera with streams: the body tells the stream's state over its picture. Without
+        // the list, an unknown camera or one without streams, the frame says why.
+        self.camera(cx).is_some_and(|c| !c.profiles.is_empty())
+    }
+
+    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 0.0, Color32::BLACK);
+        let pad = theme::WALL.padding * scale;
+        // Drawn only for a known camera with streams (see `paints_own_state`).
+        let Some(camera) = self.camera(cx).filter(|c| !c.profiles.is_empty()) else {
+            return;
+        };
+        let ppp = ui.ctx().pixels_per_point();
+        let want = Want {
+            pixels: [rect.width() * ppp, rect.height() * ppp],
+            importance: i32::from(self.importance) + if cx.enlarged { 100 } else { 0 },
+            pinned: match self.profile {
+                ProfileChoice::Auto => None,
+                ProfileChoice::Main => Some(StreamKind::Main),
+                ProfileChoice::Sub => Some(StreamKind::Sub),
+            },
+        };
+        let Some(view) = cx.cameras.request(camera, want) else {
+            return;
+        };
+
+        if let Some(frame) = &view.frame {
+            crate::video::paint::paint_video(&painter, rect, view.key, frame.clone());
+            if view.state != StreamState::Live {
+                // The last picture stays, greyed, so nobody takes it for live.
+                painter.rect_filled(rect, 0.0, Color32::from_black_alpha(150));
+            }
+        }
+
+        let profile_name = |k: StreamKind| match k {
+            StreamKind::Main => cx.t("camera.main"),
+            StreamKind::Sub => cx.t("camera.sub"),
+        };
+        let now = Instant::now();
+        let secs = |d: Duration| d.as_secs_f32().ceil() as u64;
+        let backend_offline = (!camera.online).then(|| cx.t("camera.backend_offline"));
+        match &view.state {
+            StreamState::Live => {}
+            StreamState::Connecting => {
+                let text = if view.frame.is_some() {
+                    cx.t_args(
+                        "camera.switching",
+                        &[("profile", &profile_name(view.profile.kind).to_lowercase())],
+                    )
+                } else {
+                    cx.t("camera.connecting").to_owned()
+                };
+                centre_text(&painter, rect, scale, None, &text);
+            }
+            StreamState::Stalled { since } => {
+                let text = cx.t_args(
+                    "camera.no_signal_for",
+                    &[("n", &secs(now.saturating_duration_since(*since)))],
+                );
+                centre_text(&painter, rect, scale, Some(cx.t("camera.no_signal")), &text);
+            }
+            StreamState::Reconnecting {
+                at,
+                attempts,
+                reason,
+            } => {
+                let why =
+                    crate::ui::tr_args(cx.lang, reason.key(), &[("detail", &reason.detail())]);
+                let left = at.saturating_duration_since(now);
+                let retry = if left.is_zero() {
+                    cx.t_args("camera.retrying", &[("attempt", &(attempts + 1))])
+                } else {
+                    cx.t_args(
+                        "camera.retry_in",
+                        &[("n", &secs(left)), ("attempt", &(attempts + 1))],
+                    )
+                };
+                let mut text = format!(
+                    "{}\n{retry}",
+                    cx.t_args("camera.error", &[("reason", &why)])
+                );
+                if let Some(b) = backend_offline {
+                    text = format!("{text}\n{b}");
+                }
+                let head = view.frame.is_some().then(|| cx.t("camera.no_signal"));
+                centre_text(&painter, rect, scale, head, &text);
+            }
+        }
+
+        // Lowered by the budget: said on the picture, always.
+        let mut bottom = rect.bottom() - pad * 0.5;
+        if let Some(l) = &view.lowered {
+            let text = cx.t_args(
+                "camera.lowered",
+                &[
+                    ("profile", &profile_name(view.profile.kind)),
+                    ("wanted", &profile_name(l.wanted).to_lowercase()),
+                    ("demand", &format!("{:.0}", l.demand_mpx_s)),
+                    ("budget", &format!("{:.0}", l.budget_mpx_s)),
+                ],
+            );
+            bottom = strip(&painter, rect, bottom, scale, &text, theme::colors::STALE);
+        }
+        let hovered = ui.rect_contains_pointer(rect);
+        if (self.show_info || hovered)
+            && let Some(frame) = &view.frame
+        {
+            let age = now.saturating_duration_since(frame.received_at).as_millis();
+            let fps = if view.profile.fps > 0.0 {
+                format!("{:.0}", view.profile.fps)
+            } else {
+                "?".into()
+            };
+            let text = cx.t_args(
+                "camera.info",
+                &[
+                    ("profile", &profile_name(view.profile.kind)),
+                    ("w", &frame.width),
+                    ("h", &frame.height),
+                    ("fps", &fps),
+                    ("age", &age),
+                ],
+            );
+            strip(&painter, rect, bottom, scale, &text, theme::colors::ACCENT);
+        }
+        if cx.enlarged {
+            painter.text(
+                rect.right_top() + vec2(-pad, pad),
+                Align2::RIGHT_TOP,
+                cx.t("camera.enlarged_hint"),
+                theme::wall_font(theme::WALL.caption, scale, false),
+                theme::colors::TEXT,
+            );
+        }
+
+        // Redraw at the stream's pace while live; countdowns need a second.
+        let next = if view.state == StreamState::Live {
+            let fps = if view.profile.fps > 0.0 {
+                view.profile.fps
+            } else {
+                25.0
+            };
+            Duration::from_secs_f32(1.0 / fps.clamp(1.0, 60.0))
+        } else {
+            Duration::from_millis(250)
+        };
+        ui.ctx().request_repaint_after(next);
+    }
+}
+
+/// A state in words over the middle of the picture: an optional headline, then the text.
+fn centre_text(painter: &egui::Painter, rect: Rect, scale: f32, head: Option<&str>, text: &str) {
+    let pad = theme::WALL.padding * scale;
+    let width = (rect.width() - 2.0 * pad).max(1.0);
+    let head = head.map(|h| {
+        painter.layout(
+            h.to_owned(),
+            theme::wall_font(theme::WALL.title * 1.2, scale, true),
+            theme::colors::STALE,
+            width,
+        )
+    });
+    let body = painter.layout(
+        text.to_owned(),
+        theme::wall_font(theme::WALL.body * 0.8, scale, false),
+        theme::colors::TEXT,
+        width,
+    );
+    let gap = pad * 0.5;
+    let h = head.as_ref().map_or(0.0, |g| g.size().y + gap) + body.size().y;
+    let w = head.as_ref().map_or(0.0, |g| g.size().x).max(body.size().x);
+    let mut y = rect.center().y - h / 2.0;
+    let back = Rect::from_center_size(rect.center(), vec2(w + 2.0 * pad, h + 2.0 * gap));
+    painter.rect_filled(back, pad * 0.4, Color32::from_black_alpha(170));
+    if let Some(g) = head {
+        let x = rect.center().x - g.size().x / 2.0;
+        let size = g.size();
+        painter.galley(pos2(x, y), g, theme::colors::STALE);
+        y += size.y + gap;
+    }
+    let x = rect.center().x - body.size().x / 2.0;
+    painter.galley(pos2(x, y), body, theme::colors::TEXT);
+}
+
+/// A line of text on a dark strip whose bottom is at `bottom`; returns the strip's top.
+fn strip(
+    painter: &egui::Painter,
+    rect: Rect,
+    bottom: f32,
+    scale: f32,
+    text: &str,
+    accent: Color32,
+) -> f32 {
+    let pad = theme::WALL.padding * scale;
+    let galley = painter.layout(
+        text.to_owned(),
+        theme::wall_font(theme::WALL.caption, scale, false),
+        theme::colors::TEXT,
+        (rect.width() - 3.0 * pad).max(1.0),
+    );
+    let r = Rect::from_min_max(
+        pos2(
+            rect.left() + pad * 0.5,
+            bottom - galley.size().y - pad * 0.6,
+        ),
+        pos2(rect.left() + galley.size().x + pad * 2.0, bottom),
+    );
+    painter.rect_filled(r, pad * 0.3, Color32::from_black_alpha(190));
+    painter.rect_filled(
+        Rect::from_min_size(r.min, vec2(pad * 0.3, r.height())),
+        0.0,
+        accent,
+    );
+    painter.galley(
+        pos2(r.left() + pad, r.top() + pad * 0.3),
+        galley,
+        theme::colors::TEXT,
+    );
+    r.top() - pad * 0.3
+}

@@ -1,0 +1,670 @@
+//! The console's camera streams, shared by every tile that shows a camera: one stream per URL
+//! however many tiles (desk preview and wall monitor) show it, started when a tile first asks,
+//! stopped a few seconds after the last one stopped asking.
+//!
+//! Each camera's profile (main or sub stream) is planned from what its tiles asked for in the
+//! last moment: the smallest profile that covers the largest tile's pixel size, then a wall-wide
+//! decode budget (decoded pixels per second) lowers the least important cameras first. A tile
+//! whose profile changes keeps showing the old stream's picture until the new one has its first
+//! frame, so switching never blanks a tile.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::stream::{CameraStream, DecodedFrame, Recovery, StreamState};
+use super::{OpenOptions, Transport, VideoError};
+use crate::model::{Camera, StreamKind, StreamProfile};
+
+/// `[video]` in the configuration.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct VideoConfig {
+    /// Wall-wide decode budget in megapixels per second (1280×720 at 25 fps is 23). Above it
+    /// the least important tiles are lowered to their sub stream.
+    pub decode_budget_mpx_s: f64,
+    /// RTSP jitter buffer in milliseconds.
+    pub latency_ms: u64,
+    /// "auto" (UDP, falling back to TCP) or "tcp".
+    pub transport: TransportChoice,
+    /// Decoder elements to prefer over the registry's ranks, e.g. ["vah264dec"] or
+    /// ["avdec_h264"] (software, to rule out a faulty hardware decoder).
+    pub decoders: Vec<String>,
+    /// No frame for this many seconds: the stream is rebuilt.
+    pub watchdog_s: f64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportChoice {
+    #[default]
+    Auto,
+    Tcp,
+}
+
+impl Default for VideoConfig {
+    fn default() -> Self {
+        VideoConfig {
+            decode_budget_mpx_s: 400.0,
+            latency_ms: 200,
+            transport: TransportChoice::Auto,
+            decoders: Vec::new(),
+            watchdog_s: 5.0,
+        }
+    }
+}
+
+impl VideoConfig {
+    /// Checks the values; the key and the problem.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if !(self.decode_budget_mpx_s.is_finite() && self.decode_budget_mpx_s > 0.0) {
+            return Err((
+                "video.decode_budget_mpx_s",
+                format!("must be above 0, not {}", self.decode_budget_mpx_s),
+            ));
+        }
+        if self.latency_ms > 10_000 {
+            return Err((
+                "video.latency_ms",
+                format!("{} ms is more than 10 s", self.latency_ms),
+            ));
+        }
+        if !(self.watchdog_s.is_finite() && (0.5..=600.0).contains(&self.watchdog_s)) {
+            return Err((
+                "video.watchdog_s",
+                format!("must be between 0.5 and 600, not {}", self.watchdog_s),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            transport: match self.transport {
+                TransportChoice::Auto => Transport::Auto,
+                TransportChoice::Tcp => Transport::Tcp,
+            },
+            latency: Duration::from_millis(self.latency_ms),
+            ..OpenOptions::default()
+        }
+    }
+
+    pub fn recovery(&self) -> Recovery {
+        Recovery {
+            watchdog: Duration::from_secs_f64(self.watchdog_s),
+            ..Recovery::default()
+        }
+    }
+}
+
+/// Raises the configured decoders above every other one in GStreamer's registry. Returns the
+/// names that are not installed.
+pub fn prefer_decoders(names: &[String]) -> Vec<String> {
+    use gstreamer as gst;
+    use gstreamer::prelude::*;
+    if names.is_empty() || super::init().is_err() {
+        return names.to_vec();
+    }
+    let mut missing = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        match gst::ElementFactory::find(name) {
+            Some(f) => {
+                // Earlier names first.
+                let rank = gst::Rank::PRIMARY + 1000 - i32::try_from(i).unwrap_or(0);
+                f.set_rank(rank);
+                tracing::info!(decoder = %name, "decoder preferred by the configuration");
+            }
+            None => {
+                tracing::warn!(decoder = %name, "configured decoder is not installed");
+                missing.push(name.clone());
+            }
+        }
+    }
+    missing
+}
+
+/// How a tile asks for a camera.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Want {
+    /// The tile's picture area in physical pixels.
+    pub pixels: [f32; 2],
+    /// Higher is kept at its profile longer when the budget is short.
+    pub importance: i32,
+    /// A profile the layout fixed, instead of the one that covers the tile.
+    pub pinned: Option<StreamKind>,
+}
+
+/// Why a camera shows a smaller profile than its tiles asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lowered {
+    pub wanted: StreamKind,
+    /// What all cameras wanted, in megapixels per second.
+    pub demand_mpx_s: f64,
+    pub budget_mpx_s: f64,
+}
+
+/// What a tile draws of a camera this frame.
+#[derive(Clone, Debug)]
+pub struct CameraView {
+    pub state: StreamState,
+    /// The newest picture: of the planned stream, or of the previous one while the planned one
+    /// is still connecting.
+    pub frame: Option<Arc<DecodedFrame>>,
+    /// Identifies the stream whose picture `frame` is (for the GPU's textures).
+    pub key: u64,
+    pub profile: StreamProfile,
+    pub lowered: Option<Lowered>,
+}
+
+/// One camera's demand as the planner sees it.
+#[derive(Clone, Debug)]
+pub struct Demand {
+    pub camera: String,
+    /// The camera's profiles, any order.
+    pub profiles: Vec<StreamProfile>,
+    pub want: Want,
+}
+
+/// The planner's choice for one camera.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    pub profile: StreamProfile,
+    pub lowered: Option<Lowered>,
+}
+
+fn cost(p: &StreamProfile) -> f64 {
+    let fps = if p.fps > 0.0 { f64::from(p.fps) } else { 25.0 };
+    f64::from(p.width) * f64::from(p.height) * fps
+}
+
+fn by_size(profiles: &[StreamProfile]) -> Vec<StreamProfile> {
+    let mut v = profiles.to_vec();
+    v.sort_by_key(|p| (u64::from(p.width) * u64::from(p.height), p.url.clone()));
+    v
+}
+
+/// The smallest profile that covers `pixels` (shown letterboxed at most 10 % enlarged), else
+/// the largest. `profiles` sorted by size, not empty.
+fn covering(profiles: &[StreamProfile], pixels: [f32; 2]) -> usize {
+    profiles
+        .iter()
+        .position(|p| {
+            let fit = (pixels[0] / p.width.max(1) as f32).min(pixels[1] / p.height.max(1) as f32);
+            fit <= 1.1
+        })
+        .unwrap_or(profiles.len() - 1)
+}
+
+/// Chooses each camera's profile: the one that covers its tile (or the pinned one), then,
+/// while the total decode exceeds `budget_mpx_s`, the least important camera (the smaller tile
+/// first among equals) is lowered one profile.
+pub fn plan(demands: &[Demand], budget_mpx_s: f64) -> HashMap<String, Choice> {
+    let mut rows: Vec<(Vec<StreamProfile>, usize, usize, &Demand)> = demands
+        .iter()
+        .filter(|d| !d.profiles.is_empty())
+        .map(|d| {
+            let sorted = by_size(&d.profiles);
+            let i = match d.want.pinned {
+                Some(kind) => sorted
+                    .iter()
+                    .position(|p| p.kind == kind)
+                    .unwrap_or_else(|| covering(&sorted, d.want.pixels)),
+                None => covering(&sorted, d.want.pixels),
+            };
+            (sorted, i, i, d)
+        })
+        .collect();
+    let total = |rows: &[(Vec<StreamProfile>, usize, usize, &Demand)]| -> f64 {
+        rows.iter().map(|(p, i, _, _)| cost(&p[*i])).sum::<f64>() / 1e6
+    };
+    let demand = total(&rows);
+    while total(&rows) > budget_mpx_s {
+        let victim = rows
+            .iter_mut()
+            .filter(|(_, i, _, _)| *i > 0)
+            .min_by(|a, b| {
+                let area = |d: &Demand| d.want.pixels[0] * d.want.pixels[1];
+                (a.3.want.importance, area(a.3), &a.3.camera)
+                    .partial_cmp(&(b.3.want.importance, area(b.3), &b.3.camera))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+        match victim {
+            Some(row) => row.1 -= 1,
+            None => break,
+        }
+    }
+    rows.into_iter()
+        .map(|(profiles, i, wanted, d)| {
+            let lowered = (i < wanted).then(|| Lowered {
+                wanted: profiles[wanted].kind,
+                demand_mpx_s: demand,
+                budget_mpx_s,
+            });
+            (
+                d.camera.clone(),
+                Choice {
+                    profile: profiles[i].clone(),
+                    lowered,
+                },
+            )
+        })
+        .collect()
+}
+
+/// How long a stream nobody shows is kept (a layout reload or a tile being enlarged must not
+/// reconnect it).
+const LINGER: Duration = Duration::from_secs(5);
+/// How often the plan is made again (a demand counts for one to two of these).
+const REPLAN: Duration = Duration::from_millis(400);
+
+struct Running {
+    stream: Result<CameraStream, VideoError>,
+    key: u64,
+    used: Instant,
+}
+
+/// Adds a tile's demand for a camera: the larger size and the higher importance count.
+fn merge(into: &mut HashMap<String, Demand>, d: Demand) {
+    match into.get_mut(&d.camera) {
+        Some(m) => {
+            let w = &mut m.want;
+            w.pixels = [
+                w.pixels[0].max(d.want.pixels[0]),
+                w.pixels[1].max(d.want.pixels[1]),
+            ];
+            w.importance = w.importance.max(d.want.importance);
+            if d.want.pinned.is_some() {
+                w.pinned = d.want.pinned;
+            }
+            m.profiles = d.profiles;
+        }
+        None => {
+            into.insert(d.camera.clone(), d);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    streams: HashMap<String, Running>,
+    /// What tiles asked since the last plan, and in the window before.
+    window: HashMap<String, Demand>,
+    previous: HashMap<String, Demand>,
+    plan: HashMap<String, Choice>,
+    /// Per camera, the URL whose picture was last shown (kept while a new profile connects).
+    shown: HashMap<String, String>,
+    planned_at: Option<Instant>,
+}
+
+/// The console's camera streams.
+pub struct CameraHub {
+    config: VideoConfig,
+    inner: Mutex<Inner>,
+}
+
+impl Default for CameraHub {
+    fn default() -> Self {
+        CameraHub::new(VideoConfig::default())
+    }
+}
+
+impl std::fmt::Debug for CameraHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CameraHub")
+            .field("streams", &self.stream_count())
+            .finish()
+    }
+}
+
+impl CameraHub {
+    pub fn new(config: VideoConfig) -> CameraHub {
+        CameraHub {
+            config,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    pub fn config(&self) -> &VideoConfig {
+        &self.config
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A tile asks to show `camera`; returns what to draw. Several tiles may ask for the same
+    /// camera in one frame: the larger size and the higher importance count.
+    pub fn request(&self, camera: &Camera, want: Want) -> Option<CameraView> {
+        if camera.profiles.is_empty() {
+            return None;
+        }
+        let now = Instant::now();
+        let mut g = self.lock();
+        let demand = Demand {
+            camera: camera.id.clone(),
+            profiles: camera.profiles.clone(),
+            want,
+        };
+        merge(&mut g.window, demand.clone());
+        if g.planned_at.is_none_or(|t| now.duration_since(t) >= REPLAN) {
+            self.replan(&mut g, now);
+        }
+        if !g.plan.contains_key(&camera.id) {
+            // New since the last plan: its covering profile until the next plan weighs it
+            // against the budget.
+            let first = plan(std::slice::from_ref(&demand), f64::INFINITY);
+            g.plan.extend(first);
+        }
+        let choice = g.plan.get(&camera.id)?.clone();
+        Some(self.view_of(&mut g, &camera.id, choice, now))
+    }
+
+    /// Plans from what was asked in this window and the one before (every tile that drew in
+    /// that time counts, whichever viewport drew it and when).
+    fn replan(&self, g: &mut Inner, now: Instant) {
+        let mut merged = std::mem::take(&mut g.previous);
+        for d in g.window.values() {
+            merge(&mut merged, d.clone());
+        }
+        g.previous = std::mem::take(&mut g.window);
+        let demands: Vec<Demand> = merged.into_values().collect();
+        let new = plan(&demands, self.config.decode_budget_mpx_s);
+        for (id, c) in &new {
+            let before = g.plan.get(id);
+            if before.map(|b| &b.profile.url) != Some(&c.profile.url) {
+                match &c.lowered {
+                    Some(l) => tracing::info!(
+                        camera = %id, profile = ?c.profile.kind, wanted = ?l.wanted,
+                        demand_mpx_s = l.demand_mpx_s, budget_mpx_s = l.budget_mpx_s,
+                        "camera lowered to keep within the decode budget"
+                    ),
+                    None => {
+                        tracing::debug!(camera = %id, profile = ?c.profile.kind, "camera profile")
+                    }
+                }
+            }
+        }
+        g.plan = new;
+        g.planned_at = Some(now);
+        // Streams nobody planned or showed for a while go.
+        let keep: std::collections::HashSet<String> = g
+            .plan
+            .values()
+            .map(|c| c.profile.url.clone())
+            .chain(g.shown.values().cloned())
+            .collect();
+        g.streams
+            .retain(|url, r| keep.contains(url) || now.duration_since(r.used) < LINGER);
+        let planned = g.plan.clone();
+        g.shown.retain(|id, _| planned.contains_key(id));
+    }
+
+    fn view_of(&self, g: &mut Inner, id: &str, choice: Choice, now: Instant) -> CameraView {
+        let url = choice.profile.url.clone();
+        let (state, frame, key) = self.touch(g, &url, now);
+        let mut view = CameraView {
+            state,
+            frame,
+            key,
+            profile: choice.profile,
+            lowered: choice.lowered,
+        };
+        if view.frame.is_some() {
+            g.shown.insert(id.to_owned(), url);
+        } else if let Some(old) = g.shown.get(id).cloned().filter(|u| *u != url) {
+            // The new profile is connecting: the old picture stays meanwhile.
+            let (_, frame, key) = self.touch(g, &old, now);
+            if frame.is_some() {
+                view.frame = frame;
+                view.key = key;
+            }
+        }
+        view
+    }
+
+    /// The stream of `url` (started when missing): its state, newest frame and key.
+    fn touch(
+        &self,
+        g: &mut Inner,
+        url: &str,
+        now: Instant,
+    ) -> (StreamState, Option<Arc<DecodedFrame>>, u64) {
+        let r = g.streams.entry(url.to_owned()).or_insert_with(|| {
+            let stream =
+                CameraStream::start(url, self.config.open_options(), self.config.recovery());
+            if let Err(e) = &stream {
+                tracing::warn!(url = %super::redact(url), "camera stream not started: {e}");
+            }
+            Running {
+                stream,
+                key: crate::map::fnv1a(url),
+                used: now,
+            }
+        });
+        r.used = now;
+        match &r.stream {
+            Ok(s) => (s.state(), s.frame(), r.key),
+            Err(e) => (
+                StreamState::Reconnecting {
+                    at: now + Duration::from_secs(3600),
+                    attempts: 0,
+                    reason: e.clone(),
+                },
+                None,
+                r.key,
+            ),
+        }
+    }
+
+    /// What a tile would draw of `camera` without asking for it (the tile's status).
+    pub fn peek(&self, camera_id: &str) -> Option<CameraView> {
+        let now = Instant::now();
+        let g = self.lock();
+        let choice = g.plan.get(camera_id)?.clone();
+        let url = choice.profile.url.clone();
+        let r = g.streams.get(&url)?;
+        let (state, mut frame, mut key) = match &r.stream {
+            Ok(s) => (s.state(), s.frame(), r.key),
+            Err(e) => (
+                StreamState::Reconnecting {
+                    at: now + Duration::from_secs(3600),
+                    attempts: 0,
+                    reason: e.clone(),
+                },
+                None,
+                r.key,
+            ),
+        };
+        if frame.is_none()
+            && let Some(old) = g.shown.get(camera_id).and_then(|u| g.streams.get(u))
+            && let Ok(s) = &old.stream
+        {
+            frame = s.frame();
+            key = old.key;
+        }
+        drop(g);
+        Some(CameraView {
+            state,
+            frame,
+            key,
+            profile: choice.profile,
+            lowered: choice.lowered,
+        })
+    }
+
+    /// Drops streams nobody asked for lately (call now and then; asking does it too).
+    pub fn maintain(&self) {
+        let now = Instant::now();
+        let mut g = self.lock();
+        if g.planned_at.is_none_or(|t| now.duration_since(t) >= REPLAN) {
+            self.replan(&mut g, now);
+        }
+    }
+
+    /// Streams running now.
+    pub fn stream_count(&self) -> usize {
+        self.lock().streams.len()
+    }
+
+    /// The planned profile of each camera asked for lately.
+    pub fn plan_now(&self) -> HashMap<String, Choice> {
+        self.lock().plan.clone()
+    }
+
+    /// Waits until every running stream has a picture or has failed (snapshots of the wall
+    /// with cameras); false when `timeout` passed first.
+    pub fn settle(&self, timeout: Duration) -> bool {
+        let until = Instant::now() + timeout;
+        loop {
+            let done = self.lock().streams.values().all(|r| match &r.stream {
+                Ok(s) => {
+                    s.frame().is_some() || matches!(s.state(), StreamState::Reconnecting { .. })
+                }
+                Err(_) => true,
+            });
+            if done {
+                return true;
+            }
+            if Instant::now() >= until {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(kind: StreamKind, w: u32, h: u32, fps: f32, url: &str) -> StreamProfile {
+        StreamProfile {
+            kind,
+            url: url.into(),
+            codec: "h264".into(),
+            width: w,
+            height: h,
+            fps,
+        }
+    }
+
+    fn cam(id: &str) -> Vec<StreamProfile> {
+        vec![
+            profile(StreamKind::Main, 1920, 1080, 25.0, &format!("{id}/main")),
+            profile(StreamKind::Sub, 640, 360, 15.0, &format!("{id}/sub")),
+        ]
+    }
+
+    fn demand(id: &str, pixels: [f32; 2], importance: i32) -> Demand {
+        Demand {
+            camera: id.into(),
+            profiles: cam(id),
+            want: Want {
+                pixels,
+                importance,
+                pinned: None,
+            },
+        }
+    }
+
+    #[test]
+    fn the_smallest_profile_that_covers_the_tile() {
+        let p = plan(
+            &[
+                demand("small", [480.0, 270.0], 5),
+                demand("exact", [640.0, 360.0], 5),
+                demand("bit-larger", [700.0, 390.0], 5),
+                demand("large", [960.0, 540.0], 5),
+                demand("huge", [3840.0, 2160.0], 5),
+            ],
+            f64::INFINITY,
+        );
+        let kind = |id: &str| p[id].profile.kind;
+        assert_eq!(kind("small"), StreamKind::Sub);
+        assert_eq!(kind("exact"), StreamKind::Sub);
+        // 700 / 640 = 1.09: enlarged less than 10 %, still the sub stream.
+        assert_eq!(kind("bit-larger"), StreamKind::Sub);
+        assert_eq!(kind("large"), StreamKind::Main);
+        assert_eq!(kind("huge"), StreamKind::Main);
+        assert!(p.values().all(|c| c.lowered.is_none()));
+    }
+
+    #[test]
+    fn a_pinned_profile_wins_over_the_tile_size() {
+        let mut d = demand("a", [200.0, 100.0], 5);
+        d.want.pinned = Some(StreamKind::Main);
+        assert_eq!(plan(&[d], 1e9)["a"].profile.kind, StreamKind::Main);
+    }
+
+    #[test]
+    fn the_budget_lowers_the_least_important_first_and_says_so() {
+        // Main 1920×1080×25 = 51.8 Mpx/s, sub 640×360×15 = 3.5 Mpx/s.
+        let demands = [
+            demand("low", [1920.0, 1080.0], 1),
+            demand("mid", [1920.0, 1080.0], 5),
+            demand("high", [1920.0, 1080.0], 9),
+        ];
+        let all = plan(&demands, 200.0);
+        assert!(all.values().all(|c| c.profile.kind == StreamKind::Main));
+        let p = plan(&demands, 110.0);
+        assert_eq!(p["low"].profile.kind, StreamKind::Sub);
+        assert_eq!(p["mid"].profile.kind, StreamKind::Main);
+        assert_eq!(p["high"].profile.kind, StreamKind::Main);
+        let l = p["low"].lowered.as_ref().expect("says it was lowered");
+        assert_eq!(l.wanted, StreamKind::Main);
+        assert!((l.demand_mpx_s - 3.0 * 51.84).abs() < 0.01, "{l:?}");
+        assert_eq!(l.budget_mpx_s, 110.0);
+        assert!(p["mid"].lowered.is_none());
+        let p = plan(&demands, 60.0);
+        assert_eq!(p["mid"].profile.kind, StreamKind::Sub);
+        assert_eq!(p["high"].profile.kind, StreamKind::Main);
+        // Nothing left to lower: everything at its smallest, over budget.
+        let p = plan(&demands, 1.0);
+        assert!(p.values().all(|c| c.profile.kind == StreamKind::Sub));
+    }
+
+    #[test]
+    fn among_equals_the_smaller_tile_is_lowered_first() {
+        let demands = [
+            demand("big", [1920.0, 1080.0], 5),
+            demand("smaller", [1000.0, 560.0], 5),
+        ];
+        let p = plan(&demands, 60.0);
+        assert_eq!(p["smaller"].profile.kind, StreamKind::Sub);
+        assert_eq!(p["big"].profile.kind, StreamKind::Main);
+    }
+
+    #[test]
+    fn a_camera_with_one_profile_is_never_lowered() {
+        let d = Demand {
+            camera: "mjpeg".into(),
+            profiles: vec![profile(StreamKind::Main, 640, 480, 10.0, "m")],
+            want: Want {
+                pixels: [1920.0, 1080.0],
+                importance: 0,
+                pinned: Some(StreamKind::Sub),
+            },
+        };
+        let p = plan(&[d], 0.001);
+        assert_eq!(p["mjpeg"].profile.url, "m");
+        assert!(p["mjpeg"].lowered.is_none());
+    }
+
+    #[test]
+    fn bad_video_configuration_names_the_key() {
+        let bad = VideoConfig {
+            decode_budget_mpx_s: 0.0,
+            ..VideoConfig::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().0, "video.decode_budget_mpx_s");
+        let bad = VideoConfig {
+            watchdog_s: f64::NAN,
+            ..VideoConfig::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().0, "video.watchdog_s");
+        assert!(VideoConfig::default().validate().is_ok());
+    }
+}

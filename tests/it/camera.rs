@@ -1,0 +1,431 @@
+//! The camera tile (issue 4): real streams from an RTSP server on loopback, through the camera
+//! hub, into the tile's textures and the picture the offscreen renderer draws.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use egui::{Rect, pos2, vec2};
+use ioc_console::model::{Camera, GeoPoint, StreamKind, StreamProfile};
+use ioc_console::snapshot::OffscreenRenderer;
+use ioc_console::sources::{Payload, Resource, Update};
+use ioc_console::store::{SourceState, Store};
+use ioc_console::tiles::TileView;
+use ioc_console::tiles::camera::{CameraOptions, ProfileChoice};
+use ioc_console::ui::{FrameCtx, Lang};
+use ioc_console::video::hub::{CameraHub, VideoConfig};
+use ioc_console::video::paint::VideoResources;
+use ioc_console::video::rtsp_server::{Mount, Picture, RtspServer};
+use ioc_console::wall::{Tile, layout};
+
+use crate::video::turn;
+
+/// A camera whose main stream is white and whose sub stream is red, so that the picture says
+/// which profile a tile shows.
+fn mounts(id: &str) -> Vec<Mount> {
+    let m = |kind: &str, w, h, pattern| Mount {
+        path: format!("/{id}/{kind}"),
+        picture: Picture::H264,
+        width: w,
+        height: h,
+        fps: 15,
+        label: None,
+        pattern,
+    };
+    vec![m("main", 640, 360, "white"), m("sub", 320, 180, "red")]
+}
+
+fn camera(id: &str, base: &str) -> Camera {
+    let p = |kind, w, h, path: &str| StreamProfile {
+        kind,
+        url: format!("{base}/{id}/{path}"),
+        codec: "h264".into(),
+        width: w,
+        height: h,
+        fps: 15.0,
+    };
+    Camera {
+        id: id.into(),
+        name: format!("Camera {id}"),
+        owner: "Công an tỉnh".into(),
+        unit_id: None,
+        location: GeoPoint {
+            lat: 10.24,
+            lon: 106.37,
+        },
+        direction_deg: None,
+        ptz: false,
+        profiles: vec![
+            p(StreamKind::Main, 640, 360, "main"),
+            p(StreamKind::Sub, 320, 180, "sub"),
+        ],
+        online: true,
+    }
+}
+
+fn cx_with(cameras: Vec<Camera>, hub: Arc<CameraHub>) -> FrameCtx {
+    let mut store = Store::default();
+    let now = Utc::now();
+    store.apply(Update::Loaded {
+        resource: Resource::Cameras,
+        payload: Payload::Cameras(cameras),
+        as_of: now,
+        fetched_at: now,
+    });
+    let mut cx = FrameCtx::new(Lang::En, now);
+    cx.store = Arc::new(store);
+    cx.cameras = hub;
+    cx
+}
+
+fn hub(budget: f64) -> Arc<CameraHub> {
+    Arc::new(CameraHub::new(VideoConfig {
+        decode_budget_mpx_s: budget,
+        watchdog_s: 3.0,
+        ..VideoConfig::default()
+    }))
+}
+
+fn tile(id: &str, camera: &str, importance: u8) -> Tile {
+    let text = format!(
+        r#"
+name = "t"
+[[monitors]]
+name = "M"
+display = 0
+resolution = [1920, 1080]
+grid = {{ columns = 1, rows = 1 }}
+wall_position = {{ column = 0, row = 0 }}
+[[tiles]]
+id = "{id}"
+monitor = "M"
+kind = "camera"
+title = "Camera {camera}"
+source = "backend"
+x = 0
+y = 0
+[tiles.options]
+camera = "{camera}"
+importance = {importance}
+"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.toml");
+    std::fs::write(&path, text).unwrap();
+    layout::load(&path, Lang::En).unwrap().tiles.remove(0)
+}
+
+/// Draws `tiles` side by side (each `size` points) and returns the picture.
+fn draw(
+    r: &mut OffscreenRenderer,
+    tiles: &[&Tile],
+    size: [f32; 2],
+    cx: &FrameCtx,
+) -> image::RgbaImage {
+    let n = tiles.len() as f32;
+    r.render([(size[0] * n) as u32, size[1] as u32], |ui| {
+        for (i, t) in tiles.iter().enumerate() {
+            let rect = Rect::from_min_size(pos2(size[0] * i as f32, 0.0), vec2(size[0], size[1]));
+            ioc_console::app::wall_view::paint_tile(ui, rect, t, 0.5, cx);
+        }
+    })
+    .unwrap()
+}
+
+/// Redraws until `done` holds for the picture and the tile's status (or panics after `secs`).
+fn until(
+    secs: u64,
+    what: &str,
+    mut step: impl FnMut() -> (image::RgbaImage, SourceState),
+    mut done: impl FnMut(&image::RgbaImage, SourceState) -> bool,
+) -> image::RgbaImage {
+    let end = Instant::now() + Duration::from_secs(secs);
+    let mut seen = Vec::new();
+    loop {
+        let (img, state) = step();
+        if seen.last() != Some(&state) {
+            seen.push(state);
+        }
+        if done(&img, state) {
+            return img;
+        }
+        assert!(Instant::now() < end, "{what}: states seen {seen:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn near(px: image::Rgba<u8>, want: [u8; 3]) -> bool {
+    (0..3).all(|c| (i32::from(px.0[c]) - i32::from(want[c])).abs() <= 12)
+}
+
+const WHITE: [u8; 3] = [255, 255, 255];
+const RED: [u8; 3] = [255, 0, 0];
+
+#[test]
+fn a_camera_tile_shows_its_stream_loses_it_and_gets_it_back() {
+    let _turn = turn();
+    let server = RtspServer::start(&mounts("c1"), None).unwrap();
+    let port = server.port();
+    let base = format!("rtsp://127.0.0.1:{port}");
+    let hub = hub(1000.0);
+    let cx = cx_with(vec![camera("c1", &base)], Arc::clone(&hub));
+    let t = tile("cam-tile", "c1", 5);
+    let opts = match &t.options {
+        ioc_console::tiles::TileOptions::Camera(o) => o.clone(),
+        other => panic!("{other:?}"),
+    };
+    let mut r = OffscreenRenderer::new().unwrap();
+    // A tile about the sub stream's size: the sub stream (red) covers it.
+    let size = [340.0, 230.0];
+    let step = |r: &mut OffscreenRenderer| {
+        let img = draw(r, &[&t], size, &cx);
+        (img, opts.status(&cx).state)
+    };
+    let centre = |img: &image::RgbaImage| *img.get_pixel(170, 127);
+    // Top left of the picture, clear of the words in the middle.
+    let corner = |img: &image::RgbaImage| *img.get_pixel(20, 45);
+    let img = until(
+        30,
+        "live on the sub stream",
+        || step(&mut r),
+        |img, s| s == SourceState::Live && near(centre(img), RED),
+    );
+    assert!(near(centre(&img), RED));
+    let view = hub.peek("c1").unwrap();
+    assert_eq!(view.profile.kind, StreamKind::Sub);
+    // The frames reach the tile's textures, one after another.
+    let first = VideoResources::uploaded(r.renderer(), view.key).expect("uploaded");
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        step(&mut r);
+        let now = VideoResources::uploaded(r.renderer(), view.key).unwrap_or(0);
+        if now > first + 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "no newer frame uploaded after {first}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The camera freezes (the connection stays, no frame comes): the last picture stays,
+    // greyed, "no signal"; then the watchdog rebuilds the stream: reconnecting.
+    server.set_frozen("/c1/sub", true);
+    let mut states = Vec::new();
+    let img = until(
+        30,
+        "reconnecting after the picture froze",
+        || step(&mut r),
+        |img, s| {
+            if states.last() != Some(&s) {
+                states.push(s);
+            }
+            if s == SourceState::Stale {
+                // Greyed: the red picture is still there, darker.
+                let p = corner(img);
+                assert!(
+                    p.0[0] > 40 && p.0[0] < 200 && p.0[1] < 40,
+                    "greyed picture: {p:?}"
+                );
+            }
+            matches!(s, SourceState::Offline | SourceState::Error)
+        },
+    );
+    assert!(
+        states.contains(&SourceState::Stale),
+        "stalled before reconnecting: {states:?}"
+    );
+    let status = opts.status(&cx);
+    let reason = status.reason.expect("a reason in words");
+    assert!(reason.starts_with("Stream lost:"), "{reason}");
+    assert!(status.as_of.is_some(), "the last picture's time is kept");
+    // Not a black tile: the last picture is still drawn under the words.
+    let p = corner(&img);
+    assert!(p.0[0] > 40 && p.0[1] < 40, "{p:?}");
+
+    server.set_frozen("/c1/sub", false);
+    until(
+        40,
+        "live again after the freeze",
+        || step(&mut r),
+        |img, s| s == SourceState::Live && near(centre(img), RED),
+    );
+
+    // The server goes away and comes back on its port.
+    drop(server);
+    until(
+        30,
+        "reconnecting after the server went away",
+        || step(&mut r),
+        |_, s| matches!(s, SourceState::Offline | SourceState::Error),
+    );
+    let _server = RtspServer::start_on(&mounts("c1"), None, port).unwrap();
+    until(
+        40,
+        "live again",
+        || step(&mut r),
+        |img, s| s == SourceState::Live && near(centre(img), RED),
+    );
+    drop(r);
+    drop(cx);
+    drop(hub);
+    assert_eq!(ioc_console::video::stream::live_pipelines(), 0);
+}
+
+#[test]
+fn an_enlarged_tile_switches_to_the_main_stream_and_back() {
+    let _turn = turn();
+    let server = RtspServer::start(&mounts("c2"), None).unwrap();
+    let base = format!("rtsp://127.0.0.1:{}", server.port());
+    let hub = hub(1000.0);
+    let cx = cx_with(vec![camera("c2", &base)], Arc::clone(&hub));
+    let t = tile("cam-tile", "c2", 5);
+    let mut r = OffscreenRenderer::new().unwrap();
+    let small = [340.0, 230.0];
+    let big = [900.0, 560.0];
+    let kind = |hub: &CameraHub| hub.peek("c2").map(|v| v.profile.kind);
+    until(
+        30,
+        "small: sub",
+        || (draw(&mut r, &[&t], small, &cx), SourceState::Live),
+        |img, _| near(*img.get_pixel(170, 127), RED),
+    );
+    assert_eq!(kind(&hub), Some(StreamKind::Sub));
+    // Enlarged: the main stream (white) takes over; meanwhile the sub picture stays (never a
+    // black tile while switching).
+    until(
+        30,
+        "big: main",
+        || (draw(&mut r, &[&t], big, &cx), SourceState::Live),
+        |img, _| {
+            // Clear of the words in the middle ("switching to the main stream").
+            let p = *img.get_pixel(60, 60);
+            assert!(p.0[0] > 80, "a picture all along: {p:?}");
+            near(p, WHITE)
+        },
+    );
+    assert_eq!(kind(&hub), Some(StreamKind::Main));
+    until(
+        30,
+        "small again: sub",
+        || (draw(&mut r, &[&t], small, &cx), SourceState::Live),
+        |img, _| near(*img.get_pixel(170, 127), RED),
+    );
+    // The main stream nobody shows any more is closed after a while.
+    let end = Instant::now() + Duration::from_secs(20);
+    while hub.stream_count() > 1 {
+        assert!(Instant::now() < end, "main stream still open");
+        draw(&mut r, &[&t], small, &cx);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_decode_budget_lowers_the_least_important_tile_and_says_so() {
+    let _turn = turn();
+    let mut m = mounts("lo");
+    m.extend(mounts("hi"));
+    let server = RtspServer::start(&m, None).unwrap();
+    let base = format!("rtsp://127.0.0.1:{}", server.port());
+    // Main 640×360×15 = 3.5 Mpx/s, sub 0.9: room for one main and one sub.
+    let hub = hub(5.0);
+    let cx = cx_with(
+        vec![camera("lo", &base), camera("hi", &base)],
+        Arc::clone(&hub),
+    );
+    let lo = tile("t-lo", "lo", 2);
+    let hi = tile("t-hi", "hi", 8);
+    let mut r = OffscreenRenderer::new().unwrap();
+    let size = [900.0, 560.0];
+    until(
+        40,
+        "hi on main (white), lo lowered to sub (red)",
+        || (draw(&mut r, &[&lo, &hi], size, &cx), SourceState::Live),
+        |img, _| near(*img.get_pixel(450, 300), RED) && near(*img.get_pixel(1350, 300), WHITE),
+    );
+    let plan = hub.plan_now();
+    assert_eq!(plan["lo"].profile.kind, StreamKind::Sub);
+    let lowered = plan["lo"].lowered.as_ref().expect("lo says it was lowered");
+    assert_eq!(lowered.wanted, StreamKind::Main);
+    assert_eq!(lowered.budget_mpx_s, 5.0);
+    assert!(plan["hi"].lowered.is_none());
+    assert_eq!(plan["hi"].profile.kind, StreamKind::Main);
+    // The words are on the picture: a dark strip at the bottom left of the lowered tile only
+    // (the red picture darkened under it; the white one has nothing of the kind).
+    let img = draw(&mut r, &[&lo, &hi], size, &cx);
+    let strip = |x0: u32| {
+        let mut n = 0;
+        for y in 520..556 {
+            for x in x0 + 8..x0 + 300 {
+                let p = img.get_pixel(x, y).0;
+                if (30..150).contains(&p[0]) && p[1] < 60 {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    assert!(strip(0) > 1500, "lowered tile has its strip: {}", strip(0));
+    assert!(strip(900) < 50, "the other has none: {}", strip(900));
+}
+
+#[test]
+fn wrong_credentials_and_a_wrong_path_are_said_in_words() {
+    let _turn = turn();
+    let server = RtspServer::start(&mounts("c3"), Some(("ioc", "dung-mat-khau"))).unwrap();
+    let port = server.port();
+    let mut bad_password = camera(
+        "bad-pass",
+        &format!("rtsp://ioc:s3cret-wrong@127.0.0.1:{port}"),
+    );
+    for p in &mut bad_password.profiles {
+        p.url = p.url.replace("bad-pass", "c3");
+    }
+    let wrong_path = camera(
+        "wrong-path",
+        &format!("rtsp://ioc:dung-mat-khau@127.0.0.1:{port}"),
+    );
+    let hub = hub(1000.0);
+    let cx = cx_with(vec![bad_password, wrong_path], Arc::clone(&hub));
+    let a = tile("a", "bad-pass", 5);
+    let b = tile("b", "wrong-path", 5);
+    let status = |t: &Tile| t.options.view().status(&cx);
+    let mut r = OffscreenRenderer::new().unwrap();
+    let size = [340.0, 230.0];
+    until(
+        40,
+        "both in error",
+        || (draw(&mut r, &[&a, &b], size, &cx), status(&a).state),
+        |_, _| status(&a).state == SourceState::Error && status(&b).state == SourceState::Error,
+    );
+    let ra = status(&a).reason.unwrap();
+    let rb = status(&b).reason.unwrap();
+    assert!(ra.contains("authentication failed"), "{ra}");
+    assert!(rb.contains("no such stream"), "{rb}");
+    // Never had a picture: not "lost" but "cannot show".
+    assert!(ra.starts_with("Cannot show the camera:"), "{ra}");
+    assert!(
+        !ra.contains("s3cret") && !rb.contains("dung-mat"),
+        "no credentials in {ra} / {rb}"
+    );
+}
+
+#[test]
+fn unknown_cameras_and_a_missing_list_are_errors_in_words() {
+    let hub = hub(1000.0);
+    let cx = cx_with(vec![], Arc::clone(&hub));
+    let t = CameraOptions {
+        camera: "nowhere".into(),
+        profile: ProfileChoice::Auto,
+        importance: 5,
+        show_info: false,
+    };
+    let s = t.status(&cx);
+    assert_eq!(s.state, SourceState::Error);
+    assert!(s.reason.unwrap().contains("nowhere"));
+    // Before the backend sent its camera list, the tile says what the list's source says.
+    let empty = FrameCtx::new(Lang::En, Utc::now());
+    assert_ne!(t.status(&empty).state, SourceState::Live);
+    assert_eq!(hub.stream_count(), 0);
+}
