@@ -101,6 +101,7 @@ impl WallState {
             map: Arc::clone(&self.map),
             cameras: Arc::clone(&self.cameras),
             enlarged: false,
+            sent_cameras: Vec::new(),
         }
     }
 }

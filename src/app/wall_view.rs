@@ -42,6 +42,12 @@ pub fn paint_monitor_with(
     };
     // Token sizes are for a 1080-line monitor; a 4K panel of the same size needs twice the pixels.
     let scale = screen.height() / theme::REFERENCE_LINES;
+    // Cameras an operator sent to the wall reach the camera tiles that take them.
+    let sent = crate::ui::selection::get(ui.ctx()).sent_cameras;
+    let cx = &FrameCtx {
+        sent_cameras: sent.map(|s| s.cameras).unwrap_or_default(),
+        ..cx.clone()
+    };
     ui.painter_at(screen)
         .rect_filled(screen, 0.0, theme::colors::MONITOR_BACKGROUND);
     let inner = screen.shrink(theme::WALL.gap * scale / 2.0);
@@ -65,6 +71,24 @@ pub fn paint_monitor_with(
                 ..cx.clone()
             };
             paint_tile(ui, inner, tile, scale, &cx);
+            // How to get back, in the corner.
+            let painter = ui.painter_at(inner);
+            let pad = theme::WALL.padding * scale;
+            let galley = painter.layout_no_wrap(
+                cx.t("camera.enlarged_hint").to_owned(),
+                theme::wall_font(theme::WALL.caption, scale, false),
+                theme::colors::TEXT,
+            );
+            let at = inner.right_bottom() - galley.size() - vec2(pad * 1.5, pad * 1.2);
+            painter.rect_filled(
+                Rect::from_min_size(
+                    at - vec2(pad * 0.5, pad * 0.3),
+                    galley.size() + vec2(pad, pad * 0.6),
+                ),
+                pad * 0.3,
+                egui::Color32::from_black_alpha(190),
+            );
+            painter.galley(at, galley, theme::colors::TEXT);
             if r.double_clicked() {
                 enlarged = None;
             }

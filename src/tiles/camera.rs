@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use egui::{Align2, Color32, Rect, pos2, vec2};
+use egui::{Color32, Rect, pos2, vec2};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -46,6 +46,11 @@ pub struct CameraOptions {
     /// Always show the stream, its size and the frame age (otherwise on hover).
     #[serde(default)]
     pub show_info: bool,
+    /// 1–16: this tile shows the n-th of the cameras an operator sends to the wall from the
+    /// map or the desk (nearest to an incident first), instead of `camera`, until they are
+    /// given back.
+    #[serde(default)]
+    pub nearby: Option<u8>,
 }
 
 fn five() -> u8 {
@@ -57,6 +62,19 @@ impl CameraOptions {
         if self.camera.trim().is_empty() {
             return Err(("camera", "must name a camera id".into()));
         }
+        if self
+            .nearby
+            .is_some_and(|n| n == 0 || usize::from(n) > crate::ui::selection::MAX_SENT)
+        {
+            return Err((
+                "nearby",
+                format!(
+                    "must be 1 to {}, not {}",
+                    crate::ui::selection::MAX_SENT,
+                    self.nearby.unwrap_or(0)
+                ),
+            ));
+        }
         if self.importance > 10 {
             return Err((
                 "importance",
@@ -66,13 +84,25 @@ impl CameraOptions {
         Ok(())
     }
 
+    /// The camera an operator sent to this tile's slot, if any.
+    fn sent<'a>(&self, cx: &'a FrameCtx) -> Option<&'a str> {
+        let n = usize::from(self.nearby?);
+        cx.sent_cameras.get(n.checked_sub(1)?).map(String::as_str)
+    }
+
+    /// The id of the camera shown now.
+    pub fn camera_id<'a>(&'a self, cx: &'a FrameCtx) -> &'a str {
+        self.sent(cx).unwrap_or(&self.camera)
+    }
+
     fn camera<'a>(&self, cx: &'a FrameCtx) -> Option<&'a Camera> {
+        let id = self.camera_id(cx);
         cx.store
             .cameras
             .data
             .as_deref()?
             .iter()
-            .find(|c| c.id == self.camera)
+            .find(|c| c.id == id)
     }
 }
 
@@ -144,14 +174,14 @@ impl TileView for CameraOptions {
             return DataStatus::with_reason(
                 SourceState::Error,
                 None,
-                cx.t_args("camera.unknown", &[("id", &self.camera)]),
+                cx.t_args("camera.unknown", &[("id", &self.camera_id(cx))]),
             );
         };
         if camera.profiles.is_empty() {
             return DataStatus::with_reason(
                 SourceState::Error,
                 None,
-                cx.t_args("camera.no_profiles", &[("id", &self.camera)]),
+                cx.t_args("camera.no_profiles", &[("id", &self.camera_id(cx))]),
             );
         }
         match cx.cameras.peek(&camera.id) {
@@ -255,6 +285,27 @@ impl TileView for CameraOptions {
             }
         }
 
+        // Sent by an operator: which camera this is, said at the top.
+        if self.sent(cx).is_some() {
+            let text = cx.t_args("camera.sent", &[("name", &camera.name)]);
+            let galley = painter.layout(
+                text,
+                theme::wall_font(theme::WALL.caption, scale, true),
+                theme::colors::TEXT,
+                (rect.width() - 3.0 * pad).max(1.0),
+            );
+            let r = Rect::from_min_size(
+                rect.min + vec2(pad * 0.5, pad * 0.5),
+                galley.size() + vec2(pad * 1.5, pad * 0.6),
+            );
+            painter.rect_filled(r, pad * 0.3, theme::colors::CONNECTING);
+            painter.galley(
+                r.min + vec2(pad * 0.75, pad * 0.3),
+                galley,
+                theme::colors::TEXT,
+            );
+        }
+
         // Lowered by the budget: said on the picture, always.
         let mut bottom = rect.bottom() - pad * 0.5;
         if let Some(l) = &view.lowered {
@@ -290,15 +341,6 @@ impl TileView for CameraOptions {
                 ],
             );
             strip(&painter, rect, bottom, scale, &text, theme::colors::ACCENT);
-        }
-        if cx.enlarged {
-            painter.text(
-                rect.right_top() + vec2(-pad, pad),
-                Align2::RIGHT_TOP,
-                cx.t("camera.enlarged_hint"),
-                theme::wall_font(theme::WALL.caption, scale, false),
-                theme::colors::TEXT,
-            );
         }
 
         // Redraw at the stream's pace while live; countdowns need a second.

@@ -1638,8 +1638,45 @@ fn paint_nearby(
                     .color(theme::colors::TEXT_DIM),
                 );
             }
+            send_cameras_buttons(ui, cx, inc, near, &body);
         });
     clicked
+}
+
+/// One action puts the cameras near an incident on the wall's camera tiles that take them
+/// (`nearby` slots, nearest first); another gives those tiles back their own cameras.
+fn send_cameras_buttons(
+    ui: &mut egui::Ui,
+    cx: &FrameCtx,
+    inc: &Incident,
+    near: &[(Camera, f64)],
+    font: &egui::FontId,
+) {
+    use crate::ui::selection::{self, MAX_SENT, SentCameras};
+    let sent = selection::get(ui.ctx()).sent_cameras;
+    ui.horizontal_wrapped(|ui| {
+        let n = near.len().min(MAX_SENT);
+        let send = egui::Button::new(
+            egui::RichText::new(cx.t_args("map.send_cameras", &[("n", &n)])).font(font.clone()),
+        );
+        if ui.add(send).clicked() {
+            selection::send_cameras(
+                ui.ctx(),
+                Some(SentCameras {
+                    incident: inc.id.clone(),
+                    cameras: near.iter().map(|(c, _)| c.id.clone()).collect(),
+                }),
+            );
+        }
+        if sent.is_some() {
+            let back = egui::Button::new(
+                egui::RichText::new(cx.t("map.return_cameras")).font(font.clone()),
+            );
+            if ui.add(back).clicked() {
+                selection::send_cameras(ui.ctx(), None);
+            }
+        }
+    });
 }
 
 /// The frame of the tile's pop-ups (a camera, incidents on one spot).

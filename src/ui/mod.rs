@@ -34,6 +34,8 @@ pub struct FrameCtx {
     pub cameras: Arc<crate::video::hub::CameraHub>,
     /// The tile being drawn fills its monitor (enlarged by the operator).
     pub enlarged: bool,
+    /// Cameras an operator sent to the wall (nearest first; see `ui::selection`).
+    pub sent_cameras: Vec<String>,
 }
 
 impl FrameCtx {
@@ -47,6 +49,7 @@ impl FrameCtx {
             map: Arc::new(crate::map::MapSetup::default()),
             cameras: Arc::new(crate::video::hub::CameraHub::default()),
             enlarged: false,
+            sent_cameras: Vec::new(),
         }
     }
 

@@ -7,8 +7,21 @@
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Selection {
     pub incident: Option<String>,
+    /// Cameras an operator sent to the wall's camera tiles (nearest first), for the incident
+    /// named: the tiles with a `nearby` slot show them until they are given back.
+    pub sent_cameras: Option<SentCameras>,
     pub generation: u64,
 }
+
+/// Cameras sent to the wall for an incident.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SentCameras {
+    pub incident: String,
+    pub cameras: Vec<String>,
+}
+
+/// At most this many cameras are sent at once (the largest `nearby` slot).
+pub const MAX_SENT: usize = 16;
 
 fn key() -> egui::Id {
     egui::Id::NULL.with("ioc-console/selection")
@@ -17,6 +30,22 @@ fn key() -> egui::Id {
 /// The current selection.
 pub fn get(ctx: &egui::Context) -> Selection {
     ctx.data(|d| d.get_temp::<Selection>(key()).unwrap_or_default())
+}
+
+/// Sends cameras (nearest first) to the camera tiles with a `nearby` slot, or gives the tiles
+/// back their own cameras (`None`).
+pub fn send_cameras(ctx: &egui::Context, sent: Option<SentCameras>) {
+    let sent = sent.map(|mut s| {
+        s.cameras.truncate(MAX_SENT);
+        s
+    });
+    ctx.data_mut(|d| {
+        let s = d.get_temp_mut_or_default::<Selection>(key());
+        if s.sent_cameras != sent {
+            s.sent_cameras = sent;
+            s.generation += 1;
+        }
+    });
 }
 
 /// Selects an incident (or nothing); a repeat of the current choice changes nothing. Returns

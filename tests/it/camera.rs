@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use egui::{Rect, pos2, vec2};
+use egui_kittest::kittest::Queryable;
 use ioc_console::model::{Camera, GeoPoint, StreamKind, StreamProfile};
 use ioc_console::snapshot::OffscreenRenderer;
 use ioc_console::sources::{Payload, Resource, Update};
@@ -177,9 +178,11 @@ fn a_camera_tile_shows_its_stream_loses_it_and_gets_it_back() {
     let mut r = OffscreenRenderer::new().unwrap();
     // A tile about the sub stream's size: the sub stream (red) covers it.
     let size = [340.0, 230.0];
+    // The state first, then the picture: a stream only moves on from "stalled" to states that
+    // are drawn greyed too, so a picture drawn after a state read "stalled" is greyed.
     let step = |r: &mut OffscreenRenderer| {
-        let img = draw(r, &[&t], size, &cx);
-        (img, opts.status(&cx).state)
+        let state = opts.status(&cx).state;
+        (draw(r, &[&t], size, &cx), state)
     };
     let centre = |img: &image::RgbaImage| *img.get_pixel(170, 127);
     // Top left of the picture, clear of the words in the middle.
@@ -420,6 +423,7 @@ fn unknown_cameras_and_a_missing_list_are_errors_in_words() {
         profile: ProfileChoice::Auto,
         importance: 5,
         show_info: false,
+        nearby: None,
     };
     let s = t.status(&cx);
     assert_eq!(s.state, SourceState::Error);
@@ -428,4 +432,173 @@ fn unknown_cameras_and_a_missing_list_are_errors_in_words() {
     let empty = FrameCtx::new(Lang::En, Utc::now());
     assert_ne!(t.status(&empty).state, SourceState::Live);
     assert_eq!(hub.stream_count(), 0);
+}
+
+/// A one-monitor layout (2 × 1) of camera tiles: (id, camera, nearby slot).
+fn camera_layout(tiles: &[(&str, &str, Option<u8>)]) -> ioc_console::wall::WallLayout {
+    let mut text = String::from(
+        r#"
+name = "t"
+[[monitors]]
+name = "M"
+display = 0
+resolution = [1920, 1080]
+grid = { columns = 2, rows = 1 }
+wall_position = { column = 0, row = 0 }
+"#,
+    );
+    for (i, (id, cam, nearby)) in tiles.iter().enumerate() {
+        text.push_str(&format!(
+            "[[tiles]]\nid = \"{id}\"\nmonitor = \"M\"\nkind = \"camera\"\ntitle = \"{id}\"\nsource = \"backend\"\nx = {i}\ny = 0\n[tiles.options]\ncamera = \"{cam}\"\n"
+        ));
+        if let Some(n) = nearby {
+            text.push_str(&format!("nearby = {n}\n"));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.toml");
+    std::fs::write(&path, text).unwrap();
+    layout::load(&path, Lang::Vi).unwrap()
+}
+
+#[test]
+fn cameras_near_an_incident_go_to_the_wall_from_the_map_and_back() {
+    use ioc_console::tiles::frame::{TileFrame, show_tile};
+    use ioc_console::tiles::map::{Follow, MapLayer, MapOptions};
+    use ioc_console::ui::selection;
+    let _turn = turn();
+    let mut cx = FrameCtx::new(Lang::Vi, crate::support::fixed_now());
+    cx.store = Arc::new(crate::charts::demo_store());
+    let hub = hub(1000.0);
+    cx.cameras = Arc::clone(&hub);
+    let incidents = cx.store.incidents.data.as_ref().unwrap();
+    let mut open: Vec<_> = incidents
+        .values()
+        .filter(|i| !i.status.is_closed() && i.unit_id == "bt-tp-ben-tre")
+        .collect();
+    open.sort_by(|a, b| a.id.cmp(&b.id));
+    let inc = open[0].clone();
+    let near = ioc_console::tiles::map::nearby_cameras(&cx, inc.location, 15_000.0);
+    assert!(near.len() >= 2, "{near:?}");
+    let map = MapOptions {
+        center: None,
+        zoom: None,
+        follow: Follow::Selection,
+        basemap: None,
+        layers: MapLayer::ALL.to_vec(),
+        camera_radius_m: 15_000.0,
+        include_closed: false,
+    };
+    // Two camera tiles of their own (the far cameras 9 and 10), taking slots 1 and 2.
+    let wall = camera_layout(&[("slot-1", "cam-10", Some(1)), ("slot-2", "cam-09", Some(2))]);
+    let shown = |cx: &FrameCtx| -> Vec<String> {
+        wall.tiles
+            .iter()
+            .map(|t| match &t.options {
+                ioc_console::tiles::TileOptions::Camera(o) => o.camera_id(cx).to_owned(),
+                _ => unreachable!(),
+            })
+            .collect()
+    };
+    assert_eq!(shown(&cx), ["cam-10", "cam-09"]);
+    let status = map.status(&cx);
+    let mut h = crate::support::harness([1400.0, 700.0], |ui| {
+        let left = Rect::from_min_size(pos2(0.0, 0.0), vec2(800.0, 700.0));
+        let frame = TileFrame {
+            title: "Bản đồ",
+            status: &status,
+            scale: 0.7,
+            grey_old: true,
+            own_state: false,
+        };
+        show_tile(ui, left, frame, &cx, |ui, body| {
+            map.paint_body(ui, body, 0.7, &cx)
+        });
+        let right = Rect::from_min_size(pos2(800.0, 0.0), vec2(600.0, 338.0));
+        ioc_console::app::wall_view::paint_monitor(ui, right, &wall, 0, &cx);
+    });
+    h.run_steps(2);
+    selection::select_incident(&h.ctx, Some(inc.id.clone()));
+    h.run_steps(3);
+    h.get_by_label_contains("camera lên tường").click();
+    h.run_steps(2);
+    let sent = selection::get(&h.ctx).sent_cameras.expect("sent");
+    assert_eq!(sent.incident, inc.id);
+    let ids: Vec<String> = near.iter().map(|(c, _)| c.id.clone()).collect();
+    assert_eq!(sent.cameras, ids);
+    // The wall's tiles with slots now ask for the nearest cameras.
+    let wait_plan = |h: &mut egui_kittest::Harness<'_>, want: &[&str]| {
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            h.run_steps(1);
+            let plan = hub.plan_now();
+            if want.iter().all(|w| plan.contains_key(*w))
+                && plan.keys().all(|k| want.contains(&k.as_str()))
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < end,
+                "plan {:?}, want {want:?}",
+                plan.keys()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_plan(&mut h, &[&ids[0], &ids[1]]);
+    let with_sent = FrameCtx {
+        sent_cameras: sent.cameras.clone(),
+        ..cx.clone()
+    };
+    assert_eq!(shown(&with_sent), [ids[0].clone(), ids[1].clone()]);
+    // Given back: the tiles show their own cameras again.
+    h.get_by_label("Trả lại camera mặc định").click();
+    h.run_steps(2);
+    assert!(selection::get(&h.ctx).sent_cameras.is_none());
+    wait_plan(&mut h, &["cam-10", "cam-09"]);
+}
+
+#[test]
+fn a_camera_tile_is_enlarged_by_double_click_or_enter_and_put_back_with_esc() {
+    use ioc_console::app::wall_view::{enlarged_tile, paint_monitor};
+    let wall = camera_layout(&[("left", "cam-a", None), ("right", "cam-b", None)]);
+    let mut cx = FrameCtx::new(Lang::Vi, crate::support::fixed_now());
+    cx.cameras = hub(1000.0);
+    let mut h = crate::support::harness([960.0, 540.0], |ui| {
+        let rect = ui.max_rect();
+        paint_monitor(ui, rect, &wall, 0, &cx);
+    });
+    h.run();
+    assert_eq!(enlarged_tile(&h.ctx, 0), None);
+    let right = h.get_by_label("right").rect();
+    assert!(right.width() < 500.0, "{right:?}");
+    // Double click: the tile fills the monitor.
+    // (The harness steps a quarter of a second a frame; egui's double-click window is 0.3 s.)
+    h.ctx
+        .options_mut(|o| o.input_options.max_double_click_delay = 2.0);
+    h.get_by_label("right").click();
+    h.step();
+    h.get_by_label("right").click();
+    h.run();
+    assert_eq!(enlarged_tile(&h.ctx, 0).as_deref(), Some("right"));
+    let big = h.get_by_label("right").rect();
+    assert!(big.width() > 900.0, "{big:?}");
+    assert!(
+        h.query_by_label("left").is_none(),
+        "only the enlarged tile is drawn"
+    );
+    crate::support::snapshot(&mut h, "camera_enlarged_vi");
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert_eq!(enlarged_tile(&h.ctx, 0), None);
+    assert!(h.query_by_label("left").is_some());
+    // Enter on the tile under the pointer does the same.
+    h.get_by_label("left").hover();
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run();
+    assert_eq!(enlarged_tile(&h.ctx, 0).as_deref(), Some("left"));
+    h.key_press(egui::Key::Escape);
+    h.run();
+    assert_eq!(enlarged_tile(&h.ctx, 0), None);
 }
