@@ -263,6 +263,19 @@ pub(crate) fn classify(err: &gst::glib::Error, debug: Option<&str>, url: &str) -
         Some(404) => return VideoError::NotFound,
         _ => {}
     }
+    // souphttpsrc (GStreamer 1.22 with libsoup 3) posts nothing of its own when it cannot reach
+    // the server (refused, unreachable, reset): only its base class's "Internal data stream
+    // error", whose debug text ends with the element's path and the flow's reason. HTTP answers
+    // (404, 401) come with their own errors, before that one.
+    let http_unreachable = err.kind::<gst::StreamError>() == Some(gst::StreamError::Failed)
+        && debug.is_some_and(|d| {
+            d.find(":\nstreaming stopped, reason error")
+                .and_then(|at| d[..at].rsplit('/').next())
+                .is_some_and(|element| element.starts_with("GstSoupHTTPSrc:"))
+        });
+    if http_unreachable {
+        return VideoError::Network(text);
+    }
     if debug.is_some_and(|d| d.contains("not-negotiated")) {
         return VideoError::Unsupported(text);
     }
@@ -377,6 +390,21 @@ pub(crate) fn decoding_pipeline(
         }
         None
     });
+    // MJPEG over HTTP (`multipart/x-mixed-replace`): multipartdemux cannot know that no other
+    // part type will come, so decodebin would hold the decoded pad back until its queue
+    // overflows (megabytes of pictures: minutes for a small camera). A camera sends one stream.
+    source
+        .downcast_ref::<gst::Bin>()
+        .ok_or_else(|| VideoError::Gstreamer("uridecodebin is not a bin".into()))?
+        .connect_deep_element_added(|_, _, element| {
+            if element
+                .factory()
+                .is_some_and(|f| f.name() == "multipartdemux")
+                && element.find_property("single-stream").is_some()
+            {
+                element.set_property("single-stream", true);
+            }
+        });
     let sink_pad = sink.static_pad("sink");
     source.connect_pad_added(move |_, pad| {
         let is_video = pad

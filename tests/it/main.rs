@@ -5,6 +5,7 @@ mod backend;
 mod camera;
 mod charts;
 mod cli;
+mod http_video;
 mod incidents;
 mod layout;
 mod map;
