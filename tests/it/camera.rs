@@ -602,3 +602,26 @@ fn a_camera_tile_is_enlarged_by_double_click_or_enter_and_put_back_with_esc() {
     h.run();
     assert_eq!(enlarged_tile(&h.ctx, 0), None);
 }
+
+#[test]
+fn the_readme_video_configuration_is_the_default_and_mistakes_are_named() {
+    use std::path::Path;
+    let readme = std::fs::read_to_string(crate::support::repo().join("README.md")).unwrap();
+    let start = readme.find("backend_url = \"https://ioc.example").unwrap();
+    let text = &readme[start..];
+    let text = &text[..text.find("```").unwrap()];
+    let cfg = ioc_console::config::parse(Path::new("config.toml"), text, Lang::En).unwrap();
+    assert!(text.contains("[video]"));
+    assert_eq!(cfg.video, VideoConfig::default());
+    for (bad, says) in [
+        ("[video]\ndecode_budget_mpx_s = 0", "video.decode_budget_mpx_s"),
+        ("[video]\nwatchdog_s = 0.1", "video.watchdog_s"),
+        ("[video]\ntransport = \"udp\"", "udp"),
+        ("[video]\ndecoder = \"x\"", "decoder"),
+    ] {
+        let e = ioc_console::config::parse(Path::new("config.toml"), bad, Lang::En)
+            .expect_err(bad)
+            .to_string();
+        assert!(e.contains(says), "{bad}: {e}");
+    }
+}
