@@ -439,6 +439,13 @@ impl ConsoleApp {
                 .resolve(state.layout.monitors.len(), self.monitors_available)
         });
         let cx = state.frame_ctx(now);
+        // Camera streams no tile asks for any more (a layout without them, a tile enlarged and
+        // back) are closed after a few seconds, even when nothing else redraws.
+        state.cameras.maintain();
+        if state.cameras.stream_count() > 0 {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_secs(1));
+        }
 
         self.top_bar(ui, &cx, &state);
         self.bottom_bar(ui, &cx, &state, display);

@@ -614,7 +614,10 @@ fn the_readme_video_configuration_is_the_default_and_mistakes_are_named() {
     assert!(text.contains("[video]"));
     assert_eq!(cfg.video, VideoConfig::default());
     for (bad, says) in [
-        ("[video]\ndecode_budget_mpx_s = 0", "video.decode_budget_mpx_s"),
+        (
+            "[video]\ndecode_budget_mpx_s = 0",
+            "video.decode_budget_mpx_s",
+        ),
         ("[video]\nwatchdog_s = 0.1", "video.watchdog_s"),
         ("[video]\ntransport = \"udp\"", "udp"),
         ("[video]\ndecoder = \"x\"", "decoder"),
@@ -624,4 +627,67 @@ fn the_readme_video_configuration_is_the_default_and_mistakes_are_named() {
             .to_string();
         assert!(e.contains(says), "{bad}: {e}");
     }
+}
+
+#[test]
+fn a_decoder_named_in_the_configuration_is_preferred() {
+    use ioc_console::video::hub::prefer_decoders;
+    use ioc_console::video::{OpenOptions, Transport, probe};
+    let _turn = turn();
+    let server = RtspServer::start(&mounts("dec"), None).unwrap();
+    let opts = OpenOptions {
+        transport: Transport::Tcp,
+        latency: Duration::from_millis(200),
+        first_frame_timeout: Duration::from_secs(20),
+    };
+    let url = server.url("/dec/sub", None);
+    // By rank, libav's decoder (primary) wins over openh264's (marginal).
+    let by_rank = probe(&url, 0.3, &opts).unwrap();
+    assert_eq!(by_rank.decoder, "avdec_h264", "{by_rank:?}");
+    // Named in [video] decoders: openh264's is used; a name not installed is reported.
+    let missing = prefer_decoders(&["no-such-decoder".into(), "openh264dec".into()]);
+    assert_eq!(missing, ["no-such-decoder"]);
+    let named = probe(&url, 0.3, &opts).unwrap();
+    assert_eq!(named.decoder, "openh264dec", "{named:?}");
+    assert!(named.frames > 0);
+    // (Ranks are process-wide: put libav's first again for whatever runs next in this process.)
+    prefer_decoders(&["avdec_h264".into()]);
+}
+
+#[test]
+fn a_stream_no_tile_asks_for_is_closed() {
+    let _turn = turn();
+    let server = RtspServer::start(&mounts("gone"), None).unwrap();
+    let base = format!("rtsp://127.0.0.1:{}", server.port());
+    let hub = hub(1000.0);
+    let cam = camera("gone", &base);
+    let view = hub
+        .request(
+            &cam,
+            ioc_console::video::hub::Want {
+                pixels: [300.0, 200.0],
+                importance: 5,
+                pinned: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(view.profile.kind, StreamKind::Sub);
+    assert_eq!(hub.stream_count(), 1);
+    // Nobody asks again (the layout changed): the console's frames only maintain the hub.
+    let asked = Instant::now();
+    while hub.stream_count() > 0 {
+        assert!(
+            asked.elapsed() < Duration::from_secs(20),
+            "still open after 20 s"
+        );
+        hub.maintain();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Not before the grace period: a tile enlarged and back must not reconnect.
+    assert!(
+        asked.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert_eq!(ioc_console::video::stream::live_pipelines(), 0);
 }

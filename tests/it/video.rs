@@ -398,6 +398,18 @@ fn frames_that_do_not_hold_their_planes_are_refused() {
 
 use ioc_console::video::stream::{CameraStream, Recovery, StreamState, live_pipelines};
 
+/// Resident memory of this process in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 fn threads() -> usize {
     std::fs::read_to_string("/proc/self/status")
         .unwrap()
@@ -489,7 +501,7 @@ fn two_hundred_reconnects_leave_no_pipelines_or_threads_behind() {
             if let StreamState::Reconnecting { attempts, .. } = s
                 && *attempts >= next
             {
-                counts.push((live_pipelines(), threads()));
+                counts.push((live_pipelines(), threads(), rss_kib()));
                 next += 10;
             }
             next > 200
@@ -498,11 +510,21 @@ fn two_hundred_reconnects_leave_no_pipelines_or_threads_behind() {
         stream.state()
     );
     // Between attempts: no pipeline left, and the threads do not pile up.
-    assert!(counts.iter().all(|(p, _)| *p == 0), "{counts:?}");
+    assert!(counts.iter().all(|(p, _, _)| *p == 0), "{counts:?}");
     let settled = counts[2].1;
     assert!(
-        counts.iter().skip(2).all(|(_, t)| t.abs_diff(settled) <= 2),
+        counts
+            .iter()
+            .skip(2)
+            .all(|(_, t, _)| t.abs_diff(settled) <= 2),
         "threads across reconnects: {counts:?}"
+    );
+    // Nor does memory: a pipeline (uridecodebin, rtspsrc) left behind per attempt would add
+    // megabytes over these 170 attempts.
+    let (from, to) = (counts[2].2, counts[counts.len() - 1].2);
+    assert!(
+        to.saturating_sub(from) < 16 * 1024,
+        "resident memory grew from {from} KiB to {to} KiB across reconnects"
     );
     drop(stream);
     assert_eq!(live_pipelines(), 0);
