@@ -519,6 +519,13 @@ impl ConsoleApp {
                     if ui.button(cx.t("settings.open")).clicked() {
                         self.commands.push(Command::ToggleSettings);
                     }
+                    // Cameras sent to the wall from the map can be given back from here too,
+                    // whatever is selected now.
+                    if crate::ui::selection::get(ui.ctx()).sent_cameras.is_some()
+                        && ui.button(cx.t("map.return_cameras")).clicked()
+                    {
+                        crate::ui::selection::send_cameras(ui.ctx(), None);
+                    }
                     language_picker(ui, cx, &mut self.commands, "lang-top");
                     let vn = format::to_vietnam_time(cx.now);
                     ui.label(
@@ -619,7 +626,7 @@ impl ConsoleApp {
 
     fn show_wall_viewports(&self, ctx: &egui::Context, state: &WallState) {
         // The wall repaints once a second; a selection made on the desk shows at once.
-        let selection = crate::ui::selection::get(ctx).generation;
+        let selection = crate::ui::selection::get(ctx).stamp();
         let selection_changed = self.wall_selection_seen.replace(selection) != selection;
         for (index, monitor) in state.layout.monitors.iter().enumerate() {
             let id = ViewportId::from_hash_of(("wall-monitor", &monitor.name));

@@ -56,7 +56,12 @@ pub fn paint_monitor_with(
             .tiles_on(index)
             .any(|t| &t.id == id && enlargeable(t))
     });
-    if enlarged.is_some() && ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+    // Keys for the wall only when no text field, list or pop-up of the desk has them.
+    let keys_free = !ui.ctx().egui_wants_keyboard_input() && !egui::Popup::is_any_open(ui.ctx());
+    if enlarged.is_some()
+        && keys_free
+        && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+    {
         enlarged = None;
     }
     match enlarged
@@ -66,6 +71,15 @@ pub fn paint_monitor_with(
         Some(tile) => {
             // One tile fills the monitor; double click or Esc puts it back.
             let r = enlarge_target(ui, inner, tile, true);
+            // The tiles it covers keep their streams warm: going back shows them at once.
+            for other in layout.tiles_on(index).filter(|t| t.id != tile.id) {
+                let rect = geometry::cell_rect(monitor, other.cell, inner, theme::WALL.gap * scale);
+                let ppp = ui.ctx().pixels_per_point();
+                other
+                    .options
+                    .view()
+                    .keep_warm(cx, [rect.width() * ppp, rect.height() * ppp]);
+            }
             let cx = FrameCtx {
                 enlarged: true,
                 ..cx.clone()
@@ -102,7 +116,11 @@ pub fn paint_monitor_with(
                 if enlargeable(tile) {
                     let r = enlarge_target(ui, rect, tile, false);
                     if r.double_clicked()
-                        || (r.hovered() && ui.input(|i| i.key_pressed(egui::Key::Enter)))
+                        || (r.hovered()
+                            && keys_free
+                            && ui.input_mut(|i| {
+                                i.consume_key(egui::Modifiers::NONE, egui::Key::Enter)
+                            }))
                     {
                         enlarged = Some(tile.id.clone());
                     }
@@ -161,8 +179,9 @@ pub fn paint_tile(
 ) {
     let view = tile.options.view();
     let status = view.status(cx);
+    let title = view.title(cx);
     let frame = TileFrame {
-        title: &tile.title,
+        title: title.as_deref().unwrap_or(&tile.title),
         status: &status,
         scale,
         grey_old: view.greys_old_data(),

@@ -272,8 +272,9 @@ pub enum StreamKind {
     Sub,
 }
 
-/// One stream of a camera.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One stream of a camera. Its `Debug` hides the URL's credentials (a view or a plan printed in
+/// a log line or a panic must not carry a camera's password).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct StreamProfile {
     pub kind: StreamKind,
     pub url: String,
@@ -281,6 +282,19 @@ pub struct StreamProfile {
     pub width: u32,
     pub height: u32,
     pub fps: f32,
+}
+
+impl std::fmt::Debug for StreamProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamProfile")
+            .field("kind", &self.kind)
+            .field("url", &crate::video::redact(&self.url))
+            .field("codec", &self.codec)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("fps", &self.fps)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -84,6 +84,19 @@ impl CameraOptions {
         Ok(())
     }
 
+    /// What the tile asks of the hub when drawn at `pixels`.
+    fn want(&self, cx: &FrameCtx, pixels: [f32; 2]) -> Want {
+        Want {
+            pixels,
+            importance: i32::from(self.importance) + if cx.enlarged { 100 } else { 0 },
+            pinned: match self.profile {
+                ProfileChoice::Auto => None,
+                ProfileChoice::Main => Some(StreamKind::Main),
+                ProfileChoice::Sub => Some(StreamKind::Sub),
+            },
+        }
+    }
+
     /// The camera an operator sent to this tile's slot, if any.
     fn sent<'a>(&self, cx: &'a FrameCtx) -> Option<&'a str> {
         let n = usize::from(self.nearby?);
@@ -106,6 +119,23 @@ impl CameraOptions {
     }
 }
 
+/// A stream's problem in words: the catalogue's sentence, with at most the first line of
+/// GStreamer's own text (its debug part, element paths and source files stay in the log).
+fn words(e: &crate::video::VideoError, cx: &FrameCtx) -> String {
+    let detail = e.detail();
+    let first = detail.lines().next().unwrap_or("").trim();
+    let short: String = if first.chars().count() > 80 {
+        let mut s: String = first.chars().take(79).collect();
+        s.push('…');
+        s
+    } else {
+        first.to_owned()
+    };
+    let text = crate::ui::tr_args(cx.lang, e.key(), &[("detail", &short)]);
+    // "(…)" around an empty detail says nothing.
+    text.replace(" ()", "")
+}
+
 /// What the frame around the tile says about a camera's stream.
 fn stream_status(view: &CameraView, cx: &FrameCtx) -> DataStatus {
     let as_of = view.frame.as_ref().map(|f| {
@@ -118,27 +148,27 @@ fn stream_status(view: &CameraView, cx: &FrameCtx) -> DataStatus {
     } else {
         "camera.error"
     };
-    let reason = |r: &crate::video::VideoError| {
-        cx.t_args(
-            key,
-            &[(
-                "reason",
-                &crate::ui::tr_args(cx.lang, r.key(), &[("detail", &r.detail())]),
-            )],
-        )
-    };
+    let reason = |r: &crate::video::VideoError| cx.t_args(key, &[("reason", &words(r, cx))]);
     match &view.state {
         StreamState::Live => DataStatus {
             state: SourceState::Live,
             as_of,
             reason: None,
         },
+        // The previous profile's live picture while the planned one connects.
+        StreamState::Connecting if view.switching => DataStatus {
+            state: SourceState::Live,
+            as_of,
+            reason: None,
+        },
+        // Rebuilding after the picture was lost: the last one is kept, old.
+        StreamState::Connecting if view.frame.is_some() => DataStatus {
+            state: SourceState::Stale,
+            as_of,
+            reason: Some(cx.t("camera.no_signal").to_owned()),
+        },
         StreamState::Connecting => DataStatus {
-            state: if view.frame.is_some() {
-                SourceState::Stale
-            } else {
-                SourceState::Connecting
-            },
+            state: SourceState::Connecting,
             as_of,
             reason: None,
         },
@@ -153,7 +183,7 @@ fn stream_status(view: &CameraView, cx: &FrameCtx) -> DataStatus {
                 E::Auth | E::NotFound | E::Unsupported(_) | E::BadUrl(_) | E::Gstreamer(_) => {
                     SourceState::Error
                 }
-                E::Network(_) | E::NoPicture(_) | E::Other(_) => SourceState::Offline,
+                E::Network(_) | E::NoPicture(_) | E::Ended | E::Other(_) => SourceState::Offline,
             };
             DataStatus {
                 state,
@@ -194,6 +224,18 @@ impl TileView for CameraOptions {
         }
     }
 
+    fn title(&self, cx: &FrameCtx) -> Option<String> {
+        // A camera sent from the map is named in the title, not the layout's own camera.
+        self.sent(cx)?;
+        self.camera(cx).map(|c| c.name.clone())
+    }
+
+    fn keep_warm(&self, cx: &FrameCtx, pixels: [f32; 2]) {
+        if let Some(camera) = self.camera(cx).filter(|c| !c.profiles.is_empty()) {
+            cx.cameras.request(camera, self.want(cx, pixels));
+        }
+    }
+
     fn paints_own_state(&self, cx: &FrameCtx) -> bool {
         // A camera with streams: the body tells the stream's state over its picture. Without
         // the list, an unknown camera or one without streams, the frame says why.
@@ -209,20 +251,21 @@ impl TileView for CameraOptions {
             return;
         };
         let ppp = ui.ctx().pixels_per_point();
-        let want = Want {
-            pixels: [rect.width() * ppp, rect.height() * ppp],
-            importance: i32::from(self.importance) + if cx.enlarged { 100 } else { 0 },
-            pinned: match self.profile {
-                ProfileChoice::Auto => None,
-                ProfileChoice::Main => Some(StreamKind::Main),
-                ProfileChoice::Sub => Some(StreamKind::Sub),
-            },
-        };
+        let want = self.want(cx, [rect.width() * ppp, rect.height() * ppp]);
         let Some(view) = cx.cameras.request(camera, want) else {
             return;
         };
 
-        if let Some(frame) = &view.frame {
+        // A decoder's frame that does not hold its planes is never drawn (it would be black):
+        // the tile says why instead.
+        let unusable = view
+            .frame
+            .as_ref()
+            .and_then(|f| crate::video::yuv::check(&f.as_frame()).err());
+        if let Some(e) = &unusable {
+            let text = cx.t_args("camera.bad_frame", &[("error", e)]);
+            centre_text(&painter, rect, scale, None, &text);
+        } else if let Some(frame) = &view.frame {
             crate::video::paint::paint_video(&painter, rect, view.key, frame.clone());
             if view.state != StreamState::Live {
                 // The last picture stays, greyed, so nobody takes it for live.
@@ -239,17 +282,28 @@ impl TileView for CameraOptions {
         let backend_offline = (!camera.online).then(|| cx.t("camera.backend_offline"));
         match &view.state {
             StreamState::Live => {}
-            StreamState::Connecting => {
-                let text = if view.frame.is_some() {
-                    cx.t_args(
-                        "camera.switching",
-                        &[("profile", &profile_name(view.profile.kind).to_lowercase())],
-                    )
-                } else {
-                    cx.t("camera.connecting").to_owned()
-                };
+            StreamState::Connecting if view.switching => {
+                let text = cx.t_args(
+                    "camera.switching",
+                    &[("profile", &profile_name(view.profile.kind).to_lowercase())],
+                );
                 centre_text(&painter, rect, scale, None, &text);
             }
+            StreamState::Connecting => match &view.frame {
+                // Rebuilding after the picture was lost.
+                Some(frame) => {
+                    let text = format!(
+                        "{}\n{}",
+                        cx.t_args(
+                            "camera.no_signal_for",
+                            &[("n", &secs(now.saturating_duration_since(frame.received_at)))],
+                        ),
+                        cx.t("camera.reconnecting_now")
+                    );
+                    centre_text(&painter, rect, scale, Some(cx.t("camera.no_signal")), &text);
+                }
+                None => centre_text(&painter, rect, scale, None, cx.t("camera.connecting")),
+            },
             StreamState::Stalled { since } => {
                 let text = cx.t_args(
                     "camera.no_signal_for",
@@ -262,8 +316,7 @@ impl TileView for CameraOptions {
                 attempts,
                 reason,
             } => {
-                let why =
-                    crate::ui::tr_args(cx.lang, reason.key(), &[("detail", &reason.detail())]);
+                let why = words(reason, cx);
                 let left = at.saturating_duration_since(now);
                 let retry = if left.is_zero() {
                     cx.t_args("camera.retrying", &[("attempt", &(attempts + 1))])
@@ -287,7 +340,7 @@ impl TileView for CameraOptions {
 
         // Sent by an operator: which camera this is, said at the top.
         if self.sent(cx).is_some() {
-            let text = cx.t_args("camera.sent", &[("name", &camera.name)]);
+            let text = cx.t("camera.sent").to_owned();
             let galley = painter.layout(
                 text,
                 theme::wall_font(theme::WALL.caption, scale, true),
@@ -306,8 +359,19 @@ impl TileView for CameraOptions {
             );
         }
 
-        // Lowered by the budget: said on the picture, always.
+        // Lowered by the budget, or kept on the other stream because the planned one fails:
+        // said on the picture, always.
         let mut bottom = rect.bottom() - pad * 0.5;
+        if let Some(e) = &view.fallback {
+            let text = cx.t_args(
+                "camera.fallback",
+                &[
+                    ("wanted", &profile_name(view.profile.kind)),
+                    ("reason", &words(e, cx)),
+                ],
+            );
+            bottom = strip(&painter, rect, bottom, scale, &text, theme::colors::ERROR);
+        }
         if let Some(l) = &view.lowered {
             let text = cx.t_args(
                 "camera.lowered",

@@ -217,4 +217,13 @@ pub trait TileView {
     fn paints_own_state(&self, _cx: &FrameCtx) -> bool {
         false
     }
+
+    /// A title to show instead of the layout's (a camera tile showing a camera sent to it).
+    fn title(&self, _cx: &FrameCtx) -> Option<String> {
+        None
+    }
+
+    /// The tile is hidden for a while (another tile fills its monitor): keep what it needs
+    /// ready, as if drawn at `pixels`. Most kinds need nothing.
+    fn keep_warm(&self, _cx: &FrameCtx, _pixels: [f32; 2]) {}
 }

@@ -11,6 +11,15 @@ pub struct Selection {
     /// named: the tiles with a `nearby` slot show them until they are given back.
     pub sent_cameras: Option<SentCameras>,
     pub generation: u64,
+    /// Grows when cameras are sent or given back (views following the incident do not move).
+    pub sent_generation: u64,
+}
+
+impl Selection {
+    /// Changes whenever anything of the selection changes (to wake the wall's viewports).
+    pub fn stamp(&self) -> u64 {
+        self.generation ^ self.sent_generation.rotate_left(32)
+    }
 }
 
 /// Cameras sent to the wall for an incident.
@@ -43,7 +52,7 @@ pub fn send_cameras(ctx: &egui::Context, sent: Option<SentCameras>) {
         let s = d.get_temp_mut_or_default::<Selection>(key());
         if s.sent_cameras != sent {
             s.sent_cameras = sent;
-            s.generation += 1;
+            s.sent_generation += 1;
         }
     });
 }

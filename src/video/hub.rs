@@ -157,6 +157,11 @@ pub struct CameraView {
     pub key: u64,
     pub profile: StreamProfile,
     pub lowered: Option<Lowered>,
+    /// The picture is the previous profile's while the planned one connects.
+    pub switching: bool,
+    /// The planned profile fails (why); the picture and state are of the previous profile,
+    /// which still works.
+    pub fallback: Option<VideoError>,
 }
 
 /// One camera's demand as the planner sees it.
@@ -259,14 +264,45 @@ pub fn plan(demands: &[Demand], budget_mpx_s: f64) -> HashMap<String, Choice> {
 const LINGER: Duration = Duration::from_secs(5);
 /// How often the plan is made again (a demand counts for one to two of these).
 const REPLAN: Duration = Duration::from_millis(400);
+/// A stream that could not even be started is tried again after this long.
+const START_RETRY: Duration = Duration::from_secs(5);
+
+/// The URL schemes a camera list may name. Anything else (a local path, `file://`) is refused:
+/// the list comes from the network and must not make the console read its own files.
+const SCHEMES: &[&str] = &["rtsp", "rtsps", "rtspt", "http", "https"];
+
+/// Whether a camera list may ask for `url`.
+pub fn allowed_url(url: &str) -> bool {
+    url.split_once("://")
+        .is_some_and(|(scheme, _)| SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()))
+}
 
 struct Running {
     stream: Result<CameraStream, VideoError>,
     key: u64,
     used: Instant,
+    started: Instant,
 }
 
-/// Adds a tile's demand for a camera: the larger size and the higher importance count.
+impl Running {
+    fn state(&self) -> StreamState {
+        match &self.stream {
+            Ok(s) => s.state(),
+            Err(e) => StreamState::Reconnecting {
+                at: self.started + START_RETRY,
+                attempts: 1,
+                reason: e.clone(),
+            },
+        }
+    }
+
+    fn frame(&self) -> Option<Arc<DecodedFrame>> {
+        self.stream.as_ref().ok().and_then(CameraStream::frame)
+    }
+}
+
+/// Adds a tile's demand for a camera: the larger size, the higher importance and the larger
+/// pinned profile count (the same whatever order the tiles are drawn in).
 fn merge(into: &mut HashMap<String, Demand>, d: Demand) {
     match into.get_mut(&d.camera) {
         Some(m) => {
@@ -276,9 +312,11 @@ fn merge(into: &mut HashMap<String, Demand>, d: Demand) {
                 w.pixels[1].max(d.want.pixels[1]),
             ];
             w.importance = w.importance.max(d.want.importance);
-            if d.want.pinned.is_some() {
-                w.pinned = d.want.pinned;
-            }
+            w.pinned = match (w.pinned, d.want.pinned) {
+                (Some(StreamKind::Main), _) | (_, Some(StreamKind::Main)) => Some(StreamKind::Main),
+                (Some(k), _) | (None, Some(k)) => Some(k),
+                (None, None) => None,
+            };
             m.profiles = d.profiles;
         }
         None => {
@@ -319,6 +357,20 @@ impl std::fmt::Debug for CameraHub {
     }
 }
 
+/// Stops streams off the caller's thread: stopping joins the stream's thread and takes its
+/// pipeline down (an RTSP teardown, a source still connecting), which must not hold up drawing.
+fn close(streams: Vec<Running>) {
+    if streams.is_empty() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("camera-close".into())
+        .spawn(move || drop(streams));
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start a thread to close camera streams: {e}");
+    }
+}
+
 impl CameraHub {
     pub fn new(config: VideoConfig) -> CameraHub {
         CameraHub {
@@ -342,34 +394,53 @@ impl CameraHub {
             return None;
         }
         let now = Instant::now();
-        let mut g = self.lock();
-        let demand = Demand {
-            camera: camera.id.clone(),
-            profiles: camera.profiles.clone(),
-            want,
+        let mut closing = Vec::new();
+        let view = {
+            let mut g = self.lock();
+            merge(
+                &mut g.window,
+                Demand {
+                    camera: camera.id.clone(),
+                    profiles: camera.profiles.clone(),
+                    want,
+                },
+            );
+            match g.planned_at {
+                // The first window starts: its plan weighs every tile that asks in it.
+                None => g.planned_at = Some(now),
+                Some(t) if now.duration_since(t) >= REPLAN => closing = self.replan(&mut g, now),
+                Some(_) => {}
+            }
+            if !g.plan.contains_key(&camera.id) {
+                // New since the last plan: it starts on its smallest profile (a picture soon,
+                // nothing opened that the budget would take back); the next plan, with every
+                // tile's demand of the moment, raises it where the budget allows.
+                let smallest = by_size(&camera.profiles).swap_remove(0);
+                g.plan.insert(
+                    camera.id.clone(),
+                    Choice {
+                        profile: smallest,
+                        lowered: None,
+                    },
+                );
+            }
+            let choice = g.plan.get(&camera.id).cloned();
+            choice.map(|c| self.view_of(&mut g, &camera.id, c, now))
         };
-        merge(&mut g.window, demand.clone());
-        if g.planned_at.is_none_or(|t| now.duration_since(t) >= REPLAN) {
-            self.replan(&mut g, now);
-        }
-        if !g.plan.contains_key(&camera.id) {
-            // New since the last plan: its covering profile until the next plan weighs it
-            // against the budget.
-            let first = plan(std::slice::from_ref(&demand), f64::INFINITY);
-            g.plan.extend(first);
-        }
-        let choice = g.plan.get(&camera.id)?.clone();
-        Some(self.view_of(&mut g, &camera.id, choice, now))
+        close(closing);
+        view
     }
 
     /// Plans from what was asked in this window and the one before (every tile that drew in
-    /// that time counts, whichever viewport drew it and when).
-    fn replan(&self, g: &mut Inner, now: Instant) {
+    /// that time counts, whichever viewport drew it and when), and starts a new window.
+    /// Returns the streams to close (closed by the caller, after the lock).
+    fn replan(&self, g: &mut Inner, now: Instant) -> Vec<Running> {
         let mut merged = std::mem::take(&mut g.previous);
         for d in g.window.values() {
             merge(&mut merged, d.clone());
         }
         g.previous = std::mem::take(&mut g.window);
+        g.planned_at = Some(now);
         let demands: Vec<Demand> = merged.into_values().collect();
         let new = plan(&demands, self.config.decode_budget_mpx_s);
         for (id, c) in &new {
@@ -388,18 +459,28 @@ impl CameraHub {
             }
         }
         g.plan = new;
-        g.planned_at = Some(now);
-        // Streams nobody planned or showed for a while go.
+        let planned = g.plan.clone();
+        g.shown.retain(|id, _| planned.contains_key(id));
+        // Streams nobody planned or showed for a while go; so do streams that could not be
+        // started, to be started again.
         let keep: std::collections::HashSet<String> = g
             .plan
             .values()
             .map(|c| c.profile.url.clone())
             .chain(g.shown.values().cloned())
             .collect();
-        g.streams
-            .retain(|url, r| keep.contains(url) || now.duration_since(r.used) < LINGER);
-        let planned = g.plan.clone();
-        g.shown.retain(|id, _| planned.contains_key(id));
+        let gone: Vec<String> = g
+            .streams
+            .iter()
+            .filter(|(url, r)| {
+                (!keep.contains(*url) && now.duration_since(r.used) >= LINGER)
+                    || (r.stream.is_err() && now.duration_since(r.started) >= START_RETRY)
+            })
+            .map(|(url, _)| url.clone())
+            .collect();
+        gone.iter()
+            .filter_map(|url| g.streams.remove(url))
+            .collect()
     }
 
     fn view_of(&self, g: &mut Inner, id: &str, choice: Choice, now: Instant) -> CameraView {
@@ -411,15 +492,25 @@ impl CameraHub {
             key,
             profile: choice.profile,
             lowered: choice.lowered,
+            switching: false,
+            fallback: None,
         };
         if view.frame.is_some() {
             g.shown.insert(id.to_owned(), url);
         } else if let Some(old) = g.shown.get(id).cloned().filter(|u| *u != url) {
-            // The new profile is connecting: the old picture stays meanwhile.
-            let (_, frame, key) = self.touch(g, &old, now);
+            let (old_state, frame, key) = self.touch(g, &old, now);
             if frame.is_some() {
                 view.frame = frame;
                 view.key = key;
+                match &view.state {
+                    // The planned profile fails: the one that works stays on, said so.
+                    StreamState::Reconnecting { reason, .. } => {
+                        view.fallback = Some(reason.clone());
+                        view.state = old_state;
+                    }
+                    // The new profile is connecting: the old picture stays meanwhile.
+                    _ => view.switching = true,
+                }
             }
         }
         view
@@ -433,8 +524,14 @@ impl CameraHub {
         now: Instant,
     ) -> (StreamState, Option<Arc<DecodedFrame>>, u64) {
         let r = g.streams.entry(url.to_owned()).or_insert_with(|| {
-            let stream =
-                CameraStream::start(url, self.config.open_options(), self.config.recovery());
+            let stream = if allowed_url(url) {
+                CameraStream::start(url, self.config.open_options(), self.config.recovery())
+            } else {
+                Err(VideoError::BadUrl(format!(
+                    "only {} are accepted from the camera list",
+                    SCHEMES.join(", ")
+                )))
+            };
             if let Err(e) = &stream {
                 tracing::warn!(url = %super::redact(url), "camera stream not started: {e}");
             }
@@ -442,66 +539,70 @@ impl CameraHub {
                 stream,
                 key: crate::map::fnv1a(url),
                 used: now,
+                started: now,
             }
         });
         r.used = now;
-        match &r.stream {
-            Ok(s) => (s.state(), s.frame(), r.key),
-            Err(e) => (
-                StreamState::Reconnecting {
-                    at: now + Duration::from_secs(3600),
-                    attempts: 0,
-                    reason: e.clone(),
-                },
-                None,
-                r.key,
-            ),
-        }
+        (r.state(), r.frame(), r.key)
     }
 
     /// What a tile would draw of `camera` without asking for it (the tile's status).
     pub fn peek(&self, camera_id: &str) -> Option<CameraView> {
-        let now = Instant::now();
         let g = self.lock();
         let choice = g.plan.get(camera_id)?.clone();
-        let url = choice.profile.url.clone();
-        let r = g.streams.get(&url)?;
-        let (state, mut frame, mut key) = match &r.stream {
-            Ok(s) => (s.state(), s.frame(), r.key),
-            Err(e) => (
-                StreamState::Reconnecting {
-                    at: now + Duration::from_secs(3600),
-                    attempts: 0,
-                    reason: e.clone(),
-                },
-                None,
-                r.key,
-            ),
+        let planned = g.streams.get(&choice.profile.url);
+        let old = g
+            .shown
+            .get(camera_id)
+            .filter(|u| **u != choice.profile.url)
+            .and_then(|u| g.streams.get(u));
+        let mut view = CameraView {
+            state: StreamState::Connecting,
+            frame: None,
+            key: 0,
+            profile: choice.profile.clone(),
+            lowered: choice.lowered.clone(),
+            switching: false,
+            fallback: None,
         };
-        if frame.is_none()
-            && let Some(old) = g.shown.get(camera_id).and_then(|u| g.streams.get(u))
-            && let Ok(s) = &old.stream
-        {
-            frame = s.frame();
-            key = old.key;
+        if let Some(r) = planned {
+            view.state = r.state();
+            view.frame = r.frame();
+            view.key = r.key;
         }
-        drop(g);
-        Some(CameraView {
-            state,
-            frame,
-            key,
-            profile: choice.profile,
-            lowered: choice.lowered,
-        })
+        if view.frame.is_none()
+            && let Some(o) = old
+            && let Some(frame) = o.frame()
+        {
+            view.frame = Some(frame);
+            view.key = o.key;
+            match &view.state {
+                StreamState::Reconnecting { reason, .. } => {
+                    view.fallback = Some(reason.clone());
+                    view.state = o.state();
+                }
+                _ => view.switching = true,
+            }
+        }
+        if planned.is_none() && view.frame.is_none() {
+            return None;
+        }
+        Some(view)
     }
 
-    /// Drops streams nobody asked for lately (call now and then; asking does it too).
+    /// Plans again and closes streams nobody asked for lately (the console calls it every
+    /// frame; asking does it too).
     pub fn maintain(&self) {
         let now = Instant::now();
-        let mut g = self.lock();
-        if g.planned_at.is_none_or(|t| now.duration_since(t) >= REPLAN) {
-            self.replan(&mut g, now);
-        }
+        let closing = {
+            let mut g = self.lock();
+            if g.planned_at.is_none_or(|t| now.duration_since(t) >= REPLAN) {
+                self.replan(&mut g, now)
+            } else {
+                Vec::new()
+            }
+        };
+        close(closing);
     }
 
     /// Streams running now.
@@ -519,11 +620,8 @@ impl CameraHub {
     pub fn settle(&self, timeout: Duration) -> bool {
         let until = Instant::now() + timeout;
         loop {
-            let done = self.lock().streams.values().all(|r| match &r.stream {
-                Ok(s) => {
-                    s.frame().is_some() || matches!(s.state(), StreamState::Reconnecting { .. })
-                }
-                Err(_) => true,
+            let done = self.lock().streams.values().all(|r| {
+                r.frame().is_some() || matches!(r.state(), StreamState::Reconnecting { .. })
             });
             if done {
                 return true;

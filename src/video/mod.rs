@@ -63,6 +63,8 @@ pub enum VideoError {
     Network(String),
     #[error("no picture within {0} s")]
     NoPicture(u64),
+    #[error("the stream ended")]
+    Ended,
     #[error("the URL cannot be used ({0})")]
     BadUrl(String),
     #[error("GStreamer is not usable ({0})")]
@@ -80,6 +82,7 @@ impl VideoError {
             VideoError::Unsupported(_) => "video.err.unsupported",
             VideoError::Network(_) => "video.err.network",
             VideoError::NoPicture(_) => "video.err.no_picture",
+            VideoError::Ended => "video.err.ended",
             VideoError::BadUrl(_) => "video.err.bad_url",
             VideoError::Gstreamer(_) => "video.err.gstreamer",
             VideoError::Other(_) => "video.err.other",
@@ -89,7 +92,7 @@ impl VideoError {
     /// The untranslated detail (an error text of GStreamer, seconds).
     pub fn detail(&self) -> String {
         match self {
-            VideoError::Auth | VideoError::NotFound => String::new(),
+            VideoError::Auth | VideoError::NotFound | VideoError::Ended => String::new(),
             VideoError::NoPicture(s) => s.to_string(),
             VideoError::Unsupported(d)
             | VideoError::Network(d)
@@ -191,6 +194,11 @@ fn scrub(text: &str, url: &str) -> String {
         out = out.replace(secret.as_str(), "***");
     }
     out
+}
+
+/// Seconds for a message, rounded up (a half-second watchdog is "1 s", not "0 s").
+pub(crate) fn whole_seconds(d: Duration) -> u64 {
+    d.as_secs_f64().ceil() as u64
 }
 
 /// Initialises GStreamer once.
@@ -468,7 +476,9 @@ fn run_probe(
         let now = started.elapsed();
         match &first {
             None if now > opts.first_frame_timeout => {
-                return Err(VideoError::NoPicture(opts.first_frame_timeout.as_secs()));
+                return Err(VideoError::NoPicture(whole_seconds(
+                    opts.first_frame_timeout,
+                )));
             }
             Some((t, _)) if now > *t + window => break,
             _ => {}
@@ -487,7 +497,9 @@ fn run_probe(
         }
     }
     let Some((first_frame, caps)) = first else {
-        return Err(VideoError::NoPicture(opts.first_frame_timeout.as_secs()));
+        return Err(VideoError::NoPicture(whole_seconds(
+            opts.first_frame_timeout,
+        )));
     };
     let info = gst_video::VideoInfo::from_caps(&caps).ok();
     let (decoder, codec) = decoder_of(pipeline).unwrap_or_default();

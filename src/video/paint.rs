@@ -27,6 +27,8 @@ struct Shown {
     textures: Option<YuvTextures>,
     frame: Option<Arc<DecodedFrame>>,
     drawn: std::time::Instant,
+    /// When a frame that cannot be shown was last logged (once in a while, not every frame).
+    warned: Option<std::time::Instant>,
 }
 
 /// Textures of a stream not drawn for this long are freed.
@@ -83,19 +85,30 @@ impl egui_wgpu::CallbackTrait for VideoCallback {
                 textures: None,
                 frame: None,
                 drawn: now,
+                warned: None,
             });
             entry.drawn = now;
             let same = entry
                 .frame
                 .as_ref()
                 .is_some_and(|f| Arc::ptr_eq(f, &self.frame));
-            if !same || entry.textures.is_none() {
+            if !same {
                 match r
                     .renderer
                     .upload(device, queue, &mut entry.textures, &self.frame.as_frame())
                 {
                     Ok(()) => entry.frame = Some(Arc::clone(&self.frame)),
-                    Err(e) => tracing::warn!(stream = self.key, "camera frame not shown: {e}"),
+                    Err(e) => {
+                        // Not tried again for this frame; said once a minute.
+                        entry.frame = Some(Arc::clone(&self.frame));
+                        entry.textures = None;
+                        if entry.warned.is_none_or(|t| {
+                            now.duration_since(t) > std::time::Duration::from_secs(60)
+                        }) {
+                            entry.warned = Some(now);
+                            tracing::warn!(stream = self.key, "camera frame not shown: {e}");
+                        }
+                    }
                 }
             }
         }

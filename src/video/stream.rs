@@ -333,38 +333,43 @@ fn watch(
                     let debug = e.debug();
                     super::classify(&e.error(), debug.as_deref(), url)
                 }
-                _ => VideoError::Network("the stream ended".into()),
+                _ => VideoError::Ended,
             };
         }
         if sink.is_eos() {
-            return VideoError::Network("the stream ended".into());
+            return VideoError::Ended;
         }
         match last_frame {
             None if started.elapsed() > first_wait => {
-                return VideoError::NoPicture(first_wait.as_secs());
+                return VideoError::NoPicture(super::whole_seconds(first_wait));
             }
             Some(t) if t.elapsed() > recovery.watchdog => {
-                return VideoError::NoPicture(recovery.watchdog.as_secs());
+                return VideoError::NoPicture(super::whole_seconds(recovery.watchdog));
             }
             _ => {}
         }
         match sink.try_pull_sample(gst::ClockTime::from_mseconds(100)) {
             Some(sample) => {
                 let now = Instant::now();
-                last_frame = Some(now);
-                // Back off afresh only after being live a while: a flapping camera keeps backing off.
-                let live_since = *first_frame.get_or_insert(now);
-                if now - live_since > Duration::from_secs(5) {
-                    *attempts = 0;
-                }
                 let frame = decoded(&sample, now);
+                if frame.is_some() {
+                    last_frame = Some(now);
+                    // Back off afresh only after being live a while: a flapping camera keeps
+                    // backing off.
+                    let live_since = *first_frame.get_or_insert(now);
+                    if now - live_since > Duration::from_secs(5) {
+                        *attempts = 0;
+                    }
+                }
                 set(shared, |s| {
                     s.frames += 1;
+                    // Live only with a picture to show: a buffer that cannot be read as a
+                    // frame leaves the state as it was (the watchdog acts if none can).
                     if let Some(mut f) = frame {
                         f.number = s.frames;
                         s.frame = Some(Arc::new(f));
+                        s.state = Some(StreamState::Live);
                     }
-                    s.state = Some(StreamState::Live);
                 });
             }
             None => {

@@ -370,7 +370,7 @@ impl YuvRenderer {
 }
 
 /// Checks that every plane's rows fit in the frame's bytes (before the GPU sees them).
-fn check(frame: &Frame<'_>) -> Result<(), FrameError> {
+pub fn check(frame: &Frame<'_>) -> Result<(), FrameError> {
     if frame.width == 0 || frame.height == 0 {
         return Err(FrameError::Empty);
     }

@@ -80,9 +80,13 @@ fn cx_with(cameras: Vec<Camera>, hub: Arc<CameraHub>) -> FrameCtx {
 }
 
 fn hub(budget: f64) -> Arc<CameraHub> {
+    hub_with(budget, 3.0)
+}
+
+fn hub_with(budget: f64, watchdog_s: f64) -> Arc<CameraHub> {
     Arc::new(CameraHub::new(VideoConfig {
         decode_budget_mpx_s: budget,
-        watchdog_s: 3.0,
+        watchdog_s,
         ..VideoConfig::default()
     }))
 }
@@ -168,7 +172,8 @@ fn a_camera_tile_shows_its_stream_loses_it_and_gets_it_back() {
     let server = RtspServer::start(&mounts("c1"), None).unwrap();
     let port = server.port();
     let base = format!("rtsp://127.0.0.1:{port}");
-    let hub = hub(1000.0);
+    // "No signal" after 3 s without frames, reconnecting after 6 s: 3 s to see the former.
+    let hub = hub_with(1000.0, 6.0);
     let cx = cx_with(vec![camera("c1", &base)], Arc::clone(&hub));
     let t = tile("cam-tile", "c1", 5);
     let opts = match &t.options {
@@ -225,6 +230,12 @@ fn a_camera_tile_shows_its_stream_loses_it_and_gets_it_back() {
                 states.push(s);
             }
             if s == SourceState::Stale {
+                // Said in words, not "switching streams" or nothing.
+                let reason = opts.status(&cx).reason;
+                assert!(
+                    reason.as_deref().is_none_or(|r| r == "NO SIGNAL"),
+                    "{reason:?}"
+                );
                 // Greyed: the red picture is still there, darker.
                 let p = corner(img);
                 assert!(
@@ -347,6 +358,9 @@ fn the_decode_budget_lowers_the_least_important_tile_and_says_so() {
         || (draw(&mut r, &[&lo, &hi], size, &cx), SourceState::Live),
         |img, _| near(*img.get_pixel(450, 300), RED) && near(*img.get_pixel(1350, 300), WHITE),
     );
+    // Both started small; only "hi" was raised: "lo"'s main stream was never opened (hi's sub
+    // stream lingers a few seconds after its main one took over).
+    assert!(hub.stream_count() <= 3, "{} streams", hub.stream_count());
     let plan = hub.plan_now();
     assert_eq!(plan["lo"].profile.kind, StreamKind::Sub);
     let lowered = plan["lo"].lowered.as_ref().expect("lo says it was lowered");
@@ -645,13 +659,20 @@ fn a_decoder_named_in_the_configuration_is_preferred() {
     let by_rank = probe(&url, 0.3, &opts).unwrap();
     assert_eq!(by_rank.decoder, "avdec_h264", "{by_rank:?}");
     // Named in [video] decoders: openh264's is used; a name not installed is reported.
+    use gstreamer::prelude::*;
+    let rank = |name: &str| gstreamer::ElementFactory::find(name).map(|f| f.rank());
+    let before = (rank("avdec_h264"), rank("openh264dec"));
     let missing = prefer_decoders(&["no-such-decoder".into(), "openh264dec".into()]);
     assert_eq!(missing, ["no-such-decoder"]);
     let named = probe(&url, 0.3, &opts).unwrap();
     assert_eq!(named.decoder, "openh264dec", "{named:?}");
     assert!(named.frames > 0);
-    // (Ranks are process-wide: put libav's first again for whatever runs next in this process.)
-    prefer_decoders(&["avdec_h264".into()]);
+    // (Ranks are process-wide: put them back for whatever runs next in this process.)
+    for (name, r) in [("avdec_h264", before.0), ("openh264dec", before.1)] {
+        if let (Some(f), Some(r)) = (gstreamer::ElementFactory::find(name), r) {
+            f.set_rank(r);
+        }
+    }
 }
 
 #[test]
@@ -689,5 +710,85 @@ fn a_stream_no_tile_asks_for_is_closed() {
         "{:?}",
         asked.elapsed()
     );
+    assert_eq!(ioc_console::video::stream::live_pipelines(), 0);
+}
+
+#[test]
+fn a_profile_that_fails_keeps_the_one_that_works_on_and_says_so() {
+    let _turn = turn();
+    let server = RtspServer::start(&mounts("fb"), None).unwrap();
+    let base = format!("rtsp://127.0.0.1:{}", server.port());
+    let mut cam = camera("fb", &base);
+    // The sub stream's path is wrong on this camera.
+    cam.profiles[1].url = format!("{base}/fb/missing");
+    let hub = hub(1000.0);
+    let cx = cx_with(vec![cam], Arc::clone(&hub));
+    let t = tile("t", "fb", 5);
+    let mut r = OffscreenRenderer::new().unwrap();
+    let (small, big) = ([340.0, 230.0], [900.0, 560.0]);
+    // Big: the main stream (white).
+    until(
+        30,
+        "main",
+        || (draw(&mut r, &[&t], big, &cx), SourceState::Live),
+        |img, _| near(*img.get_pixel(60, 60), WHITE),
+    );
+    // Small: the sub stream is planned, fails; the main picture stays, live, and the tile says
+    // why it is not on the sub stream.
+    until(
+        30,
+        "fallback to main",
+        || (draw(&mut r, &[&t], small, &cx), SourceState::Live),
+        |img, _| {
+            hub.peek("fb").is_some_and(|v| v.fallback.is_some())
+                && near(*img.get_pixel(170, 127), WHITE)
+        },
+    );
+    let v = hub.peek("fb").unwrap();
+    assert_eq!(v.profile.kind, StreamKind::Sub);
+    assert_eq!(v.fallback, Some(ioc_console::video::VideoError::NotFound));
+    assert_eq!(v.state, ioc_console::video::stream::StreamState::Live);
+    assert_eq!(t.options.view().status(&cx).state, SourceState::Live);
+}
+
+#[test]
+fn camera_lists_may_name_only_network_streams() {
+    use ioc_console::video::hub::allowed_url;
+    assert!(allowed_url("rtsp://10.0.0.5/Streaming/101"));
+    assert!(allowed_url("RTSP://10.0.0.5/a"));
+    assert!(allowed_url("https://cam.example/mjpeg"));
+    assert!(!allowed_url("file:///etc/passwd"));
+    assert!(!allowed_url("/etc/passwd"));
+    assert!(!allowed_url("udp://0.0.0.0:5000"));
+    // A profile printed in a log line or a panic hides its credentials.
+    let mut p = camera("x", "rtsp://admin:S3cr3t-pw@10.0.0.5").profiles.remove(0);
+    let shown = format!("{p:?}");
+    assert!(!shown.contains("S3cr3t-pw") && shown.contains("10.0.0.5"), "{shown}");
+    p.url.clear();
+    // And the tile says so rather than opening it.
+    let mut cam = camera("local", "rtsp://127.0.0.1:1");
+    for p in &mut cam.profiles {
+        p.url = "file:///etc/hostname".into();
+    }
+    let hub = hub(1000.0);
+    let v = hub
+        .request(
+            &cam,
+            ioc_console::video::hub::Want {
+                pixels: [300.0, 200.0],
+                importance: 5,
+                pinned: None,
+            },
+        )
+        .unwrap();
+    match v.state {
+        ioc_console::video::stream::StreamState::Reconnecting { reason, .. } => {
+            assert!(
+                matches!(reason, ioc_console::video::VideoError::BadUrl(_)),
+                "{reason:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(ioc_console::video::stream::live_pipelines(), 0);
 }
