@@ -761,9 +761,14 @@ fn camera_lists_may_name_only_network_streams() {
     assert!(!allowed_url("/etc/passwd"));
     assert!(!allowed_url("udp://0.0.0.0:5000"));
     // A profile printed in a log line or a panic hides its credentials.
-    let mut p = camera("x", "rtsp://admin:S3cr3t-pw@10.0.0.5").profiles.remove(0);
+    let mut p = camera("x", "rtsp://admin:S3cr3t-pw@10.0.0.5")
+        .profiles
+        .remove(0);
     let shown = format!("{p:?}");
-    assert!(!shown.contains("S3cr3t-pw") && shown.contains("10.0.0.5"), "{shown}");
+    assert!(
+        !shown.contains("S3cr3t-pw") && shown.contains("10.0.0.5"),
+        "{shown}"
+    );
     p.url.clear();
     // And the tile says so rather than opening it.
     let mut cam = camera("local", "rtsp://127.0.0.1:1");
