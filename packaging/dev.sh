@@ -11,12 +11,14 @@ cd "$(dirname "$0")/.."
 # Run: GStreamer plugins for RTSP/H.264/MJPEG (gstreamer1.0-x has the text and clock overlays the
 # demo cameras burn in, drawn with DejaVu); Vulkan (mesa's lavapipe renders without a GPU);
 # the X11/Wayland client libraries winit loads at run time. Tests: Xvfb for window tests,
-# poppler-utils (pdftoppm) to check PDF exports.
+# poppler-utils (pdftoppm) to check PDF exports. Benchmarks: x264enc (gstreamer1.0-plugins-ugly)
+# encodes the camera benchmark's clips.
 APT_PACKAGES=(
   build-essential pkg-config ca-certificates libsqlite3-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-libav gstreamer1.0-rtsp gstreamer1.0-tools gstreamer1.0-x fonts-dejavu-core
+  gstreamer1.0-plugins-ugly
   mesa-vulkan-drivers libvulkan1 libegl1
   libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6
   libwayland-client0 libwayland-cursor0 libwayland-egl1
