@@ -120,6 +120,15 @@ importance = {importance}
     layout::load(&path, Lang::En).unwrap().tiles.remove(0)
 }
 
+/// What a tile of about 300 × 200 pixels asks of the hub.
+fn small_tile() -> ioc_console::video::hub::Want {
+    ioc_console::video::hub::Want {
+        pixels: [300.0, 200.0],
+        importance: 5,
+        pinned: None,
+    }
+}
+
 /// Draws `tiles` side by side (each `size` points) and returns the picture.
 fn draw(
     r: &mut OffscreenRenderer,
@@ -682,16 +691,7 @@ fn a_stream_no_tile_asks_for_is_closed() {
     let base = format!("rtsp://127.0.0.1:{}", server.port());
     let hub = hub(1000.0);
     let cam = camera("gone", &base);
-    let view = hub
-        .request(
-            &cam,
-            ioc_console::video::hub::Want {
-                pixels: [300.0, 200.0],
-                importance: 5,
-                pinned: None,
-            },
-        )
-        .unwrap();
+    let view = hub.request(&cam, small_tile()).unwrap();
     assert_eq!(view.profile.kind, StreamKind::Sub);
     assert_eq!(hub.stream_count(), 1);
     // Nobody asks again (the layout changed): the console's frames only maintain the hub.
@@ -761,7 +761,7 @@ fn camera_lists_may_name_only_network_streams() {
     assert!(!allowed_url("/etc/passwd"));
     assert!(!allowed_url("udp://0.0.0.0:5000"));
     // A profile printed in a log line or a panic hides its credentials.
-    let mut p = camera("x", "rtsp://admin:S3cr3t-pw@10.0.0.5")
+    let p = camera("x", "rtsp://admin:S3cr3t-pw@10.0.0.5")
         .profiles
         .remove(0);
     let shown = format!("{p:?}");
@@ -769,23 +769,13 @@ fn camera_lists_may_name_only_network_streams() {
         !shown.contains("S3cr3t-pw") && shown.contains("10.0.0.5"),
         "{shown}"
     );
-    p.url.clear();
     // And the tile says so rather than opening it.
     let mut cam = camera("local", "rtsp://127.0.0.1:1");
     for p in &mut cam.profiles {
         p.url = "file:///etc/hostname".into();
     }
     let hub = hub(1000.0);
-    let v = hub
-        .request(
-            &cam,
-            ioc_console::video::hub::Want {
-                pixels: [300.0, 200.0],
-                importance: 5,
-                pinned: None,
-            },
-        )
-        .unwrap();
+    let v = hub.request(&cam, small_tile()).unwrap();
     match v.state {
         ioc_console::video::stream::StreamState::Reconnecting { reason, .. } => {
             assert!(
