@@ -334,6 +334,9 @@ struct Inner {
     plan: HashMap<String, Choice>,
     /// Per camera, the URL whose picture was last shown (kept while a new profile connects).
     shown: HashMap<String, String>,
+    /// Why a stream's last attempt failed, until it has a picture (a failing stream between
+    /// two attempts is "connecting" again, and still failing).
+    failures: HashMap<String, VideoError>,
     planned_at: Option<Instant>,
 }
 
@@ -461,6 +464,12 @@ impl CameraHub {
         g.plan = new;
         let planned = g.plan.clone();
         g.shown.retain(|id, _| planned.contains_key(id));
+        let streams: std::collections::HashSet<&String> = g.streams.keys().collect();
+        let failures = std::mem::take(&mut g.failures)
+            .into_iter()
+            .filter(|(url, _)| streams.contains(url))
+            .collect();
+        g.failures = failures;
         // Streams nobody planned or showed for a while go; so do streams that could not be
         // started, to be started again.
         let keep: std::collections::HashSet<String> = g
@@ -502,14 +511,14 @@ impl CameraHub {
             if frame.is_some() {
                 view.frame = frame;
                 view.key = key;
-                match &view.state {
+                match g.failures.get(&url) {
                     // The planned profile fails: the one that works stays on, said so.
-                    StreamState::Reconnecting { reason, .. } => {
+                    Some(reason) => {
                         view.fallback = Some(reason.clone());
                         view.state = old_state;
                     }
                     // The new profile is connecting: the old picture stays meanwhile.
-                    _ => view.switching = true,
+                    None => view.switching = true,
                 }
             }
         }
@@ -543,7 +552,17 @@ impl CameraHub {
             }
         });
         r.used = now;
-        (r.state(), r.frame(), r.key)
+        let (state, frame, key) = (r.state(), r.frame(), r.key);
+        match (&state, &frame) {
+            (StreamState::Reconnecting { reason, .. }, _) => {
+                g.failures.insert(url.to_owned(), reason.clone());
+            }
+            (StreamState::Live, Some(_)) => {
+                g.failures.remove(url);
+            }
+            _ => {}
+        }
+        (state, frame, key)
     }
 
     /// What a tile would draw of `camera` without asking for it (the tile's status).
@@ -576,12 +595,12 @@ impl CameraHub {
         {
             view.frame = Some(frame);
             view.key = o.key;
-            match &view.state {
-                StreamState::Reconnecting { reason, .. } => {
+            match g.failures.get(&choice.profile.url) {
+                Some(reason) => {
                     view.fallback = Some(reason.clone());
                     view.state = o.state();
                 }
-                _ => view.switching = true,
+                None => view.switching = true,
             }
         }
         if planned.is_none() && view.frame.is_none() {
