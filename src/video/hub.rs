@@ -382,10 +382,6 @@ impl CameraHub {
         }
     }
 
-    pub fn config(&self) -> &VideoConfig {
-        &self.config
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }

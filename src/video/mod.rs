@@ -5,8 +5,9 @@
 //! reports what it found; errors are classified (authentication, not found, unsupported codec,
 //! network) and never carry the credentials of a camera URL.
 //!
-//! This is the first part of the camera work (issue 4): the camera tile itself, its GPU path and
-//! its simulated cameras on the wall come with it, not before.
+//! `stream` keeps one camera alive, `hub` shares streams between the tiles that show them and
+//! plans their profiles, `yuv` and `paint` put the frames on the GPU, `rtsp_server` serves test
+//! and demo cameras.
 
 pub mod hub;
 pub mod paint;
