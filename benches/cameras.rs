@@ -709,21 +709,7 @@ impl Display {
             }
         }
         {
-            let mut pass = encoder
-                .begin_render_pass(&wgpu::RenderPassDescriptor {
-                    label: Some("wall"),
-                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                        view: &self.view,
-                        resolve_target: None,
-                        ops: wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                            store: wgpu::StoreOp::Store,
-                        },
-                        depth_slice: None,
-                    })],
-                    ..Default::default()
-                })
-                .forget_lifetime();
+            let mut pass = ioc_console::snapshot::clear_pass(&mut encoder, &self.view, "wall");
             self.renderer.render(&mut pass, &primitives, &screen);
         }
         self.queue

@@ -248,21 +248,7 @@ impl OffscreenRenderer {
             &screen,
         );
         {
-            let mut pass = encoder
-                .begin_render_pass(&wgpu::RenderPassDescriptor {
-                    label: Some("snapshot"),
-                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                        view: &view,
-                        resolve_target: None,
-                        ops: wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                            store: wgpu::StoreOp::Store,
-                        },
-                        depth_slice: None,
-                    })],
-                    ..Default::default()
-                })
-                .forget_lifetime();
+            let mut pass = clear_pass(&mut encoder, &view, "snapshot");
             self.renderer.render(&mut pass, &primitives, &screen);
         }
         let image = read_back(&self.device, &self.queue, encoder, user, &texture);
@@ -271,6 +257,29 @@ impl OffscreenRenderer {
         }
         image
     }
+}
+
+/// A render pass into `view`, cleared to black first (snapshots, benchmarks, shader tests).
+pub fn clear_pass(
+    encoder: &mut wgpu::CommandEncoder,
+    view: &wgpu::TextureView,
+    label: &str,
+) -> wgpu::RenderPass<'static> {
+    encoder
+        .begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some(label),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                    store: wgpu::StoreOp::Store,
+                },
+                depth_slice: None,
+            })],
+            ..Default::default()
+        })
+        .forget_lifetime()
 }
 
 /// The pixel size of a snapshot.

@@ -328,19 +328,7 @@ fn the_yuv_shader_renders_colour_bars_for_bt601_and_bt709() {
         let view = target.create_view(&wgpu::TextureViewDescriptor::default());
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
         {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("bars"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &view,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                        store: wgpu::StoreOp::Store,
-                    },
-                    depth_slice: None,
-                })],
-                ..Default::default()
-            });
+            let mut pass = ioc_console::snapshot::clear_pass(&mut encoder, &view, "bars");
             renderer.draw(&mut pass, slot.as_ref().unwrap());
         }
         let image = ioc_console::snapshot::read_back(&device, &queue, encoder, Vec::new(), &target)
