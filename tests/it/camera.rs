@@ -649,10 +649,7 @@ fn a_camera_tile_is_enlarged_by_double_click_or_enter_and_put_back_with_esc() {
 #[test]
 fn the_readme_video_configuration_is_the_default_and_mistakes_are_named() {
     use std::path::Path;
-    let readme = std::fs::read_to_string(crate::support::repo().join("README.md")).unwrap();
-    let start = readme.find("backend_url = \"https://ioc.example").unwrap();
-    let text = &readme[start..];
-    let text = &text[..text.find("```").unwrap()];
+    let text = &crate::support::readme_config();
     let cfg = ioc_console::config::parse(Path::new("config.toml"), text, Lang::En).unwrap();
     assert!(text.contains("[video]"));
     assert_eq!(cfg.video, VideoConfig::default());

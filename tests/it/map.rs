@@ -833,10 +833,7 @@ fn the_desk_queue_and_the_map_share_the_selection() {
 
 #[test]
 fn the_readme_map_configuration_parses_and_mistakes_are_named() {
-    let readme = std::fs::read_to_string(crate::support::repo().join("README.md")).unwrap();
-    let start = readme.find("backend_url = \"https://ioc.example").unwrap();
-    let text = &readme[start..];
-    let text = &text[..text.find("```").unwrap()];
+    let text = &crate::support::readme_config();
     let cfg = ioc_console::config::parse(Path::new("config.toml"), text, Lang::En).unwrap();
     assert_eq!(cfg.map.basemaps.len(), 2);
     assert_eq!(cfg.map.basemaps[0].name(), "osm");

@@ -58,6 +58,14 @@ pub fn snapshot(h: &mut Harness<'_>, name: &str) {
     h.snapshot_options(name, &opts);
 }
 
+/// The example configuration file of the README.
+pub fn readme_config() -> String {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme.find("backend_url = \"https://ioc.example").unwrap();
+    let text = &readme[start..];
+    text[..text.find("```").unwrap()].to_owned()
+}
+
 pub fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
