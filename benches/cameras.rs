@@ -575,7 +575,7 @@ const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
 impl Display {
     fn new(n: usize) -> Result<Display, String> {
-        let (device, queue, _) = ioc_console::snapshot::gpu().map_err(|e| e.to_string())?;
+        let (device, queue, _) = ioc_console::ui::offscreen::gpu().map_err(|e| e.to_string())?;
         let mut renderer =
             egui_wgpu::Renderer::new(&device, FORMAT, egui_wgpu::RendererOptions::PREDICTABLE);
         VideoResources::install(&mut renderer, &device, FORMAT);
@@ -709,7 +709,7 @@ impl Display {
             }
         }
         {
-            let mut pass = ioc_console::snapshot::clear_pass(&mut encoder, &self.view, "wall");
+            let mut pass = ioc_console::ui::offscreen::clear_pass(&mut encoder, &self.view, "wall");
             self.renderer.render(&mut pass, &primitives, &screen);
         }
         self.queue

@@ -10,7 +10,9 @@ use chrono::{TimeZone, Utc};
 use egui::{Rect, pos2};
 use ioc_console::charts::egui_backend::{EguiBackend, SUPERSAMPLE};
 use ioc_console::charts::{ChartData, ChartStyle, ChartType, Line, draw};
-use ioc_console::ui::{FrameCtx, Lang, fonts};
+use ioc_console::context::FrameCtx;
+use ioc_console::i18n::Lang;
+use ioc_console::ui::fonts;
 use plotters::prelude::IntoDrawingArea;
 
 const TILE: Rect = Rect {
@@ -113,8 +115,7 @@ fn main() {
     let epoch = Utc.with_ymd_and_hms(2026, 11, 29, 2, 41, 7).unwrap();
     let store = std::sync::Arc::new(ioc_console::sim::world_store(2607, epoch).unwrap());
     let layout =
-        ioc_console::wall::layout::load(std::path::Path::new("layouts/ioc-main.toml"), Lang::Vi)
-            .unwrap();
+        ioc_console::wall::layout::load(std::path::Path::new("layouts/ioc-main.toml")).unwrap();
     let mut cx = FrameCtx::new(Lang::Vi, epoch);
     cx.store = store;
     let (rects, total) = ioc_console::wall::geometry::wall_pixels(&layout);

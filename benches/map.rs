@@ -16,11 +16,13 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use egui::{Rect, pos2};
+use ioc_console::context::{FrameCtx, TileState};
+use ioc_console::i18n::Lang;
 use ioc_console::model::{GeoPoint, Priority};
 use ioc_console::store::Store;
 use ioc_console::tiles::TileView;
-use ioc_console::tiles::map::{Follow, MapLayer, MapOptions};
-use ioc_console::ui::{FrameCtx, Lang, fonts};
+use ioc_console::tiles::map::{Follow, MapLayer, MapOptions, MapTileState};
+use ioc_console::ui::fonts;
 
 const TILE: Rect = Rect {
     min: pos2(0.0, 0.0),
@@ -136,13 +138,21 @@ fn measure(store: &Store, zoom: f64, kind: Frames) -> Duration {
     let expected = store.incidents.data.as_ref().map_or(0, |m| m.len());
     // Until every incident is placed: what is measured is the map with its markers.
     let until = Instant::now() + Duration::from_secs(30);
-    while tile.placed_incidents(&ctx) != Some(expected) {
+    let state = std::cell::RefCell::new(TileState::default());
+    let placed = |state: &TileState| {
+        state
+            .get::<MapTileState>()
+            .and_then(|m| m.placed_incidents())
+    };
+    while placed(&state.borrow()) != Some(expected) {
         assert!(Instant::now() < until, "the incidents were never placed");
         let input = egui::RawInput {
             screen_rect: Some(TILE),
             ..Default::default()
         };
-        let _ = ctx.run_ui(input, |ui| tile.paint_body(ui, TILE, 1.0, &cx));
+        let _ = ctx.run_ui(input, |ui| {
+            tile.paint_body(ui, TILE, 1.0, &cx, &mut state.borrow_mut())
+        });
         std::thread::sleep(Duration::from_millis(5));
     }
     let cx = std::cell::RefCell::new(cx);
@@ -184,7 +194,7 @@ fn measure(store: &Store, zoom: f64, kind: Frames) -> Duration {
         },
         |ui| {
             let cx = cx.borrow();
-            tile.paint_body(ui, TILE, scale.get(), &cx)
+            tile.paint_body(ui, TILE, scale.get(), &cx, &mut state.borrow_mut())
         },
     )
 }

@@ -9,13 +9,15 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 use egui::{Rect, pos2};
+use ioc_console::context::FrameCtx;
+use ioc_console::i18n::Lang;
 use ioc_console::incidents::queue::{QueueFilter, QueueIndex, SortBy};
 use ioc_console::model::*;
 use ioc_console::sources::{Payload, Resource, Timing, Update};
 use ioc_console::store::Store;
 use ioc_console::tiles::TileView;
 use ioc_console::tiles::incidents::IncidentsOptions;
-use ioc_console::ui::{FrameCtx, Lang, fonts};
+use ioc_console::ui::fonts;
 
 const WORDS: [&str; 8] = [
     "Ngập nước",
@@ -134,10 +136,21 @@ fn tile_frame(n: usize) -> Duration {
         screen_rect: Some(rect),
         ..Default::default()
     };
+    // The shared index is built off the UI thread first: wait for it.
+    let cache = cx.caches.get::<ioc_console::context::queue::QueueCache>();
+    while {
+        let q = cache.lock(&cx.store);
+        q.preparing() || q.index().len() < n
+    } {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut state = ioc_console::context::TileState::default();
     let mut times = Vec::new();
     for i in 0..32 {
         let t = Instant::now();
-        let mut out = ctx.run_ui(input(), |ui| tile.paint_body(ui, rect, 1.0, &cx));
+        let mut out = ctx.run_ui(input(), |ui| {
+            tile.paint_body(ui, rect, 1.0, &cx, &mut state)
+        });
         std::hint::black_box(ctx.tessellate(std::mem::take(&mut out.shapes), 1.0));
         out.textures_delta.clear();
         if i >= 2 {

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::app::Role;
-use crate::ui::{Lang, tr, tr_args};
+use crate::i18n::Lang;
+use crate::role::Role;
+use crate::text::Text;
 use crate::wall::diag::Diagnostic;
 
 /// The configuration file's contents.
@@ -54,6 +55,16 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// The error in `lang` (the command line's `--lang`, else Vietnamese).
+    pub fn say(&self, lang: Lang) -> String {
+        match self {
+            ConfigError::Invalid(d) => d.say(lang),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Where the configuration is looked for when `--config` is not given.
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "ioc-console")
@@ -62,8 +73,7 @@ pub fn default_path() -> Option<PathBuf> {
 
 /// Loads the configuration: the given file (which must exist), or the default location (which
 /// may be absent, meaning defaults).
-/// Messages are written in `lang` (the command line's `--lang`, else Vietnamese).
-pub fn load(explicit: Option<&Path>, lang: Lang) -> Result<(Config, Option<PathBuf>), ConfigError> {
+pub fn load(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
     let path = match explicit {
         Some(p) => p.to_path_buf(),
         None => match default_path() {
@@ -75,24 +85,23 @@ pub fn load(explicit: Option<&Path>, lang: Lang) -> Result<(Config, Option<PathB
         path: path.clone(),
         source,
     })?;
-    let config = parse(&path, &text, lang).map_err(ConfigError::Invalid)?;
+    let config = parse(&path, &text).map_err(ConfigError::Invalid)?;
     Ok((config, Some(path)))
 }
 
 /// Parses and checks configuration text; `path` is for messages only.
-pub fn parse(path: &Path, text: &str, lang: Lang) -> Result<Config, Diagnostic> {
+pub fn parse(path: &Path, text: &str) -> Result<Config, Diagnostic> {
     let config: Config = toml::from_str(text).map_err(|e| {
-        let mut d = Diagnostic::from_toml(lang, path, text, &e);
+        let mut d = Diagnostic::from_toml(path, text, &e);
         if let Some(key) = e.span().and_then(|s| key_at(text, s.start)) {
-            if !d.message.contains(&format!("`{key}`")) {
-                d.message = tr_args(
-                    lang,
-                    "config.key",
-                    &[("key", &key), ("message", &d.message)],
-                );
+            let message = e.message().trim();
+            if !message.contains(&format!("`{key}`")) {
+                d.message = Text::key("config.key")
+                    .arg("key", &key)
+                    .arg("message", message);
             }
             if key == "token" {
-                d.hint = Some(tr(lang, "config.token_hint").to_owned());
+                d.hint = Some(Text::key("config.token_hint"));
             }
         }
         d
@@ -104,13 +113,12 @@ pub fn parse(path: &Path, text: &str, lang: Lang) -> Result<Config, Diagnostic> 
         if !ok {
             let span = value_span(text, "backend_url").unwrap_or(0..0);
             return Err(Diagnostic::at(
-                lang,
                 path,
                 text,
                 span,
-                tr_args(lang, "config.bad_url", &[("url", url)]),
+                Text::key("config.bad_url").arg("url", url),
             )
-            .with_hint(tr(lang, "config.bad_url_hint")));
+            .with_hint(Text::key("config.bad_url_hint")));
         }
     }
     // Map tiles name basemaps and layers: each name must be there and be one thing.
@@ -129,29 +137,30 @@ pub fn parse(path: &Path, text: &str, lang: Lang) -> Result<Config, Diagnostic> 
     let mut seen = std::collections::HashSet::new();
     for (list, name) in names {
         let problem = if name.trim().is_empty() {
-            Some(tr_args(lang, "config.map_empty_name", &[("list", &list)]))
+            Some(Text::key("config.map_empty_name").arg("list", list))
         } else if !seen.insert((list, name)) {
-            Some(tr_args(
-                lang,
-                "config.map_duplicate_name",
-                &[("list", &list), ("name", &name)],
-            ))
+            Some(
+                Text::key("config.map_duplicate_name")
+                    .arg("list", list)
+                    .arg("name", name),
+            )
         } else {
             None
         };
         if let Some(message) = problem {
             let span = value_span(text, "map").unwrap_or(0..0);
-            return Err(Diagnostic::at(lang, path, text, span, message));
+            return Err(Diagnostic::at(path, text, span, message));
         }
     }
     if let Err((key, message)) = config.video.validate() {
         let span = value_span(text, "video").unwrap_or(0..0);
         return Err(Diagnostic::at(
-            lang,
             path,
             text,
             span,
-            tr_args(lang, "config.key", &[("key", &key), ("message", &message)]),
+            Text::key("config.key")
+                .arg("key", key)
+                .arg("message", message),
         ));
     }
     Ok(config)
@@ -190,31 +199,26 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> Diagnostic {
-        parse(Path::new("config.toml"), text, Lang::En).unwrap_err()
+        parse(Path::new("config.toml"), text).unwrap_err()
     }
 
     #[test]
     fn a_good_config_parses() {
         let c = parse(
             Path::new("c.toml"),
-            "backend_url = \"https://ioc.example.gov.vn/api/v1\"\ntoken_file = \"/run/secrets/ioc\"\nlanguage = \"en\"\nrole = \"leader\"\ndefault_layout = \"layouts/desk.toml\"\n",
-            Lang::En,
-        )
+            "backend_url = \"https://ioc.example.gov.vn/api/v1\"\ntoken_file = \"/run/secrets/ioc\"\nlanguage = \"en\"\nrole = \"leader\"\ndefault_layout = \"layouts/desk.toml\"\n")
         .unwrap();
         assert_eq!(c.language, Lang::En);
         assert_eq!(c.role, Role::Leader);
         assert_eq!(c.token_file.as_deref(), Some(Path::new("/run/secrets/ioc")));
-        assert_eq!(
-            parse(Path::new("c.toml"), "", Lang::Vi).unwrap(),
-            Config::default()
-        );
+        assert_eq!(parse(Path::new("c.toml"), "").unwrap(), Config::default());
     }
 
     #[test]
     fn wrong_type_names_the_key_and_position() {
         let d = err("language = \"vi\"\nrole = 5\n");
         assert_eq!((d.line, d.column), (2, 8));
-        assert!(d.message.contains("`role`"), "{d}");
+        assert!(d.message_in(Lang::En).contains("`role`"), "{d}");
     }
 
     #[test]
@@ -222,7 +226,7 @@ mod tests {
         let d = err("language = \"fr\"\n");
         assert_eq!((d.line, d.column), (1, 12));
         assert!(
-            d.message.contains("`language`") && d.message.contains("vi"),
+            d.message_in(Lang::En).contains("`language`") && d.message_in(Lang::En).contains("vi"),
             "{d}"
         );
     }
@@ -231,14 +235,18 @@ mod tests {
     fn unknown_key_names_the_key() {
         let d = err("backend_url = \"https://a.example/api/v1\"\nlangage = \"vi\"\n");
         assert_eq!((d.line, d.column), (2, 1));
-        assert!(d.message.contains("langage"), "{d}");
+        assert!(d.message_in(Lang::En).contains("langage"), "{d}");
     }
 
     #[test]
     fn a_token_in_the_config_is_refused_without_echoing_it() {
         let d = err("token = \"s3cr3t-value\"\n");
         assert!(
-            d.hint.as_deref().unwrap_or("").contains("token_file"),
+            d.hint
+                .as_ref()
+                .map(|h| h.say(Lang::En))
+                .unwrap_or_default()
+                .contains("token_file"),
             "{d}"
         );
         assert!(
@@ -251,7 +259,7 @@ mod tests {
     fn a_bad_url_is_an_error_at_the_value() {
         let d = err("backend_url = \"ftp:/nowhere\"\n");
         assert_eq!((d.line, d.column), (1, 15));
-        assert!(d.message.contains("backend_url"), "{d}");
+        assert!(d.message_in(Lang::En).contains("backend_url"), "{d}");
     }
 
     #[test]
@@ -262,7 +270,7 @@ mod tests {
 
     #[test]
     fn an_explicit_missing_file_is_an_error() {
-        let e = load(Some(Path::new("/nonexistent/ioc.toml")), Lang::En).unwrap_err();
+        let e = load(Some(Path::new("/nonexistent/ioc.toml"))).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/ioc.toml"));
     }
 }

@@ -40,8 +40,7 @@ pub fn outbox_path_for(base_url: &str) -> PathBuf {
     let hash = base_url.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
     });
-    crate::incidents::outbox::Outbox::default_path()
-        .with_file_name(format!("outbox-{hash:016x}.sqlite"))
+    crate::outbox::Outbox::default_path().with_file_name(format!("outbox-{hash:016x}.sqlite"))
 }
 
 /// Starts the runtime, the simulator when asked, and the client tasks.
@@ -109,14 +108,14 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
         BackendSpec::Demo { .. } if std::env::var_os("IOC_CONSOLE_OUTBOX").is_none() => {
             let path = std::env::temp_dir().join(format!(
                 "ioc-console-demo-outbox-{}.sqlite",
-                crate::incidents::outbox::new_key()
+                crate::outbox::new_key()
             ));
             throwaway = Some(RemoveOnDrop(path.clone()));
             path
         }
         _ => outbox_path_for(&cfg.base_url),
     };
-    let outbox = match crate::incidents::outbox::Outbox::open(&outbox_path) {
+    let outbox = match crate::outbox::Outbox::open(&outbox_path) {
         Ok(o) => Some(std::sync::Arc::new(o)),
         Err(e) => {
             tracing::error!(%e, "the outbox cannot be opened; operator actions will be refused");
@@ -163,9 +162,9 @@ pub fn wait_for_first_load(backend: &mut Backend, store: &mut Store, limit: Dura
             store.apply(u);
         }
         let done = Resource::ALL.iter().all(|&r| {
-            let s = store.status(r, chrono::Utc::now(), crate::ui::Lang::En);
+            let s = store.status(r, chrono::Utc::now());
             s.as_of.is_some()
-                || s.reason.as_deref() != Some(crate::ui::tr(crate::ui::Lang::En, "source.loading"))
+                || s.reason.as_ref().and_then(|r| r.catalogue_key()) != Some("source.loading")
         });
         if done {
             return true;

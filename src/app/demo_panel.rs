@@ -4,9 +4,11 @@
 use egui::RichText;
 
 use super::Command;
-use crate::sim::server::{Control, ControlAction, Faults, SPEEDS};
+use crate::context::FrameCtx;
+use crate::format;
+use crate::i18n::Lang;
+use crate::model::sim::{Control, ControlAction, Faults, SPEEDS};
 use crate::sources::Request;
-use crate::ui::{FrameCtx, Lang, format};
 
 /// The panel's own widget state (what is being chosen, before it is sent).
 #[derive(Debug, Default)]
@@ -28,7 +30,7 @@ impl DemoPanel {
                 ui.label(
                     RichText::new(cx.t_args(
                         "demo.unreachable",
-                        &[("error", &crate::store::describe(e, cx.lang).1)],
+                        &[("error", &crate::store::describe(e).1.say(cx.lang))],
                     ))
                     .color(crate::ui::theme::colors::ERROR),
                 );

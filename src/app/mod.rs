@@ -4,8 +4,10 @@
 
 pub mod connect;
 pub mod demo_panel;
+pub mod export;
 pub mod incident_panel;
-pub mod mode;
+mod profile_window;
+pub mod snapshot;
 pub mod wall_view;
 
 use std::path::PathBuf;
@@ -14,11 +16,17 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use egui::{RichText, ViewportBuilder, ViewportId};
 
-pub use mode::{Mode, Role};
+use crate::context::Command;
+use crate::context::profile::FrameProfile;
+use crate::context::{Caches, CommandSender, TileStates, ViewState};
+use crate::role::{Mode, Role};
 
+use crate::context::FrameCtx;
+use crate::format;
+use crate::i18n::Lang;
 use crate::sources::{BackendLink, Request};
 use crate::store::Store;
-use crate::ui::{FrameCtx, Lang, fonts, format, theme};
+use crate::ui::{fonts, theme};
 use crate::wall::watch::{LayoutEvent, LayoutWatcher};
 use crate::wall::{LayoutErrors, WallLayout};
 
@@ -55,24 +63,6 @@ impl DisplayChoice {
     }
 }
 
-/// A user intent. UI code pushes commands; [`ConsoleApp::apply`] is the only place that acts.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    SetLanguage(Lang),
-    SetMode(Mode),
-    ToggleSettings,
-    DismissLayoutError,
-    /// Something for the backend task (trainer controls, refresh).
-    Backend(Request),
-    /// Export a chart tile to the exports folder.
-    Export {
-        tile_id: String,
-        format: crate::charts::export::Format,
-    },
-    /// Write the last complete quarter's report (CSV and PDF) to the exports folder.
-    ExportReport,
-}
-
 /// What the wall viewports read each frame (shared with the deferred viewport callbacks).
 #[derive(Clone, Debug)]
 pub struct WallState {
@@ -88,6 +78,16 @@ pub struct WallState {
     pub map: Arc<crate::map::MapSetup>,
     /// Camera streams.
     pub cameras: Arc<crate::video::hub::CameraHub>,
+    /// The selection, cameras sent to the wall, enlarged tiles (changed by commands only).
+    pub view: Arc<ViewState>,
+    /// Where the views' commands go (applied by the desk's frame).
+    pub commands: CommandSender,
+    /// Every tile's own state, by tile and viewport.
+    pub tiles: Arc<std::sync::Mutex<TileStates>>,
+    /// Derived data shared by the views.
+    pub caches: Arc<Caches>,
+    /// The technician's frame profile.
+    pub profile: Arc<FrameProfile>,
 }
 
 impl WallState {
@@ -100,8 +100,12 @@ impl WallState {
             store: Arc::clone(&self.store),
             map: Arc::clone(&self.map),
             cameras: Arc::clone(&self.cameras),
+            view: Arc::clone(&self.view),
+            commands: self.commands.clone(),
+            tiles: Arc::clone(&self.tiles),
+            caches: Arc::clone(&self.caches),
+            profile: Arc::clone(&self.profile),
             enlarged: false,
-            sent_cameras: Vec::new(),
         }
     }
 }
@@ -146,7 +150,10 @@ pub struct ConsoleApp {
     monitors_available: Option<usize>,
     mode: Mode,
     show_settings: bool,
+    show_profile: bool,
     commands: Vec<Command>,
+    /// Commands sent by the views of every viewport (tiles, the wall's monitors).
+    sent: std::sync::mpsc::Receiver<Command>,
     backend: Option<Backend>,
     last_sim_poll: Option<std::time::Instant>,
     demo: demo_panel::DemoPanel,
@@ -157,8 +164,8 @@ pub struct ConsoleApp {
     ),
     notice: Option<String>,
     pub incidents: incident_panel::IncidentPanel,
-    /// The selection generation the wall viewports were last woken for.
-    wall_selection_seen: std::cell::Cell<u64>,
+    /// The view stamp the wall viewports were last woken for.
+    wall_view_seen: std::cell::Cell<u64>,
 }
 
 impl ConsoleApp {
@@ -170,11 +177,7 @@ impl ConsoleApp {
         let watcher = match (&opts.layout_path, opts.watch) {
             (Some(path), true) => {
                 let wake_ctx = ctx.clone();
-                match LayoutWatcher::start(
-                    path,
-                    opts.lang,
-                    Box::new(move || wake_ctx.request_repaint()),
-                ) {
+                match LayoutWatcher::start(path, Box::new(move || wake_ctx.request_repaint())) {
                     Ok(w) => Some(w),
                     Err(e) => {
                         tracing::error!(%e, "cannot start the layout watcher; hot reload is off");
@@ -190,6 +193,10 @@ impl ConsoleApp {
             None => Store::default(),
         };
         let trainer = opts.backend.as_ref().is_some_and(|b| b.trainer);
+        let wake_ctx = ctx.clone();
+        let (commands, sent) = CommandSender::channel(Some(Arc::new(move || {
+            wake_ctx.request_repaint_of(ViewportId::ROOT)
+        })));
         ConsoleApp {
             state: Arc::new(RwLock::new(WallState {
                 layout: Arc::new(opts.layout),
@@ -200,6 +207,11 @@ impl ConsoleApp {
                 store: Arc::new(store),
                 map: opts.map,
                 cameras: opts.cameras,
+                view: Arc::default(),
+                commands,
+                tiles: Arc::default(),
+                caches: Arc::default(),
+                profile: Arc::default(),
             })),
             clock,
             watcher,
@@ -207,14 +219,16 @@ impl ConsoleApp {
             display: None,
             monitors_available: None,
             show_settings: false,
+            show_profile: false,
             commands: Vec::new(),
+            sent,
             backend: opts.backend,
             last_sim_poll: None,
             mode: if trainer { Mode::Demo } else { Mode::Operate },
             demo: demo_panel::DemoPanel::default(),
             exports: std::sync::mpsc::channel(),
             notice: None,
-            wall_selection_seen: std::cell::Cell::new(0),
+            wall_view_seen: std::cell::Cell::new(0),
             incidents: incident_panel::IncidentPanel::default(),
         }
     }
@@ -228,7 +242,6 @@ impl ConsoleApp {
 
     /// Writes the quarterly report (last complete quarter) off the UI thread.
     fn export_report(&self) {
-        use crate::incidents::report;
         let state = self.wall_state();
         let now = (self.clock)();
         let lang = state.lang;
@@ -238,33 +251,9 @@ impl ConsoleApp {
         let spawned = std::thread::Builder::new()
             .name("report".into())
             .spawn(move || {
-                let quarter =
-                    report::Quarter::last_complete(format::to_vietnam_time(now).date_naive());
-                let result = (|| -> Result<std::path::PathBuf, String> {
-                    let incidents = store
-                        .incidents
-                        .data
-                        .as_ref()
-                        .ok_or_else(|| crate::ui::tr(lang, "report.no_data").to_owned())?;
-                    let r = report::build(
-                        incidents.values(),
-                        store.units.data.as_deref().unwrap_or(&[]),
-                        store.categories.data.as_deref().unwrap_or(&[]),
-                        quarter,
-                        now,
-                        lang,
-                    );
-                    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-                    let base = dir.join(format!("bao-cao-{}Q{}", quarter.year, quarter.q));
-                    std::fs::write(base.with_extension("csv"), report::csv(&r, lang))
-                        .map_err(|e| e.to_string())?;
-                    let pdf = crate::charts::export::svg_to_pdf(&report::svg(&r, lang))?;
-                    std::fs::write(base.with_extension("pdf"), pdf).map_err(|e| e.to_string())?;
-                    Ok(base.with_extension("pdf"))
-                })();
-                let msg = match result {
-                    Ok(p) => crate::ui::tr_args(lang, "export.written", &[("out", &p.display())]),
-                    Err(error) => crate::ui::tr_args(lang, "export.failed", &[("error", &error)]),
+                let msg = match export::report_files(&store, now, lang, &dir) {
+                    Ok(p) => crate::i18n::tr_args(lang, "export.written", &[("out", &p.display())]),
+                    Err(error) => crate::i18n::tr_args(lang, "export.failed", &[("error", &error)]),
                 };
                 let _ = tx.send(msg);
             });
@@ -274,7 +263,7 @@ impl ConsoleApp {
     }
 
     /// Runs an export off the UI thread; its outcome reaches the status bar.
-    fn export(&self, tile_id: &str, format: crate::charts::export::Format) {
+    fn export(&self, tile_id: &str, format: crate::context::ExportFormat) {
         let state = self.wall_state();
         let Some(tile) = state.layout.tiles.iter().find(|t| t.id == tile_id).cloned() else {
             return;
@@ -292,24 +281,16 @@ impl ConsoleApp {
                 let result = std::fs::create_dir_all(&dir)
                     .map_err(|e| e.to_string())
                     .and_then(|_| {
-                        crate::charts::export::export_tile(
-                            &tile,
-                            store,
-                            lang,
-                            now,
-                            &out,
-                            (1600, 900),
-                            1.0,
-                        )
+                        export::export_tile(&tile, store, lang, now, &out, (1600, 900), 1.0)
                     });
                 let msg = match result {
                     Ok(()) => {
                         tracing::info!(path = %out.display(), "chart exported");
-                        crate::ui::tr_args(lang, "export.written", &[("out", &out.display())])
+                        crate::i18n::tr_args(lang, "export.written", &[("out", &out.display())])
                     }
                     Err(error) => {
                         tracing::warn!(%error, "chart export failed");
-                        crate::ui::tr_args(lang, "export.failed", &[("error", &error)])
+                        crate::i18n::tr_args(lang, "export.failed", &[("error", &error)])
                     }
                 };
                 let _ = tx.send(msg);
@@ -388,6 +369,26 @@ impl ConsoleApp {
         };
         match event {
             LayoutEvent::Reloaded(layout) => {
+                // Tiles whose id is still there keep their state (a map's view); enlargements
+                // of tiles that are gone are dropped.
+                let ids: std::collections::HashSet<String> =
+                    layout.tiles.iter().map(|t| t.id.clone()).collect();
+                s.tiles
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .retain_tiles(|t| ids.contains(t));
+                s.profile.retain(|_, t| t.is_none_or(|t| ids.contains(t)));
+                let mut view = (*s.view).clone();
+                view.retain_layout(|m, t| {
+                    layout.tiles.iter().any(|x| {
+                        x.id == t
+                            && layout
+                                .monitors
+                                .get(x.monitor)
+                                .is_some_and(|mm| mm.name == m)
+                    })
+                });
+                s.view = Arc::new(view);
                 s.layout = Arc::new(*layout);
                 s.loaded_at = (self.clock)();
                 s.error = None;
@@ -400,6 +401,13 @@ impl ConsoleApp {
 
     /// The one place commands take effect.
     pub fn apply(&mut self, command: Command) {
+        if let Ok(mut s) = self.state.write() {
+            let mut view = (*s.view).clone();
+            if view.apply(&command) {
+                s.view = Arc::new(view);
+                return;
+            }
+        }
         match command {
             Command::SetLanguage(lang) => {
                 if let Ok(mut s) = self.state.write() {
@@ -416,6 +424,21 @@ impl ConsoleApp {
             Command::Backend(r) => self.send(r),
             Command::Export { tile_id, format } => self.export(&tile_id, format),
             Command::ExportReport => self.export_report(),
+            Command::ToggleProfile => {
+                self.show_profile = !self.show_profile;
+                if let Ok(s) = self.state.read() {
+                    s.profile.set_enabled(self.show_profile);
+                }
+            }
+            // Applied to the view above.
+            Command::SelectIncident(_) | Command::SendCameras(_) | Command::Enlarge { .. } => {}
+        }
+    }
+
+    /// Applies what the views sent since the last frame, in the order they sent it.
+    pub fn apply_sent(&mut self) {
+        while let Ok(c) = self.sent.try_recv() {
+            self.apply(c);
         }
     }
 
@@ -423,6 +446,7 @@ impl ConsoleApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         self.poll_layout();
         self.poll_backend();
+        self.apply_sent();
         let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
         if trainer
             && self
@@ -468,23 +492,22 @@ impl ConsoleApp {
                     self.demo.show(ui, &cx, &mut self.commands);
                 });
         }
-        let mut actions = Vec::new();
+        state.caches.begin_frame();
+        if ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F12)) {
+            self.commands.push(Command::ToggleProfile);
+        }
         egui::CentralPanel::no_frame().show(ui, |ui| {
             let avail = ui.max_rect();
-            wall_view::paint_wall_with(ui, avail, &state.layout, &cx, Some(&mut actions));
+            wall_view::paint_wall_with(ui, avail, &state.layout, &cx, true);
         });
-        for a in actions {
-            match a {
-                wall_view::TileAction::Export { tile_id, format } => {
-                    self.commands.push(Command::Export { tile_id, format })
-                }
-            }
-        }
         while let Ok(msg) = self.exports.1.try_recv() {
             self.notice = Some(msg);
         }
         if self.show_settings {
             self.settings_window(ui.ctx(), &cx);
+        }
+        if self.show_profile {
+            profile_window::show(ui.ctx(), &cx, &state.layout, &mut self.commands);
         }
         if display == DisplayMode::Wall {
             self.show_wall_viewports(ui.ctx(), &state);
@@ -521,10 +544,10 @@ impl ConsoleApp {
                     }
                     // Cameras sent to the wall from the map can be given back from here too,
                     // whatever is selected now.
-                    if crate::ui::selection::get(ui.ctx()).sent_cameras.is_some()
+                    if cx.view.sent_cameras.is_some()
                         && ui.button(cx.t("map.return_cameras")).clicked()
                     {
-                        crate::ui::selection::send_cameras(ui.ctx(), None);
+                        self.commands.push(Command::SendCameras(None));
                     }
                     language_picker(ui, cx, &mut self.commands, "lang-top");
                     let vn = format::to_vietnam_time(cx.now);
@@ -594,7 +617,7 @@ impl ConsoleApp {
                 });
                 for d in errors.0.iter().take(5) {
                     ui.label(
-                        RichText::new(d.to_string())
+                        RichText::new(d.say(cx.lang))
                             .monospace()
                             .color(theme::colors::TEXT),
                     );
@@ -626,15 +649,15 @@ impl ConsoleApp {
 
     fn show_wall_viewports(&self, ctx: &egui::Context, state: &WallState) {
         // The wall repaints once a second; a selection made on the desk shows at once.
-        let selection = crate::ui::selection::get(ctx).stamp();
-        let selection_changed = self.wall_selection_seen.replace(selection) != selection;
+        let stamp = state.view.stamp();
+        let selection_changed = self.wall_view_seen.replace(stamp) != stamp;
         for (index, monitor) in state.layout.monitors.iter().enumerate() {
             let id = ViewportId::from_hash_of(("wall-monitor", &monitor.name));
             if selection_changed {
                 ctx.request_repaint_of(id);
             }
             let builder = ViewportBuilder::default()
-                .with_title(crate::ui::tr_args(
+                .with_title(crate::i18n::tr_args(
                     state.lang,
                     "wall.window_title",
                     &[("name", &monitor.name)],
@@ -701,7 +724,7 @@ pub fn display_available() -> bool {
 pub fn run(opts: LaunchOptions) -> Result<(), String> {
     let title = format!(
         "{} — {}",
-        crate::ui::tr(opts.lang, "app.title"),
+        crate::i18n::tr(opts.lang, "app.title"),
         opts.layout.name
     );
     let native = eframe::NativeOptions {

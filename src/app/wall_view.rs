@@ -4,18 +4,11 @@
 
 use egui::{Align2, Rect, pos2, vec2};
 
+use crate::context::tile_state::TileKey;
+use crate::context::{Command, FrameCtx};
 use crate::tiles::frame::{TileFrame, show_tile};
-use crate::ui::{FrameCtx, theme};
+use crate::ui::theme;
 use crate::wall::{WallLayout, geometry};
-
-/// What a person asked of a tile with the mouse (on the desk).
-#[derive(Clone, Debug, PartialEq)]
-pub enum TileAction {
-    Export {
-        tile_id: String,
-        format: crate::charts::export::Format,
-    },
-}
 
 /// Draws monitor `index` of `layout` filling `screen` (which should have the monitor's aspect).
 pub fn paint_monitor(
@@ -25,50 +18,45 @@ pub fn paint_monitor(
     index: usize,
     cx: &FrameCtx,
 ) {
-    paint_monitor_with(ui, screen, layout, index, cx, None);
+    paint_monitor_with(ui, screen, layout, index, cx, false);
 }
 
-/// [`paint_monitor`], offering each tile's context menu when `actions` is given (the desk).
+/// [`paint_monitor`], offering each tile's context menu when `menus` is set (the desk).
 pub fn paint_monitor_with(
     ui: &mut egui::Ui,
     screen: Rect,
     layout: &WallLayout,
     index: usize,
     cx: &FrameCtx,
-    mut actions: Option<&mut Vec<TileAction>>,
+    menus: bool,
 ) {
     let Some(monitor) = layout.monitors.get(index) else {
         return;
     };
+    let started = std::time::Instant::now();
     // Token sizes are for a 1080-line monitor; a 4K panel of the same size needs twice the pixels.
     let scale = screen.height() / theme::REFERENCE_LINES;
-    // Cameras an operator sent to the wall reach the camera tiles that take them.
-    let sent = crate::ui::selection::get(ui.ctx()).sent_cameras;
-    let cx = &FrameCtx {
-        sent_cameras: sent.map(|s| s.cameras).unwrap_or_default(),
-        ..cx.clone()
-    };
     ui.painter_at(screen)
         .rect_filled(screen, 0.0, theme::colors::MONITOR_BACKGROUND);
     let inner = screen.shrink(theme::WALL.gap * scale / 2.0);
-    let mut enlarged = enlarged_tile(ui.ctx(), index).filter(|id| {
+    let enlarged = cx.view.enlarged_on(&monitor.name).and_then(|id| {
         layout
             .tiles_on(index)
-            .any(|t| &t.id == id && enlargeable(t))
+            .find(|t| t.id == id && enlargeable(t))
     });
     // Keys for the wall only when no text field, list or pop-up of the desk has them.
     let keys_free = !ui.ctx().egui_wants_keyboard_input() && !egui::Popup::is_any_open(ui.ctx());
-    if enlarged.is_some()
-        && keys_free
-        && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
-    {
-        enlarged = None;
-    }
-    match enlarged
-        .as_ref()
-        .and_then(|id| layout.tiles_on(index).find(|t| &t.id == id))
-    {
+    let enlarge = |tile: Option<&crate::wall::Tile>| Command::Enlarge {
+        monitor: monitor.name.clone(),
+        tile: tile.map(|t| t.id.clone()),
+    };
+    match enlarged {
         Some(tile) => {
+            if keys_free
+                && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+            {
+                cx.send(enlarge(None));
+            }
             // One tile fills the monitor; double click or Esc puts it back.
             let r = enlarge_target(ui, inner, tile, true);
             // The tiles it covers keep their streams warm: going back shows them at once.
@@ -84,34 +72,17 @@ pub fn paint_monitor_with(
                 enlarged: true,
                 ..cx.clone()
             };
-            paint_tile(ui, inner, tile, scale, &cx);
-            // How to get back, in the corner.
-            let painter = ui.painter_at(inner);
-            let pad = theme::WALL.padding * scale;
-            let galley = painter.layout_no_wrap(
-                cx.t("camera.enlarged_hint").to_owned(),
-                theme::wall_font(theme::WALL.caption, scale, false),
-                theme::colors::TEXT,
-            );
-            let at = inner.right_bottom() - galley.size() - vec2(pad * 1.5, pad * 1.2);
-            painter.rect_filled(
-                Rect::from_min_size(
-                    at - vec2(pad * 0.5, pad * 0.3),
-                    galley.size() + vec2(pad, pad * 0.6),
-                ),
-                pad * 0.3,
-                egui::Color32::from_black_alpha(190),
-            );
-            painter.galley(at, galley, theme::colors::TEXT);
+            paint_tile_on(ui, inner, tile, scale, &cx, &monitor.name);
+            paint_enlarged_hint(ui, inner, scale, &cx);
             if r.double_clicked() {
-                enlarged = None;
+                cx.send(enlarge(None));
             }
         }
         None => {
             for tile in layout.tiles_on(index) {
                 let rect = geometry::cell_rect(monitor, tile.cell, inner, theme::WALL.gap * scale);
-                if let Some(actions) = actions.as_deref_mut() {
-                    tile_menu(ui, rect, tile, cx, actions);
+                if menus {
+                    tile_menu(ui, rect, tile, cx);
                 }
                 if enlargeable(tile) {
                     let r = enlarge_target(ui, rect, tile, false);
@@ -122,34 +93,41 @@ pub fn paint_monitor_with(
                                 i.consume_key(egui::Modifiers::NONE, egui::Key::Enter)
                             }))
                     {
-                        enlarged = Some(tile.id.clone());
+                        cx.send(enlarge(Some(tile)));
                     }
                 }
-                paint_tile(ui, rect, tile, scale, cx);
+                paint_tile_on(ui, rect, tile, scale, cx, &monitor.name);
             }
         }
     }
-    set_enlarged_tile(ui.ctx(), index, enlarged);
+    cx.profile
+        .record(&monitor.name, None, "monitor", started.elapsed());
+}
+
+/// How to get back from an enlarged tile, in the corner.
+fn paint_enlarged_hint(ui: &egui::Ui, inner: Rect, scale: f32, cx: &FrameCtx) {
+    let painter = ui.painter_at(inner);
+    let pad = theme::WALL.padding * scale;
+    let galley = painter.layout_no_wrap(
+        cx.t("camera.enlarged_hint").to_owned(),
+        theme::wall_font(theme::WALL.caption, scale, false),
+        theme::colors::TEXT,
+    );
+    let at = inner.right_bottom() - galley.size() - vec2(pad * 1.5, pad * 1.2);
+    painter.rect_filled(
+        Rect::from_min_size(
+            at - vec2(pad * 0.5, pad * 0.3),
+            galley.size() + vec2(pad, pad * 0.6),
+        ),
+        pad * 0.3,
+        egui::Color32::from_black_alpha(190),
+    );
+    painter.galley(at, galley, theme::colors::TEXT);
 }
 
 /// Tiles an operator may enlarge to fill their monitor.
 fn enlargeable(tile: &crate::wall::Tile) -> bool {
     tile.kind() == crate::tiles::TileKind::Camera
-}
-
-fn enlarged_key(index: usize) -> egui::Id {
-    egui::Id::NULL.with(("enlarged-tile", index))
-}
-
-/// The tile enlarged to fill monitor `index`, if any.
-pub fn enlarged_tile(ctx: &egui::Context, index: usize) -> Option<String> {
-    ctx.data(|d| d.get_temp::<Option<String>>(enlarged_key(index)))
-        .flatten()
-}
-
-/// Enlarges a tile to fill monitor `index` (`None`: back to the layout).
-pub fn set_enlarged_tile(ctx: &egui::Context, index: usize, tile: Option<String>) {
-    ctx.data_mut(|d| d.insert_temp(enlarged_key(index), tile));
 }
 
 /// The click target of an enlargeable tile, named for screen readers and tests.
@@ -169,7 +147,8 @@ fn enlarge_target(
     r
 }
 
-/// One tile in its frame at `rect` (the wall, the preview, snapshots and PNG exports).
+/// One tile in its frame at `rect` (the wall, the preview, snapshots and PNG exports), with its
+/// own state for this viewport handed to it.
 pub fn paint_tile(
     ui: &mut egui::Ui,
     rect: Rect,
@@ -187,20 +166,47 @@ pub fn paint_tile(
         grey_old: view.greys_old_data(),
         own_state: view.paints_own_state(cx),
     };
+    let key = TileKey {
+        tile: tile.id.clone(),
+        viewport: ui.ctx().viewport_id(),
+    };
+    // Taken out while the tile draws: nothing stays locked meanwhile.
+    let mut state = cx
+        .tiles
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take(&key);
     show_tile(ui, rect, frame, cx, |ui, body| {
-        view.paint_body(ui, body, scale, cx)
+        view.paint_body(ui, body, scale, cx, &mut state)
     });
+    cx.tiles
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .put(key, state);
 }
 
-/// The right-click menu of a tile (registered before the body so the body's hover stays on top).
-fn tile_menu(
+/// [`paint_tile`] on monitor `monitor`, its time recorded for the frame profile.
+fn paint_tile_on(
     ui: &mut egui::Ui,
     rect: Rect,
     tile: &crate::wall::Tile,
+    scale: f32,
     cx: &FrameCtx,
-    actions: &mut Vec<TileAction>,
+    monitor: &str,
 ) {
-    use crate::charts::export::Format;
+    let started = std::time::Instant::now();
+    paint_tile(ui, rect, tile, scale, cx);
+    cx.profile.record(
+        monitor,
+        Some(&tile.id),
+        tile.kind().as_str(),
+        started.elapsed(),
+    );
+}
+
+/// The right-click menu of a tile (registered before the body so the body's hover stays on top).
+fn tile_menu(ui: &mut egui::Ui, rect: Rect, tile: &crate::wall::Tile, cx: &FrameCtx) {
+    use crate::context::ExportFormat as Format;
     if tile.kind() != crate::tiles::TileKind::Chart {
         return;
     }
@@ -217,7 +223,7 @@ fn tile_menu(
             (Format::Pdf, "export.pdf"),
         ] {
             if ui.button(cx.t(key)).clicked() {
-                actions.push(TileAction::Export {
+                cx.send(Command::Export {
                     tile_id: tile.id.clone(),
                     format,
                 });
@@ -264,7 +270,7 @@ pub fn wall_size_with_bezels(layout: &WallLayout) -> egui::Vec2 {
 
 /// Draws the whole wall fitted into `avail`: bezels, monitor labels, tiles.
 pub fn paint_wall(ui: &mut egui::Ui, avail: Rect, layout: &WallLayout, cx: &FrameCtx) {
-    paint_wall_with(ui, avail, layout, cx, None);
+    paint_wall_with(ui, avail, layout, cx, false);
 }
 
 /// [`paint_wall`] with the tiles' context menus (the desk's preview).
@@ -273,7 +279,7 @@ pub fn paint_wall_with(
     avail: Rect,
     layout: &WallLayout,
     cx: &FrameCtx,
-    mut actions: Option<&mut Vec<TileAction>>,
+    menus: bool,
 ) {
     let painter = ui.painter_at(avail);
     painter.rect_filled(avail, 0.0, theme::colors::WALL_BACKGROUND);
@@ -281,7 +287,7 @@ pub fn paint_wall_with(
     let bezel = theme::WALL.bezel * scale;
     for (i, screen) in screens.iter().enumerate() {
         painter.rect_filled(screen.expand(bezel), bezel * 0.4, theme::colors::BEZEL);
-        paint_monitor_with(ui, *screen, layout, i, cx, actions.as_deref_mut());
+        paint_monitor_with(ui, *screen, layout, i, cx, menus);
         let m = &layout.monitors[i];
         let label = cx.t_args(
             "wall.monitor_label",

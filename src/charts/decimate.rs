@@ -57,7 +57,7 @@ pub fn min_max(points: &[(f64, f64)], x0: f64, x1: f64, columns: usize) -> Vec<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
+    use crate::util::rng::Rng;
 
     /// Property: for random series and widths, every column's minimum and maximum are kept, and
     /// the output is bounded by 4 points per column.

@@ -7,6 +7,7 @@ pub mod decimate;
 pub mod egui_backend;
 pub mod export;
 
+use crate::format::short_unit_name;
 use std::collections::HashMap;
 
 use plotters::coord::Shift;
@@ -14,9 +15,10 @@ use plotters::prelude::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::format;
+use crate::i18n::{Lang, tr, tr_args};
 use crate::model::{Direction, Indicator, PeriodKey, Series, Threshold, Timestamp, Unit};
 use crate::store::Store;
-use crate::ui::{Lang, format, tr, tr_args};
 
 /// What kind of chart a tile draws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -110,7 +112,7 @@ pub struct ChartData {
     /// Missing values: (period or unit label, series label).
     pub missing: Vec<(String, String)>,
     /// Why there is nothing to draw (unknown indicator, no data yet).
-    pub problem: Option<String>,
+    pub problem: Option<crate::text::Text>,
     /// The longest update period among the indicators (for "stale after one period").
     pub period_days: i64,
     /// Each line split at missing values and decimated for `prepared_for` pixel columns (see
@@ -222,33 +224,6 @@ fn resolve_units<'a>(sel: &UnitSelection, units: &'a [Unit]) -> Vec<&'a Unit> {
     }
 }
 
-/// A unit's name for a chart: "Huyện Ba Tri" → "Ba Tri" keeps labels short on the wall.
-pub fn short_unit_name(u: &Unit) -> String {
-    for prefix in [
-        "Thành phố ",
-        "Huyện ",
-        "Thị xã ",
-        "Tỉnh ",
-        "Quận ",
-        "Xã ",
-        "Phường ",
-        "Thị trấn ",
-    ] {
-        if let Some(rest) = u.name.strip_prefix(prefix) {
-            return rest.to_owned();
-        }
-    }
-    u.name.clone()
-}
-
-/// The short name of the unit with `id`, or the id when the unit is unknown.
-pub fn short_unit_name_of(id: &str, units: &[Unit]) -> String {
-    units
-        .iter()
-        .find(|u| u.id == id)
-        .map_or_else(|| id.to_owned(), short_unit_name)
-}
-
 pub fn indicator_name(i: &Indicator, lang: Lang) -> &str {
     match lang {
         Lang::Vi => &i.name_vi,
@@ -268,7 +243,7 @@ impl ChartData {
             &store.series.data,
             &store.units.data,
         ) else {
-            data.problem = Some(tr(lang, "chart.waiting").to_owned());
+            data.problem = Some(crate::text::Text::key("chart.waiting"));
             return data;
         };
         let indicators: Vec<&Indicator> = spec
@@ -281,12 +256,13 @@ impl ChartData {
             .iter()
             .find(|id| !catalogue.iter().any(|i| &i.id == *id))
         {
-            data.problem = Some(tr_args(lang, "chart.unknown_indicator", &[("id", unknown)]));
+            data.problem =
+                Some(crate::text::Text::key("chart.unknown_indicator").arg("id", unknown));
             return data;
         }
         let units = resolve_units(&spec.units, units);
         if indicators.is_empty() || units.is_empty() {
-            data.problem = Some(tr(lang, "chart.nothing").to_owned());
+            data.problem = Some(crate::text::Text::key("chart.nothing"));
             return data;
         }
         let first = indicators[0];
@@ -488,7 +464,7 @@ impl ChartData {
             .all(|l| l.values.iter().all(Option::is_none))
             && data.bars.iter().all(|b| b.value.is_none())
         {
-            data.problem = Some(tr(lang, "chart.no_data").to_owned());
+            data.problem = Some(crate::text::Text::key("chart.no_data"));
         }
         data
     }
@@ -575,6 +551,7 @@ pub fn draw<DB: DrawingBackend>(
         area = rest;
     }
     if let Some(problem) = &data.problem {
+        let style_lang = style.lang;
         let (w, h) = area.dim_in_pixel();
         let pos = ((w / 2) as i32, (h / 2) as i32);
         let style = font(style, 1.0, false).pos(plotters::style::text_anchor::Pos::new(
@@ -582,7 +559,7 @@ pub fn draw<DB: DrawingBackend>(
             plotters::style::text_anchor::VPos::Center,
         ));
         return area
-            .draw(&Text::new(problem.clone(), pos, style))
+            .draw(&Text::new(problem.say(style_lang), pos, style))
             .map_err(e);
     }
     // A footnote for what is missing: never drawn as zero.

@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::search;
+use crate::i18n::{Lang, tr_args};
 use crate::model::{Incident, IncidentSource, IncidentStatus, Priority, Timestamp};
-use crate::ui::{Lang, tr_args};
 
 /// How the queue is ordered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
@@ -87,54 +87,59 @@ impl Row {
 }
 
 /// The queue's index over the store's incidents: rows in a vector (orders are lists of
-/// positions, so a keystroke filters without hashing), positions by id.
+/// positions, so a keystroke filters without hashing), positions by id, and the search index of
+/// their folded texts.
 #[derive(Clone, Debug, Default)]
 pub struct QueueIndex {
     rows: Vec<Row>,
     pos: HashMap<String, usize>,
-    generation: Option<u64>,
+    /// The store's `incidents_version` the index was brought up to.
+    version: Option<u64>,
     /// Every row in each order, built when first asked and kept until a row changes.
     orders: HashMap<SortBy, Vec<u32>>,
-    /// The last selection (filter with its folded query, order, positions): typing further in
-    /// the search box only narrows it.
-    last: Option<(QueueFilter, String, SortBy, Vec<u32>)>,
+    search: search::SearchIndex,
 }
 
 impl QueueIndex {
+    /// An index of `incidents` from scratch (the whole pass: folding and indexing every text).
+    pub fn build(incidents: &HashMap<String, Incident>, version: u64) -> QueueIndex {
+        let mut idx = QueueIndex {
+            version: Some(version),
+            ..Default::default()
+        };
+        idx.rows.reserve(incidents.len());
+        for (id, i) in incidents {
+            idx.push(id, Row::new(i));
+        }
+        idx
+    }
+
+    fn push(&mut self, id: &str, row: Row) {
+        let p = self.rows.len();
+        self.search.push(p as u32, &row.folded);
+        self.pos.insert(id.to_owned(), p);
+        self.rows.push(row);
+    }
+
     /// Brings the index up to date with `incidents` (only changed versions are refolded).
-    pub fn sync(&mut self, incidents: &HashMap<String, Incident>, generation: u64) {
-        if self.generation == Some(generation) {
+    pub fn sync(&mut self, incidents: &HashMap<String, Incident>, version: u64) {
+        if self.version == Some(version) {
             return;
         }
-        self.generation = Some(generation);
         let stale = self.rows.len() != incidents.len()
             || self.rows.iter().any(|r| !incidents.contains_key(&r.id));
         if stale {
-            // Something disappeared (a full reload): rebuild, reusing the folded rows we have.
-            let mut old: HashMap<String, Row> = std::mem::take(&mut self.rows)
-                .into_iter()
-                .map(|r| (r.id.clone(), r))
-                .collect();
-            self.pos.clear();
-            for (id, i) in incidents {
-                let row = match old.remove(id) {
-                    Some(r) if r.version == i.version => r,
-                    _ => Row::new(i),
-                };
-                self.pos.insert(id.clone(), self.rows.len());
-                self.rows.push(row);
-            }
-            self.orders.clear();
-            self.last = None;
+            // Something disappeared (a full reload): rebuild.
+            *self = QueueIndex::build(incidents, version);
             return;
         }
+        self.version = Some(version);
         let mut changed = false;
         for (id, i) in incidents {
             changed |= self.upsert(id, i);
         }
         if changed {
             self.orders.clear();
-            self.last = None;
         }
     }
 
@@ -142,45 +147,65 @@ impl QueueIndex {
         match self.pos.get(id) {
             Some(&p) if self.rows[p].version == i.version => false,
             Some(&p) => {
-                self.rows[p] = Row::new(i);
+                let row = Row::new(i);
+                self.search
+                    .replace(p as u32, &self.rows[p].folded, &row.folded);
+                self.rows[p] = row;
                 true
             }
             None => {
-                self.pos.insert(id.to_owned(), self.rows.len());
-                self.rows.push(Row::new(i));
+                self.push(id, Row::new(i));
                 true
             }
         }
     }
 
+    /// Whether bringing the index up to `store` means a whole pass (a full reload of the
+    /// incidents, or a change log that no longer reaches back), rather than a few changes.
+    pub fn needs_rebuild(&self, store: &crate::store::Store) -> bool {
+        match self.version {
+            Some(v) => v < store.incidents_reset || v < store.incident_log_evicted,
+            None => true,
+        }
+    }
+
+    /// The store's `incidents_version` the index is up to.
+    pub fn version(&self) -> Option<u64> {
+        self.version
+    }
+
     /// Like [`Self::sync`], but visits only the incidents the store logged as changed since the
-    /// last sync (a whole pass only after a full reload or when the log no longer reaches back).
+    /// last sync (a whole pass only after a full reload or when the log no longer reaches back);
+    /// nothing at all when the incidents did not change (another dataset's update, the event
+    /// stream's heartbeat).
     pub fn sync_store(&mut self, store: &crate::store::Store) {
         let Some(map) = store.incidents.data.as_ref() else {
             return;
         };
-        match self.generation {
-            Some(g) if g == store.generation => {}
-            Some(g) if g >= store.incidents_reset && g >= store.incident_log_evicted => {
-                let mut changed = false;
-                for (_, id) in store
-                    .incident_log
-                    .iter()
-                    .rev()
-                    .take_while(|(lg, _)| *lg > g)
-                {
-                    if let Some(i) = map.get(id) {
-                        changed |= self.upsert(id, i);
-                    }
-                }
-                if changed {
-                    self.orders.clear();
-                    self.last = None;
-                }
-                self.generation = Some(store.generation);
-            }
-            _ => self.sync(map, store.generation),
+        let version = store.incidents_version();
+        if self.version == Some(version) {
+            return;
         }
+        if self.needs_rebuild(store) {
+            *self = QueueIndex::build(map, version);
+            return;
+        }
+        let since = self.version.unwrap_or(0);
+        let mut changed = false;
+        for (_, id) in store
+            .incident_log
+            .iter()
+            .rev()
+            .take_while(|(lg, _)| *lg > since)
+        {
+            if let Some(i) = map.get(id) {
+                changed |= self.upsert(id, i);
+            }
+        }
+        if changed {
+            self.orders.clear();
+        }
+        self.version = Some(version);
     }
 
     pub fn len(&self) -> usize {
@@ -195,11 +220,9 @@ impl QueueIndex {
         self.pos.get(id).map(|&p| &self.rows[p])
     }
 
-    /// The rows that pass `filter`, ordered by `sort`.
-    pub fn select(&mut self, filter: &QueueFilter, sort: SortBy) -> Vec<&Row> {
-        let q = search::fold(&filter.query);
-        if !self.orders.contains_key(&sort) {
-            let rows = &self.rows;
+    fn order(&mut self, sort: SortBy) -> &[u32] {
+        let rows = &self.rows;
+        self.orders.entry(sort).or_insert_with(|| {
             let mut order: Vec<u32> = (0..rows.len() as u32).collect();
             let key = |i: &u32| &rows[*i as usize];
             match sort {
@@ -225,32 +248,20 @@ impl QueueIndex {
                     b.received_at.cmp(&a.received_at).then(a.id.cmp(&b.id))
                 }),
             }
-            self.orders.insert(sort, order);
-        }
-        // Typing further (the same filter, a query that extends the last one) only narrows the
-        // last result; anything else filters the whole order.
-        let narrowing = match &self.last {
-            Some((f, lq, s, _)) => {
-                *s == sort
-                    && q.starts_with(lq.as_str())
-                    && QueueFilter {
-                        query: String::new(),
-                        ..f.clone()
-                    } == QueueFilter {
-                        query: String::new(),
-                        ..filter.clone()
-                    }
-            }
-            None => false,
-        };
-        let candidates: Vec<u32> = match (&self.last, narrowing) {
-            (Some((_, _, _, positions)), true) => positions.clone(),
-            _ => self.orders[&sort].clone(),
-        };
+            order
+        })
+    }
+
+    /// The rows that pass `filter`, ordered by `sort`. The search words are looked up in the
+    /// index, not in every text, so a keystroke costs the same however long the texts are.
+    pub fn select(&mut self, filter: &QueueFilter, sort: SortBy) -> Vec<&Row> {
+        let q = search::fold(&filter.query);
+        let candidates = self.search.candidates(&q, self.rows.len());
+        self.order(sort);
         let rows = &self.rows;
-        let positions: Vec<u32> = candidates
-            .into_iter()
-            .filter(|&i| {
+        self.orders[&sort]
+            .iter()
+            .filter(|&&i| {
                 let r = &rows[i as usize];
                 (filter.categories.is_empty() || filter.categories.contains(&r.category))
                     && (filter.units.is_empty() || filter.units.contains(&r.unit_id))
@@ -258,19 +269,19 @@ impl QueueIndex {
                     && (filter.sources.is_empty() || filter.sources.contains(&r.source))
                     && (filter.priorities.is_empty() || filter.priorities.contains(&r.priority))
                     && (!filter.open_only || !r.status.is_closed())
-                    && (q.is_empty() || search::matches(&r.folded, &q))
+                    && candidates.as_ref().is_none_or(|c| {
+                        c.rows.contains(i) && (!c.verify || search::matches(&r.folded, &q))
+                    })
             })
-            .collect();
-        self.last = Some((filter.clone(), q, sort, positions.clone()));
-        let rows = &self.rows;
-        positions.into_iter().map(|i| &rows[i as usize]).collect()
+            .map(|&i| &rows[i as usize])
+            .collect()
     }
 }
 
 /// Due time in words: "còn 2 giờ 15 phút" / "quá hạn 3 giờ" (en: "2 h 15 min left" / "3 h overdue").
 pub fn due_words(lang: Lang, due: Timestamp, now: Timestamp, closed: bool) -> String {
     if closed {
-        return crate::ui::tr(lang, "queue.closed").to_owned();
+        return crate::i18n::tr(lang, "queue.closed").to_owned();
     }
     let left = due - now;
     let mins = left.num_minutes().abs();
@@ -390,7 +401,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(ids(idx.select(&f, SortBy::Priority)), ["b", "c"]);
-        // Typing on narrows the last result; deleting widens it again.
+        // Typing on, deleting again: each query on its own.
         for (q, want) in [
             ("nga", vec!["a", "c"]),
             ("ngap", vec!["a", "c"]),

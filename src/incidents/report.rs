@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::format;
+use crate::i18n::{Lang, tr, tr_args};
 use crate::model::{ActionKind, Category, Incident, IncidentStatus, Timestamp, Unit};
-use crate::ui::{Lang, format, tr, tr_args};
 
 /// A calendar quarter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

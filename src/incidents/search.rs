@@ -66,9 +66,270 @@ pub fn matches(folded_text: &str, folded_query: &str) -> bool {
         .all(|w| folded_text.contains(w))
 }
 
+/// The letters and digits runs of a folded text (its words, as the index keeps them).
+fn runs(folded: &str) -> impl Iterator<Item = &str> {
+    folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|r| !r.is_empty())
+}
+
+/// A bit per character class: a–z and 0–9 one each, anything else shares the last bit.
+fn sig_bit(c: char) -> u64 {
+    match c {
+        'a'..='z' => 1 << (c as u32 - 'a' as u32),
+        '0'..='9' => 1 << (26 + c as u32 - '0' as u32),
+        _ => 1 << 36,
+    }
+}
+
+fn signature(folded: &str) -> u64 {
+    folded.chars().fold(0, |s, c| s | sig_bit(c))
+}
+
+/// Rows, as a bit set over their positions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowSet(Vec<u64>);
+
+impl RowSet {
+    fn empty(n: usize) -> RowSet {
+        RowSet(vec![0; n.div_ceil(64)])
+    }
+
+    fn insert(&mut self, i: u32) {
+        if let Some(w) = self.0.get_mut(i as usize / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    pub fn contains(&self, i: u32) -> bool {
+        self.0
+            .get(i as usize / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    fn intersect(&mut self, other: &RowSet) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= b;
+        }
+    }
+}
+
+/// What a query found in the index: the rows that may match, and whether each must still be
+/// checked against its text (a query word with punctuation inside, which the index's words cannot
+/// say alone).
+#[derive(Clone, Debug)]
+pub struct Candidates {
+    pub rows: RowSet,
+    pub verify: bool,
+}
+
+/// The search index over folded texts: every word (run of letters and digits) with the rows
+/// that hold it, all words in one buffer (a query word is looked for in the words, not in every
+/// text), and a signature of each row's characters for one-letter queries. A query word matches
+/// a row when it occurs in the row's folded text, as [`matches`] says; the index finds the same
+/// rows without reading every text.
+#[derive(Clone, Debug, Default)]
+pub struct SearchIndex {
+    /// "\n" + word, for every word: searched as one text.
+    words: String,
+    /// Where each word starts in `words` (after its "\n"), ascending.
+    starts: Vec<u32>,
+    ids: std::collections::HashMap<Box<str>, u32>,
+    /// The rows of each word, ascending.
+    postings: Vec<Vec<u32>>,
+    signatures: Vec<u64>,
+}
+
+impl SearchIndex {
+    fn word_id(&mut self, w: &str) -> u32 {
+        if let Some(&id) = self.ids.get(w) {
+            return id;
+        }
+        let id = self.starts.len() as u32;
+        self.words.push('\n');
+        self.starts.push(self.words.len() as u32);
+        self.words.push_str(w);
+        self.ids.insert(w.into(), id);
+        self.postings.push(Vec::new());
+        id
+    }
+
+    fn distinct_runs(folded: &str) -> Vec<&str> {
+        let mut v: Vec<&str> = runs(folded).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Adds row `row` (rows are added in order: 0, 1, 2, …).
+    pub fn push(&mut self, row: u32, folded: &str) {
+        for w in Self::distinct_runs(folded) {
+            let id = self.word_id(w);
+            self.postings[id as usize].push(row);
+        }
+        if self.signatures.len() <= row as usize {
+            self.signatures.resize(row as usize + 1, 0);
+        }
+        self.signatures[row as usize] = signature(folded);
+    }
+
+    /// Row `row`'s text changed from `old` to `new`.
+    pub fn replace(&mut self, row: u32, old: &str, new: &str) {
+        let (old_w, new_w) = (Self::distinct_runs(old), Self::distinct_runs(new));
+        for w in old_w.iter().filter(|w| new_w.binary_search(w).is_err()) {
+            if let Some(&id) = self.ids.get(*w) {
+                let p = &mut self.postings[id as usize];
+                if let Ok(at) = p.binary_search(&row) {
+                    p.remove(at);
+                }
+            }
+        }
+        for w in new_w.iter().filter(|w| old_w.binary_search(w).is_err()) {
+            let id = self.word_id(w);
+            let p = &mut self.postings[id as usize];
+            if let Err(at) = p.binary_search(&row) {
+                p.insert(at, row);
+            }
+        }
+        if let Some(s) = self.signatures.get_mut(row as usize) {
+            *s = signature(new);
+        }
+    }
+
+    /// The rows (of `rows` in all) that may match the folded query; None for an empty query.
+    pub fn candidates(&self, folded_query: &str, rows: usize) -> Option<Candidates> {
+        let mut all: Option<RowSet> = None;
+        let mut verify = false;
+        for word in folded_query.split(' ').filter(|w| !w.is_empty()) {
+            let parts: Vec<&str> = runs(word).collect();
+            // Punctuation around or inside: the words say which rows may hold it, the text
+            // says whether they do.
+            verify |= parts.len() != 1 || parts[0] != word;
+            for run in parts {
+                let set = self.rows_with(run, rows);
+                match &mut all {
+                    Some(a) => a.intersect(&set),
+                    None => all = Some(set),
+                }
+            }
+            if !word.chars().any(char::is_alphanumeric) {
+                verify = true;
+            }
+        }
+        if folded_query.split(' ').all(str::is_empty) {
+            return None;
+        }
+        Some(Candidates {
+            rows: all.unwrap_or_else(|| {
+                // Only punctuation: every row is a candidate.
+                let mut s = RowSet::empty(rows);
+                for i in 0..rows as u32 {
+                    s.insert(i);
+                }
+                s
+            }),
+            verify,
+        })
+    }
+
+    /// The rows with a word containing `run` (letters and digits only).
+    fn rows_with(&self, run: &str, rows: usize) -> RowSet {
+        let mut set = RowSet::empty(rows);
+        let mut chars = run.chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && c.is_ascii_alphanumeric()
+        {
+            // One letter or digit: the signatures say it exactly.
+            let bit = sig_bit(c);
+            for (i, s) in self.signatures.iter().enumerate().take(rows) {
+                if s & bit != 0 {
+                    set.insert(i as u32);
+                }
+            }
+            return set;
+        }
+        let mut last_word = u32::MAX;
+        for (at, _) in self.words.match_indices(run) {
+            // The word holding this match (matches never cross the "\n" between words).
+            let word = self.starts.partition_point(|&s| s as usize <= at) as u32 - 1;
+            if word == last_word {
+                continue;
+            }
+            last_word = word;
+            for &r in &self.postings[word as usize] {
+                set.insert(r);
+            }
+        }
+        set
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_finds_what_matching_finds() {
+        let texts = [
+            "PA-0000001 Ngập nước tại đường Đồng Khởi",
+            "PA-0000002 Rác thải tại chợ Ba Tri",
+            "PA-0000013 Cây xanh gãy đổ, khu phố 3",
+            "SV-7 Mất an ninh trật tự (ấp Phú Hòa)",
+        ];
+        let folded: Vec<String> = texts.iter().map(|t| fold(t)).collect();
+        let mut idx = SearchIndex::default();
+        for (i, f) in folded.iter().enumerate() {
+            idx.push(i as u32, f);
+        }
+        let check = |idx: &SearchIndex, folded: &[String], q: &str| {
+            let fq = fold(q);
+            let want: Vec<usize> = (0..folded.len())
+                .filter(|&i| matches(&folded[i], &fq))
+                .collect();
+            let got: Vec<usize> = match idx.candidates(&fq, folded.len()) {
+                None => (0..folded.len()).collect(),
+                Some(c) => (0..folded.len())
+                    .filter(|&i| c.rows.contains(i as u32))
+                    .filter(|&i| !c.verify || matches(&folded[i], &fq))
+                    .collect(),
+            };
+            assert_eq!(got, want, "query {q:?}");
+        };
+        for q in [
+            "",
+            "n",
+            "ng",
+            "ngap",
+            "NGẬP nuoc",
+            "oi",
+            "khoi",
+            "tai",
+            "0000001",
+            "a-00",
+            "pa-0000013",
+            "13",
+            "3",
+            "đổ,",
+            "gay do",
+            "(ap",
+            "phu hoa)",
+            "x",
+            "zz",
+            "-",
+            "ba tri cho",
+            "tr",
+        ] {
+            check(&idx, &folded, q);
+        }
+        // A row whose text changes is found by its new words only.
+        let new = fold("PA-0000001 Đèn tín hiệu hỏng tại Quốc lộ 60");
+        idx.replace(0, &folded[0].clone(), &new);
+        let mut folded = folded;
+        folded[0] = new;
+        for q in ["ngap", "den tin", "60", "tai", "dong khoi", "quoc lo"] {
+            check(&idx, &folded, q);
+        }
+    }
 
     #[test]
     fn with_or_without_diacritics() {

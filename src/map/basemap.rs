@@ -516,7 +516,7 @@ enum FetchKind {
 
 impl Fetcher {
     fn new(spec: &BasemapSpec) -> Fetcher {
-        crate::sources::client::install_crypto_provider();
+        crate::util::tls::install_crypto_provider();
         let kind = match &spec.source {
             BasemapSource::Xyz {
                 url,
@@ -530,7 +530,7 @@ impl Fetcher {
                     dir: d.join(format!(
                         "{}-{:016x}",
                         sanitize(&spec.name),
-                        super::fnv1a(url)
+                        crate::util::hash::fnv1a(url)
                     )),
                     max_bytes: *cache_max_bytes,
                     writes: std::sync::atomic::AtomicU64::new(0),
@@ -1095,8 +1095,8 @@ mod tests {
         assert_eq!(sanitize("Vệ tinh"), "V__tinh");
         assert_eq!(sanitize(""), "basemap");
         assert_ne!(
-            crate::map::fnv1a("https://a/{z}/{x}/{y}.png"),
-            crate::map::fnv1a("https://b/{z}/{x}/{y}.png")
+            crate::util::hash::fnv1a("https://a/{z}/{x}/{y}.png"),
+            crate::util::hash::fnv1a("https://b/{z}/{x}/{y}.png")
         );
     }
 

@@ -5,6 +5,7 @@
 //! or level the console does not understand must not be shown as something else.
 
 mod period;
+pub mod sim;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -288,7 +289,7 @@ impl std::fmt::Debug for StreamProfile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamProfile")
             .field("kind", &self.kind)
-            .field("url", &crate::video::redact(&self.url))
+            .field("url", &crate::util::redact::redact(&self.url))
             .field("codec", &self.codec)
             .field("width", &self.width)
             .field("height", &self.height)

@@ -8,7 +8,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 
 use super::data::{Aggregate, DemoData, IndicatorSpec};
 use crate::model::*;
-use crate::rng::Rng;
+use crate::util::rng::Rng;
 
 /// Days after a period ends by which its value is due.
 pub fn grace_days(kind: PeriodKind) -> i64 {

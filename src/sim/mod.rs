@@ -10,7 +10,7 @@ pub mod scenario;
 pub mod server;
 pub mod world;
 
-pub use server::{Faults, SimConfig, SimServer};
+pub use server::{SimConfig, SimServer};
 
 const SCENARIOS: &[(&str, &str)] = &[
     (

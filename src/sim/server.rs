@@ -21,23 +21,8 @@ use tokio::sync::broadcast;
 use super::data::DemoData;
 use super::scenario::Scenario;
 use super::world::World;
+use crate::model::sim::*;
 use crate::model::*;
-
-/// Faults the simulator can be told to inject (for tests and trainings).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Faults {
-    /// Extra delay before every API answer.
-    pub latency_ms: u64,
-    /// Share of API requests answered with 500 (0 to 1).
-    pub error_rate: f64,
-    /// Answer list requests with bodies of the wrong shape.
-    pub malformed: bool,
-    /// Close SSE streams and refuse new ones.
-    pub drop_sse: bool,
-    /// Answer every API request with 403.
-    pub forbidden: bool,
-}
 
 /// How simulated time relates to real time.
 #[derive(Clone, Debug)]
@@ -86,9 +71,6 @@ impl SimClock {
         self.paused = false;
     }
 }
-
-/// Allowed speeds of simulated time.
-pub const SPEEDS: std::ops::RangeInclusive<f64> = 1.0..=60.0;
 
 /// How the simulator starts.
 #[derive(Clone, Debug)]
@@ -645,28 +627,6 @@ fn event_stream(
     })
 }
 
-/// What `/sim/status` reports.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SimStatus {
-    pub sim_time: Timestamp,
-    pub speed: f64,
-    pub paused: bool,
-    pub scenario: Option<String>,
-    /// Steps played and steps in the scenario.
-    pub progress: Option<(usize, usize)>,
-    pub scenarios: Vec<ScenarioInfo>,
-    pub faults: Faults,
-    pub incidents: usize,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ScenarioInfo {
-    pub id: String,
-    pub title_vi: String,
-    pub title_en: String,
-    pub duration_minutes: u32,
-}
-
 fn status_of(s: &Shared) -> SimStatus {
     let clock = s.lock_clock().clone();
     let w = s.lock_world();
@@ -693,30 +653,6 @@ fn status_of(s: &Shared) -> SimStatus {
 
 async fn sim_status(State(s): State<Arc<Shared>>) -> Response {
     axum::Json(status_of(&s)).into_response()
-}
-
-/// `POST /sim/control` body.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Control {
-    pub action: ControlAction,
-    #[serde(default)]
-    pub scenario: Option<String>,
-    #[serde(default)]
-    pub speed: Option<f64>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ControlAction {
-    /// Start a scenario (or the plain background activity without one).
-    Start,
-    Pause,
-    Resume,
-    /// Start the current scenario again from its beginning.
-    Restart,
-    /// Change the speed only.
-    Speed,
 }
 
 async fn sim_control(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {

@@ -17,7 +17,7 @@ use super::history;
 use super::scenario::{Scenario, StepAction};
 use crate::incidents::workflow;
 use crate::model::*;
-use crate::rng::Rng;
+use crate::util::rng::Rng;
 
 /// How many past events are kept for SSE clients that reconnect with `Last-Event-ID`.
 pub const EVENT_LOG: usize = 10_000;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::rng::Rng;
+use crate::util::rng::Rng;
 
 #[derive(Clone, Debug)]
 pub struct Backoff {

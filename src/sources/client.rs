@@ -116,14 +116,9 @@ pub struct Client {
     body_limit: usize,
 }
 
-/// rustls needs a process-wide crypto provider; ring is the one we build with.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 impl Client {
     pub fn new(cfg: &ClientConfig) -> Result<Client, ClientError> {
-        install_crypto_provider();
+        crate::util::tls::install_crypto_provider();
         let mut base = Url::parse(&cfg.base_url)
             .map_err(|e| ClientError::Url(cfg.base_url.clone(), e.to_string()))?;
         if !base.path().ends_with('/') {

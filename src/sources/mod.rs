@@ -3,6 +3,7 @@
 //! one for commands (trainer controls). Results reach the UI as [`Update`]s through a bounded
 //! channel, and each one wakes the UI (coalesced by egui).
 
+pub mod actions;
 pub mod backoff;
 pub mod client;
 pub mod parse;
@@ -14,8 +15,8 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::{Notify, mpsc};
 
+use crate::model::sim::{Control, Faults, SimStatus};
 use crate::model::*;
-use crate::sim::server::{Control, Faults, SimStatus};
 use backoff::Backoff;
 pub use client::{Client, ClientConfig, FetchError, Token};
 
@@ -178,11 +179,11 @@ pub enum Update {
     },
     SimStatus(Result<SimStatus, FetchError>),
     /// The outbox's newest entries (after every change).
-    Outbox(Vec<crate::incidents::outbox::Entry>),
+    Outbox(Vec<crate::outbox::Entry>),
     /// An action could not even be recorded: it was refused, with the reason.
     ActionRefused {
         incident_id: String,
-        reason: crate::incidents::outbox::Refusal,
+        reason: crate::outbox::Refusal,
     },
 }
 
@@ -222,7 +223,7 @@ type Waker = Arc<dyn Fn() + Send + Sync>;
 
 struct Ctx {
     client: Client,
-    outbox: Option<Arc<crate::incidents::outbox::Outbox>>,
+    outbox: Option<Arc<crate::outbox::Outbox>>,
     outbox_wake: Notify,
     tx: mpsc::Sender<Update>,
     wake: Waker,
@@ -255,7 +256,7 @@ pub fn start(
     cfg: &ClientConfig,
     timing: Timing,
     wake: Waker,
-    outbox: Option<Arc<crate::incidents::outbox::Outbox>>,
+    outbox: Option<Arc<crate::outbox::Outbox>>,
 ) -> Result<BackendLink, client::ClientError> {
     let client = Client::new(cfg)?;
     let (tx, rx) = mpsc::channel(1024);
@@ -541,13 +542,9 @@ async fn read_stream(
 /// Runs an outbox operation off the async workers (SQLite writes and fsyncs).
 async fn with_outbox<T: Send + 'static>(
     ctx: &Ctx,
-    f: impl FnOnce(
-        &crate::incidents::outbox::Outbox,
-    ) -> Result<T, crate::incidents::outbox::OutboxError>
-    + Send
-    + 'static,
-) -> Result<T, crate::incidents::outbox::Refusal> {
-    use crate::incidents::outbox::Refusal;
+    f: impl FnOnce(&crate::outbox::Outbox) -> Result<T, crate::outbox::OutboxError> + Send + 'static,
+) -> Result<T, crate::outbox::Refusal> {
+    use crate::outbox::Refusal;
     let Some(outbox) = ctx.outbox.clone() else {
         return Err(Refusal::NoOutbox);
     };
@@ -578,7 +575,7 @@ async fn outbox_loop(ctx: Arc<Ctx>) {
         let pending = with_outbox(&ctx, |o| o.pending()).await.unwrap_or_default();
         let mut retry = false;
         for entry in pending {
-            let outcome = crate::incidents::outbox::send(&ctx.client, &entry).await;
+            let outcome = actions::send(&ctx.client, &entry).await;
             let key = entry.key.clone();
             let recorded = {
                 let outcome = outcome.clone();
@@ -588,11 +585,11 @@ async fn outbox_loop(ctx: Arc<Ctx>) {
                 tracing::error!(?e, "cannot record an action's outcome");
             }
             match outcome {
-                crate::incidents::outbox::Outcome::AckedUnread(_) => ctx.refresh_all(),
-                crate::incidents::outbox::Outcome::Acked(incident) => {
+                crate::outbox::Outcome::AckedUnread(_) => ctx.refresh_all(),
+                crate::outbox::Outcome::Acked(incident) => {
                     ctx.send(Update::Event(Event::Incident(incident))).await;
                 }
-                crate::incidents::outbox::Outcome::Retry(reason) => {
+                crate::outbox::Outcome::Retry(reason) => {
                     tracing::warn!(%reason, key = %entry.key, "action not sent; will retry");
                     retry = true;
                 }

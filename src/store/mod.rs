@@ -6,88 +6,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-
+use crate::model::sim::SimStatus;
 use crate::model::*;
-use crate::sim::server::SimStatus;
 use crate::sources::{FetchError, Payload, Resource, Timing, Update};
-use crate::ui::{Lang, format, tr, tr_args};
-
-/// The state of the source behind a value on screen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SourceState {
-    /// Fresh data from a working source.
-    Live,
-    /// The last update is older than the data's update period.
-    Stale,
-    /// The source cannot be reached; the last good data is kept and shown with its age.
-    Offline,
-    /// The source answered with something unusable; the reason is shown.
-    Error,
-    /// The backend refused access for this console's credentials.
-    NoPermission,
-    /// Opening the source for the first time (a camera stream before its first picture).
-    Connecting,
-}
-
-impl SourceState {
-    pub const ALL: [SourceState; 6] = [
-        SourceState::Live,
-        SourceState::Stale,
-        SourceState::Offline,
-        SourceState::Error,
-        SourceState::NoPermission,
-        SourceState::Connecting,
-    ];
-
-    /// Catalogue key of the state's short label.
-    pub fn label_key(self) -> &'static str {
-        match self {
-            SourceState::Live => "status.live",
-            SourceState::Stale => "status.stale",
-            SourceState::Offline => "status.offline",
-            SourceState::Error => "status.error",
-            SourceState::NoPermission => "status.no_permission",
-            SourceState::Connecting => "status.connecting",
-        }
-    }
-}
-
-/// What a tile knows about its data: the state, when the data was produced or fetched (None
-/// when there is no data yet), and the reason in words when it is not live.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DataStatus {
-    pub state: SourceState,
-    pub as_of: Option<DateTime<Utc>>,
-    pub reason: Option<String>,
-}
-
-impl DataStatus {
-    pub fn live(as_of: DateTime<Utc>) -> Self {
-        DataStatus {
-            state: SourceState::Live,
-            as_of: Some(as_of),
-            reason: None,
-        }
-    }
-
-    pub fn with_reason(
-        state: SourceState,
-        as_of: Option<DateTime<Utc>>,
-        reason: impl Into<String>,
-    ) -> Self {
-        DataStatus {
-            state,
-            as_of,
-            reason: Some(reason.into()),
-        }
-    }
-
-    /// Age of the data at `now`, never negative (clocks of other machines drift).
-    pub fn age(&self, now: DateTime<Utc>) -> Option<chrono::Duration> {
-        self.as_of.map(|t| (now - t).max(chrono::Duration::zero()))
-    }
-}
+use crate::status::{DataStatus, SourceState};
+use crate::text::Text;
 
 /// One dataset: the last good data, when it was fetched, and the last failure if it is newer.
 #[derive(Clone, Debug)]
@@ -155,10 +78,10 @@ pub struct Store {
     pub stream: StreamState,
     pub sim: Option<Result<SimStatus, FetchError>>,
     /// The outbox's newest actions (pending, acknowledged, conflicting, refused).
-    pub outbox: Vec<crate::incidents::outbox::Entry>,
+    pub outbox: Vec<crate::outbox::Entry>,
     /// The last action that could not be recorded: a sequence number (so that the same refusal
     /// happening again is shown again after a dismissal), the incident and the reason.
-    pub refused: Option<(u64, String, crate::incidents::outbox::Refusal)>,
+    pub refused: Option<(u64, String, crate::outbox::Refusal)>,
     /// Which incidents changed at which generation (bounded), so that views refresh only those.
     pub incident_log: std::collections::VecDeque<(u64, String)>,
     /// The newest generation whose change entries were dropped from the log.
@@ -364,13 +287,13 @@ impl Store {
         }
     }
 
-    /// The state of a resource at `now`, with the reason in `lang` when it is not live.
-    pub fn status(&self, r: Resource, now: Timestamp, lang: Lang) -> DataStatus {
+    /// The state of a resource at `now`, with the reason when it is not live.
+    pub fn status(&self, r: Resource, now: Timestamp) -> DataStatus {
         if !self.configured {
             return DataStatus::with_reason(
                 SourceState::Offline,
                 None,
-                tr(lang, "source.not_configured"),
+                Text::key("source.not_configured"),
             );
         }
         let (fetched_at, failing, has_data) = self.meta(r);
@@ -383,27 +306,27 @@ impl Store {
             _ => fetched_at,
         };
         if let Some(e) = failing {
-            let (state, reason) = describe(e, lang);
+            let (state, reason) = describe(e);
             return DataStatus {
                 state,
                 as_of: fetched_at,
                 reason: Some(reason),
             };
         }
-        if !has_data {
-            return DataStatus::with_reason(SourceState::Offline, None, tr(lang, "source.loading"));
-        }
-        let Some(fresh) = confirmed else {
-            return DataStatus::with_reason(SourceState::Offline, None, tr(lang, "source.loading"));
+        let Some(fresh) = confirmed.filter(|_| has_data) else {
+            return DataStatus::with_reason(
+                SourceState::Offline,
+                None,
+                Text::key("source.loading"),
+            );
         };
         let stale_after =
             chrono::Duration::from_std(self.timing.stale_after(r)).unwrap_or(chrono::Duration::MAX);
         if now - fresh > stale_after {
-            let age = format::age(lang, now - fresh);
             return DataStatus::with_reason(
                 SourceState::Stale,
                 fetched_at,
-                tr_args(lang, "source.stale", &[("age", &age)]),
+                Text::key("source.stale").arg_age("age", now - fresh),
             );
         }
         DataStatus::live(fresh)
@@ -411,49 +334,32 @@ impl Store {
 }
 
 /// The state and words for a failure.
-pub fn describe(e: &FetchError, lang: Lang) -> (SourceState, String) {
+pub fn describe(e: &FetchError) -> (SourceState, Text) {
     match e {
         FetchError::Unreachable(m) => (
             SourceState::Offline,
-            tr_args(lang, "source.unreachable", &[("detail", m)]),
+            Text::key("source.unreachable").arg("detail", m),
         ),
-        FetchError::Unauthorized(_) => (
-            SourceState::Error,
-            tr(lang, "source.unauthorized").to_owned(),
-        ),
-        FetchError::Forbidden(_) => (
-            SourceState::NoPermission,
-            tr(lang, "source.forbidden").to_owned(),
-        ),
+        FetchError::Unauthorized(_) => (SourceState::Error, Text::key("source.unauthorized")),
+        FetchError::Forbidden(_) => (SourceState::NoPermission, Text::key("source.forbidden")),
         FetchError::Status {
             status, message, ..
         } => (
             SourceState::Error,
-            tr_args(
-                lang,
-                "source.bad_status",
-                &[("status", status), ("message", message)],
-            ),
+            Text::key("source.bad_status")
+                .arg("status", status)
+                .arg("message", message),
         ),
         FetchError::TooLarge { limit } => (
             SourceState::Error,
-            tr_args(
-                lang,
-                "source.too_large",
-                &[("mb", &(limit / (1024 * 1024)))],
-            ),
+            Text::key("source.too_large").arg("mb", limit / (1024 * 1024)),
         ),
         FetchError::Parse(p) => (
             SourceState::Error,
-            tr_args(
-                lang,
-                "source.malformed",
-                &[
-                    ("resource", &p.resource),
-                    ("path", &p.path),
-                    ("message", &p.message),
-                ],
-            ),
+            Text::key("source.malformed")
+                .arg("resource", p.resource)
+                .arg("path", &p.path)
+                .arg("message", &p.message),
         ),
     }
 }
@@ -471,7 +377,7 @@ fn upsert_incident(map: &mut HashMap<String, Incident>, i: Incident) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incidents::outbox::Refusal;
+    use crate::outbox::Refusal;
 
     #[test]
     fn the_same_refusal_again_is_a_new_one() {

@@ -12,10 +12,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::TileView;
+use crate::context::{FrameCtx, TileState};
 use crate::model::{Camera, StreamKind};
 use crate::sources::Resource;
-use crate::store::{DataStatus, SourceState};
-use crate::ui::{FrameCtx, theme};
+use crate::status::{DataStatus, SourceState};
+use crate::text::Text;
+use crate::ui::theme;
 use crate::video::hub::{CameraView, Want};
 use crate::video::stream::StreamState;
 
@@ -64,13 +66,13 @@ impl CameraOptions {
         }
         if self
             .nearby
-            .is_some_and(|n| n == 0 || usize::from(n) > crate::ui::selection::MAX_SENT)
+            .is_some_and(|n| n == 0 || usize::from(n) > crate::context::view::MAX_SENT)
         {
             return Err((
                 "nearby",
                 format!(
                     "must be 1 to {}, not {}",
-                    crate::ui::selection::MAX_SENT,
+                    crate::context::view::MAX_SENT,
                     self.nearby.unwrap_or(0)
                 ),
             ));
@@ -100,7 +102,7 @@ impl CameraOptions {
     /// The camera an operator sent to this tile's slot, if any.
     fn sent<'a>(&self, cx: &'a FrameCtx) -> Option<&'a str> {
         let n = usize::from(self.nearby?);
-        cx.sent_cameras.get(n.checked_sub(1)?).map(String::as_str)
+        cx.view.sent().get(n.checked_sub(1)?).map(String::as_str)
     }
 
     /// The id of the camera shown now.
@@ -121,7 +123,7 @@ impl CameraOptions {
 
 /// A stream's problem in words: the catalogue's sentence, with at most the first line of
 /// GStreamer's own text (its debug part, element paths and source files stay in the log).
-fn words(e: &crate::video::VideoError, cx: &FrameCtx) -> String {
+fn words(e: &crate::video::VideoError) -> Text {
     let detail = e.detail();
     let first = detail.lines().next().unwrap_or("").trim();
     let short: String = if first.chars().count() > 80 {
@@ -131,9 +133,7 @@ fn words(e: &crate::video::VideoError, cx: &FrameCtx) -> String {
     } else {
         first.to_owned()
     };
-    let text = crate::ui::tr_args(cx.lang, e.key(), &[("detail", &short)]);
-    // "(…)" around an empty detail says nothing.
-    text.replace(" ()", "")
+    Text::key(e.key()).arg_detail("detail", short)
 }
 
 /// What the frame around the tile says about a camera's stream.
@@ -148,7 +148,7 @@ fn stream_status(view: &CameraView, cx: &FrameCtx) -> DataStatus {
     } else {
         "camera.error"
     };
-    let reason = |r: &crate::video::VideoError| cx.t_args(key, &[("reason", &words(r, cx))]);
+    let reason = |r: &crate::video::VideoError| Text::key(key).arg_text("reason", words(r));
     match &view.state {
         StreamState::Live => DataStatus {
             state: SourceState::Live,
@@ -165,7 +165,7 @@ fn stream_status(view: &CameraView, cx: &FrameCtx) -> DataStatus {
         StreamState::Connecting if view.frame.is_some() => DataStatus {
             state: SourceState::Stale,
             as_of,
-            reason: Some(cx.t("camera.no_signal").to_owned()),
+            reason: Some(Text::key("camera.no_signal")),
         },
         StreamState::Connecting => DataStatus {
             state: SourceState::Connecting,
@@ -175,7 +175,7 @@ fn stream_status(view: &CameraView, cx: &FrameCtx) -> DataStatus {
         StreamState::Stalled { .. } => DataStatus {
             state: SourceState::Stale,
             as_of,
-            reason: Some(cx.t("camera.no_signal").to_owned()),
+            reason: Some(Text::key("camera.no_signal")),
         },
         StreamState::Reconnecting { reason: r, .. } => {
             use crate::video::VideoError as E;
@@ -196,7 +196,7 @@ fn stream_status(view: &CameraView, cx: &FrameCtx) -> DataStatus {
 
 impl TileView for CameraOptions {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
-        let list = cx.store.status(Resource::Cameras, cx.now, cx.lang);
+        let list = cx.store.status(Resource::Cameras, cx.now);
         if cx.store.cameras.data.is_none() {
             return list;
         }
@@ -204,14 +204,14 @@ impl TileView for CameraOptions {
             return DataStatus::with_reason(
                 SourceState::Error,
                 None,
-                cx.t_args("camera.unknown", &[("id", &self.camera_id(cx))]),
+                Text::key("camera.unknown").arg("id", self.camera_id(cx)),
             );
         };
         if camera.profiles.is_empty() {
             return DataStatus::with_reason(
                 SourceState::Error,
                 None,
-                cx.t_args("camera.no_profiles", &[("id", &self.camera_id(cx))]),
+                Text::key("camera.no_profiles").arg("id", self.camera_id(cx)),
             );
         }
         match cx.cameras.peek(&camera.id) {
@@ -242,7 +242,14 @@ impl TileView for CameraOptions {
         self.camera(cx).is_some_and(|c| !c.profiles.is_empty())
     }
 
-    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+    fn paint_body(
+        &self,
+        ui: &mut egui::Ui,
+        rect: Rect,
+        scale: f32,
+        cx: &FrameCtx,
+        _state: &mut TileState,
+    ) {
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 0.0, Color32::BLACK);
         let pad = theme::WALL.padding * scale;
@@ -316,7 +323,7 @@ impl TileView for CameraOptions {
                 attempts,
                 reason,
             } => {
-                let why = words(reason, cx);
+                let why = words(reason).say(cx.lang);
                 let left = at.saturating_duration_since(now);
                 let retry = if left.is_zero() {
                     cx.t_args("camera.retrying", &[("attempt", &(attempts + 1))])
@@ -367,7 +374,7 @@ impl TileView for CameraOptions {
                 "camera.fallback",
                 &[
                     ("wanted", &profile_name(view.profile.kind)),
-                    ("reason", &words(e, cx)),
+                    ("reason", &words(e).say(cx.lang)),
                 ],
             );
             bottom = strip(&painter, rect, bottom, scale, &text, theme::colors::ERROR);

@@ -7,9 +7,12 @@ use egui::{Rect, Sense};
 use super::TileView;
 use crate::charts::egui_backend::{EguiBackend, SUPERSAMPLE};
 use crate::charts::{ChartData, ChartSpec, ChartStyle, ChartType, draw};
+use crate::context::{FrameCtx, TileState};
+use crate::format;
 use crate::sources::Resource;
-use crate::store::{DataStatus, SourceState};
-use crate::ui::{FrameCtx, format, theme};
+use crate::status::{DataStatus, SourceState};
+use crate::text::Text;
+use crate::ui::theme;
 use plotters::prelude::IntoDrawingArea;
 
 /// The status of a tile showing indicator data: the dataset's state, then the indicator's own
@@ -18,9 +21,9 @@ pub fn indicator_status(
     cx: &FrameCtx,
     as_of: Option<crate::model::Timestamp>,
     period_days: i64,
-    problem: Option<&str>,
+    problem: Option<&Text>,
 ) -> DataStatus {
-    let base = cx.store.status(Resource::Series, cx.now, cx.lang);
+    let base = cx.store.status(Resource::Series, cx.now);
     if base.state != SourceState::Live {
         return DataStatus {
             as_of: as_of.or(base.as_of),
@@ -28,7 +31,7 @@ pub fn indicator_status(
         };
     }
     if let Some(p) = problem {
-        return DataStatus::with_reason(SourceState::Error, None, p);
+        return DataStatus::with_reason(SourceState::Error, None, p.clone());
     }
     match as_of {
         Some(t) if cx.now - t > chrono::Duration::days(period_days * 3 / 2) => {
@@ -36,11 +39,11 @@ pub fn indicator_status(
             DataStatus::with_reason(
                 SourceState::Stale,
                 Some(t),
-                cx.t_args("chart.stale", &[("date", &format::date(vn))]),
+                Text::key("chart.stale").arg("date", format::date(vn)),
             )
         }
         Some(t) => DataStatus::live(t),
-        None => DataStatus::with_reason(SourceState::Stale, None, cx.t("chart.no_data")),
+        None => DataStatus::with_reason(SourceState::Stale, None, Text::key("chart.no_data")),
     }
 }
 
@@ -54,11 +57,15 @@ impl ChartSpec {
 /// the tile's options, or the indicator's own freshness.
 pub fn chart_status(cx: &FrameCtx, data: &ChartData) -> DataStatus {
     if !cx.store.configured {
-        return DataStatus::with_reason(SourceState::Offline, None, cx.t("source.not_configured"));
+        return DataStatus::with_reason(
+            SourceState::Offline,
+            None,
+            Text::key("source.not_configured"),
+        );
     }
     // "Waiting" is not an error: the dataset's own state says it.
     let loaded = cx.store.series.data.is_some() && cx.store.indicators.data.is_some();
-    let problem = data.problem.as_deref().filter(|_| loaded);
+    let problem = data.problem.as_ref().filter(|_| loaded);
     indicator_status(cx, data.as_of, data.period_days.max(1), problem)
 }
 
@@ -67,7 +74,14 @@ impl TileView for ChartSpec {
         chart_status(cx, &self.data(cx))
     }
 
-    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+    fn paint_body(
+        &self,
+        ui: &mut egui::Ui,
+        rect: Rect,
+        scale: f32,
+        cx: &FrameCtx,
+        _state: &mut TileState,
+    ) {
         let painter = ui.painter_at(rect);
         let pad = theme::WALL.padding * scale;
         let inner = rect.shrink(pad * 0.5);
@@ -95,7 +109,7 @@ fn prepared(
     cx: &FrameCtx,
     columns: usize,
 ) -> std::sync::Arc<ChartData> {
-    type Entry = (u64, crate::ui::Lang, usize, std::sync::Arc<ChartData>);
+    type Entry = (u64, crate::i18n::Lang, usize, std::sync::Arc<ChartData>);
     // Keyed by the tile (its options live as long as the layout) and the width, not by where it
     // is drawn: resizing or moving the tile must not pile up caches.
     // A reloaded layout's tiles may reuse old addresses: its first frame drops every entry.

@@ -5,8 +5,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::TileView;
-use crate::store::DataStatus;
-use crate::ui::{FrameCtx, format, theme};
+use crate::context::{FrameCtx, TileState};
+use crate::format;
+use crate::status::DataStatus;
+use crate::ui::theme;
 
 /// Options of a `clock` tile.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
@@ -39,7 +41,14 @@ impl TileView for ClockOptions {
         DataStatus::live(cx.now)
     }
 
-    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+    fn paint_body(
+        &self,
+        ui: &mut egui::Ui,
+        rect: Rect,
+        scale: f32,
+        cx: &FrameCtx,
+        _state: &mut TileState,
+    ) {
         let painter = ui.painter_at(rect);
         let vn = format::to_vietnam_time(cx.now);
         let time = format::time(vn, self.seconds);

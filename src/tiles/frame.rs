@@ -3,8 +3,10 @@
 
 use egui::{Rect, Stroke, StrokeKind, pos2, vec2};
 
-use crate::store::{DataStatus, SourceState};
-use crate::ui::{FrameCtx, format, theme, widgets};
+use crate::context::FrameCtx;
+use crate::format;
+use crate::status::{DataStatus, SourceState};
+use crate::ui::{theme, widgets};
 
 /// How a tile is framed.
 pub struct TileFrame<'a> {
@@ -82,18 +84,12 @@ pub fn show_tile(
         pos2(bar.left() + pad, bar.top()),
         pos2(right.max(bar.left() + pad), bar.bottom()),
     );
-    let title_galley = ui.painter().layout(
-        title.to_owned(),
+    let (title_galley, _) = widgets::elided(
+        ui.painter(),
+        title,
         theme::wall_font(t.title, scale, true),
         theme::colors::TEXT,
-        f32::INFINITY,
-    );
-    let title_galley = truncate(
-        ui,
-        title,
-        title_galley,
         title_rect.width(),
-        theme::wall_font(t.title, scale, true),
     );
     painter.with_clip_rect(title_rect).galley(
         pos2(
@@ -126,11 +122,10 @@ pub fn show_tile(
     if own_state {
         // The body said it.
     } else if let Some(reason) = status
-        .reason
-        .as_deref()
+        .reason_in(cx.lang)
         .filter(|_| status.state != SourceState::Live)
     {
-        paint_reason(&painter, content, pad, scale, status, reason, has_data);
+        paint_reason(&painter, content, pad, scale, status, &reason, has_data);
     } else if !has_data {
         paint_reason(
             &painter,
@@ -207,31 +202,4 @@ fn paint_reason(
             .with_clip_rect(text_rect)
             .galley(pos, galley, theme::colors::TEXT);
     }
-}
-
-/// Cuts a title that does not fit and ends it with "…".
-fn truncate(
-    ui: &egui::Ui,
-    title: &str,
-    galley: std::sync::Arc<egui::Galley>,
-    width: f32,
-    font: egui::FontId,
-) -> std::sync::Arc<egui::Galley> {
-    if galley.size().x <= width {
-        return galley;
-    }
-    let chars: Vec<char> = title.chars().collect();
-    let mut n = chars.len();
-    while n > 0 {
-        n -= 1;
-        let candidate: String = chars[..n].iter().collect::<String>() + "…";
-        let g = ui
-            .painter()
-            .layout_no_wrap(candidate, font.clone(), theme::colors::TEXT);
-        if g.size().x <= width {
-            return g;
-        }
-    }
-    ui.painter()
-        .layout_no_wrap(String::new(), font, theme::colors::TEXT)
 }

@@ -3,18 +3,19 @@
 //! its priority with a shape and a word, the due time in words, and "overdue" with a triangle;
 //! a new high-priority incident pulses for two minutes.
 
-use std::sync::{Arc, Mutex};
-
 use egui::{Align2, Color32, Rect, Shape, Stroke, pos2, vec2};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::TileView;
-use crate::incidents::queue::{QueueFilter, QueueIndex, Row, SortBy, due_words};
+use crate::context::queue::QueueCache;
+use crate::context::{FrameCtx, TileState};
+use crate::i18n::{Lang, tr};
+use crate::incidents::queue::{QueueFilter, Row, SortBy, due_words};
 use crate::model::{IncidentStatus, Priority, Timestamp};
 use crate::sources::Resource;
-use crate::store::DataStatus;
-use crate::ui::{FrameCtx, Lang, theme, tr};
+use crate::status::DataStatus;
+use crate::ui::theme;
 
 /// Options of an `incidents` tile.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
@@ -107,78 +108,27 @@ pub fn overdue_label(lang: Lang) -> String {
     tr(lang, "queue.overdue").to_uppercase()
 }
 
-/// What a tile keeps between frames: the index, and the selection of the last store generation
-/// with its overdue count (recounted once a second, since "overdue" moves with the clock).
-#[derive(Default)]
-struct TileCache {
-    index: QueueIndex,
-    selection: Option<(u64, Arc<Vec<String>>)>,
-    overdue: Option<(i64, usize)>,
-}
-
-type Cache = Arc<Mutex<TileCache>>;
-
-impl IncidentsOptions {
-    fn rows(&self, ui: &egui::Ui, cx: &FrameCtx) -> (Cache, Arc<Vec<String>>, usize) {
-        // Keyed by the tile (its options live as long as the layout), not by where it is drawn.
-        // A reloaded layout's tiles may reuse old addresses: its first frame drops every cache.
-        let marker = egui::Id::NULL.with("incident-queue-layout");
-        ui.ctx().data_mut(|d| {
-            if d.get_temp::<chrono::DateTime<chrono::Utc>>(marker) != Some(cx.layout_loaded_at) {
-                d.remove_by_type::<Cache>();
-                d.insert_temp(marker, cx.layout_loaded_at);
-            }
-        });
-        let id = egui::Id::NULL.with(("incident-queue", self as *const Self as usize));
-        let cache: Cache = ui.ctx().data_mut(|d| {
-            d.get_temp_mut_or_insert_with(id, || Arc::new(Mutex::new(TileCache::default())))
-                .clone()
-        });
-        let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
-        let c = &mut *guard;
-        let ids = match &c.selection {
-            Some((g, ids)) if *g == cx.store.generation => Arc::clone(ids),
-            _ => {
-                c.index.sync_store(&cx.store);
-                let ids: Arc<Vec<String>> = Arc::new(
-                    c.index
-                        .select(&self.filter, self.sort)
-                        .into_iter()
-                        .map(|r| r.id.clone())
-                        .collect(),
-                );
-                c.selection = Some((cx.store.generation, Arc::clone(&ids)));
-                c.overdue = None;
-                ids
-            }
-        };
-        let second = cx.now.timestamp();
-        let overdue = match c.overdue {
-            Some((s, n)) if s == second => n,
-            _ => {
-                let n = ids
-                    .iter()
-                    .filter(|id| c.index.row(id).is_some_and(|r| r.is_overdue(cx.now)))
-                    .count();
-                c.overdue = Some((second, n));
-                n
-            }
-        };
-        drop(guard);
-        (cache, ids, overdue)
-    }
-}
-
 impl TileView for IncidentsOptions {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
-        cx.store.status(Resource::Incidents, cx.now, cx.lang)
+        cx.store.status(Resource::Incidents, cx.now)
     }
 
-    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+    fn paint_body(
+        &self,
+        ui: &mut egui::Ui,
+        rect: Rect,
+        scale: f32,
+        cx: &FrameCtx,
+        _state: &mut TileState,
+    ) {
         let Some(map) = cx.store.incidents.data.as_ref() else {
             return;
         };
-        let (cache, ids, overdue_count) = self.rows(ui, cx);
+        let cache = cx.caches.get::<QueueCache>();
+        let mut queue = cache.lock(&cx.store);
+        let selection = queue.select(&self.filter, self.sort, cx.caches.frame());
+        let ids = selection.ids;
+        let overdue_count = queue.overdue(&self.filter, self.sort, cx.now);
         let painter = ui.painter_at(rect);
         let t = theme::WALL;
         let pad = t.padding * scale;
@@ -189,7 +139,7 @@ impl TileView for IncidentsOptions {
         let header = cx.t_args(
             "queue.summary",
             &[
-                ("n", &crate::ui::format::integer(cx.lang, ids.len() as i64)),
+                ("n", &crate::format::integer(cx.lang, ids.len() as i64)),
                 ("overdue", &overdue_count),
             ],
         );
@@ -203,11 +153,10 @@ impl TileView for IncidentsOptions {
         let top = inner.top() + small.size * 1.5;
         let visible = ((inner.bottom() - top) / row_h).floor().max(0.0) as usize;
         let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
-        let guard = cache.lock().unwrap_or_else(|p| p.into_inner());
         let mut any_new = false;
         // Only the rows that fit are looked at and laid out.
         for (k, id) in ids.iter().take(visible).enumerate() {
-            let (Some(row), Some(inc)) = (guard.index.row(id), map.get(id)) else {
+            let (Some(row), Some(inc)) = (queue.index().row(id), map.get(id)) else {
                 continue;
             };
             let y = top + k as f32 * row_h;
@@ -239,7 +188,7 @@ impl TileView for IncidentsOptions {
                 "{} · {} · {}",
                 cx.t(priority_key(row.priority)),
                 cx.t(status_key(row.status)),
-                crate::charts::short_unit_name_of(
+                crate::format::short_unit_name_of(
                     &inc.unit_id,
                     cx.store.units.data.as_deref().unwrap_or(&[])
                 )
@@ -311,11 +260,20 @@ impl TileView for IncidentsOptions {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(50));
         }
+        if selection.preparing {
+            // The index is built off the UI thread: look again soon.
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
         if ids.is_empty() {
             crate::ui::widgets::paint_centered_text(
                 &painter,
                 inner,
-                cx.t("queue.empty"),
+                cx.t(if selection.preparing {
+                    "queue.preparing"
+                } else {
+                    "queue.empty"
+                }),
                 font,
                 theme::colors::TEXT_DIM,
             );

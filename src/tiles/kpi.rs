@@ -7,9 +7,11 @@ use serde::Deserialize;
 
 use super::TileView;
 use crate::charts::{ChartData, ChartSpec, ChartType, UnitSelection};
+use crate::context::{FrameCtx, TileState};
+use crate::format;
 use crate::model::Direction;
-use crate::store::{DataStatus, SourceState};
-use crate::ui::{FrameCtx, format, theme};
+use crate::status::{DataStatus, SourceState};
+use crate::ui::theme;
 
 /// Options of a `kpi` tile.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
@@ -52,7 +54,14 @@ impl TileView for KpiOptions {
         super::chart::chart_status(cx, &self.data(cx))
     }
 
-    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+    fn paint_body(
+        &self,
+        ui: &mut egui::Ui,
+        rect: Rect,
+        scale: f32,
+        cx: &FrameCtx,
+        _state: &mut TileState,
+    ) {
         let data = self.data(cx);
         let painter = ui.painter_at(rect);
         let t = theme::WALL;

@@ -9,7 +9,7 @@
 //! its details. Layer toggles and a legend sit in the tile's corner. A basemap or data layer
 //! that fails is named on the tile with the reason; the rest of the map keeps drawing.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use egui::{Align2, Color32, Pos2, Rect, Shape, Stroke, UiBuilder, pos2, vec2};
 use schemars::JsonSchema;
@@ -18,13 +18,18 @@ use walkers::{Map, MapMemory, Tiles, lon_lat};
 
 use super::TileView;
 use super::incidents::{NEW_FOR, priority_color, priority_key, status_key};
+use crate::context::command::SentCameras;
+use crate::context::view::MAX_SENT;
+use crate::context::{Command, FrameCtx, TileState};
+use crate::format;
 use crate::map::cluster::{Cluster, ClusterCache};
 use crate::map::geo::{self, Bounds, Merc};
 use crate::map::vector::{LayerState, LayerStyle, VectorLayer};
 use crate::model::{Camera, Category, GeoPoint, Incident, IncidentStatus, Priority};
 use crate::sources::Resource;
-use crate::store::{DataStatus, SourceState, Store};
-use crate::ui::{FrameCtx, format, selection, theme};
+use crate::status::{DataStatus, SourceState};
+use crate::store::Store;
+use crate::ui::theme;
 
 /// What a map tile does when an incident is selected.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -179,8 +184,8 @@ impl PointInfo {
     }
 }
 
-/// What a map tile keeps between frames.
-struct MapTileState {
+/// What a map tile keeps between frames (one per viewport, kept by the wall).
+pub struct MapTileState {
     memory: MapMemory,
     initialised: bool,
     /// The wall scale the memory's zoom was set for.
@@ -211,7 +216,7 @@ fn categories_stamp(store: &Store) -> u64 {
         .iter()
         .flatten()
         .fold(0x9e37_79b9_7f4a_7c15, |h, c| {
-            h.rotate_left(5) ^ crate::map::fnv1a(&c.id)
+            h.rotate_left(5) ^ crate::util::hash::fnv1a(&c.id)
         })
 }
 
@@ -323,7 +328,7 @@ fn apply_changes(points: &mut IncidentPoints, store: &Store, include_closed: boo
     }
     let categories: &[Category] = store.categories.data.as_deref().unwrap_or(&[]);
     for id in changed {
-        let hash = crate::map::fnv1a(id);
+        let hash = crate::util::hash::fnv1a(id);
         let now = map.get(id).filter(|i| placed(i, include_closed));
         match (points.find(hash, id), now) {
             (Ok(at), Some(i)) => points.set(at, i, categories),
@@ -350,7 +355,7 @@ fn prepare_points(store: &Store, include_closed: bool) -> IncidentPoints {
     let mut rows: Vec<(u64, &String, &Incident)> = map
         .iter()
         .filter(|(_, i)| placed(i, include_closed))
-        .map(|(id, i)| (crate::map::fnv1a(id), id, i))
+        .map(|(id, i)| (crate::util::hash::fnv1a(id), id, i))
         .collect();
     rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
     let categories: &[Category] = store.categories.data.as_deref().unwrap_or(&[]);
@@ -390,10 +395,8 @@ struct MarkerKey {
     scale: f32,
     pixels_per_point: f32,
     font_texture: [usize; 2],
-    lang: crate::ui::Lang,
+    lang: crate::i18n::Lang,
 }
-
-type State = Arc<Mutex<MapTileState>>;
 
 /// A marker drawn this frame, for clicks and hovers.
 #[derive(Clone)]
@@ -744,83 +747,54 @@ fn paint_vector_layer(
     }
 }
 
-impl MapOptions {
-    /// A tile's state is its own in each viewport: the desk's preview of the wall and the wall
-    /// monitor showing the same tile are panned and zoomed separately.
-    fn state_id(&self, ctx: &egui::Context) -> egui::Id {
-        egui::Id::NULL.with(("map-tile", self as *const Self as usize, ctx.viewport_id()))
+impl MapTileState {
+    fn new(options: &MapOptions) -> MapTileState {
+        MapTileState {
+            memory: MapMemory::default(),
+            initialised: false,
+            scale: 1.0,
+            seen_selection: 0,
+            shown: options.layers.clone(),
+            show_layers_menu: false,
+            show_legend: false,
+            popup_camera: None,
+            popup_list: None,
+            points: IncidentPoints::default(),
+            clusters: ClusterCache::default(),
+            markers: MarkerCache::default(),
+        }
     }
 
-    /// Where the tile looks (centre and zoom as drawn), once it has been drawn in the current
-    /// viewport.
-    pub fn current_view(&self, ctx: &egui::Context) -> Option<(GeoPoint, f64)> {
-        self.with_state(ctx, |st| {
-            let c = st.memory.detached()?;
-            Some((
-                GeoPoint {
-                    lat: c.y(),
-                    lon: c.x(),
-                },
-                st.memory.zoom(),
-            ))
-        })?
-    }
-
-    /// Runs `f` on the tile's state in the current viewport, once the tile has been drawn there.
-    fn with_state<R>(&self, ctx: &egui::Context, f: impl FnOnce(&MapTileState) -> R) -> Option<R> {
-        let state: State = ctx.data(|d| d.get_temp(self.state_id(ctx)))?;
-        let st = state.lock().unwrap_or_else(|p| p.into_inner());
-        Some(f(&st))
+    /// Where the tile looks (centre and zoom as drawn), once it has been drawn.
+    pub fn current_view(&self) -> Option<(GeoPoint, f64)> {
+        let c = self.memory.detached()?;
+        Some((
+            GeoPoint {
+                lat: c.y(),
+                lon: c.x(),
+            },
+            self.memory.zoom(),
+        ))
     }
 
     /// How many times the tile rebuilt its incident points whole (changes are otherwise applied
-    /// one by one), in the current viewport.
-    pub fn points_rebuilds(&self, ctx: &egui::Context) -> Option<u64> {
-        self.with_state(ctx, |st| st.points.full_builds)
+    /// one by one).
+    pub fn points_rebuilds(&self) -> u64 {
+        self.points.full_builds
     }
 
-    /// How many incidents the tile has placed on its map (in the current viewport).
-    pub fn placed_incidents(&self, ctx: &egui::Context) -> Option<usize> {
-        self.with_state(ctx, |st| st.points.version.map(|_| st.points.ids.len()))?
+    /// How many incidents the tile has placed on its map.
+    pub fn placed_incidents(&self) -> Option<usize> {
+        self.points.version.map(|_| self.points.ids.len())
     }
 
-    /// How many times the tile prepared its incident markers (in the current viewport).
-    pub fn marker_builds(&self, ctx: &egui::Context) -> Option<u64> {
-        self.with_state(ctx, |st| st.markers.builds)
+    /// How many times the tile prepared its incident markers.
+    pub fn marker_builds(&self) -> u64 {
+        self.markers.builds
     }
+}
 
-    fn state(&self, ui: &egui::Ui, cx: &FrameCtx) -> State {
-        // Keyed by the tile (its options live as long as the layout); a reloaded layout's first
-        // frame drops every map state (its tiles may reuse old addresses).
-        let marker = egui::Id::NULL.with("map-tile-layout");
-        ui.ctx().data_mut(|d| {
-            if d.get_temp::<chrono::DateTime<chrono::Utc>>(marker) != Some(cx.layout_loaded_at) {
-                d.remove_by_type::<State>();
-                d.insert_temp(marker, cx.layout_loaded_at);
-            }
-        });
-        let id = self.state_id(ui.ctx());
-        ui.ctx().data_mut(|d| {
-            d.get_temp_mut_or_insert_with(id, || {
-                Arc::new(Mutex::new(MapTileState {
-                    memory: MapMemory::default(),
-                    initialised: false,
-                    scale: 1.0,
-                    seen_selection: 0,
-                    shown: self.layers.clone(),
-                    show_layers_menu: false,
-                    show_legend: false,
-                    popup_camera: None,
-                    popup_list: None,
-                    points: IncidentPoints::default(),
-                    clusters: ClusterCache::default(),
-                    markers: MarkerCache::default(),
-                }))
-            })
-            .clone()
-        })
-    }
-
+impl MapOptions {
     /// The view of the layout: its centre and zoom, else everything the map knows of.
     fn home(&self, cx: &FrameCtx, size: (f32, f32), scale: f32) -> (GeoPoint, f64) {
         let store = &cx.store;
@@ -851,8 +825,8 @@ impl MapOptions {
 
 impl TileView for MapOptions {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
-        let incidents = cx.store.status(Resource::Incidents, cx.now, cx.lang);
-        let cameras = cx.store.status(Resource::Cameras, cx.now, cx.lang);
+        let incidents = cx.store.status(Resource::Incidents, cx.now);
+        let cameras = cx.store.status(Resource::Cameras, cx.now);
         // The worse of the two speaks for the tile.
         let bad = |s: &DataStatus| !matches!(s.state, SourceState::Live);
         if bad(&cameras) && !bad(&incidents) {
@@ -862,10 +836,15 @@ impl TileView for MapOptions {
         }
     }
 
-    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
-        let state = self.state(ui, cx);
-        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-        let st = &mut *st;
+    fn paint_body(
+        &self,
+        ui: &mut egui::Ui,
+        rect: Rect,
+        scale: f32,
+        cx: &FrameCtx,
+        state: &mut TileState,
+    ) {
+        let st = state.get_or_insert_with(|| MapTileState::new(self));
         let ctx = ui.ctx().clone();
 
         if !st.initialised {
@@ -883,7 +862,7 @@ impl TileView for MapOptions {
         }
 
         let incidents = cx.store.incidents.data.as_ref();
-        let sel = selection::get(&ctx);
+        let sel = &cx.view;
         let selected: Option<&Incident> = sel
             .incident
             .as_ref()
@@ -1082,7 +1061,7 @@ impl TileView for MapOptions {
         match action {
             Some(PointerAction::Select(id)) => {
                 st.popup_list = None;
-                selection::select_incident(&ctx, Some(id));
+                cx.send(Command::SelectIncident(Some(id)));
             }
             Some(PointerAction::OpenCamera(id)) => st.popup_camera = Some(id),
             Some(PointerAction::ZoomTo(at)) => {
@@ -1112,7 +1091,7 @@ impl TileView for MapOptions {
                 ListOutcome::Closed => st.popup_list = None,
                 ListOutcome::Chosen(id) => {
                     st.popup_list = None;
-                    selection::select_incident(&ctx, Some(id));
+                    cx.send(Command::SelectIncident(Some(id)));
                 }
             }
         }
@@ -1652,28 +1631,24 @@ fn send_cameras_buttons(
     near: &[(Camera, f64)],
     font: &egui::FontId,
 ) {
-    use crate::ui::selection::{self, MAX_SENT, SentCameras};
-    let sent = selection::get(ui.ctx()).sent_cameras;
+    let sent = &cx.view.sent_cameras;
     ui.horizontal_wrapped(|ui| {
         let n = near.len().min(MAX_SENT);
         let send = egui::Button::new(
             egui::RichText::new(cx.t_args("map.send_cameras", &[("n", &n)])).font(font.clone()),
         );
         if ui.add(send).clicked() {
-            selection::send_cameras(
-                ui.ctx(),
-                Some(SentCameras {
-                    incident: inc.id.clone(),
-                    cameras: near.iter().map(|(c, _)| c.id.clone()).collect(),
-                }),
-            );
+            cx.send(Command::SendCameras(Some(SentCameras {
+                incident: inc.id.clone(),
+                cameras: near.iter().map(|(c, _)| c.id.clone()).collect(),
+            })));
         }
         if sent.is_some() {
             let back = egui::Button::new(
                 egui::RichText::new(cx.t("map.return_cameras")).font(font.clone()),
             );
             if ui.add(back).clicked() {
-                selection::send_cameras(ui.ctx(), None);
+                cx.send(Command::SendCameras(None));
             }
         }
     });
@@ -1968,8 +1943,8 @@ fn paint_legend(ui: &mut egui::Ui, scale: f32, cx: &FrameCtx) {
         title(ui, "map.legend_category");
         for (i, c) in cats.iter().enumerate() {
             let name = match cx.lang {
-                crate::ui::Lang::Vi => c.name_vi.clone(),
-                crate::ui::Lang::En => c.name_en.clone(),
+                crate::i18n::Lang::Vi => c.name_vi.clone(),
+                crate::i18n::Lang::En => c.name_en.clone(),
             };
             let g = GLYPHS[i % GLYPHS.len()];
             legend_row(ui, scale, name, |pt, c, r| {

@@ -18,8 +18,8 @@ pub mod text;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::store::DataStatus;
-use crate::ui::FrameCtx;
+use crate::context::{FrameCtx, TileState};
+use crate::status::DataStatus;
 
 /// The kinds of tile this console can show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
@@ -204,7 +204,15 @@ pub trait TileView {
     /// The state and age of what the tile shows.
     fn status(&self, cx: &FrameCtx) -> DataStatus;
     /// Draws the body into `rect`. `scale` is points per monitor pixel (see `ui::theme`).
-    fn paint_body(&self, ui: &mut egui::Ui, rect: egui::Rect, scale: f32, cx: &FrameCtx);
+    /// `state` is the tile's own between frames in this viewport, kept by the wall.
+    fn paint_body(
+        &self,
+        ui: &mut egui::Ui,
+        rect: egui::Rect,
+        scale: f32,
+        cx: &FrameCtx,
+        state: &mut TileState,
+    );
 
     /// Whether the frame greys the body when the data is not live. A tile whose body *is* the
     /// state of its sources (the `sources` tile) keeps it readable.

@@ -7,10 +7,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::TileView;
+use crate::context::{FrameCtx, TileState};
+use crate::i18n::Lang;
 use crate::model::{Department, Indicator, ProviderStatus, Timestamp};
 use crate::sources::Resource;
-use crate::store::{DataStatus, SourceState};
-use crate::ui::{FrameCtx, Lang, theme, widgets};
+use crate::status::{DataStatus, SourceState};
+use crate::ui::{theme, widgets};
 
 /// Options of a `providers` tile.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
@@ -126,9 +128,9 @@ impl ProvidersOptions {
 
 impl TileView for ProvidersOptions {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
-        let mut s = cx.store.status(Resource::Providers, cx.now, cx.lang);
+        let mut s = cx.store.status(Resource::Providers, cx.now);
         if s.state == SourceState::Live && Self::rows(cx).is_none() {
-            s = cx.store.status(Resource::Departments, cx.now, cx.lang);
+            s = cx.store.status(Resource::Departments, cx.now);
         }
         s
     }
@@ -138,7 +140,14 @@ impl TileView for ProvidersOptions {
         false
     }
 
-    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+    fn paint_body(
+        &self,
+        ui: &mut egui::Ui,
+        rect: Rect,
+        scale: f32,
+        cx: &FrameCtx,
+        _state: &mut TileState,
+    ) {
         let Some(rows) = Self::rows(cx) else { return };
         let painter = ui.painter_at(rect);
         let t = theme::WALL;

@@ -7,9 +7,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::TileView;
+use crate::context::{FrameCtx, TileState};
+use crate::format;
 use crate::sources::Resource;
-use crate::store::{DataStatus, SourceState};
-use crate::ui::{FrameCtx, format, theme, widgets};
+use crate::status::{DataStatus, SourceState};
+use crate::text::Text;
+use crate::ui::{theme, widgets};
 
 /// Options of a `sources` tile.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
@@ -20,7 +23,7 @@ impl SourcesOptions {
     fn rows(cx: &FrameCtx) -> Vec<(Resource, DataStatus)> {
         Resource::ALL
             .iter()
-            .map(|&r| (r, cx.store.status(r, cx.now, cx.lang)))
+            .map(|&r| (r, cx.store.status(r, cx.now)))
             .collect()
     }
 }
@@ -31,7 +34,7 @@ impl TileView for SourcesOptions {
             return DataStatus::with_reason(
                 SourceState::Offline,
                 None,
-                cx.t("source.not_configured"),
+                Text::key("source.not_configured"),
             );
         }
         let rows = Self::rows(cx);
@@ -56,7 +59,11 @@ impl TileView for SourcesOptions {
             state: worst,
             // The tile's own content is the list: keep showing it, the rows say what is wrong.
             as_of: newest.or(Some(cx.now)),
-            reason: Some(cx.t_args("sources.summary", &[("bad", &bad), ("total", &rows.len())])),
+            reason: Some(
+                Text::key("sources.summary")
+                    .arg("bad", bad)
+                    .arg("total", rows.len()),
+            ),
         }
     }
 
@@ -64,7 +71,14 @@ impl TileView for SourcesOptions {
         false
     }
 
-    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+    fn paint_body(
+        &self,
+        ui: &mut egui::Ui,
+        rect: Rect,
+        scale: f32,
+        cx: &FrameCtx,
+        _state: &mut TileState,
+    ) {
         let painter = ui.painter_at(rect);
         let t = theme::WALL;
         let pad = t.padding * scale;
@@ -116,7 +130,7 @@ impl TileView for SourcesOptions {
                 })
                 .unwrap_or_default();
             let detail = match (&status.reason, status.state) {
-                (Some(reason), s) if s != SourceState::Live => reason.clone(),
+                (Some(reason), s) if s != SourceState::Live => reason.say(cx.lang),
                 _ => [count, age]
                     .into_iter()
                     .filter(|s| !s.is_empty())

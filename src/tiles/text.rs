@@ -6,8 +6,9 @@ use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization as _;
 
 use super::TileView;
-use crate::store::DataStatus;
-use crate::ui::{FrameCtx, theme};
+use crate::context::{FrameCtx, TileState};
+use crate::status::DataStatus;
+use crate::ui::theme;
 
 /// How urgent an announcement is; shown as a word and a background, not by colour alone.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -42,7 +43,14 @@ impl TileView for TextOptions {
         DataStatus::live(cx.layout_loaded_at)
     }
 
-    fn paint_body(&self, ui: &mut egui::Ui, rect: Rect, scale: f32, cx: &FrameCtx) {
+    fn paint_body(
+        &self,
+        ui: &mut egui::Ui,
+        rect: Rect,
+        scale: f32,
+        cx: &FrameCtx,
+        _state: &mut TileState,
+    ) {
         let painter = ui.painter_at(rect);
         let pad = theme::WALL.padding * scale;
         let inner = rect.shrink(pad);

@@ -7,7 +7,7 @@
 
 use egui::{Color32, FontFamily, FontId};
 
-use crate::store::SourceState;
+use crate::status::SourceState;
 
 /// The monitor height (in lines) that the wall tokens are written for.
 pub const REFERENCE_LINES: f32 = 1080.0;

@@ -3,7 +3,7 @@
 use egui::{Align2, Color32, Painter, Pos2, Rect, Shape, Stroke, pos2, vec2};
 
 use super::theme::{self, colors};
-use crate::store::SourceState;
+use crate::status::SourceState;
 
 /// A shape per state, so that state never depends on colour alone:
 /// live = filled disc, stale = clock face, offline = crossed-out ring, error = triangle,
@@ -123,4 +123,45 @@ pub fn text_width(painter: &Painter, text: &str, font: egui::FontId) -> f32 {
         .layout_no_wrap(text.to_owned(), font, Color32::WHITE)
         .size()
         .x
+}
+
+/// `text` on one line, cut to fit `width` and ended with "…" when it does not: the longest cut
+/// that fits (found by halving, so a long title costs a few layouts, not one per character).
+/// Returns the galley and whether it was cut (the caller then shows the whole text on hover).
+pub fn elided(
+    painter: &Painter,
+    text: &str,
+    font: egui::FontId,
+    color: Color32,
+    width: f32,
+) -> (std::sync::Arc<egui::Galley>, bool) {
+    let whole = painter.layout_no_wrap(text.to_owned(), font.clone(), color);
+    if whole.size().x <= width {
+        return (whole, false);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let cut = |n: usize| -> std::sync::Arc<egui::Galley> {
+        let candidate: String = chars[..n].iter().collect::<String>() + "…";
+        painter.layout_no_wrap(candidate, font.clone(), color)
+    };
+    // The largest n < len whose cut fits (widths grow with n), or nothing when even "…" alone
+    // does not fit.
+    let fits = |g: &std::sync::Arc<egui::Galley>| g.size().x <= width;
+    let first = cut(0);
+    if !fits(&first) {
+        return (painter.layout_no_wrap(String::new(), font, color), true);
+    }
+    let (mut lo, mut hi) = (0usize, chars.len() - 1);
+    let mut best = first;
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let g = cut(mid);
+        if fits(&g) {
+            lo = mid;
+            best = g;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    (best, true)
 }

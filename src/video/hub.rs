@@ -538,11 +538,11 @@ impl CameraHub {
                 )))
             };
             if let Err(e) = &stream {
-                tracing::warn!(url = %super::redact(url), "camera stream not started: {e}");
+                tracing::warn!(url = %crate::util::redact::redact(url), "camera stream not started: {e}");
             }
             Running {
                 stream,
-                key: crate::map::fnv1a(url),
+                key: crate::util::hash::fnv1a(url),
                 used: now,
                 started: now,
             }

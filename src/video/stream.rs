@@ -15,7 +15,8 @@ use gstreamer_app as gst_app;
 use gstreamer_video as gst_video;
 
 use super::yuv::{Layout, Matrix, Range};
-use super::{OpenOptions, VideoError, redact};
+use super::{OpenOptions, VideoError};
+use crate::util::redact::redact;
 
 /// Pipelines alive in this process (for tests and diagnostics).
 static PIPELINES: AtomicUsize = AtomicUsize::new(0);
@@ -238,12 +239,12 @@ fn run(
 ) {
     let mut attempts = 0u32;
     // Per process and start time too: consoles watching one camera do not retry in step.
-    let seed = crate::map::fnv1a(url)
+    let seed = crate::util::hash::fnv1a(url)
         ^ u64::from(std::process::id()).rotate_left(32)
         ^ std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
-    let mut rng = crate::rng::Rng::new(seed);
+    let mut rng = crate::util::rng::Rng::new(seed);
     while !stop.load(Ordering::SeqCst) {
         set(shared, |s| {
             s.builds += 1;

@@ -5,89 +5,90 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::ui::{Lang, tr};
+use crate::i18n::{Lang, tr};
+use crate::text::Text;
 
 /// One problem found in a file, with its position (1-based line and column, columns in
-/// characters so Vietnamese text does not shift them).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// characters so Vietnamese text does not shift them). The message and hint are said in the
+/// reader's language when shown ([`Diagnostic::say`]); `Display` says them in Vietnamese, the
+/// console's default.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
     pub file: PathBuf,
     pub line: usize,
     pub column: usize,
-    pub message: String,
-    pub hint: Option<String>,
-    /// The language the message is written in (for the "help" label).
-    pub lang: Lang,
+    pub message: Text,
+    pub hint: Option<Text>,
 }
 
 impl Diagnostic {
-    pub fn at(
-        lang: Lang,
-        file: &Path,
-        text: &str,
-        span: Range<usize>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn at(file: &Path, text: &str, span: Range<usize>, message: Text) -> Self {
         let (line, column) = line_col(text, span.start);
         Diagnostic {
             file: file.to_path_buf(),
             line,
             column,
-            message: message.into(),
+            message,
             hint: None,
-            lang,
         }
     }
 
     /// A problem with the file as a whole (reported at 1:1).
-    pub fn file(
-        lang: Lang,
-        file: &Path,
-        message: impl Into<String>,
-        hint: impl Into<String>,
-    ) -> Self {
+    pub fn file(file: &Path, message: Text, hint: Text) -> Self {
         Diagnostic {
             file: file.to_path_buf(),
             line: 1,
             column: 1,
-            message: message.into(),
-            hint: Some(hint.into()),
-            lang,
+            message,
+            hint: Some(hint),
         }
     }
 
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+    pub fn with_hint(mut self, hint: Text) -> Self {
+        self.hint = Some(hint);
         self
     }
 
     /// Turns a TOML (syntax or serde) error into a diagnostic, with a hint for the common cases.
-    /// The parser's own message is English (it comes from the TOML library); the hint is in
-    /// `lang`.
-    pub fn from_toml(lang: Lang, file: &Path, text: &str, err: &toml::de::Error) -> Self {
+    /// The parser's own message is English (it comes from the TOML library); the hint is said in
+    /// the reader's language.
+    pub fn from_toml(file: &Path, text: &str, err: &toml::de::Error) -> Self {
         let span = err.span().unwrap_or(0..0);
         let message = err.message().trim().to_owned();
-        let hint = toml_hint(lang, &message);
-        let mut d = Diagnostic::at(lang, file, text, span, message);
+        let hint = toml_hint(&message);
+        let mut d = Diagnostic::at(file, text, span, Text::raw(message));
         d.hint = hint;
         d
+    }
+
+    /// The message alone, in `lang`.
+    pub fn message_in(&self, lang: Lang) -> String {
+        self.message.say(lang)
+    }
+
+    /// `file:line:column: message` and the hint on the next line, in `lang`.
+    pub fn say(&self, lang: Lang) -> String {
+        let mut s = format!(
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message.say(lang)
+        );
+        if let Some(hint) = &self.hint {
+            s.push_str(&format!(
+                "\n  {}: {}",
+                tr(lang, "layout.help"),
+                hint.say(lang)
+            ));
+        }
+        s
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.message
-        )?;
-        if let Some(hint) = &self.hint {
-            write!(f, "\n  {}: {hint}", tr(self.lang, "layout.help"))?;
-        }
-        Ok(())
+        f.write_str(&self.say(Lang::default()))
     }
 }
 
@@ -104,7 +105,7 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn toml_hint(lang: Lang, message: &str) -> Option<String> {
+fn toml_hint(message: &str) -> Option<Text> {
     let key = if message.starts_with("unknown field") {
         "layout.err.unknown_key_hint"
     } else if message.starts_with("missing field") {
@@ -121,7 +122,7 @@ fn toml_hint(lang: Lang, message: &str) -> Option<String> {
     } else {
         return None;
     };
-    Some(tr(lang, key).to_owned())
+    Some(Text::key(key))
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::diag::Diagnostic;
+use crate::text::Text;
 use crate::tiles::{TileKind, TileOptions};
-use crate::ui::{Lang, tr, tr_args};
 
 /// Largest grid a monitor may have in either direction.
 pub const MAX_GRID: u32 = 24;
@@ -218,76 +218,72 @@ impl WallLayout {
     }
 }
 
-/// Why a layout could not be loaded: one or more diagnostics.
+/// Why a layout could not be loaded: one or more diagnostics (`Display` says them in
+/// Vietnamese, the console's default; [`LayoutErrors::say`] in any language).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
 pub struct LayoutErrors(pub Vec<Diagnostic>);
 
 impl LayoutErrors {
+    /// Every diagnostic in `lang`, one after the other.
+    pub fn say(&self, lang: crate::i18n::Lang) -> String {
+        self.0
+            .iter()
+            .map(|d| d.say(lang))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     fn single(d: Diagnostic) -> Self {
         LayoutErrors(vec![d])
     }
 }
 
-/// Reads and validates a layout file; messages are written in `lang`.
-pub fn load(path: &Path, lang: Lang) -> Result<WallLayout, LayoutErrors> {
+/// Reads and validates a layout file.
+pub fn load(path: &Path) -> Result<WallLayout, LayoutErrors> {
     let read_error = |e: std::io::Error| {
         LayoutErrors::single(Diagnostic::file(
-            lang,
             path,
-            tr_args(lang, "layout.read_failed", &[("reason", &e)]),
-            tr(lang, "layout.read_failed_hint"),
+            Text::key("layout.read_failed").arg("reason", e),
+            Text::key("layout.read_failed_hint"),
         ))
     };
     let meta = std::fs::metadata(path).map_err(read_error)?;
     if meta.len() > MAX_LAYOUT_BYTES {
         return Err(LayoutErrors::single(Diagnostic::file(
-            lang,
             path,
-            tr_args(
-                lang,
-                "layout.too_large",
-                &[("size", &meta.len()), ("max", &MAX_LAYOUT_BYTES)],
-            ),
-            tr(lang, "layout.too_large_hint"),
+            Text::key("layout.too_large")
+                .arg("size", meta.len())
+                .arg("max", MAX_LAYOUT_BYTES),
+            Text::key("layout.too_large_hint"),
         )));
     }
     let bytes = std::fs::read(path).map_err(read_error)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         LayoutErrors::single(Diagnostic::file(
-            lang,
             path,
-            tr_args(
-                lang,
-                "layout.not_utf8",
-                &[("at", &e.utf8_error().valid_up_to())],
-            ),
-            tr(lang, "layout.not_utf8_hint"),
+            Text::key("layout.not_utf8").arg("at", e.utf8_error().valid_up_to()),
+            Text::key("layout.not_utf8_hint"),
         ))
     })?;
-    let mut layout = parse(path, &text, lang)?;
+    let mut layout = parse(path, &text)?;
     layout.path = Some(path.to_path_buf());
     Ok(layout)
 }
 
 /// Parses and validates layout text; `path` is used in diagnostics only.
-pub fn parse(path: &Path, text: &str, lang: Lang) -> Result<WallLayout, LayoutErrors> {
+pub fn parse(path: &Path, text: &str) -> Result<WallLayout, LayoutErrors> {
     let file: LayoutFile = toml::from_str(text).map_err(|e| {
-        let mut d = Diagnostic::from_toml(lang, path, text, &e);
-        if d.message.starts_with("unknown variant") && is_kind_value(text, e.span()) {
+        let mut d = Diagnostic::from_toml(path, text, &e);
+        if e.message().trim().starts_with("unknown variant") && is_kind_value(text, e.span()) {
             let kinds: Vec<_> = TileKind::ALL.iter().map(|k| k.as_str()).collect();
-            d.hint = Some(tr_args(
-                lang,
-                "layout.err.unknown_kind_hint",
-                &[("kinds", &kinds.join(", "))],
-            ));
+            d.hint = Some(Text::key("layout.err.unknown_kind_hint").arg("kinds", kinds.join(", ")));
         }
         LayoutErrors::single(d)
     })?;
     Validator {
         path,
         text,
-        lang,
         errors: Vec::new(),
     }
     .validate(file)
@@ -305,11 +301,10 @@ fn is_kind_value(text: &str, span: Option<Range<usize>>) -> bool {
 struct Validator<'a> {
     path: &'a Path,
     text: &'a str,
-    lang: Lang,
     errors: Vec<Diagnostic>,
 }
 
-type Args<'a> = &'a [(&'a str, &'a dyn std::fmt::Display)];
+type Args<'a> = &'a [(&'static str, &'a dyn std::fmt::Display)];
 
 impl Validator<'_> {
     /// Records a problem: `key` and `key`_hint come from the catalogue.
@@ -320,10 +315,11 @@ impl Validator<'_> {
         hint_key: &'static str,
         args: Args<'_>,
     ) {
-        let message = tr_args(self.lang, key, args);
-        let hint = tr_args(self.lang, hint_key, args);
+        let fill = |t: Text| args.iter().fold(t, |t, (name, value)| t.arg(name, value));
+        let message = fill(Text::key(key));
+        let hint = fill(Text::key(hint_key));
         self.errors
-            .push(Diagnostic::at(self.lang, self.path, self.text, span, message).with_hint(hint));
+            .push(Diagnostic::at(self.path, self.text, span, message).with_hint(hint));
     }
 
     fn line_of(&self, offset: usize) -> usize {
@@ -604,18 +600,13 @@ impl Validator<'_> {
                     .as_deref()
                     .and_then(|k| key_span(self.text, table_span.clone(), k))
                     .unwrap_or(table_span);
-                let message = tr_args(
-                    self.lang,
-                    "layout.err.options",
-                    &[
-                        ("id", &id),
-                        ("kind", &kind.as_str()),
-                        ("message", &problem.message),
-                    ],
-                );
+                let message = Text::key("layout.err.options")
+                    .arg("id", id)
+                    .arg("kind", kind.as_str())
+                    .arg("message", &problem.message);
                 self.errors.push(
-                    Diagnostic::at(self.lang, self.path, self.text, span, message)
-                        .with_hint(tr(self.lang, problem.hint_key)),
+                    Diagnostic::at(self.path, self.text, span, message)
+                        .with_hint(Text::key(problem.hint_key)),
                 );
                 None
             }

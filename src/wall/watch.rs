@@ -9,7 +9,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use super::layout::{self, LayoutErrors, WallLayout};
-use crate::ui::Lang;
 
 /// How often the file's metadata is checked: well inside the one second the wall promises.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
@@ -33,7 +32,7 @@ pub struct LayoutWatcher {
 impl LayoutWatcher {
     /// Starts watching `path`. The file's current state counts as seen, so the first event is
     /// the first change. `wake` is called after each event (the app passes a repaint request).
-    pub fn start(path: &Path, lang: Lang, wake: Waker) -> std::io::Result<Self> {
+    pub fn start(path: &Path, wake: Waker) -> std::io::Result<Self> {
         let slot = Arc::new(Mutex::new(None));
         let stop = Arc::new(AtomicBool::new(false));
         let path = path.to_path_buf();
@@ -42,7 +41,7 @@ impl LayoutWatcher {
             .spawn({
                 let slot = Arc::clone(&slot);
                 let stop = Arc::clone(&stop);
-                move || watch_loop(&path, lang, &slot, &stop, &wake)
+                move || watch_loop(&path, &slot, &stop, &wake)
             })?;
         Ok(LayoutWatcher {
             slot,
@@ -79,13 +78,7 @@ fn stamp(path: &Path) -> Option<Stamp> {
     })
 }
 
-fn watch_loop(
-    path: &Path,
-    lang: Lang,
-    slot: &Mutex<Option<LayoutEvent>>,
-    stop: &AtomicBool,
-    wake: &Waker,
-) {
+fn watch_loop(path: &Path, slot: &Mutex<Option<LayoutEvent>>, stop: &AtomicBool, wake: &Waker) {
     let mut last = stamp(path);
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(POLL_INTERVAL);
@@ -94,13 +87,13 @@ fn watch_loop(
             continue;
         }
         last = now;
-        let event = match layout::load(path, lang) {
+        let event = match layout::load(path) {
             Ok(l) => {
                 tracing::info!(path = %path.display(), "layout reloaded");
                 LayoutEvent::Reloaded(Box::new(l))
             }
             Err(e) => {
-                tracing::warn!(path = %path.display(), errors = %e, "layout changed but is invalid; keeping the last good layout");
+                tracing::warn!(path = %path.display(), errors = %e.say(crate::i18n::Lang::En), "layout changed but is invalid; keeping the last good layout");
                 LayoutEvent::Invalid(e)
             }
         };

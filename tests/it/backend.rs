@@ -6,14 +6,16 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use ioc_console::i18n::Lang;
 use ioc_console::incidents::workflow;
+use ioc_console::model::sim::Faults;
 use ioc_console::model::{ActionKind, ActionRequest, IncidentStatus};
-use ioc_console::sim::{Faults, SimConfig, SimServer};
+use ioc_console::sim::{SimConfig, SimServer};
 use ioc_console::sources::{
     self, BackendLink, Client, ClientConfig, FetchError, Resource, Timing, Token,
 };
-use ioc_console::store::{SourceState, Store};
-use ioc_console::ui::Lang;
+use ioc_console::status::SourceState;
+use ioc_console::store::Store;
 
 /// Short intervals so that states change within seconds.
 pub fn fast_timing() -> Timing {
@@ -66,7 +68,7 @@ impl Rig {
     }
 
     pub fn state(&self, r: Resource) -> SourceState {
-        self.store.status(r, Utc::now(), Lang::En).state
+        self.store.status(r, Utc::now()).state
     }
 
     /// Applies updates until `pred` holds; fails the test after `limit` with what it saw.
@@ -76,7 +78,7 @@ impl Rig {
             if start.elapsed() > limit {
                 let states: Vec<_> = Resource::ALL
                     .iter()
-                    .map(|&r| (r, self.store.status(r, Utc::now(), Lang::En)))
+                    .map(|&r| (r, self.store.status(r, Utc::now())))
                     .collect();
                 panic!("timed out waiting for {what}; states: {states:#?}");
             }
@@ -226,9 +228,9 @@ async fn recovers_after_the_simulator_stops_and_restarts_on_the_same_port() {
     .await;
     // The last good data stays, with its age.
     assert_eq!(rig.store.count(Resource::Incidents), incidents_before);
-    let s = rig.store.status(Resource::Incidents, Utc::now(), Lang::En);
+    let s = rig.store.status(Resource::Incidents, Utc::now());
     assert!(
-        s.as_of.is_some() && s.reason.as_deref().unwrap().contains("Cannot reach"),
+        s.as_of.is_some() && s.reason_in(Lang::En).unwrap().contains("Cannot reach"),
         "{s:?}"
     );
 
@@ -268,8 +270,8 @@ async fn injected_faults_show_as_states_and_keep_the_last_good_data() {
         r.state(Resource::Cameras) == SourceState::Error
     })
     .await;
-    let s = rig.store.status(Resource::Cameras, Utc::now(), Lang::En);
-    assert!(s.reason.as_deref().unwrap().contains("500"), "{s:?}");
+    let s = rig.store.status(Resource::Cameras, Utc::now());
+    assert!(s.reason_in(Lang::En).unwrap().contains("500"), "{s:?}");
     assert_eq!(rig.store.count(Resource::Cameras), cameras, "data kept");
 
     // Malformed bodies: error naming the resource and the field.
@@ -279,9 +281,8 @@ async fn injected_faults_show_as_states_and_keep_the_last_good_data() {
     });
     rig.until("malformed", LIMIT, |r| {
         r.store
-            .status(Resource::Cameras, Utc::now(), Lang::En)
-            .reason
-            .as_deref()
+            .status(Resource::Cameras, Utc::now())
+            .reason_in(Lang::En)
             .is_some_and(|m| m.contains("cameras") && m.contains("items[0]"))
     })
     .await;
@@ -335,9 +336,9 @@ async fn wrong_credentials_and_huge_bodies_are_errors_in_words() {
         r.state(Resource::Units) == SourceState::Error
     })
     .await;
-    let s = rig.store.status(Resource::Units, Utc::now(), Lang::Vi);
+    let s = rig.store.status(Resource::Units, Utc::now());
     assert!(
-        s.reason.as_deref().unwrap().contains("Xác thực thất bại"),
+        s.reason_in(Lang::Vi).unwrap().contains("Xác thực thất bại"),
         "{s:?}"
     );
 
@@ -451,7 +452,8 @@ async fn actions_are_idempotent_and_follow_the_workflow() {
 /// too slow, stream dropped), offline (simulator stopped), live again (restarted on its port).
 #[test]
 fn a_tile_turns_stale_then_offline_then_live_again() {
-    use ioc_console::app::{ConsoleApp, Role};
+    use ioc_console::app::ConsoleApp;
+    use ioc_console::role::Role;
     use ioc_console::tiles::TileKind;
     use std::rc::Rc;
 
@@ -502,7 +504,12 @@ fn a_tile_turns_stale_then_offline_then_live_again() {
         ..Faults::default()
     });
     let stale = wait_for(SourceState::Stale, "stale");
-    assert!(stale.reason.unwrap().contains("nguồn dữ liệu có vấn đề"));
+    assert!(
+        stale
+            .reason_in(Lang::Vi)
+            .unwrap()
+            .contains("nguồn dữ liệu có vấn đề")
+    );
 
     rt.block_on(sim.stop());
     wait_for(SourceState::Offline, "offline");

@@ -7,13 +7,15 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use egui::{Rect, pos2, vec2};
 use egui_kittest::kittest::Queryable;
+use ioc_console::context::FrameCtx;
+use ioc_console::i18n::Lang;
 use ioc_console::model::{Camera, GeoPoint, StreamKind, StreamProfile};
-use ioc_console::snapshot::OffscreenRenderer;
 use ioc_console::sources::{Payload, Resource, Update};
-use ioc_console::store::{SourceState, Store};
+use ioc_console::status::SourceState;
+use ioc_console::store::Store;
 use ioc_console::tiles::TileView;
 use ioc_console::tiles::camera::{CameraOptions, ProfileChoice};
-use ioc_console::ui::{FrameCtx, Lang};
+use ioc_console::ui::offscreen::OffscreenRenderer;
 use ioc_console::video::hub::{CameraHub, VideoConfig};
 use ioc_console::video::paint::VideoResources;
 use ioc_console::video::rtsp_server::{Mount, Picture, RtspServer};
@@ -117,7 +119,7 @@ importance = {importance}
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l.toml");
     std::fs::write(&path, text).unwrap();
-    layout::load(&path, Lang::En).unwrap().tiles.remove(0)
+    layout::load(&path).unwrap().tiles.remove(0)
 }
 
 /// What a tile of about 300 × 200 pixels asks of the hub.
@@ -199,7 +201,7 @@ fn a_camera_tile_shows_its_stream_loses_it_and_gets_it_back() {
     let reason = std::cell::RefCell::new(None::<String>);
     let step = |r: &mut OffscreenRenderer| {
         let status = opts.status(&cx);
-        reason.replace(status.reason);
+        reason.replace(status.reason_in(Lang::En));
         (draw(r, &[&t], size, &cx), status.state)
     };
     let centre = |img: &image::RgbaImage| *img.get_pixel(170, 127);
@@ -439,7 +441,7 @@ fn wrong_credentials_and_a_wrong_path_are_said_in_words() {
             for (t, said) in [(&a, &said_a), (&b, &said_b)] {
                 let s = status(t);
                 if s.state == SourceState::Error {
-                    said.replace(s.reason);
+                    said.replace(s.reason_in(Lang::En));
                 }
             }
             said_a.borrow().is_some() && said_b.borrow().is_some()
@@ -470,7 +472,7 @@ fn unknown_cameras_and_a_missing_list_are_errors_in_words() {
     };
     let s = t.status(&cx);
     assert_eq!(s.state, SourceState::Error);
-    assert!(s.reason.unwrap().contains("nowhere"));
+    assert!(s.reason_in(Lang::En).unwrap().contains("nowhere"));
     // Before the backend sent its camera list, the tile says what the list's source says.
     let empty = FrameCtx::new(Lang::En, Utc::now());
     assert_ne!(t.status(&empty).state, SourceState::Live);
@@ -501,14 +503,14 @@ wall_position = { column = 0, row = 0 }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l.toml");
     std::fs::write(&path, text).unwrap();
-    layout::load(&path, Lang::Vi).unwrap()
+    layout::load(&path).unwrap()
 }
 
 #[test]
 fn cameras_near_an_incident_go_to_the_wall_from_the_map_and_back() {
+    use ioc_console::context::{Command, TileState};
     use ioc_console::tiles::frame::{TileFrame, show_tile};
     use ioc_console::tiles::map::{Follow, MapLayer, MapOptions};
-    use ioc_console::ui::selection;
     let _turn = turn();
     let mut cx = FrameCtx::new(Lang::Vi, crate::support::fixed_now());
     cx.store = Arc::new(crate::charts::demo_store());
@@ -545,7 +547,10 @@ fn cameras_near_an_incident_go_to_the_wall_from_the_map_and_back() {
     };
     assert_eq!(shown(&cx), ["cam-10", "cam-09"]);
     let status = map.status(&cx);
+    let rig = crate::support::ViewRig::new();
+    let state = std::cell::RefCell::new(TileState::default());
     let mut h = crate::support::harness([1400.0, 700.0], |ui| {
+        let cx = rig.frame(&cx);
         let left = Rect::from_min_size(pos2(0.0, 0.0), vec2(800.0, 700.0));
         let frame = TileFrame {
             title: "Bản đồ",
@@ -555,17 +560,17 @@ fn cameras_near_an_incident_go_to_the_wall_from_the_map_and_back() {
             own_state: false,
         };
         show_tile(ui, left, frame, &cx, |ui, body| {
-            map.paint_body(ui, body, 0.7, &cx)
+            map.paint_body(ui, body, 0.7, &cx, &mut state.borrow_mut())
         });
         let right = Rect::from_min_size(pos2(800.0, 0.0), vec2(600.0, 338.0));
         ioc_console::app::wall_view::paint_monitor(ui, right, &wall, 0, &cx);
     });
     h.run_steps(2);
-    selection::select_incident(&h.ctx, Some(inc.id.clone()));
+    rig.apply(Command::SelectIncident(Some(inc.id.clone())));
     h.run_steps(3);
     h.get_by_label_contains("camera lên tường").click();
     h.run_steps(2);
-    let sent = selection::get(&h.ctx).sent_cameras.expect("sent");
+    let sent = rig.view().sent_cameras.expect("sent");
     assert_eq!(sent.incident, inc.id);
     let ids: Vec<String> = near.iter().map(|(c, _)| c.id.clone()).collect();
     assert_eq!(sent.cameras, ids);
@@ -589,30 +594,31 @@ fn cameras_near_an_incident_go_to_the_wall_from_the_map_and_back() {
         }
     };
     wait_plan(&mut h, &[&ids[0], &ids[1]]);
-    let with_sent = FrameCtx {
-        sent_cameras: sent.cameras.clone(),
-        ..cx.clone()
-    };
+    let with_sent = rig.frame(&cx);
     assert_eq!(shown(&with_sent), [ids[0].clone(), ids[1].clone()]);
     // Given back: the tiles show their own cameras again.
     h.get_by_label("Trả lại camera mặc định").click();
     h.run_steps(2);
-    assert!(selection::get(&h.ctx).sent_cameras.is_none());
+    assert!(rig.view().sent_cameras.is_none());
     wait_plan(&mut h, &["cam-10", "cam-09"]);
 }
 
 #[test]
 fn a_camera_tile_is_enlarged_by_double_click_or_enter_and_put_back_with_esc() {
-    use ioc_console::app::wall_view::{enlarged_tile, paint_monitor};
+    use ioc_console::app::wall_view::paint_monitor;
     let wall = camera_layout(&[("left", "cam-a", None), ("right", "cam-b", None)]);
     let mut cx = FrameCtx::new(Lang::Vi, crate::support::fixed_now());
     cx.cameras = hub(1000.0);
+    let rig = crate::support::ViewRig::new();
+    let monitor = wall.monitors[0].name.clone();
+    let enlarged = || rig.view().enlarged_on(&monitor).map(str::to_owned);
     let mut h = crate::support::harness([960.0, 540.0], |ui| {
+        let cx = rig.frame(&cx);
         let rect = ui.max_rect();
         paint_monitor(ui, rect, &wall, 0, &cx);
     });
     h.run();
-    assert_eq!(enlarged_tile(&h.ctx, 0), None);
+    assert_eq!(enlarged(), None);
     let right = h.get_by_label("right").rect();
     assert!(right.width() < 500.0, "{right:?}");
     // Double click: the tile fills the monitor.
@@ -623,7 +629,7 @@ fn a_camera_tile_is_enlarged_by_double_click_or_enter_and_put_back_with_esc() {
     h.step();
     h.get_by_label("right").click();
     h.run();
-    assert_eq!(enlarged_tile(&h.ctx, 0).as_deref(), Some("right"));
+    assert_eq!(enlarged().as_deref(), Some("right"));
     let big = h.get_by_label("right").rect();
     assert!(big.width() > 900.0, "{big:?}");
     assert!(
@@ -633,24 +639,24 @@ fn a_camera_tile_is_enlarged_by_double_click_or_enter_and_put_back_with_esc() {
     crate::support::snapshot(&mut h, "camera_enlarged_vi");
     h.key_press(egui::Key::Escape);
     h.run();
-    assert_eq!(enlarged_tile(&h.ctx, 0), None);
+    assert_eq!(enlarged(), None);
     assert!(h.query_by_label("left").is_some());
     // Enter on the tile under the pointer does the same.
     h.get_by_label("left").hover();
     h.run();
     h.key_press(egui::Key::Enter);
     h.run();
-    assert_eq!(enlarged_tile(&h.ctx, 0).as_deref(), Some("left"));
+    assert_eq!(enlarged().as_deref(), Some("left"));
     h.key_press(egui::Key::Escape);
     h.run();
-    assert_eq!(enlarged_tile(&h.ctx, 0), None);
+    assert_eq!(enlarged(), None);
 }
 
 #[test]
 fn the_readme_video_configuration_is_the_default_and_mistakes_are_named() {
     use std::path::Path;
     let text = &crate::support::readme_config();
-    let cfg = ioc_console::config::parse(Path::new("config.toml"), text, Lang::En).unwrap();
+    let cfg = ioc_console::config::parse(Path::new("config.toml"), text).unwrap();
     assert!(text.contains("[video]"));
     assert_eq!(cfg.video, VideoConfig::default());
     for (bad, says) in [
@@ -662,9 +668,9 @@ fn the_readme_video_configuration_is_the_default_and_mistakes_are_named() {
         ("[video]\ntransport = \"udp\"", "udp"),
         ("[video]\ndecoder = \"x\"", "decoder"),
     ] {
-        let e = ioc_console::config::parse(Path::new("config.toml"), bad, Lang::En)
+        let e = ioc_console::config::parse(Path::new("config.toml"), bad)
             .expect_err(bad)
-            .to_string();
+            .say(Lang::En);
         assert!(e.contains(says), "{bad}: {e}");
     }
 }

@@ -6,13 +6,16 @@ use std::sync::Arc;
 use chrono::Duration;
 use egui::{Rect, pos2, vec2};
 use egui_kittest::kittest::Queryable as _;
-use ioc_console::charts::export::{self, Format};
+use ioc_console::app::export;
 use ioc_console::charts::{ChartData, ChartSpec, ChartType, UnitGroup, UnitSelection};
+use ioc_console::context::ExportFormat as Format;
+use ioc_console::context::{FrameCtx, TileState};
+use ioc_console::i18n::Lang;
 use ioc_console::model::Timestamp;
-use ioc_console::store::{SourceState, Store};
+use ioc_console::status::SourceState;
+use ioc_console::store::Store;
 use ioc_console::tiles::TileOptions;
 use ioc_console::tiles::frame::{TileFrame, show_tile};
-use ioc_console::ui::{FrameCtx, Lang};
 
 use crate::support::{fixed_now, harness, snapshot};
 
@@ -96,7 +99,7 @@ fn tile_snapshot(
             own_state: view.paints_own_state(&cx),
         };
         show_tile(ui, rect, frame, &cx, |ui, body| {
-            view.paint_body(ui, body, 0.6, &cx)
+            view.paint_body(ui, body, 0.6, &cx, &mut TileState::default())
         });
     });
     h.run();
@@ -367,7 +370,7 @@ fn hovering_a_chart_shows_the_values_at_that_point() {
     let view = options.view();
     let mut h = harness([640.0, 400.0], |ui| {
         let rect = Rect::from_min_size(pos2(0.0, 0.0), vec2(640.0, 400.0));
-        view.paint_body(ui, rect, 0.6, &cx);
+        view.paint_body(ui, rect, 0.6, &cx, &mut TileState::default());
     });
     h.run();
     h.hover_at(pos2(600.0, 200.0));
@@ -377,7 +380,7 @@ fn hovering_a_chart_shows_the_values_at_that_point() {
         unreachable!()
     };
     let data = ChartData::from_store(s, &cx.store, Lang::Vi);
-    let last = ioc_console::ui::format::period(Lang::Vi, *data.periods.last().unwrap());
+    let last = ioc_console::format::period(Lang::Vi, *data.periods.last().unwrap());
     h.get_by_label(&last);
     h.get_by_label_contains("Ba Tri:");
 }

@@ -12,14 +12,18 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use egui::Key;
 use egui_kittest::kittest::Queryable as _;
-use ioc_console::app::{ConsoleApp, Role};
-use ioc_console::incidents::outbox::{self, EntryState, Outbox, Outcome};
+use ioc_console::app::ConsoleApp;
+use ioc_console::context::TileState;
+use ioc_console::i18n::Lang;
 use ioc_console::incidents::report::{self, Quarter};
 use ioc_console::incidents::workflow;
+use ioc_console::model::sim::Faults;
 use ioc_console::model::*;
-use ioc_console::sim::{Faults, SimConfig, SimServer};
+use ioc_console::outbox;
+use ioc_console::outbox::{EntryState, Outbox, Outcome};
+use ioc_console::role::Role;
+use ioc_console::sim::{SimConfig, SimServer};
 use ioc_console::sources::{Client, ClientConfig};
-use ioc_console::ui::Lang;
 
 use crate::backend::fast_timing;
 use crate::support::{connected_desk, fixed_now, harness, repo};
@@ -442,7 +446,9 @@ fn conflicts_are_kept_for_the_operator_and_403s_are_not_retried() {
         actor: None,
     };
     let key = ob.enqueue(&inc.id, &ours).unwrap();
-    let done = rt.block_on(outbox::flush(&ob, &client)).unwrap();
+    let done = rt
+        .block_on(ioc_console::sources::actions::flush(&ob, &client))
+        .unwrap();
     assert!(matches!(done[0].1, Outcome::Conflict(_)), "{:?}", done[0].1);
     assert_eq!(
         incident(&sim, &inc.id).status,
@@ -459,7 +465,9 @@ fn conflicts_are_kept_for_the_operator_and_403s_are_not_retried() {
     // The operator looks again and applies it on the current version.
     let current = incident(&sim, &inc.id).version;
     ob.reapply(&key, current).unwrap();
-    let done = rt.block_on(outbox::flush(&ob, &client)).unwrap();
+    let done = rt
+        .block_on(ioc_console::sources::actions::flush(&ob, &client))
+        .unwrap();
     assert!(matches!(done[0].1, Outcome::Acked(_)), "{:?}", done[0].1);
 
     // A 403 is the backend's final word: refused, not retried.
@@ -478,7 +486,9 @@ fn conflicts_are_kept_for_the_operator_and_403s_are_not_retried() {
         },
     )
     .unwrap();
-    let done = rt.block_on(outbox::flush(&ob, &client)).unwrap();
+    let done = rt
+        .block_on(ioc_console::sources::actions::flush(&ob, &client))
+        .unwrap();
     assert!(matches!(done[0].1, Outcome::Refused(_)));
     assert!(ob.pending().unwrap().is_empty());
     rt.block_on(sim.stop());
@@ -520,7 +530,7 @@ fn without_an_outbox_the_action_is_refused_with_a_reason() {
                 reason,
             })) => {
                 assert_eq!(incident_id, "PA-1");
-                assert_eq!(reason, ioc_console::incidents::outbox::Refusal::NoOutbox);
+                assert_eq!(reason, ioc_console::outbox::Refusal::NoOutbox);
                 assert!(reason.words(Lang::En).contains("outbox"));
                 break;
             }
@@ -696,8 +706,8 @@ fn export_report_from_the_command_line() {
     );
 }
 
-fn demo_cx(lang: Lang) -> ioc_console::ui::FrameCtx {
-    let mut cx = ioc_console::ui::FrameCtx::new(lang, fixed_now());
+fn demo_cx(lang: Lang) -> ioc_console::context::FrameCtx {
+    let mut cx = ioc_console::context::FrameCtx::new(lang, fixed_now());
     cx.store = Arc::new(crate::charts::demo_store());
     cx
 }
@@ -722,7 +732,7 @@ fn queue_tile_on_the_wall_vi() {
             own_state: false,
         };
         show_tile(ui, rect, frame, &cx, |ui, body| {
-            tile.paint_body(ui, body, 0.7, &cx)
+            tile.paint_body(ui, body, 0.7, &cx, &mut TileState::default())
         });
     });
     h.run();
@@ -984,7 +994,9 @@ fn odd_answers_to_an_action_are_neither_acknowledged_nor_lost() {
     );
     let client = Client::new(&ClientConfig::new(url)).unwrap();
     let key = ob.enqueue(&inc.id, &note).unwrap();
-    let done = rt.block_on(outbox::flush(&ob, &client)).unwrap();
+    let done = rt
+        .block_on(ioc_console::sources::actions::flush(&ob, &client))
+        .unwrap();
     assert!(
         matches!(&done[0].1, Outcome::AckedUnread(m) if m.contains(&other.id)),
         "{:?}",
@@ -1001,7 +1013,9 @@ fn odd_answers_to_an_action_are_neither_acknowledged_nor_lost() {
     );
     let client = Client::new(&ClientConfig::new(url)).unwrap();
     let key = ob.enqueue(&inc.id, &note).unwrap();
-    let done = rt.block_on(outbox::flush(&ob, &client)).unwrap();
+    let done = rt
+        .block_on(ioc_console::sources::actions::flush(&ob, &client))
+        .unwrap();
     assert!(
         matches!(&done[0].1, Outcome::Retry(m) if m.contains("302")),
         "{:?}",
@@ -1022,7 +1036,9 @@ fn odd_answers_to_an_action_are_neither_acknowledged_nor_lost() {
     // An id that would be normalised out of the URL is refused before anything is sent.
     for bad in ["..", "."] {
         ob.enqueue(bad, &note).unwrap();
-        let done = rt.block_on(outbox::flush(&ob, &client)).unwrap();
+        let done = rt
+            .block_on(ioc_console::sources::actions::flush(&ob, &client))
+            .unwrap();
         assert!(
             matches!(&done[0].1, Outcome::Refused(m) if m.contains("not an incident id")),
             "{:?}",

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use ioc_console::i18n::Lang;
 use ioc_console::tiles::{TileKind, TileOptions, text::Severity};
-use ioc_console::ui::Lang;
 use ioc_console::wall::diag::Diagnostic;
 use ioc_console::wall::layout::{self, LayoutErrors};
 
@@ -32,7 +32,7 @@ fn with_tiles(tiles: &str) -> String {
 }
 
 fn errors(text: &str) -> Vec<Diagnostic> {
-    match layout::parse(Path::new("wall.toml"), text, Lang::En) {
+    match layout::parse(Path::new("wall.toml"), text) {
         Ok(l) => panic!("expected errors, got a valid layout: {l:?}"),
         Err(LayoutErrors(e)) => e,
     }
@@ -51,7 +51,7 @@ fn at(d: &Diagnostic) -> (usize, usize) {
 #[test]
 fn shipped_layouts_are_valid() {
     for name in ["ioc-main.toml", "desk.toml", "briefing.toml"] {
-        let l = layout::load(&repo().join("layouts").join(name), Lang::Vi)
+        let l = layout::load(&repo().join("layouts").join(name))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!l.monitors.is_empty() && !l.tiles.is_empty(), "{name}");
         assert!(l.tiles.iter().all(|t| !t.id.is_empty()));
@@ -60,7 +60,7 @@ fn shipped_layouts_are_valid() {
 
 #[test]
 fn main_wall_is_3_by_2_full_hd_and_shows_every_kind() {
-    let l = layout::load(&repo().join("layouts/ioc-main.toml"), Lang::En).unwrap();
+    let l = layout::load(&repo().join("layouts/ioc-main.toml")).unwrap();
     assert_eq!(l.monitors.len(), 6);
     assert_eq!(l.wall_extent(), (3, 2));
     assert!(l.monitors.iter().all(|m| m.resolution == [1920, 1080]));
@@ -97,7 +97,7 @@ h = 2
 options = { body = "Xin chào", severity = "critical" }
 "#,
     );
-    let l = layout::parse(Path::new("w.toml"), &text, Lang::En).unwrap();
+    let l = layout::parse(Path::new("w.toml"), &text).unwrap();
     assert_eq!(l.tiles.len(), 2);
     assert_eq!(l.tiles[0].monitor, 1);
     assert_eq!(
@@ -125,8 +125,11 @@ fn toml_syntax_error_has_its_position() {
 fn unknown_top_level_key() {
     let d = single(&format!("{MONITORS}colour = \"red\"\n"));
     assert_eq!(at(&d), (16, 1));
-    assert!(d.message.contains("unknown field `colour`"), "{d}");
-    assert!(d.hint.as_deref().unwrap().contains("spelling"));
+    assert!(
+        d.message_in(Lang::En).contains("unknown field `colour`"),
+        "{d}"
+    );
+    assert!(d.hint.as_ref().unwrap().say(Lang::En).contains("spelling"));
 }
 
 #[test]
@@ -135,7 +138,7 @@ fn unknown_key_in_a_tile() {
         "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\nwidth = 2\n",
     ));
     assert_eq!(at(&d), (23, 1));
-    assert!(d.message.contains("`width`"), "{d}");
+    assert!(d.message_in(Lang::En).contains("`width`"), "{d}");
 }
 
 #[test]
@@ -145,7 +148,8 @@ fn unknown_option_of_a_kind_points_at_the_key() {
     ));
     assert_eq!(at(&d), (25, 1));
     assert!(
-        d.message.contains("tile `a` (text)") && d.message.contains("`color`"),
+        d.message_in(Lang::En).contains("tile `a` (text)")
+            && d.message_in(Lang::En).contains("`color`"),
         "{d}"
     );
 }
@@ -155,7 +159,10 @@ fn missing_required_option() {
     let d = single(&with_tiles(
         "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"text\"\ntitle = \"t\"\nx = 0\ny = 0\n",
     ));
-    assert!(d.message.contains("missing field `body`"), "{d}");
+    assert!(
+        d.message_in(Lang::En).contains("missing field `body`"),
+        "{d}"
+    );
     assert_eq!(
         d.line, 19,
         "points at the kind when there is no options table: {d}"
@@ -168,9 +175,12 @@ fn unknown_monitor() {
         "[[tiles]]\nid = \"a\"\nmonitor = \"Z9\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n",
     ));
     assert_eq!(at(&d), (18, 11));
-    assert!(d.message.contains("unknown monitor `Z9`"), "{d}");
     assert!(
-        d.hint.as_deref().unwrap().contains("A1, B1"),
+        d.message_in(Lang::En).contains("unknown monitor `Z9`"),
+        "{d}"
+    );
+    assert!(
+        d.hint.as_ref().unwrap().say(Lang::En).contains("A1, B1"),
         "the hint lists the monitors: {d}"
     );
 }
@@ -181,8 +191,15 @@ fn unknown_tile_kind_is_an_error_not_a_placeholder() {
         "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"weather\"\ntitle = \"t\"\nx = 0\ny = 0\n",
     ));
     assert_eq!(at(&d), (19, 8));
-    assert!(d.message.contains("`weather`"), "{d}");
-    assert!(d.hint.as_deref().unwrap().contains("clock, text"), "{d}");
+    assert!(d.message_in(Lang::En).contains("`weather`"), "{d}");
+    assert!(
+        d.hint
+            .as_ref()
+            .unwrap()
+            .say(Lang::En)
+            .contains("clock, text"),
+        "{d}"
+    );
 }
 
 #[test]
@@ -192,7 +209,8 @@ fn tile_outside_the_grid() {
     ));
     assert_eq!(at(&d), (21, 5));
     assert!(
-        d.message.contains("reaches column 2") && d.message.contains("2 columns"),
+        d.message_in(Lang::En).contains("reaches column 2")
+            && d.message_in(Lang::En).contains("2 columns"),
         "{d}"
     );
 
@@ -200,13 +218,13 @@ fn tile_outside_the_grid() {
         "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 2\nh = 2\n",
     ));
     assert_eq!(at(&d), (22, 5));
-    assert!(d.message.contains("reaches row 3"), "{d}");
+    assert!(d.message_in(Lang::En).contains("reaches row 3"), "{d}");
 
     let d = single(&with_tiles(
         "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\nw = 0\n",
     ));
     assert_eq!(at(&d), (23, 5));
-    assert!(d.message.contains("w = 0"), "{d}");
+    assert!(d.message_in(Lang::En).contains("w = 0"), "{d}");
 }
 
 #[test]
@@ -216,7 +234,9 @@ fn overlapping_tiles_name_both_and_the_cell() {
     ));
     assert_eq!(at(&d), (31, 5));
     assert!(
-        d.message.contains("`b` overlaps tile `a` (line 17)") && d.message.contains("cell (1, 1)"),
+        d.message_in(Lang::En)
+            .contains("`b` overlaps tile `a` (line 17)")
+            && d.message_in(Lang::En).contains("cell (1, 1)"),
         "{d}"
     );
 }
@@ -226,7 +246,7 @@ fn same_cells_on_different_monitors_do_not_overlap() {
     let text = with_tiles(
         "[[tiles]]\nid = \"a\"\nmonitor = \"A1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n\n[[tiles]]\nid = \"b\"\nmonitor = \"B1\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n",
     );
-    assert!(layout::parse(Path::new("w.toml"), &text, Lang::En).is_ok());
+    assert!(layout::parse(Path::new("w.toml"), &text).is_ok());
 }
 
 #[test]
@@ -236,7 +256,8 @@ fn duplicate_tile_ids() {
     ));
     assert_eq!(at(&d), (25, 6));
     assert!(
-        d.message.contains("`a` is used twice (first at line 17)"),
+        d.message_in(Lang::En)
+            .contains("`a` is used twice (first at line 17)"),
         "{d}"
     );
 }
@@ -247,7 +268,7 @@ fn monitor_rules() {
         .replace("name = \"B1\"\ndisplay = 1", "name = \"A1\"\ndisplay = 0")
         .replace("column = 1", "column = 0");
     let e = errors(&dup);
-    let msgs: Vec<_> = e.iter().map(|d| (d.line, d.message.clone())).collect();
+    let msgs: Vec<_> = e.iter().map(|d| (d.line, d.message_in(Lang::En))).collect();
     assert_eq!(e.len(), 3, "{msgs:#?}");
     assert!(
         msgs.iter()
@@ -269,9 +290,9 @@ fn monitor_rules() {
         "[1920, 1080]\ngrid = { columns = 2",
         "[19, 1080]\ngrid = { columns = 2",
     ));
-    assert!(d.message.contains("19x1080"), "{d}");
+    assert!(d.message_in(Lang::En).contains("19x1080"), "{d}");
     let d = single("name = \"x\"\nmonitors = []\n");
-    assert!(d.message.contains("no monitors"), "{d}");
+    assert!(d.message_in(Lang::En).contains("no monitors"), "{d}");
 }
 
 #[test]
@@ -292,7 +313,7 @@ fn all_errors_are_reported_at_once() {
 
 #[test]
 fn messages_are_vietnamese_by_default() {
-    let e = layout::parse(Path::new("w.toml"), &with_tiles("[[tiles]]\nid = \"a\"\nmonitor = \"Z9\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n"), Lang::Vi)
+    let e = layout::parse(Path::new("w.toml"), &with_tiles("[[tiles]]\nid = \"a\"\nmonitor = \"Z9\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n"))
         .unwrap_err();
     let text = e.to_string();
     assert!(
@@ -304,16 +325,20 @@ fn messages_are_vietnamese_by_default() {
 #[test]
 fn bad_files_on_disk() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = layout::load(&dir.path().join("nope.toml"), Lang::En).unwrap_err();
-    assert!(missing.to_string().contains("cannot read"), "{missing}");
+    let missing = layout::load(&dir.path().join("nope.toml")).unwrap_err();
+    assert!(
+        missing.say(Lang::En).contains("cannot read"),
+        "{}",
+        missing.say(Lang::En)
+    );
 
     let binary = dir.path().join("bin.toml");
     std::fs::write(&binary, [0x6e, 0x61, 0xff, 0xfe]).unwrap();
-    let e = layout::load(&binary, Lang::En).unwrap_err();
-    assert!(e.to_string().contains("UTF-8"), "{e}");
+    let e = layout::load(&binary).unwrap_err();
+    assert!(e.say(Lang::En).contains("UTF-8"), "{}", e.say(Lang::En));
 
     let huge = dir.path().join("huge.toml");
     std::fs::write(&huge, "#".repeat(layout::MAX_LAYOUT_BYTES as usize + 1)).unwrap();
-    let e = layout::load(&huge, Lang::En).unwrap_err();
-    assert!(e.to_string().contains("more than"), "{e}");
+    let e = layout::load(&huge).unwrap_err();
+    assert!(e.say(Lang::En).contains("more than"), "{}", e.say(Lang::En));
 }

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per area (each extra test binary would link the whole
 //! stack again).
 
+mod architecture;
 mod backend;
 mod camera;
 mod charts;

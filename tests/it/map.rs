@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use ioc_console::context::{Command, FrameCtx, TileState};
+use ioc_console::i18n::Lang;
 use ioc_console::map::cluster::{ClusterCache, cluster};
 use ioc_console::map::geo::{self, Merc};
 use ioc_console::map::vector::{self, LayerError, LayerState, LayerStyle};
@@ -16,8 +18,7 @@ use ioc_console::map::{BasemapConfig, MapConfig, MapSetup};
 use ioc_console::model::GeoPoint;
 use ioc_console::tiles::TileView;
 use ioc_console::tiles::frame::{TileFrame, show_tile};
-use ioc_console::tiles::map::{Follow, MapLayer, MapOptions};
-use ioc_console::ui::{FrameCtx, Lang, selection};
+use ioc_console::tiles::map::{Follow, MapLayer, MapOptions, MapTileState};
 
 use crate::support::{fixed_now, harness};
 
@@ -108,7 +109,7 @@ fn distances_and_the_nearest_cameras() {
 
 #[test]
 fn cluster_counts_add_up_at_every_zoom() {
-    let mut rng = ioc_console::rng::Rng::new(42);
+    let mut rng = ioc_console::util::rng::Rng::new(42);
     let mut pts: Vec<(Merc, u8)> = (0..20_000)
         .map(|_| {
             let p = gp(9.8 + rng.unit() * 0.6, 106.0 + rng.unit() * 0.8);
@@ -295,9 +296,53 @@ fn options() -> MapOptions {
 
 const SCALE: f32 = 0.7;
 
-fn map_harness<'a>(tile: &'a MapOptions, cx: &'a FrameCtx, size: [f32; 2]) -> Harness<'a> {
+/// A map tile drawn the way the wall draws it, with its own state between frames and the
+/// console's view (what it sends is applied before the next frame).
+struct MapView {
+    state: std::rc::Rc<std::cell::RefCell<TileState>>,
+    rig: std::rc::Rc<crate::support::ViewRig>,
+}
+
+impl MapView {
+    fn with<R>(&self, f: impl FnOnce(&MapTileState) -> R) -> Option<R> {
+        self.state.borrow().get::<MapTileState>().map(f)
+    }
+    fn current_view(&self) -> Option<(GeoPoint, f64)> {
+        self.with(|m| m.current_view()).flatten()
+    }
+    fn placed_incidents(&self) -> Option<usize> {
+        self.with(|m| m.placed_incidents()).flatten()
+    }
+    fn points_rebuilds(&self) -> Option<u64> {
+        self.with(|m| m.points_rebuilds())
+    }
+    fn marker_builds(&self) -> Option<u64> {
+        self.with(|m| m.marker_builds())
+    }
+    fn select(&self, id: Option<String>) {
+        self.rig.apply(Command::SelectIncident(id));
+    }
+    fn selected(&self) -> Option<String> {
+        self.rig.view().incident
+    }
+    fn new() -> MapView {
+        MapView {
+            state: Default::default(),
+            rig: std::rc::Rc::new(crate::support::ViewRig::new()),
+        }
+    }
+}
+
+fn map_harness<'a>(
+    tile: &'a MapOptions,
+    cx: &'a FrameCtx,
+    size: [f32; 2],
+) -> (Harness<'a>, MapView) {
     let status = tile.status(cx);
-    harness(size, move |ui| {
+    let mv = MapView::new();
+    let (state, rig) = (mv.state.clone(), mv.rig.clone());
+    let h = harness(size, move |ui| {
+        let cx = rig.frame(cx);
         let rect = ui.max_rect().shrink(4.0);
         let frame = TileFrame {
             title: "Bản đồ sự cố và camera",
@@ -306,17 +351,18 @@ fn map_harness<'a>(tile: &'a MapOptions, cx: &'a FrameCtx, size: [f32; 2]) -> Ha
             grey_old: true,
             own_state: false,
         };
-        show_tile(ui, rect, frame, cx, |ui, body| {
-            tile.paint_body(ui, body, SCALE, cx)
+        show_tile(ui, rect, frame, &cx, |ui, body| {
+            tile.paint_body(ui, body, SCALE, &cx, &mut state.borrow_mut())
         });
-    })
+    });
+    (h, mv)
 }
 
 #[test]
 fn vector_only_demo_map_with_incidents_and_cameras_vi() {
     let cx = demo_cx(Lang::Vi);
     let tile = options();
-    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    let (mut h, _mv) = map_harness(&tile, &cx, [900.0, 760.0]);
     h.run_steps(3);
     crate::support::snapshot(&mut h, "map_demo_vector_vi");
 }
@@ -337,14 +383,14 @@ fn selecting_an_incident_centres_the_map_and_lists_cameras_nearest_first() {
         .to_owned()
         .clone();
     let tile = options();
-    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    let (mut h, mv) = map_harness(&tile, &cx, [900.0, 760.0]);
     h.run_steps(2);
-    let (before, _) = tile.current_view(&h.ctx).unwrap();
+    let (before, _) = mv.current_view().unwrap();
     assert!(geo::distance_m(before, inc.location) > 100.0);
-    selection::select_incident(&h.ctx, Some(inc.id.clone()));
+    mv.select(Some(inc.id.clone()));
     h.run_steps(3);
     // Centred on it, zoomed in to street level (14 on a 1080-line monitor).
-    let (at, zoom) = tile.current_view(&h.ctx).unwrap();
+    let (at, zoom) = mv.current_view().unwrap();
     assert!(geo::distance_m(at, inc.location) < 1.0, "{at:?}");
     assert!(zoom >= 14.0 + f64::from(SCALE).log2() - 1e-9, "{zoom}");
     h.get_by_label_contains("Camera trong bán kính 3 km");
@@ -369,7 +415,7 @@ fn a_fixed_map_keeps_its_view_and_an_english_legend() {
     tile.follow = Follow::Fixed;
     tile.center = Some(gp(10.236, 106.376));
     tile.zoom = Some(11.0);
-    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    let (mut h, mv) = map_harness(&tile, &cx, [900.0, 760.0]);
     h.run_steps(2);
     h.get_by_label("Legend").click();
     h.run_steps(2);
@@ -387,9 +433,9 @@ fn a_fixed_map_keeps_its_view_and_an_english_legend() {
         .min()
         .unwrap()
         .clone();
-    selection::select_incident(&h.ctx, Some(id));
+    mv.select(Some(id));
     h.run_steps(3);
-    let (at, zoom) = tile.current_view(&h.ctx).unwrap();
+    let (at, zoom) = mv.current_view().unwrap();
     assert!(geo::distance_m(at, gp(10.236, 106.376)) < 1.0, "{at:?}");
     assert!(
         (zoom - (11.0 + f64::from(SCALE).log2())).abs() < 1e-9,
@@ -489,7 +535,7 @@ fn pmtiles_basemap_made_here_is_drawn_offline() {
         },
     );
     let tile = options();
-    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    let (mut h, _mv) = map_harness(&tile, &cx, [900.0, 760.0]);
     let ctx = h.ctx.clone();
     step_until(&mut h, 20, "PMTiles tiles", |_| basemap_settled(&cx, &ctx));
     h.run_steps(3);
@@ -514,7 +560,7 @@ fn corrupt_pmtiles_is_named_on_the_tile_and_recovers_when_replaced() {
         },
     );
     let tile = options();
-    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    let (mut h, _mv) = map_harness(&tile, &cx, [900.0, 760.0]);
     step_until(&mut h, 20, "the error banner", |h| {
         h.query_by_label_contains("Bản đồ nền “offline” không tải được")
             .is_some()
@@ -548,7 +594,7 @@ fn an_unknown_basemap_and_a_broken_layer_are_named_and_the_rest_draws() {
     }));
     let mut tile = options();
     tile.basemap = Some("satellite".into());
-    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    let (mut h, _mv) = map_harness(&tile, &cx, [900.0, 760.0]);
     h.run_steps(3);
     h.get_by_label_contains("Basemap “satellite” is not in the configuration");
     // Read in the background: the failure shows when the reading is done.
@@ -649,7 +695,7 @@ fn tile_server_that_fails_is_shown_and_the_map_recovers_with_a_disk_cache() {
     let mut cx = demo_cx(Lang::Vi);
     cx.map = Arc::new(MapSetup::new(config.clone()));
     let tile = options();
-    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    let (mut h, _mv) = map_harness(&tile, &cx, [900.0, 760.0]);
     step_until(&mut h, 20, "the failure on the tile", |h| {
         h.query_by_label_contains("Bản đồ nền “osm-local” không tải được: máy chủ trả lời 500")
             .is_some()
@@ -676,7 +722,7 @@ fn tile_server_that_fails_is_shown_and_the_map_recovers_with_a_disk_cache() {
     let before = server.hits.load(Ordering::SeqCst);
     let mut cx2 = demo_cx(Lang::Vi);
     cx2.map = Arc::new(MapSetup::new(config));
-    let mut h2 = map_harness(&tile, &cx2, [900.0, 760.0]);
+    let (mut h2, _mv_h2) = map_harness(&tile, &cx2, [900.0, 760.0]);
     let ctx2 = h2.ctx.clone();
     step_until(&mut h2, 20, "cached tiles", |_| {
         basemap_settled(&cx2, &ctx2)
@@ -695,7 +741,7 @@ fn tile_server_that_fails_is_shown_and_the_map_recovers_with_a_disk_cache() {
     age_files(cache.path(), week_ago);
     let mut cx3 = demo_cx(Lang::Vi);
     cx3.map = Arc::new(MapSetup::new(config_for(&server, cache.path())));
-    let mut h3 = map_harness(&tile, &cx3, [900.0, 760.0]);
+    let (mut h3, _mv_h3) = map_harness(&tile, &cx3, [900.0, 760.0]);
     step_until(&mut h3, 30, "old copies shown and said", |h| {
         h.query_by_label_contains("Đang dùng bản lưu cũ").is_some()
     });
@@ -810,22 +856,25 @@ fn the_desk_queue_and_the_map_share_the_selection() {
     let ids = panel.borrow_mut().ids(&cx);
     assert!(ids.len() > 4);
     let p = panel.clone();
-    let mut commands = Vec::new();
+    let mv = MapView::new();
+    let rig = mv.rig.clone();
     let mut h = harness([560.0, 900.0], move |ui| {
-        p.borrow_mut().show(ui, &cx, false, &mut commands)
+        let cx = rig.frame(&cx);
+        let mut commands = Vec::new();
+        p.borrow_mut().show(ui, &cx, false, &mut commands);
+        for c in commands {
+            rig.apply(c);
+        }
     });
     h.run();
     // Chosen on the map: the desk shows it.
-    selection::select_incident(&h.ctx, Some(ids[3].clone()));
+    mv.select(Some(ids[3].clone()));
     h.run();
     assert_eq!(panel.borrow().selected.as_deref(), Some(ids[3].as_str()));
     // Chosen on the desk: the map (any view reading the selection) sees it.
     panel.borrow_mut().selected = Some(ids[1].clone());
     h.run();
-    assert_eq!(
-        selection::get(&h.ctx).incident.as_deref(),
-        Some(ids[1].as_str())
-    );
+    assert_eq!(mv.selected().as_deref(), Some(ids[1].as_str()));
     // And the desk keeps it (it does not take its own publication for a new choice).
     h.run();
     assert_eq!(panel.borrow().selected.as_deref(), Some(ids[1].as_str()));
@@ -834,7 +883,7 @@ fn the_desk_queue_and_the_map_share_the_selection() {
 #[test]
 fn the_readme_map_configuration_parses_and_mistakes_are_named() {
     let text = &crate::support::readme_config();
-    let cfg = ioc_console::config::parse(Path::new("config.toml"), text, Lang::En).unwrap();
+    let cfg = ioc_console::config::parse(Path::new("config.toml"), text).unwrap();
     assert_eq!(cfg.map.basemaps.len(), 2);
     assert_eq!(cfg.map.basemaps[0].name(), "osm");
     assert!(matches!(
@@ -876,8 +925,10 @@ fn the_readme_map_configuration_parses_and_mistakes_are_named() {
             "empty name",
         ),
     ] {
-        let e = ioc_console::config::parse(Path::new("config.toml"), bad, Lang::En).unwrap_err();
-        assert!(e.to_string().contains(says), "{bad}: {e}");
+        let e = ioc_console::config::parse(Path::new("config.toml"), bad)
+            .unwrap_err()
+            .say(Lang::En);
+        assert!(e.contains(says), "{bad}: {e}");
     }
 }
 
@@ -919,24 +970,21 @@ fn incidents_on_one_spot_are_listed_to_choose_from() {
     tile.follow = Follow::Fixed;
     tile.center = Some(spot);
     tile.zoom = Some(18.5);
-    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    let (mut h, mv) = map_harness(&tile, &cx, [900.0, 760.0]);
     h.run_steps(2);
     // The body is the tile less its title bar; the spot is at its centre.
     let centre = egui::pos2(450.0, (4.0 + 52.0 * SCALE + 756.0) / 2.0);
     click_at(&mut h, centre);
     h.get_by_label("3 sự cố ở cùng một vị trí");
     // Zooming could not split them: the view stayed.
-    let (_, zoom) = tile.current_view(&h.ctx).unwrap();
+    let (_, zoom) = mv.current_view().unwrap();
     assert!((zoom - (18.5 + f64::from(SCALE).log2())).abs() < 1e-9);
     let title = cx.store.incidents.data.as_ref().unwrap()[&ids[1]]
         .title
         .clone();
     h.get_by_label_contains(&title).click();
     h.run_steps(2);
-    assert_eq!(
-        selection::get(&h.ctx).incident.as_deref(),
-        Some(ids[1].as_str())
-    );
+    assert_eq!(mv.selected().as_deref(), Some(ids[1].as_str()));
     assert!(
         h.query_by_label("3 sự cố ở cùng một vị trí").is_none(),
         "the list closes"
@@ -947,13 +995,13 @@ fn incidents_on_one_spot_are_listed_to_choose_from() {
 fn a_still_map_reuses_its_prepared_markers_and_a_move_rebuilds_them() {
     let cx = demo_cx(Lang::Vi);
     let tile = options();
-    let mut h = map_harness(&tile, &cx, [900.0, 760.0]);
+    let (mut h, mv) = map_harness(&tile, &cx, [900.0, 760.0]);
     h.run_steps(3);
-    let first = tile.marker_builds(&h.ctx).unwrap();
+    let first = mv.marker_builds().unwrap();
     assert!(first >= 1);
     h.run_steps(10);
     assert_eq!(
-        tile.marker_builds(&h.ctx),
+        mv.marker_builds(),
         Some(first),
         "nothing moved: nothing rebuilt"
     );
@@ -969,9 +1017,9 @@ fn a_still_map_reuses_its_prepared_markers_and_a_move_rebuilds_them() {
         .unwrap()
         .id
         .clone();
-    selection::select_incident(&h.ctx, Some(id));
+    mv.select(Some(id));
     h.run_steps(3);
-    assert!(tile.marker_builds(&h.ctx).unwrap() > first);
+    assert!(mv.marker_builds().unwrap() > first);
 }
 
 #[test]
@@ -992,6 +1040,8 @@ fn incident_changes_are_applied_one_by_one_and_a_new_list_rebuilds() {
     let before = open(&cx.borrow());
     let tile = options();
     let status = tile.status(&cx.borrow());
+    let mv = MapView::new();
+    let state = mv.state.clone();
     let mut h = harness([900.0, 760.0], |ui| {
         let cx = cx.borrow();
         let rect = ui.max_rect().shrink(4.0);
@@ -1003,12 +1053,12 @@ fn incident_changes_are_applied_one_by_one_and_a_new_list_rebuilds() {
             own_state: false,
         };
         show_tile(ui, rect, frame, &cx, |ui, body| {
-            tile.paint_body(ui, body, SCALE, &cx)
+            tile.paint_body(ui, body, SCALE, &cx, &mut state.borrow_mut())
         });
     });
     h.run_steps(2);
-    assert_eq!(tile.placed_incidents(&h.ctx), Some(before));
-    assert_eq!(tile.points_rebuilds(&h.ctx), Some(1));
+    assert_eq!(mv.placed_incidents(), Some(before));
+    assert_eq!(mv.points_rebuilds(), Some(1));
     let apply = |cx: &std::cell::RefCell<FrameCtx>, update: Update| {
         let mut store = (*cx.borrow().store).clone();
         store.apply(update);
@@ -1036,12 +1086,8 @@ fn incident_changes_are_applied_one_by_one_and_a_new_list_rebuilds() {
     resolved.version += 1;
     apply(&cx, Update::Event(Event::Incident(Box::new(resolved))));
     h.run_steps(2);
-    assert_eq!(tile.placed_incidents(&h.ctx), Some(before));
-    assert_eq!(
-        tile.points_rebuilds(&h.ctx),
-        Some(1),
-        "no rebuild for two changes"
-    );
+    assert_eq!(mv.placed_incidents(), Some(before));
+    assert_eq!(mv.points_rebuilds(), Some(1), "no rebuild for two changes");
     // Another category list reorders the glyphs: rebuilt.
     let mut cats = cx.borrow().store.categories.data.clone().unwrap();
     cats.reverse();
@@ -1055,7 +1101,7 @@ fn incident_changes_are_applied_one_by_one_and_a_new_list_rebuilds() {
         },
     );
     h.run_steps(2);
-    assert_eq!(tile.points_rebuilds(&h.ctx), Some(2));
+    assert_eq!(mv.points_rebuilds(), Some(2));
     // A whole list replaces the map: rebuilt, and what it holds is what is placed.
     let items: Vec<_> = cx
         .borrow()
@@ -1082,6 +1128,6 @@ fn incident_changes_are_applied_one_by_one_and_a_new_list_rebuilds() {
         },
     );
     h.run_steps(2);
-    assert_eq!(tile.points_rebuilds(&h.ctx), Some(3));
-    assert_eq!(tile.placed_incidents(&h.ctx), Some(expected));
+    assert_eq!(mv.points_rebuilds(), Some(3));
+    assert_eq!(mv.placed_incidents(), Some(expected));
 }

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use ioc_console::model::ListResponse;
-use ioc_console::rng::Rng;
 use ioc_console::sim::data::DemoData;
 use ioc_console::sim::world::World;
 use ioc_console::sources::{Resource, parse, parse_payload};
+use ioc_console::util::rng::Rng;
 
 fn bodies() -> Vec<(Resource, Vec<u8>)> {
     let data = Arc::new(DemoData::embedded().unwrap());

@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable as _;
-use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions, Role};
-use ioc_console::ui::Lang;
+use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions};
+use ioc_console::i18n::Lang;
+use ioc_console::role::Role;
 use ioc_console::wall::layout;
 use ioc_console::wall::watch::{LayoutEvent, LayoutWatcher};
 
@@ -52,7 +53,6 @@ fn the_watcher_reports_valid_invalid_and_fixed_files() {
         let wakes = Arc::clone(&wakes);
         LayoutWatcher::start(
             &path,
-            Lang::En,
             Box::new(move || {
                 wakes.fetch_add(1, Ordering::SeqCst);
             }),
@@ -100,7 +100,7 @@ fn app_on(path: &Path) -> ConsoleApp {
     ConsoleApp::new(
         &ctx,
         LaunchOptions {
-            layout: layout::load(path, Lang::En).unwrap(),
+            layout: layout::load(path).unwrap(),
             layout_path: Some(path.to_path_buf()),
             lang: Lang::En,
             role: Role::Operator,

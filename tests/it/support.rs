@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use egui_kittest::{Harness, SnapshotOptions};
-use ioc_console::ui::{FrameCtx, Lang, fonts};
+use ioc_console::context::FrameCtx;
+use ioc_console::i18n::Lang;
+use ioc_console::ui::fonts;
 use ioc_console::wall::{WallLayout, layout};
 
 /// 29/11/2026 09:41:07 in Vietnam: every snapshot is drawn at this instant.
@@ -27,8 +29,7 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn load_layout(name: &str) -> WallLayout {
-    layout::load(&repo().join("layouts").join(name), Lang::En)
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    layout::load(&repo().join("layouts").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// A harness with the console's fonts and style, rendering with wgpu (lavapipe here), camera
@@ -75,7 +76,7 @@ pub fn write(path: &Path, text: &str) {
 pub fn connected_desk(
     url: String,
     lang: Lang,
-    role: ioc_console::app::Role,
+    role: ioc_console::role::Role,
 ) -> std::rc::Rc<std::cell::RefCell<ioc_console::app::ConsoleApp>> {
     use ioc_console::app::connect::{BackendSpec, connect};
     use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions};
@@ -101,4 +102,49 @@ pub fn connected_desk(
             cameras: Default::default(),
         },
     )))
+}
+
+/// The console's view (selection, cameras sent to the wall, enlarged tiles) and its command
+/// channel, for tests that draw tiles without the app: what the views sent is applied before
+/// each frame, as the app does.
+pub struct ViewRig {
+    view: std::cell::RefCell<ioc_console::context::ViewState>,
+    sender: ioc_console::context::CommandSender,
+    sent: std::sync::mpsc::Receiver<ioc_console::context::Command>,
+}
+
+impl ViewRig {
+    pub fn new() -> ViewRig {
+        let (sender, sent) = ioc_console::context::CommandSender::channel(None);
+        ViewRig {
+            view: Default::default(),
+            sender,
+            sent,
+        }
+    }
+
+    /// Applies what was sent, then `base` with the current view and this rig's sender.
+    pub fn frame(&self, base: &FrameCtx) -> FrameCtx {
+        while let Ok(c) = self.sent.try_recv() {
+            self.view.borrow_mut().apply(&c);
+        }
+        FrameCtx {
+            view: Arc::new(self.view.borrow().clone()),
+            commands: self.sender.clone(),
+            ..base.clone()
+        }
+    }
+
+    /// A command applied now (as if a view had sent it and the app applied it).
+    pub fn apply(&self, c: ioc_console::context::Command) {
+        self.view.borrow_mut().apply(&c);
+    }
+
+    /// The view as last applied (after the sent commands).
+    pub fn view(&self) -> ioc_console::context::ViewState {
+        while let Ok(c) = self.sent.try_recv() {
+            self.view.borrow_mut().apply(&c);
+        }
+        self.view.borrow().clone()
+    }
 }

@@ -25,7 +25,7 @@ async fn tls_front(backend: std::net::SocketAddr) -> (u16, String) {
         .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
     let cert = params.signed_by(&key, &issuer).unwrap();
 
-    ioc_console::sources::client::install_crypto_provider();
+    ioc_console::util::tls::install_crypto_provider();
     let server = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(

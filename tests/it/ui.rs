@@ -8,11 +8,15 @@ use std::rc::Rc;
 use chrono::Duration;
 use egui::{Rect, pos2, vec2};
 use egui_kittest::kittest::Queryable as _;
-use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions, Role, wall_view};
-use ioc_console::store::{DataStatus, SourceState};
+use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions, wall_view};
+use ioc_console::context::TileState;
+use ioc_console::i18n;
+use ioc_console::i18n::Lang;
+use ioc_console::role::Role;
+use ioc_console::status::{DataStatus, SourceState};
 use ioc_console::tiles::frame::{TileFrame, show_tile};
 use ioc_console::tiles::{TileView, clock::ClockOptions};
-use ioc_console::ui::{Lang, fonts, i18n};
+use ioc_console::ui::fonts;
 
 use crate::support::{cx, fixed_clock, fixed_now, harness, load_layout, snapshot};
 
@@ -49,13 +53,8 @@ fn preview_keeps_the_wall_aspect_and_bezels() {
 fn statuses(lang: Lang) -> Vec<(String, DataStatus)> {
     let now = fixed_now();
     let old = now - Duration::minutes(42);
-    let reason = |vi: &str, en: &str| {
-        if lang == Lang::Vi {
-            vi.to_owned()
-        } else {
-            en.to_owned()
-        }
-    };
+    let reason =
+        |vi: &str, en: &str| ioc_console::text::Text::raw(if lang == Lang::Vi { vi } else { en });
     vec![
         (
             "Trực tuyến".into(),
@@ -138,7 +137,7 @@ fn tile_statuses(lang: Lang, name: &str) {
                 own_state: false,
             };
             show_tile(ui, rect, frame, &cx, |ui, body| {
-                clock.paint_body(ui, body, 0.8, &cx)
+                clock.paint_body(ui, body, 0.8, &cx, &mut TileState::default())
             });
         }
     });
@@ -385,7 +384,7 @@ fn sources_tile_with_mixed_states(lang: Lang) {
                 own_state: tile.paints_own_state(&cx),
             };
             show_tile(ui, rect, frame, &cx, |ui, body| {
-                tile.paint_body(ui, body, 0.7, &cx)
+                tile.paint_body(ui, body, 0.7, &cx, &mut TileState::default())
             });
         });
         h.run();

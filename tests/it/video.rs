@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use ioc_console::util::redact::redact;
 use ioc_console::video::rtsp_server::{Mount, Picture, RtspServer};
-use ioc_console::video::{OpenOptions, Transport, VideoError, probe, redact};
+use ioc_console::video::{OpenOptions, Transport, VideoError, probe};
 
 fn mount(path: &str, picture: Picture) -> Mount {
     Mount {
@@ -289,7 +290,7 @@ fn bar_frame(
 #[test]
 fn the_yuv_shader_renders_colour_bars_for_bt601_and_bt709() {
     use egui_wgpu::wgpu;
-    let (device, queue, _) = ioc_console::snapshot::gpu().expect("a GPU or lavapipe");
+    let (device, queue, _) = ioc_console::ui::offscreen::gpu().expect("a GPU or lavapipe");
     let renderer = YuvRenderer::new(&device, wgpu::TextureFormat::Rgba8Unorm);
     let (width, height) = (321u32, 181u32);
     for (layout, matrix, range) in [
@@ -328,11 +329,12 @@ fn the_yuv_shader_renders_colour_bars_for_bt601_and_bt709() {
         let view = target.create_view(&wgpu::TextureViewDescriptor::default());
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor::default());
         {
-            let mut pass = ioc_console::snapshot::clear_pass(&mut encoder, &view, "bars");
+            let mut pass = ioc_console::ui::offscreen::clear_pass(&mut encoder, &view, "bars");
             renderer.draw(&mut pass, slot.as_ref().unwrap());
         }
-        let image = ioc_console::snapshot::read_back(&device, &queue, encoder, Vec::new(), &target)
-            .unwrap();
+        let image =
+            ioc_console::ui::offscreen::read_back(&device, &queue, encoder, Vec::new(), &target)
+                .unwrap();
         for (i, want) in BARS.iter().enumerate() {
             // The middle of the bar, on a middle row.
             let x = (width * (2 * i as u32 + 1)) / 16;
@@ -364,7 +366,7 @@ fn frames_that_do_not_hold_their_planes_are_refused() {
         matrix: Matrix::Bt709,
         range: Range::Limited,
     };
-    let (device, queue, _) = ioc_console::snapshot::gpu().expect("a GPU or lavapipe");
+    let (device, queue, _) = ioc_console::ui::offscreen::gpu().expect("a GPU or lavapipe");
     let renderer = YuvRenderer::new(&device, egui_wgpu::wgpu::TextureFormat::Rgba8Unorm);
     let mut slot = None;
     assert!(matches!(
@@ -610,7 +612,8 @@ fn frames_from_a_camera_reach_the_picture_drawn_in_egui() {
         None,
     )
     .unwrap();
-    let mut offscreen = ioc_console::snapshot::OffscreenRenderer::new().expect("a GPU or lavapipe");
+    let mut offscreen =
+        ioc_console::ui::offscreen::OffscreenRenderer::new().expect("a GPU or lavapipe");
     for (path, want) in [("/white", [255u8, 255, 255]), ("/red", [255, 0, 0])] {
         let stream =
             CameraStream::start(&server.url(path, None), opts(), Recovery::default()).unwrap();

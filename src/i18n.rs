@@ -105,8 +105,8 @@ fn flatten(
     Ok(())
 }
 
-const VI_SOURCE: &str = include_str!("../../assets/i18n/vi.toml");
-const EN_SOURCE: &str = include_str!("../../assets/i18n/en.toml");
+const VI_SOURCE: &str = include_str!("../assets/i18n/vi.toml");
+const EN_SOURCE: &str = include_str!("../assets/i18n/en.toml");
 
 /// The embedded catalogue of a language.
 pub fn catalogue(lang: Lang) -> &'static Catalogue {

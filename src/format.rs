@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 
-use super::{Lang, tr, tr_args};
+use crate::i18n::{Lang, tr, tr_args};
 
 /// Vietnam's time zone: Asia/Ho_Chi_Minh is UTC+7 all year (no daylight saving since 1975).
 pub fn vietnam_offset() -> FixedOffset {
@@ -184,6 +184,33 @@ pub fn age(lang: Lang, age: chrono::Duration) -> String {
     } else {
         tr_args(lang, "age.days", &[("n", &(s / 86_400))])
     }
+}
+
+/// A unit's short name: "Huyện Ba Tri" → "Ba Tri" keeps labels short on the wall.
+pub fn short_unit_name(u: &crate::model::Unit) -> String {
+    for prefix in [
+        "Thành phố ",
+        "Huyện ",
+        "Thị xã ",
+        "Tỉnh ",
+        "Quận ",
+        "Xã ",
+        "Phường ",
+        "Thị trấn ",
+    ] {
+        if let Some(rest) = u.name.strip_prefix(prefix) {
+            return rest.to_owned();
+        }
+    }
+    u.name.clone()
+}
+
+/// The short name of the unit with `id`, or the id when the unit is unknown.
+pub fn short_unit_name_of(id: &str, units: &[crate::model::Unit]) -> String {
+    units
+        .iter()
+        .find(|u| u.id == id)
+        .map_or_else(|| id.to_owned(), short_unit_name)
 }
 
 #[cfg(test)]

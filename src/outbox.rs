@@ -11,7 +11,6 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::model::{ActionRequest, Incident};
-use crate::sources::{Client, FetchError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
@@ -35,11 +34,11 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub fn words(&self, lang: crate::ui::Lang) -> String {
+    pub fn words(&self, lang: crate::i18n::Lang) -> String {
         match self {
-            Refusal::NoOutbox => crate::ui::tr(lang, "outbox.unavailable").to_owned(),
-            Refusal::Full => crate::ui::tr(lang, "outbox.full").to_owned(),
-            Refusal::Write(e) => crate::ui::tr_args(lang, "outbox.write", &[("error", e)]),
+            Refusal::NoOutbox => crate::i18n::tr(lang, "outbox.unavailable").to_owned(),
+            Refusal::Full => crate::i18n::tr(lang, "outbox.full").to_owned(),
+            Refusal::Write(e) => crate::i18n::tr_args(lang, "outbox.write", &[("error", e)]),
         }
     }
 }
@@ -361,60 +360,6 @@ impl Outbox {
             .map_err(write_err)?;
         Ok(r.flatten().and_then(|s| serde_json::from_str(&s).ok()))
     }
-}
-
-/// Sends one recorded action and classifies the answer (does not record it: see
-/// [`Outbox::record`]).
-pub async fn send(client: &Client, entry: &Entry) -> Outcome {
-    match client
-        .post_action_raw(&entry.incident_id, &entry.request, &entry.key)
-        .await
-    {
-        // Any 2xx means the backend applied it; an answer we cannot read must not make us
-        // resend it forever (the backend replays the same body for the same key).
-        Ok(body) => match crate::sources::parse::incident(&body) {
-            Ok(i) if i.id == entry.incident_id => Outcome::Acked(Box::new(i)),
-            Ok(i) => Outcome::AckedUnread(format!(
-                "the answer is incident {}, not {}",
-                i.id, entry.incident_id
-            )),
-            Err(e) => {
-                tracing::warn!(%e, key = %entry.key, "action acknowledged with an unreadable answer");
-                Outcome::AckedUnread(e.to_string())
-            }
-        },
-        Err(FetchError::Status {
-            status: 409,
-            message,
-            ..
-        }) => Outcome::Conflict(message),
-        // The backend's answer is the authority: client errors (invalid transition, unknown
-        // incident, 403) are shown, not retried forever. 408 and 429 are worth another try.
-        Err(FetchError::Status {
-            status, message, ..
-        }) if (400..500).contains(&status) && status != 408 && status != 429 => {
-            Outcome::Refused(message)
-        }
-        Err(FetchError::Forbidden(m)) => Outcome::Refused(m),
-        Err(FetchError::Unauthorized(m)) => Outcome::Retry(format!("authentication failed: {m}")),
-        Err(e) => Outcome::Retry(e.to_string()),
-    }
-}
-
-/// Sends every pending action once, oldest first; stops at the first that must be retried (the
-/// backend is probably down). Returns the outcomes.
-pub async fn flush(outbox: &Outbox, client: &Client) -> Result<Vec<(Entry, Outcome)>, OutboxError> {
-    let mut done = Vec::new();
-    for entry in outbox.pending()? {
-        let outcome = send(client, &entry).await;
-        outbox.record(&entry.key, &outcome)?;
-        let retry = matches!(outcome, Outcome::Retry(_));
-        done.push((entry, outcome));
-        if retry {
-            break;
-        }
-    }
-    Ok(done)
 }
 
 #[cfg(test)]

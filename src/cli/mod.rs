@@ -1,0 +1,149 @@
+//! The subcommands of `ioc-console`: one file per command (its arguments beside its body);
+//! `src/main.rs` only parses the command line and calls them. Shared here: where data and the
+//! layout come from, the runtime, logging.
+
+pub mod export;
+pub mod layout;
+pub mod outbox;
+pub mod probe;
+pub mod run;
+pub mod sim;
+pub mod snapshot;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::app::connect::{self, BackendSpec};
+use crate::config;
+use crate::i18n::{Lang, tr, tr_args};
+use crate::sources::Timing;
+use crate::wall::WallLayout;
+
+/// Loads the backend's data once (for snapshots and exports); keeps the backend alive with it.
+/// The camera streams of this console, with the configured decoders preferred.
+pub fn camera_hub(cfg: &config::Config) -> std::sync::Arc<crate::video::hub::CameraHub> {
+    crate::video::hub::prefer_decoders(&cfg.video.decoders);
+    std::sync::Arc::new(crate::video::hub::CameraHub::new(cfg.video.clone()))
+}
+
+pub fn load_store(
+    data: &DataArgs,
+    cfg: &config::Config,
+    lang: Lang,
+) -> Result<(crate::store::Store, Option<crate::app::Backend>), ExitCode> {
+    match data_spec(data, cfg, false).map(|s| connect::connect(&s, Timing::default())) {
+        Some(Ok((mut b, _))) => {
+            let mut store = crate::store::Store::connected(b.link.timing.clone());
+            if !connect::wait_for_first_load(&mut b, &mut store, std::time::Duration::from_secs(30))
+            {
+                eprintln!("{}", tr(lang, "cli.snapshot_partial"));
+            }
+            Ok((store, Some(b)))
+        }
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            Err(ExitCode::from(2))
+        }
+        None => Ok((crate::store::Store::default(), None)),
+    }
+}
+
+/// The backend a command reads from: `--demo`, `--backend URL`, else the configuration's.
+pub fn data_spec(args: &DataArgs, cfg: &config::Config, trainer: bool) -> Option<BackendSpec> {
+    if args.demo {
+        return Some(BackendSpec::Demo {
+            scenario: None,
+            speed: 1.0,
+            seed: None,
+        });
+    }
+    args.backend
+        .clone()
+        .or_else(|| cfg.backend_url.clone())
+        .map(|url| BackendSpec::Url {
+            url,
+            token_file: cfg.token_file.clone(),
+            ca_bundle: cfg.ca_bundle.clone(),
+            trainer,
+        })
+}
+
+/// The layout to show: the explicit one, the configured one, `layouts/ioc-main.toml`, or the
+/// copy built into the binary (so a console started anywhere still shows the wall).
+pub fn resolve_layout(
+    explicit: Option<&Path>,
+    cfg: &config::Config,
+    lang: Lang,
+) -> Result<(WallLayout, Option<PathBuf>), ExitCode> {
+    let candidate = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| cfg.default_layout.clone())
+        .or_else(|| Some(PathBuf::from("layouts/ioc-main.toml")).filter(|p| p.exists()));
+    let result = match &candidate {
+        Some(path) => crate::wall::layout::load(path),
+        None => crate::wall::layout::parse(Path::new("<built-in ioc-main.toml>"), BUILTIN_LAYOUT),
+    };
+    match result {
+        Ok(l) => Ok((l, candidate)),
+        Err(errors) => {
+            eprintln!("{}", tr(lang, "cli.layout_failed"));
+            eprintln!("{}", errors.say(lang));
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+/// A tokio runtime for a command (several workers for the simulator, one for a client command).
+pub fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut b = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    b.enable_all().build().map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(1)
+    })
+}
+
+/// Says where an export went, or why it failed.
+pub fn export_outcome(lang: Lang, out: &Path, result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => {
+            println!(
+                "{}",
+                tr_args(lang, "export.written", &[("out", &out.display())])
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}", tr_args(lang, "export.failed", &[("error", &e)]));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Where backend data comes from (commands that read it).
+#[derive(clap::Args, Default, Clone)]
+pub struct DataArgs {
+    /// IOC backend base URL (default: backend_url of the configuration).
+    #[arg(long, conflicts_with = "demo")]
+    pub backend: Option<String>,
+    /// Use the built-in simulated IOC.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+pub const BUILTIN_LAYOUT: &str = include_str!("../../layouts/ioc-main.toml");
+
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(
+            "info,wgpu_core=warn,wgpu_hal=warn,naga=warn,eframe=warn,egui_wgpu=warn",
+        )
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,108 @@
+//! `run` and `demo`: the console's window on a layout.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{DataArgs, camera_hub, data_spec, resolve_layout};
+use crate::app::connect::{self, BackendSpec};
+use crate::app::{self, DisplayChoice, LaunchOptions};
+use crate::config;
+use crate::i18n::{Lang, tr, tr_args};
+use crate::sources::Timing;
+
+#[derive(clap::Args, Default)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Show the trainer's panel for a simulator started with `ioc-console sim`.
+    #[arg(long)]
+    pub trainer: bool,
+    /// Layout file (default: the configuration's default_layout, else layouts/ioc-main.toml).
+    #[arg(long)]
+    pub layout: Option<PathBuf>,
+    /// One borderless fullscreen window per monitor, plus the desk window.
+    #[arg(long, conflicts_with = "preview")]
+    pub wall: bool,
+    /// The whole wall scaled into one window.
+    #[arg(long)]
+    pub preview: bool,
+}
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Start a training scenario (tidal-flooding, traffic-accident, security-incident).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Speed of simulated time, 1 to 60.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+}
+
+pub fn run(args: RunArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
+    let spec = data_spec(&args.data, cfg, args.trainer);
+    launch(args, cfg, lang, spec)
+}
+
+pub fn launch(
+    args: RunArgs,
+    cfg: &config::Config,
+    lang: Lang,
+    spec: Option<BackendSpec>,
+) -> ExitCode {
+    let (layout, layout_path) = match resolve_layout(args.layout.as_deref(), cfg, lang) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    if !app::display_available() {
+        eprintln!("{}", tr(lang, "cli.no_display"));
+        eprintln!("{}", tr(lang, "cli.no_display_hint"));
+        return ExitCode::from(3);
+    }
+    let display = if args.wall {
+        DisplayChoice::Wall
+    } else if args.preview {
+        DisplayChoice::Preview
+    } else {
+        DisplayChoice::Auto
+    };
+    let (backend, wake) = match spec.map(|s| connect::connect(&s, Timing::default())) {
+        Some(Ok((b, w))) => (Some(b), Some(w)),
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+        None => (None, None),
+    };
+    let opts = LaunchOptions {
+        backend,
+        wake,
+        watch: layout_path.is_some(),
+        layout,
+        layout_path,
+        lang,
+        role: cfg.role,
+        display,
+        map: std::sync::Arc::new(crate::map::MapSetup::new(cfg.map.clone())),
+        cameras: camera_hub(cfg),
+    };
+    match app::run(opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", tr_args(lang, "cli.window_failed", &[("error", &e)]));
+            eprintln!("{}", tr(lang, "cli.no_display_hint"));
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// `demo`: the simulated IOC in-process and the console connected to it.
+pub fn demo(args: DemoArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
+    let spec = BackendSpec::Demo {
+        scenario: args.scenario,
+        speed: args.speed.clamp(1.0, 60.0),
+        seed: None,
+    };
+    launch(args.run, cfg, lang, Some(spec))
+}
