@@ -6,9 +6,6 @@ use std::sync::Arc;
 
 use egui::{FontData, FontDefinitions, FontFamily};
 
-/// Name of the bold family, used through [`super::theme::bold_family`].
-pub const BOLD: &str = "bold";
-
 const NOTO_SANS: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Regular.ttf");
 const NOTO_SANS_BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSans-Bold.ttf");
 const NOTO_SANS_MONO: &[u8] = include_bytes!("../../assets/fonts/NotoSansMono-Regular.ttf");
@@ -59,7 +56,7 @@ pub fn definitions(with_fallbacks: bool) -> FontDefinitions {
         family("NotoSansMono", &fallbacks_mono),
     );
     defs.families.insert(
-        FontFamily::Name(BOLD.into()),
+        FontFamily::Name(super::theme::BOLD.into()),
         family("NotoSans-Bold", &fallbacks_prop),
     );
     defs

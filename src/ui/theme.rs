@@ -40,9 +40,12 @@ pub const WALL: WallTokens = WallTokens {
     bezel: 18.0,
 };
 
+/// Name of the bold font family (`fonts` fills it with Noto Sans Bold).
+pub const BOLD: &str = "bold";
+
 /// The font family of bold text (titles, badges, big numbers).
 pub fn bold_family() -> FontFamily {
-    FontFamily::Name(super::fonts::BOLD.into())
+    FontFamily::Name(BOLD.into())
 }
 
 /// A wall font: `size` in monitor pixels at drawing `scale`.
