@@ -88,6 +88,14 @@ pub struct Store {
     pub incident_log_evicted: u64,
     /// The generation at which the incident map was last replaced whole.
     pub incidents_reset: u64,
+    /// The generation at which each resource's data last changed (a load or an event), by
+    /// `Resource as usize`: what views of one dataset cache against, so that the event stream's
+    /// heartbeat and other datasets' updates do not rebuild them.
+    changed: [u64; Resource::ALL.len()],
+    /// The generation at which the series were last loaded whole.
+    series_loaded: u64,
+    /// The generation of the last event of each series (indicator, unit).
+    series_events: HashMap<(String, String), u64>,
 }
 
 /// How many incident changes the log keeps.
@@ -103,6 +111,26 @@ impl Store {
             .max(self.incident_log_evicted)
     }
 
+    /// When `r`'s data last changed (0: never loaded).
+    pub fn data_version(&self, r: Resource) -> u64 {
+        self.changed[r as usize]
+    }
+
+    /// When the series were last loaded whole.
+    pub fn series_loaded_version(&self) -> u64 {
+        self.series_loaded
+    }
+
+    /// When one series (indicator, unit) last changed: loaded whole, or an observation of it.
+    pub fn series_version(&self, indicator: &str, unit: &str) -> u64 {
+        let event = self
+            .series_events
+            .get(&(indicator.to_owned(), unit.to_owned()))
+            .copied()
+            .unwrap_or(0);
+        self.series_loaded.max(event)
+    }
+
     /// A store fed by a backend with these timings.
     pub fn connected(timing: Timing) -> Self {
         Store {
@@ -116,42 +144,14 @@ impl Store {
         self.generation += 1;
         match update {
             Update::Loaded {
-                resource: _,
+                resource,
                 payload,
                 as_of,
                 fetched_at,
-            } => match payload {
-                Payload::Units(v) => self.units.loaded(v, as_of, fetched_at),
-                Payload::Departments(v) => self.departments.loaded(v, as_of, fetched_at),
-                Payload::Categories(v) => self.categories.loaded(v, as_of, fetched_at),
-                Payload::Indicators(v) => self.indicators.loaded(v, as_of, fetched_at),
-                Payload::Series(v) => {
-                    let map = v
-                        .into_iter()
-                        .map(|s| ((s.indicator_id.clone(), s.unit_id.clone()), s))
-                        .collect();
-                    self.series.loaded(map, as_of, fetched_at);
-                }
-                Payload::Incidents { items, incremental } => {
-                    let mut map = if incremental {
-                        self.incidents.data.take().unwrap_or_default()
-                    } else {
-                        // A whole list replaces the map: views rebuild from it.
-                        self.incidents_reset = self.generation;
-                        self.incident_log.clear();
-                        HashMap::with_capacity(items.len())
-                    };
-                    for i in items {
-                        if incremental {
-                            self.log_incident(&i.id);
-                        }
-                        upsert_incident(&mut map, i);
-                    }
-                    self.incidents.loaded(map, as_of, fetched_at);
-                }
-                Payload::Cameras(v) => self.cameras.loaded(v, as_of, fetched_at),
-                Payload::Providers(v) => self.providers.loaded(v, as_of, fetched_at),
-            },
+            } => {
+                self.changed[resource as usize] = self.generation;
+                self.load(payload, as_of, fetched_at);
+            }
             Update::Failed {
                 resource,
                 error,
@@ -193,7 +193,51 @@ impl Store {
         }
     }
 
+    fn load(&mut self, payload: Payload, as_of: Timestamp, fetched_at: Timestamp) {
+        match payload {
+            Payload::Units(v) => self.units.loaded(v, as_of, fetched_at),
+            Payload::Departments(v) => self.departments.loaded(v, as_of, fetched_at),
+            Payload::Categories(v) => self.categories.loaded(v, as_of, fetched_at),
+            Payload::Indicators(v) => self.indicators.loaded(v, as_of, fetched_at),
+            Payload::Series(v) => {
+                let map = v
+                    .into_iter()
+                    .map(|s| ((s.indicator_id.clone(), s.unit_id.clone()), s))
+                    .collect();
+                self.series.loaded(map, as_of, fetched_at);
+                self.series_loaded = self.generation;
+                self.series_events.clear();
+            }
+            Payload::Incidents { items, incremental } => {
+                let mut map = if incremental {
+                    self.incidents.data.take().unwrap_or_default()
+                } else {
+                    // A whole list replaces the map: views rebuild from it.
+                    self.incidents_reset = self.generation;
+                    self.incident_log.clear();
+                    HashMap::with_capacity(items.len())
+                };
+                for i in items {
+                    if incremental {
+                        self.log_incident(&i.id);
+                    }
+                    upsert_incident(&mut map, i);
+                }
+                self.incidents.loaded(map, as_of, fetched_at);
+            }
+            Payload::Cameras(v) => self.cameras.loaded(v, as_of, fetched_at),
+            Payload::Providers(v) => self.providers.loaded(v, as_of, fetched_at),
+        }
+    }
+
     fn apply_event(&mut self, e: Event) {
+        let touched = match &e {
+            Event::Incident(_) => Resource::Incidents,
+            Event::Observation(_) => Resource::Series,
+            Event::Camera(_) => Resource::Cameras,
+            Event::Provider(_) => Resource::Providers,
+        };
+        self.changed[touched as usize] = self.generation;
         match e {
             Event::Incident(i) => {
                 if self.incidents.data.is_some() {
@@ -204,6 +248,8 @@ impl Store {
                 }
             }
             Event::Observation(o) => {
+                self.series_events
+                    .insert((o.indicator_id.clone(), o.unit_id.clone()), self.generation);
                 if let Some(map) = self.series.data.as_mut() {
                     let s = map
                         .entry((o.indicator_id.clone(), o.unit_id.clone()))

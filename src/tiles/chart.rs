@@ -5,6 +5,7 @@
 use egui::{Rect, Sense};
 
 use super::TileView;
+use crate::charts::cache::ChartCache;
 use crate::charts::egui_backend::{EguiBackend, SUPERSAMPLE};
 use crate::charts::{ChartData, ChartSpec, ChartStyle, ChartType, draw};
 use crate::context::{FrameCtx, TileState};
@@ -47,10 +48,12 @@ pub fn indicator_status(
     }
 }
 
-impl ChartSpec {
-    pub fn data(&self, cx: &FrameCtx) -> ChartData {
-        ChartData::from_store(self, &cx.store, cx.lang)
-    }
+/// What `spec` shows, from the console's shared chart cache (extracted once per change of
+/// what it reads).
+pub fn chart_data(spec: &ChartSpec, cx: &FrameCtx) -> std::sync::Arc<ChartData> {
+    cx.caches
+        .get::<ChartCache>()
+        .data(spec, &cx.store, cx.lang, cx.caches.frame())
 }
 
 /// The status of a tile drawn from `data`: not configured, the dataset's state, a problem of
@@ -71,7 +74,7 @@ pub fn chart_status(cx: &FrameCtx, data: &ChartData) -> DataStatus {
 
 impl TileView for ChartSpec {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
-        chart_status(cx, &self.data(cx))
+        chart_status(cx, &chart_data(self, cx))
     }
 
     fn paint_body(
@@ -86,7 +89,7 @@ impl TileView for ChartSpec {
         let pad = theme::WALL.padding * scale;
         let inner = rect.shrink(pad * 0.5);
         let columns = inner.width().max(1.0) as usize;
-        let data = prepared(ui, self, cx, columns);
+        let data = prepared(self, cx, columns);
         let style = ChartStyle::wall(
             cx.lang,
             (theme::WALL.caption * scale * SUPERSAMPLE) as f64,
@@ -101,39 +104,12 @@ impl TileView for ChartSpec {
     }
 }
 
-/// The chart's data, extracted from the store and decimated for `columns` once per store change
-/// (kept in egui's memory between frames): steady frames only draw.
-fn prepared(
-    ui: &egui::Ui,
-    spec: &ChartSpec,
-    cx: &FrameCtx,
-    columns: usize,
-) -> std::sync::Arc<ChartData> {
-    type Entry = (u64, crate::i18n::Lang, usize, std::sync::Arc<ChartData>);
-    // Keyed by the tile (its options live as long as the layout) and the width, not by where it
-    // is drawn: resizing or moving the tile must not pile up caches.
-    // A reloaded layout's tiles may reuse old addresses: its first frame drops every entry.
-    let marker = egui::Id::NULL.with("chart-data-layout");
-    ui.ctx().data_mut(|d| {
-        if d.get_temp::<chrono::DateTime<chrono::Utc>>(marker) != Some(cx.layout_loaded_at) {
-            d.remove_by_type::<Entry>();
-            d.insert_temp(marker, cx.layout_loaded_at);
-        }
-    });
-    let id = egui::Id::NULL.with(("chart-data", spec as *const ChartSpec as usize, columns));
-    let key = (cx.store.generation, cx.lang, columns);
-    if let Some((g, l, c, data)) = ui.ctx().data(|d| d.get_temp::<Entry>(id))
-        && (g, l, c) == key
-    {
-        return data;
-    }
-    let mut data = spec.data(cx);
-    data.prepare(columns);
-    let data = std::sync::Arc::new(data);
-    ui.ctx().data_mut(|d| {
-        d.insert_temp::<Entry>(id, (key.0, key.1, key.2, std::sync::Arc::clone(&data)))
-    });
-    data
+/// The chart's data, prepared for `columns` pixel columns once per change of what it reads
+/// (shared by every tile and viewport drawing the same chart): steady frames only draw.
+fn prepared(spec: &ChartSpec, cx: &FrameCtx, columns: usize) -> std::sync::Arc<ChartData> {
+    cx.caches
+        .get::<ChartCache>()
+        .prepared(spec, &cx.store, cx.lang, columns, cx.caches.frame())
 }
 
 /// On the desk: hovering a time chart shows every series' value at that period.

@@ -44,8 +44,8 @@ impl KpiOptions {
         }
     }
 
-    fn data(&self, cx: &FrameCtx) -> ChartData {
-        ChartData::from_store(&self.spec(), &cx.store, cx.lang)
+    fn data(&self, cx: &FrameCtx) -> std::sync::Arc<ChartData> {
+        super::chart::chart_data(&self.spec(), cx)
     }
 }
 

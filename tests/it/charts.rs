@@ -436,3 +436,60 @@ fn the_main_wall_draws_every_chart_without_error() {
     });
     h.run();
 }
+
+/// A chart is extracted once per change of what it reads and shared by its status and body: the
+/// event stream's heartbeat and another indicator's observation change nothing, its own series'
+/// observation makes it extract again.
+#[test]
+fn a_chart_is_prepared_once_per_change_of_what_it_reads() {
+    use ioc_console::charts::cache::ChartCache;
+    use ioc_console::model::{Event, ObservationEvent, Point};
+    use ioc_console::sources::Update;
+    let mut cx = cx_with(demo_store(), Lang::Vi, fixed_now());
+    let options = line();
+    let view = options.view();
+    let mut h = harness([640.0, 400.0], |ui| {
+        let rect = Rect::from_min_size(pos2(0.0, 0.0), vec2(640.0, 400.0));
+        let _ = view.status(&cx);
+        view.paint_body(ui, rect, 0.6, &cx, &mut TileState::default());
+        let _ = view.status(&cx);
+    });
+    h.run_steps(5);
+    drop(h);
+    let cache = cx.caches.get::<ChartCache>();
+    assert_eq!(cache.work_done(), (1, 1), "one extraction, one preparation");
+    let observe = |cx: &mut FrameCtx, indicator: &str, unit: &str| {
+        let store = Arc::make_mut(&mut cx.store);
+        let period = store
+            .series
+            .data
+            .as_ref()
+            .unwrap()
+            .get(&(indicator.to_owned(), unit.to_owned()))
+            .and_then(|s| s.points.last().map(|p| p.period))
+            .unwrap();
+        store.apply(Update::Event(Event::Observation(ObservationEvent {
+            indicator_id: indicator.into(),
+            unit_id: unit.into(),
+            point: Point {
+                period,
+                value: 1.0,
+                updated_at: fixed_now(),
+            },
+        })));
+    };
+    // The heartbeat and an unrelated indicator: nothing extracted again.
+    Arc::make_mut(&mut cx.store).apply(Update::StreamAlive { at: fixed_now() });
+    observe(&mut cx, "grdp_growth", "bt");
+    let _ = view.status(&cx);
+    assert_eq!(cache.work_done().0, 1);
+    // Its own series: once again, with the new value.
+    observe(&mut cx, "hospital_bed_occupancy", "bt-ba-tri");
+    let TileOptions::Chart(s) = &options else {
+        unreachable!()
+    };
+    let data = cache.data(s, &cx.store, Lang::Vi, 0);
+    assert_eq!(cache.work_done().0, 2);
+    let ba_tri = data.lines.iter().find(|l| l.label == "Ba Tri").unwrap();
+    assert_eq!(ba_tri.values.last().copied().flatten(), Some(1.0));
+}
