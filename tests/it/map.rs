@@ -998,12 +998,18 @@ fn a_still_map_reuses_its_prepared_markers_and_a_move_rebuilds_them() {
     let (mut h, mv) = map_harness(&tile, &cx, [900.0, 760.0]);
     h.run_steps(3);
     let first = mv.marker_builds().unwrap();
-    assert!(first >= 1);
+    let lines = mv.with(|m| m.line_builds()).unwrap();
+    assert!(first >= 1 && lines >= 1);
     h.run_steps(10);
     assert_eq!(
         mv.marker_builds(),
         Some(first),
         "nothing moved: nothing rebuilt"
+    );
+    assert_eq!(
+        mv.with(|m| m.line_builds()),
+        Some(lines),
+        "the layers' lines are projected once per view"
     );
     // Following a selection moves the view: the markers are prepared again.
     let id = cx
@@ -1020,6 +1026,12 @@ fn a_still_map_reuses_its_prepared_markers_and_a_move_rebuilds_them() {
     mv.select(Some(id));
     h.run_steps(3);
     assert!(mv.marker_builds().unwrap() > first);
+    assert!(mv.with(|m| m.line_builds()).unwrap() > lines);
+    // The cameras near the selected incident: searched once while it stays selected.
+    let searched = mv.with(|m| m.nearby_searches()).unwrap();
+    assert!(searched >= 1);
+    h.run_steps(5);
+    assert_eq!(mv.with(|m| m.nearby_searches()), Some(searched));
 }
 
 #[test]
