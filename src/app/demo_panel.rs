@@ -149,24 +149,30 @@ impl DemoPanel {
             }
         });
         ui.separator();
-        ui.label(RichText::new(cx.t("demo.faults")).strong());
-        let mut f = status.faults.clone();
-        let before = f.clone();
-        let mut slow = f.latency_ms > 0;
-        let mut errors = f.error_rate > 0.0;
-        ui.checkbox(&mut slow, cx.t("demo.fault_slow"));
-        ui.checkbox(&mut errors, cx.t("demo.fault_errors"));
-        ui.checkbox(&mut f.malformed, cx.t("demo.fault_malformed"));
-        ui.checkbox(&mut f.drop_sse, cx.t("demo.fault_drop_sse"));
-        ui.checkbox(&mut f.forbidden, cx.t("demo.fault_forbidden"));
-        f.latency_ms = if slow { before.latency_ms.max(3000) } else { 0 };
-        f.error_rate = if errors {
-            before.error_rate.max(1.0)
-        } else {
-            0.0
-        };
-        if f != before {
-            commands.push(Command::Backend(Request::SimFaults(Faults { ..f })));
-        }
+        faults(ui, cx, &status.faults, commands);
+    }
+}
+
+/// The faults the trainer injects: slow answers, 500s, malformed bodies, a dropped event stream,
+/// no permission.
+fn faults(ui: &mut egui::Ui, cx: &FrameCtx, current: &Faults, commands: &mut Vec<Command>) {
+    ui.label(RichText::new(cx.t("demo.faults")).strong());
+    let mut f = current.clone();
+    let before = f.clone();
+    let mut slow = f.latency_ms > 0;
+    let mut errors = f.error_rate > 0.0;
+    ui.checkbox(&mut slow, cx.t("demo.fault_slow"));
+    ui.checkbox(&mut errors, cx.t("demo.fault_errors"));
+    ui.checkbox(&mut f.malformed, cx.t("demo.fault_malformed"));
+    ui.checkbox(&mut f.drop_sse, cx.t("demo.fault_drop_sse"));
+    ui.checkbox(&mut f.forbidden, cx.t("demo.fault_forbidden"));
+    f.latency_ms = if slow { before.latency_ms.max(3000) } else { 0 };
+    f.error_rate = if errors {
+        before.error_rate.max(1.0)
+    } else {
+        0.0
+    };
+    if f != before {
+        commands.push(Command::Backend(Request::SimFaults(Faults { ..f })));
     }
 }

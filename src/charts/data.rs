@@ -208,198 +208,18 @@ impl ChartData {
             .map(|i| i.period.days())
             .max()
             .unwrap_or(31);
-        let read = std::cell::RefCell::new(Vec::new());
-        let get = |i: &Indicator, u: &Unit| {
-            let key = (i.id.clone(), u.id.clone());
-            let s = series.get(&key);
-            read.borrow_mut().push(key);
-            s
+        let x = Extraction {
+            spec,
+            series,
+            lang,
+            read: std::cell::RefCell::new(Vec::new()),
         };
         match spec.chart {
-            ChartType::Line | ChartType::Stacked => {
-                let chosen: Vec<(&Indicator, &Unit, Option<&Series>)> = indicators
-                    .iter()
-                    .flat_map(|i| units.iter().map(move |u| (*i, *u)))
-                    .map(|(i, u)| (i, u, get(i, u)))
-                    .take(if spec.chart == ChartType::Stacked {
-                        units.len()
-                    } else {
-                        8
-                    })
-                    .collect();
-                let mut periods: Vec<PeriodKey> = chosen
-                    .iter()
-                    .flat_map(|(_, _, s)| s.iter().flat_map(|s| s.points.iter().map(|p| p.period)))
-                    .collect();
-                periods.sort();
-                periods.dedup();
-                let keep = spec.periods.max(1);
-                if periods.len() > keep {
-                    periods.drain(..periods.len() - keep);
-                }
-                let many_indicators = indicators.len() > 1;
-                for (i, u, s) in &chosen {
-                    let by_period: HashMap<PeriodKey, (f64, Timestamp)> = s
-                        .map(|s| {
-                            s.points
-                                .iter()
-                                .map(|p| (p.period, (p.value, p.updated_at)))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let label = if many_indicators {
-                        indicator_name(i, lang).to_owned()
-                    } else {
-                        short_unit_name(u)
-                    };
-                    let values = periods
-                        .iter()
-                        .map(|p| {
-                            let v = by_period.get(p);
-                            if let Some((_, at)) = v {
-                                data.as_of = data.as_of.max(Some(*at));
-                            } else {
-                                data.missing.push((format::period(lang, *p), label.clone()));
-                            }
-                            v.map(|(v, _)| *v)
-                        })
-                        .collect();
-                    data.lines.push(Line { label, values });
-                }
-                let mut notes: Vec<(usize, String)> = chosen
-                    .iter()
-                    .flat_map(|(_, _, s)| s.iter().flat_map(|s| s.annotations.iter()))
-                    .filter_map(|a| {
-                        let i = periods.iter().position(|p| *p == a.period)?;
-                        Some((
-                            i,
-                            if lang == Lang::Vi {
-                                a.text_vi.clone()
-                            } else {
-                                a.text_en.clone()
-                            },
-                        ))
-                    })
-                    .collect();
-                notes.sort();
-                notes.dedup();
-                data.annotations = notes;
-                data.periods = periods;
-                if spec.chart == ChartType::Stacked {
-                    group_small_layers(&mut data.lines, 6, tr(lang, "chart.others"));
-                }
-                if spec.chart == ChartType::Line && indicators.len() == 1 {
-                    data.target = first.target;
-                    data.threshold = first.threshold;
-                }
-            }
-            ChartType::Bars => {
-                // The newest period that at least half of the units have reported (a period
-                // that has only just started would rank one unit against eight blanks).
-                let mut periods: Vec<PeriodKey> = units
-                    .iter()
-                    .filter_map(|u| get(first, u))
-                    .flat_map(|s| s.points.iter().map(|p| p.period))
-                    .collect();
-                periods.sort();
-                let latest = periods
-                    .iter()
-                    .rev()
-                    .copied()
-                    .find(|p| periods.iter().filter(|q| *q == p).count() * 2 >= units.len())
-                    .or(periods.last().copied());
-                let mut bars: Vec<Bar> = units
-                    .iter()
-                    .map(|u| {
-                        let point = latest.and_then(|p| {
-                            get(first, u).and_then(|s| s.points.iter().find(|x| x.period == p))
-                        });
-                        if let Some(pt) = point {
-                            data.as_of = data.as_of.max(Some(pt.updated_at));
-                        } else {
-                            data.missing
-                                .push((short_unit_name(u), indicator_name(first, lang).to_owned()));
-                        }
-                        let value = point.map(|p| p.value);
-                        let text = value.map_or_else(
-                            || tr(lang, "chart.not_updated").to_owned(),
-                            |v| format::number(lang, v, first.decimals),
-                        );
-                        Bar {
-                            label: short_unit_name(u),
-                            value,
-                            detail: format!("{text} {}", first.unit_of_measure),
-                            text,
-                        }
-                    })
-                    .collect();
-                let better_high = first
-                    .threshold
-                    .is_none_or(|t| t.direction == Direction::HigherIsBetter);
-                bars.sort_by(|a, b| match (a.value, b.value) {
-                    (Some(x), Some(y)) if better_high => y.total_cmp(&x),
-                    (Some(x), Some(y)) => x.total_cmp(&y),
-                    (Some(_), None) => std::cmp::Ordering::Less,
-                    (None, Some(_)) => std::cmp::Ordering::Greater,
-                    (None, None) => std::cmp::Ordering::Equal,
-                });
-                data.periods = latest.into_iter().collect();
-                data.bars = bars;
-                // An indicator's threshold is set for the whole province; comparing units against
-                // it would mislead, so a ranking draws none.
-            }
-            ChartType::Target => {
-                let u = units[0];
-                for i in &indicators {
-                    let latest = get(i, u).and_then(|s| s.points.iter().max_by_key(|p| p.period));
-                    let (value, text, detail) = match (latest, i.target) {
-                        (Some(p), Some(t)) if t != 0.0 => {
-                            data.as_of = data.as_of.max(Some(p.updated_at));
-                            let pct = p.value / t * 100.0;
-                            let detail = tr_args(
-                                lang,
-                                "chart.target_text",
-                                &[
-                                    ("actual", &format::number(lang, p.value, i.decimals)),
-                                    ("target", &format::number(lang, t, i.decimals)),
-                                    ("unit", &i.unit_of_measure),
-                                    ("pct", &format::number(lang, pct, 1)),
-                                ],
-                            );
-                            (
-                                Some(pct),
-                                format!("{}%", format::number(lang, pct, 1)),
-                                detail,
-                            )
-                        }
-                        (_, None) => (None, tr(lang, "chart.no_target").to_owned(), String::new()),
-                        _ => {
-                            data.missing
-                                .push((short_unit_name(u), indicator_name(i, lang).to_owned()));
-                            (
-                                None,
-                                tr(lang, "chart.not_updated").to_owned(),
-                                String::new(),
-                            )
-                        }
-                    };
-                    let detail = if detail.is_empty() {
-                        text.clone()
-                    } else {
-                        detail
-                    };
-                    data.bars.push(Bar {
-                        label: indicator_name(i, lang).to_owned(),
-                        value,
-                        text,
-                        detail,
-                    });
-                }
-                data.unit_of_measure = "%".into();
-                data.target = Some(100.0);
-            }
+            ChartType::Line | ChartType::Stacked => x.lines(&mut data, &indicators, &units),
+            ChartType::Bars => x.ranking(&mut data, first, &units),
+            ChartType::Target => x.targets(&mut data, &indicators, units[0]),
         }
-        let mut read = read.into_inner();
+        let mut read = x.read.into_inner();
         read.sort();
         read.dedup();
         data.series_read = read;
@@ -412,6 +232,222 @@ impl ChartData {
             data.problem = Some(crate::text::Text::key("chart.no_data"));
         }
         data
+    }
+}
+
+/// One extraction from the store: the series it reads, and which.
+struct Extraction<'a> {
+    spec: &'a ChartSpec,
+    series: &'a HashMap<(String, String), Series>,
+    lang: Lang,
+    read: std::cell::RefCell<Vec<(String, String)>>,
+}
+
+impl<'a> Extraction<'a> {
+    fn get(&self, i: &Indicator, u: &Unit) -> Option<&'a Series> {
+        let key = (i.id.clone(), u.id.clone());
+        let s = self.series.get(&key);
+        self.read.borrow_mut().push(key);
+        s
+    }
+
+    /// Time series (one line per indicator and unit) or a composition by unit, over the latest
+    /// periods.
+    fn lines(&self, data: &mut ChartData, indicators: &[&Indicator], units: &[&Unit]) {
+        let first = indicators[0];
+        let chosen: Vec<(&Indicator, &Unit, Option<&Series>)> = indicators
+            .iter()
+            .flat_map(|i| units.iter().map(move |u| (*i, *u)))
+            .map(|(i, u)| (i, u, self.get(i, u)))
+            .take(if self.spec.chart == ChartType::Stacked {
+                units.len()
+            } else {
+                8
+            })
+            .collect();
+        let mut periods: Vec<PeriodKey> = chosen
+            .iter()
+            .flat_map(|(_, _, s)| s.iter().flat_map(|s| s.points.iter().map(|p| p.period)))
+            .collect();
+        periods.sort();
+        periods.dedup();
+        let keep = self.spec.periods.max(1);
+        if periods.len() > keep {
+            periods.drain(..periods.len() - keep);
+        }
+        let many_indicators = indicators.len() > 1;
+        for (i, u, s) in &chosen {
+            let by_period: HashMap<PeriodKey, (f64, Timestamp)> = s
+                .map(|s| {
+                    s.points
+                        .iter()
+                        .map(|p| (p.period, (p.value, p.updated_at)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let label = if many_indicators {
+                indicator_name(i, self.lang).to_owned()
+            } else {
+                short_unit_name(u)
+            };
+            let values = periods
+                .iter()
+                .map(|p| {
+                    let v = by_period.get(p);
+                    if let Some((_, at)) = v {
+                        data.as_of = data.as_of.max(Some(*at));
+                    } else {
+                        data.missing
+                            .push((format::period(self.lang, *p), label.clone()));
+                    }
+                    v.map(|(v, _)| *v)
+                })
+                .collect();
+            data.lines.push(Line { label, values });
+        }
+        let mut notes: Vec<(usize, String)> = chosen
+            .iter()
+            .flat_map(|(_, _, s)| s.iter().flat_map(|s| s.annotations.iter()))
+            .filter_map(|a| {
+                let i = periods.iter().position(|p| *p == a.period)?;
+                Some((
+                    i,
+                    if self.lang == Lang::Vi {
+                        a.text_vi.clone()
+                    } else {
+                        a.text_en.clone()
+                    },
+                ))
+            })
+            .collect();
+        notes.sort();
+        notes.dedup();
+        data.annotations = notes;
+        data.periods = periods;
+        if self.spec.chart == ChartType::Stacked {
+            group_small_layers(&mut data.lines, 6, tr(self.lang, "chart.others"));
+        }
+        if self.spec.chart == ChartType::Line && indicators.len() == 1 {
+            data.target = first.target;
+            data.threshold = first.threshold;
+        }
+    }
+
+    /// A ranking of the units for the first indicator at its newest well-reported period.
+    fn ranking(&self, data: &mut ChartData, first: &Indicator, units: &[&Unit]) {
+        // The newest period that at least half of the units have reported (a period
+        // that has only just started would rank one unit against eight blanks).
+        let mut periods: Vec<PeriodKey> = units
+            .iter()
+            .filter_map(|u| self.get(first, u))
+            .flat_map(|s| s.points.iter().map(|p| p.period))
+            .collect();
+        periods.sort();
+        let latest = periods
+            .iter()
+            .rev()
+            .copied()
+            .find(|p| periods.iter().filter(|q| *q == p).count() * 2 >= units.len())
+            .or(periods.last().copied());
+        let mut bars: Vec<Bar> = units
+            .iter()
+            .map(|u| {
+                let point = latest.and_then(|p| {
+                    self.get(first, u)
+                        .and_then(|s| s.points.iter().find(|x| x.period == p))
+                });
+                if let Some(pt) = point {
+                    data.as_of = data.as_of.max(Some(pt.updated_at));
+                } else {
+                    data.missing.push((
+                        short_unit_name(u),
+                        indicator_name(first, self.lang).to_owned(),
+                    ));
+                }
+                let value = point.map(|p| p.value);
+                let text = value.map_or_else(
+                    || tr(self.lang, "chart.not_updated").to_owned(),
+                    |v| format::number(self.lang, v, first.decimals),
+                );
+                Bar {
+                    label: short_unit_name(u),
+                    value,
+                    detail: format!("{text} {}", first.unit_of_measure),
+                    text,
+                }
+            })
+            .collect();
+        let better_high = first
+            .threshold
+            .is_none_or(|t| t.direction == Direction::HigherIsBetter);
+        bars.sort_by(|a, b| match (a.value, b.value) {
+            (Some(x), Some(y)) if better_high => y.total_cmp(&x),
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+        data.periods = latest.into_iter().collect();
+        data.bars = bars;
+        // An indicator's threshold is set for the whole province; comparing units against
+        // it would mislead, so a ranking draws none.
+    }
+
+    /// Target versus actual for each indicator, at the unit `u`.
+    fn targets(&self, data: &mut ChartData, indicators: &[&Indicator], u: &Unit) {
+        for i in indicators {
+            let latest = self
+                .get(i, u)
+                .and_then(|s| s.points.iter().max_by_key(|p| p.period));
+            let (value, text, detail) = match (latest, i.target) {
+                (Some(p), Some(t)) if t != 0.0 => {
+                    data.as_of = data.as_of.max(Some(p.updated_at));
+                    let pct = p.value / t * 100.0;
+                    let detail = tr_args(
+                        self.lang,
+                        "chart.target_text",
+                        &[
+                            ("actual", &format::number(self.lang, p.value, i.decimals)),
+                            ("target", &format::number(self.lang, t, i.decimals)),
+                            ("unit", &i.unit_of_measure),
+                            ("pct", &format::number(self.lang, pct, 1)),
+                        ],
+                    );
+                    (
+                        Some(pct),
+                        format!("{}%", format::number(self.lang, pct, 1)),
+                        detail,
+                    )
+                }
+                (_, None) => (
+                    None,
+                    tr(self.lang, "chart.no_target").to_owned(),
+                    String::new(),
+                ),
+                _ => {
+                    data.missing
+                        .push((short_unit_name(u), indicator_name(i, self.lang).to_owned()));
+                    (
+                        None,
+                        tr(self.lang, "chart.not_updated").to_owned(),
+                        String::new(),
+                    )
+                }
+            };
+            let detail = if detail.is_empty() {
+                text.clone()
+            } else {
+                detail
+            };
+            data.bars.push(Bar {
+                label: indicator_name(i, self.lang).to_owned(),
+                value,
+                text,
+                detail,
+            });
+        }
+        data.unit_of_measure = "%".into();
+        data.target = Some(100.0);
     }
 }
 

@@ -252,7 +252,6 @@ impl TileView for CameraOptions {
     ) {
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 0.0, Color32::BLACK);
-        let pad = theme::WALL.padding * scale;
         // Drawn only for a known camera with streams (see `paints_own_state`).
         let Some(camera) = self.camera(cx).filter(|c| !c.profiles.is_empty()) else {
             return;
@@ -280,71 +279,128 @@ impl TileView for CameraOptions {
             }
         }
 
-        let profile_name = |k: StreamKind| match k {
-            StreamKind::Main => cx.t("camera.main"),
-            StreamKind::Sub => cx.t("camera.sub"),
-        };
-        let now = Instant::now();
-        let secs = |d: Duration| d.as_secs_f32().ceil() as u64;
-        let backend_offline = (!camera.online).then(|| cx.t("camera.backend_offline"));
-        match &view.state {
-            StreamState::Live => {}
-            StreamState::Connecting if view.switching => {
-                let text = cx.t_args(
-                    "camera.switching",
-                    &[("profile", &profile_name(view.profile.kind).to_lowercase())],
-                );
-                centre_text(&painter, rect, scale, None, &text);
-            }
-            StreamState::Connecting => match &view.frame {
-                // Rebuilding after the picture was lost.
-                Some(frame) => {
-                    let text = format!(
-                        "{}\n{}",
-                        cx.t_args(
-                            "camera.no_signal_for",
-                            &[("n", &secs(now.saturating_duration_since(frame.received_at)))],
-                        ),
-                        cx.t("camera.reconnecting_now")
-                    );
-                    centre_text(&painter, rect, scale, Some(cx.t("camera.no_signal")), &text);
-                }
-                None => centre_text(&painter, rect, scale, None, cx.t("camera.connecting")),
-            },
-            StreamState::Stalled { since } => {
-                let text = cx.t_args(
-                    "camera.no_signal_for",
-                    &[("n", &secs(now.saturating_duration_since(*since)))],
-                );
-                centre_text(&painter, rect, scale, Some(cx.t("camera.no_signal")), &text);
-            }
-            StreamState::Reconnecting {
-                at,
-                attempts,
-                reason,
-            } => {
-                let why = words(reason).say(cx.lang);
-                let left = at.saturating_duration_since(now);
-                let retry = if left.is_zero() {
-                    cx.t_args("camera.retrying", &[("attempt", &(attempts + 1))])
-                } else {
-                    cx.t_args(
-                        "camera.retry_in",
-                        &[("n", &secs(left)), ("attempt", &(attempts + 1))],
-                    )
-                };
-                let mut text = format!(
-                    "{}\n{retry}",
-                    cx.t_args("camera.error", &[("reason", &why)])
-                );
-                if let Some(b) = backend_offline {
-                    text = format!("{text}\n{b}");
-                }
-                let head = view.frame.is_some().then(|| cx.t("camera.no_signal"));
-                centre_text(&painter, rect, scale, head, &text);
-            }
-        }
+        paint_state_words(&painter, rect, scale, cx, camera, &view);
+        self.paint_strips(ui, &painter, rect, scale, cx, &view);
 
+        // Redraw at twice the stream's rate while live (at most 60 Hz): at exactly its rate, a
+        // frame would wait up to a whole frame interval for the next redraw, and two frames
+        // arriving between redraws would hide one (measured: `cargo bench --bench cameras`).
+        // Countdowns need a second.
+        let next = if view.state == StreamState::Live {
+            let fps = if view.profile.fps > 0.0 {
+                view.profile.fps
+            } else {
+                25.0
+            };
+            Duration::from_secs_f32(1.0 / (2.0 * fps).clamp(1.0, 60.0))
+        } else {
+            Duration::from_millis(250)
+        };
+        ui.ctx().request_repaint_after(next);
+    }
+}
+
+/// The name of a stream profile on screen.
+fn profile_name(cx: &FrameCtx, k: StreamKind) -> &'static str {
+    match k {
+        StreamKind::Main => cx.t("camera.main"),
+        StreamKind::Sub => cx.t("camera.sub"),
+    }
+}
+
+/// Seconds for a countdown, rounded up.
+fn secs(d: Duration) -> u64 {
+    d.as_secs_f32().ceil() as u64
+}
+
+/// The stream's state in words over the picture (connecting, switching, no signal, reconnecting
+/// with the reason and a countdown); nothing while live.
+fn paint_state_words(
+    painter: &egui::Painter,
+    rect: Rect,
+    scale: f32,
+    cx: &FrameCtx,
+    camera: &Camera,
+    view: &CameraView,
+) {
+    let now = Instant::now();
+    let backend_offline = (!camera.online).then(|| cx.t("camera.backend_offline"));
+    match &view.state {
+        StreamState::Live => {}
+        StreamState::Connecting if view.switching => {
+            let text = cx.t_args(
+                "camera.switching",
+                &[(
+                    "profile",
+                    &profile_name(cx, view.profile.kind).to_lowercase(),
+                )],
+            );
+            centre_text(painter, rect, scale, None, &text);
+        }
+        StreamState::Connecting => match &view.frame {
+            // Rebuilding after the picture was lost.
+            Some(frame) => {
+                let text = format!(
+                    "{}\n{}",
+                    cx.t_args(
+                        "camera.no_signal_for",
+                        &[("n", &secs(now.saturating_duration_since(frame.received_at)))],
+                    ),
+                    cx.t("camera.reconnecting_now")
+                );
+                centre_text(painter, rect, scale, Some(cx.t("camera.no_signal")), &text);
+            }
+            None => centre_text(painter, rect, scale, None, cx.t("camera.connecting")),
+        },
+        StreamState::Stalled { since } => {
+            let text = cx.t_args(
+                "camera.no_signal_for",
+                &[("n", &secs(now.saturating_duration_since(*since)))],
+            );
+            centre_text(painter, rect, scale, Some(cx.t("camera.no_signal")), &text);
+        }
+        StreamState::Reconnecting {
+            at,
+            attempts,
+            reason,
+        } => {
+            let why = words(reason).say(cx.lang);
+            let left = at.saturating_duration_since(now);
+            let retry = if left.is_zero() {
+                cx.t_args("camera.retrying", &[("attempt", &(attempts + 1))])
+            } else {
+                cx.t_args(
+                    "camera.retry_in",
+                    &[("n", &secs(left)), ("attempt", &(attempts + 1))],
+                )
+            };
+            let mut text = format!(
+                "{}\n{retry}",
+                cx.t_args("camera.error", &[("reason", &why)])
+            );
+            if let Some(b) = backend_offline {
+                text = format!("{text}\n{b}");
+            }
+            let head = view.frame.is_some().then(|| cx.t("camera.no_signal"));
+            centre_text(painter, rect, scale, head, &text);
+        }
+    }
+}
+
+impl CameraOptions {
+    /// Over the picture: "sent by an operator" at the top; at the bottom, a lowered or fallback
+    /// stream said in words, and the stream's details on hover (or always with `show_info`).
+    fn paint_strips(
+        &self,
+        ui: &egui::Ui,
+        painter: &egui::Painter,
+        rect: Rect,
+        scale: f32,
+        cx: &FrameCtx,
+        view: &CameraView,
+    ) {
+        let pad = theme::WALL.padding * scale;
+        let now = Instant::now();
         // Sent by an operator: which camera this is, said at the top.
         if self.sent(cx).is_some() {
             let text = cx.t("camera.sent").to_owned();
@@ -373,23 +429,23 @@ impl TileView for CameraOptions {
             let text = cx.t_args(
                 "camera.fallback",
                 &[
-                    ("wanted", &profile_name(view.profile.kind)),
+                    ("wanted", &profile_name(cx, view.profile.kind)),
                     ("reason", &words(e).say(cx.lang)),
                 ],
             );
-            bottom = strip(&painter, rect, bottom, scale, &text, theme::colors::ERROR);
+            bottom = strip(painter, rect, bottom, scale, &text, theme::colors::ERROR);
         }
         if let Some(l) = &view.lowered {
             let text = cx.t_args(
                 "camera.lowered",
                 &[
-                    ("profile", &profile_name(view.profile.kind)),
-                    ("wanted", &profile_name(l.wanted).to_lowercase()),
+                    ("profile", &profile_name(cx, view.profile.kind)),
+                    ("wanted", &profile_name(cx, l.wanted).to_lowercase()),
                     ("demand", &format!("{:.0}", l.demand_mpx_s)),
                     ("budget", &format!("{:.0}", l.budget_mpx_s)),
                 ],
             );
-            bottom = strip(&painter, rect, bottom, scale, &text, theme::colors::STALE);
+            bottom = strip(painter, rect, bottom, scale, &text, theme::colors::STALE);
         }
         let hovered = ui.rect_contains_pointer(rect);
         if (self.show_info || hovered)
@@ -404,31 +460,15 @@ impl TileView for CameraOptions {
             let text = cx.t_args(
                 "camera.info",
                 &[
-                    ("profile", &profile_name(view.profile.kind)),
+                    ("profile", &profile_name(cx, view.profile.kind)),
                     ("w", &frame.width),
                     ("h", &frame.height),
                     ("fps", &fps),
                     ("age", &age),
                 ],
             );
-            strip(&painter, rect, bottom, scale, &text, theme::colors::ACCENT);
+            strip(painter, rect, bottom, scale, &text, theme::colors::ACCENT);
         }
-
-        // Redraw at twice the stream's rate while live (at most 60 Hz): at exactly its rate, a
-        // frame would wait up to a whole frame interval for the next redraw, and two frames
-        // arriving between redraws would hide one (measured: `cargo bench --bench cameras`).
-        // Countdowns need a second.
-        let next = if view.state == StreamState::Live {
-            let fps = if view.profile.fps > 0.0 {
-                view.profile.fps
-            } else {
-                25.0
-            };
-            Duration::from_secs_f32(1.0 / (2.0 * fps).clamp(1.0, 60.0))
-        } else {
-            Duration::from_millis(250)
-        };
-        ui.ctx().request_repaint_after(next);
     }
 }
 

@@ -108,6 +108,131 @@ pub fn overdue_label(lang: Lang) -> String {
     tr(lang, "queue.overdue").to_uppercase()
 }
 
+/// How the rows of the queue are drawn this frame.
+struct Rows<'a> {
+    painter: &'a egui::Painter,
+    cx: &'a FrameCtx,
+    font: &'a egui::FontId,
+    small: &'a egui::FontId,
+    pad: f32,
+    pulse: f32,
+}
+
+impl Rows<'_> {
+    /// Row `k` at `r`: priority, title (cut with "…"), due time, overdue, new; returns whether
+    /// it pulses as new.
+    fn paint(
+        &self,
+        r: Rect,
+        k: usize,
+        row: &Row,
+        inc: &crate::model::Incident,
+        row_h: f32,
+    ) -> bool {
+        let overdue = row.is_overdue(self.cx.now);
+        let new = is_new_and_urgent(row, self.cx.now);
+        let bg = if new {
+            theme::colors::ERROR.gamma_multiply(0.15 + 0.35 * self.pulse)
+        } else if k.is_multiple_of(2) {
+            theme::colors::TILE_TITLE_BAR.gamma_multiply(0.6)
+        } else {
+            Color32::TRANSPARENT
+        };
+        self.painter.rect_filled(r, 2.0, bg);
+        paint_priority(
+            self.painter,
+            pos2(r.left() + self.pad * 0.3, r.top() + row_h * 0.32),
+            self.font.size * 0.9,
+            row.priority,
+        );
+        let x = r.left() + self.pad * 0.3 + self.font.size * 1.3;
+        let line2 = format!(
+            "{} · {} · {}",
+            self.cx.t(priority_key(row.priority)),
+            self.cx.t(status_key(row.status)),
+            crate::format::short_unit_name_of(
+                &inc.unit_id,
+                self.cx.store.units.data.as_deref().unwrap_or(&[])
+            )
+        );
+        let due = due_words(
+            self.cx.lang,
+            row.due_at,
+            self.cx.now,
+            row.status.is_closed(),
+        );
+        let right = self.painter.text(
+            pos2(r.right() - self.pad * 0.3, r.top() + row_h * 0.28),
+            Align2::RIGHT_CENTER,
+            &due,
+            self.small.clone(),
+            if overdue {
+                theme::colors::ERROR
+            } else {
+                theme::colors::TEXT_DIM
+            },
+        );
+        let mut title_right = right.left() - self.pad * 0.4;
+        if overdue {
+            let word = overdue_label(self.cx.lang);
+            let w = self.painter.text(
+                pos2(title_right, r.top() + row_h * 0.28),
+                Align2::RIGHT_CENTER,
+                &word,
+                egui::FontId::new(self.small.size, theme::bold_family()),
+                theme::colors::ERROR,
+            );
+            let c = pos2(w.left() - self.small.size * 0.7, r.top() + row_h * 0.28);
+            let s = self.small.size * 0.45;
+            self.painter.add(Shape::convex_polygon(
+                vec![
+                    c + vec2(0.0, -s),
+                    c + vec2(s, s * 0.8),
+                    c + vec2(-s, s * 0.8),
+                ],
+                theme::colors::ERROR,
+                Stroke::NONE,
+            ));
+            title_right = c.x - s - self.pad * 0.3;
+        }
+        if new {
+            self.painter.text(
+                pos2(r.right() - self.pad * 0.3, r.top() + row_h * 0.72),
+                Align2::RIGHT_CENTER,
+                self.cx.t("queue.new").to_uppercase(),
+                egui::FontId::new(self.small.size, theme::bold_family()),
+                theme::colors::TEXT,
+            );
+        }
+        // Cut with "…" where it does not fit, never mid-word without a sign.
+        let (title, _) = crate::ui::widgets::elided(
+            self.painter,
+            &inc.title,
+            self.font.clone(),
+            theme::colors::TEXT,
+            (title_right - x).max(0.0),
+        );
+        self.painter.galley(
+            pos2(x, r.top() + row_h * 0.28 - title.size().y / 2.0),
+            title,
+            theme::colors::TEXT,
+        );
+        self.painter
+            .with_clip_rect(Rect::from_min_max(
+                pos2(x, r.top()),
+                pos2(r.right(), r.bottom()),
+            ))
+            .text(
+                pos2(x, r.top() + row_h * 0.72),
+                Align2::LEFT_CENTER,
+                line2,
+                self.small.clone(),
+                theme::colors::TEXT_DIM,
+            );
+        new
+    }
+}
+
 impl TileView for IncidentsOptions {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
         cx.store.status(Resource::Incidents, cx.now)
@@ -155,6 +280,14 @@ impl TileView for IncidentsOptions {
         let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
         let mut any_new = false;
         // Only the rows that fit are looked at and laid out.
+        let rows = Rows {
+            painter: &painter,
+            cx,
+            font: &font,
+            small: &small,
+            pad,
+            pulse,
+        };
         for (k, id) in ids.iter().take(visible).enumerate() {
             let (Some(row), Some(inc)) = (queue.index().row(id), map.get(id)) else {
                 continue;
@@ -164,97 +297,7 @@ impl TileView for IncidentsOptions {
                 pos2(inner.left(), y),
                 vec2(inner.width(), row_h - 2.0 * scale),
             );
-            let overdue = row.is_overdue(cx.now);
-            let new = is_new_and_urgent(row, cx.now);
-            any_new |= new;
-            let bg = if new {
-                theme::colors::ERROR.gamma_multiply(0.15 + 0.35 * pulse)
-            } else if k % 2 == 0 {
-                theme::colors::TILE_TITLE_BAR.gamma_multiply(0.6)
-            } else {
-                Color32::TRANSPARENT
-            };
-            painter.rect_filled(r, 2.0, bg);
-            paint_priority(
-                &painter,
-                pos2(r.left() + pad * 0.3, r.top() + row_h * 0.32),
-                font.size * 0.9,
-                row.priority,
-            );
-            let x = r.left() + pad * 0.3 + font.size * 1.3;
-            let title =
-                painter.layout_no_wrap(inc.title.clone(), font.clone(), theme::colors::TEXT);
-            let line2 = format!(
-                "{} · {} · {}",
-                cx.t(priority_key(row.priority)),
-                cx.t(status_key(row.status)),
-                crate::format::short_unit_name_of(
-                    &inc.unit_id,
-                    cx.store.units.data.as_deref().unwrap_or(&[])
-                )
-            );
-            let due = due_words(cx.lang, row.due_at, cx.now, row.status.is_closed());
-            let right = painter.text(
-                pos2(r.right() - pad * 0.3, r.top() + row_h * 0.28),
-                Align2::RIGHT_CENTER,
-                &due,
-                small.clone(),
-                if overdue {
-                    theme::colors::ERROR
-                } else {
-                    theme::colors::TEXT_DIM
-                },
-            );
-            let mut title_right = right.left() - pad * 0.4;
-            if overdue {
-                let word = overdue_label(cx.lang);
-                let w = painter.text(
-                    pos2(title_right, r.top() + row_h * 0.28),
-                    Align2::RIGHT_CENTER,
-                    &word,
-                    egui::FontId::new(small.size, theme::bold_family()),
-                    theme::colors::ERROR,
-                );
-                let c = pos2(w.left() - small.size * 0.7, r.top() + row_h * 0.28);
-                let s = small.size * 0.45;
-                painter.add(Shape::convex_polygon(
-                    vec![
-                        c + vec2(0.0, -s),
-                        c + vec2(s, s * 0.8),
-                        c + vec2(-s, s * 0.8),
-                    ],
-                    theme::colors::ERROR,
-                    Stroke::NONE,
-                ));
-                title_right = c.x - s - pad * 0.3;
-            }
-            if new {
-                painter.text(
-                    pos2(r.right() - pad * 0.3, r.top() + row_h * 0.72),
-                    Align2::RIGHT_CENTER,
-                    cx.t("queue.new").to_uppercase(),
-                    egui::FontId::new(small.size, theme::bold_family()),
-                    theme::colors::TEXT,
-                );
-            }
-            let clip = Rect::from_min_max(pos2(x, r.top()), pos2(title_right.max(x), r.bottom()));
-            painter.with_clip_rect(clip).galley(
-                pos2(x, r.top() + row_h * 0.28 - title.size().y / 2.0),
-                title,
-                theme::colors::TEXT,
-            );
-            painter
-                .with_clip_rect(Rect::from_min_max(
-                    pos2(x, r.top()),
-                    pos2(r.right(), r.bottom()),
-                ))
-                .text(
-                    pos2(x, r.top() + row_h * 0.72),
-                    Align2::LEFT_CENTER,
-                    line2,
-                    small.clone(),
-                    theme::colors::TEXT_DIM,
-                );
+            any_new |= rows.paint(r, k, row, inc, row_h);
         }
         if any_new {
             ui.ctx()

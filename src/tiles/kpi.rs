@@ -122,110 +122,149 @@ impl TileView for KpiOptions {
         );
         y += small.size * 1.4;
 
-        // Change against the previous period.
         let good_up = indicator
             .threshold
             .is_none_or(|th| th.direction == Direction::HigherIsBetter);
+        let lines = Lines {
+            painter: &painter,
+            cx,
+            left: inner.left(),
+            small: &small,
+        };
         if let Some(prev) = last.checked_sub(1).and_then(|i| line.values[i]) {
-            let diff = value - prev;
-            let percent_unit = indicator.unit_of_measure.trim() == "%";
-            let amount = if percent_unit {
-                cx.t_args(
-                    "kpi.points",
-                    &[(
-                        "n",
-                        &format::number(cx.lang, diff.abs(), indicator.decimals.max(1)),
-                    )],
-                )
-            } else if prev != 0.0 {
-                format!(
-                    "{}%",
-                    format::number(cx.lang, (diff / prev * 100.0).abs(), 1)
-                )
-            } else {
-                format::number(cx.lang, diff.abs(), indicator.decimals)
-            };
-            let key = if diff > 0.0 {
-                "kpi.up"
-            } else if diff < 0.0 {
-                "kpi.down"
-            } else {
-                "kpi.same"
-            };
-            let good = (diff > 0.0) == good_up || diff == 0.0;
-            let color = if good {
-                theme::colors::LIVE
-            } else {
-                theme::colors::ERROR
-            };
-            let arrow_c = pos2(inner.left() + small.size * 0.5, y + small.size * 0.6);
-            paint_arrow(&painter, arrow_c, small.size * 0.45, diff, color);
-            painter.text(
-                pos2(inner.left() + small.size * 1.2, y),
-                Align2::LEFT_TOP,
-                cx.t_args(
-                    key,
-                    &[
-                        ("amount", &amount),
-                        ("period", &format::period(cx.lang, data.periods[last - 1])),
-                    ],
-                ),
-                small.clone(),
-                theme::colors::TEXT,
-            );
-            y += small.size * 1.4;
+            y = lines.change(y, (value, prev), data.periods[last - 1], indicator, good_up);
         }
-        // Against the target.
         if let Some(target) = indicator.target {
-            let reached = if good_up {
-                value >= target
-            } else {
-                value <= target
-            };
-            let text = cx.t_args(
-                if reached {
-                    "kpi.target_reached"
-                } else {
-                    "kpi.target_missed"
-                },
-                &[(
-                    "target",
-                    &format!(
-                        "{} {}",
-                        format::number(cx.lang, target, indicator.decimals),
-                        indicator.unit_of_measure
-                    ),
-                )],
-            );
-            let color = if reached {
-                theme::colors::LIVE
-            } else {
-                theme::colors::STALE
-            };
-            crate::ui::widgets::paint_status_icon(
-                &painter,
-                pos2(inner.left() + small.size * 0.5, y + small.size * 0.6),
-                small.size * 0.4,
-                if reached {
-                    SourceState::Live
-                } else {
-                    SourceState::Stale
-                },
-            );
-            painter.text(
-                pos2(inner.left() + small.size * 1.2, y),
-                Align2::LEFT_TOP,
-                text,
-                small.clone(),
-                color,
-            );
-            y += small.size * 1.4;
+            y = lines.target(y, value, target, indicator, good_up);
         }
         // Sparkline in what is left.
         let spark = Rect::from_min_max(pos2(inner.left(), y + pad * 0.3), inner.max);
         if spark.height() > 8.0 * scale {
             paint_sparkline(&painter, spark, &line.values, (2.5 * scale).max(1.0));
         }
+    }
+}
+
+/// The lines under the big number, written one below the other.
+struct Lines<'a> {
+    painter: &'a egui::Painter,
+    cx: &'a FrameCtx,
+    left: f32,
+    small: &'a egui::FontId,
+}
+
+impl Lines<'_> {
+    /// The change against the previous period (arrow shape, sign and words); returns the next
+    /// line's top.
+    fn change(
+        &self,
+        y: f32,
+        (value, prev): (f64, f64),
+        previous: crate::model::PeriodKey,
+        indicator: &crate::model::Indicator,
+        good_up: bool,
+    ) -> f32 {
+        let diff = value - prev;
+        let percent_unit = indicator.unit_of_measure.trim() == "%";
+        let amount = if percent_unit {
+            self.cx.t_args(
+                "kpi.points",
+                &[(
+                    "n",
+                    &format::number(self.cx.lang, diff.abs(), indicator.decimals.max(1)),
+                )],
+            )
+        } else if prev != 0.0 {
+            format!(
+                "{}%",
+                format::number(self.cx.lang, (diff / prev * 100.0).abs(), 1)
+            )
+        } else {
+            format::number(self.cx.lang, diff.abs(), indicator.decimals)
+        };
+        let key = if diff > 0.0 {
+            "kpi.up"
+        } else if diff < 0.0 {
+            "kpi.down"
+        } else {
+            "kpi.same"
+        };
+        let good = (diff > 0.0) == good_up || diff == 0.0;
+        let color = if good {
+            theme::colors::LIVE
+        } else {
+            theme::colors::ERROR
+        };
+        let arrow_c = pos2(self.left + self.small.size * 0.5, y + self.small.size * 0.6);
+        paint_arrow(self.painter, arrow_c, self.small.size * 0.45, diff, color);
+        self.painter.text(
+            pos2(self.left + self.small.size * 1.2, y),
+            Align2::LEFT_TOP,
+            self.cx.t_args(
+                key,
+                &[
+                    ("amount", &amount),
+                    ("period", &format::period(self.cx.lang, previous)),
+                ],
+            ),
+            self.small.clone(),
+            theme::colors::TEXT,
+        );
+        y + self.small.size * 1.4
+    }
+
+    /// Whether the target is reached (icon and words); returns the next line's top.
+    fn target(
+        &self,
+        y: f32,
+        value: f64,
+        target: f64,
+        indicator: &crate::model::Indicator,
+        good_up: bool,
+    ) -> f32 {
+        let reached = if good_up {
+            value >= target
+        } else {
+            value <= target
+        };
+        let text = self.cx.t_args(
+            if reached {
+                "kpi.target_reached"
+            } else {
+                "kpi.target_missed"
+            },
+            &[(
+                "target",
+                &format!(
+                    "{} {}",
+                    format::number(self.cx.lang, target, indicator.decimals),
+                    indicator.unit_of_measure
+                ),
+            )],
+        );
+        let color = if reached {
+            theme::colors::LIVE
+        } else {
+            theme::colors::STALE
+        };
+        crate::ui::widgets::paint_status_icon(
+            self.painter,
+            pos2(self.left + self.small.size * 0.5, y + self.small.size * 0.6),
+            self.small.size * 0.4,
+            if reached {
+                SourceState::Live
+            } else {
+                SourceState::Stale
+            },
+        );
+        self.painter.text(
+            pos2(self.left + self.small.size * 1.2, y),
+            Align2::LEFT_TOP,
+            text,
+            self.small.clone(),
+            color,
+        );
+        y + self.small.size * 1.4
     }
 }
 
