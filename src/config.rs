@@ -40,7 +40,7 @@ pub struct Config {
     pub map: crate::map::MapConfig,
     /// Camera streams: decode budget, RTSP jitter buffer and transport, preferred decoders.
     #[serde(default)]
-    pub video: crate::video::hub::VideoConfig,
+    pub video: crate::video::config::VideoConfig,
 }
 
 /// Why the configuration could not be used.

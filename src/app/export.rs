@@ -9,6 +9,9 @@ use crate::context::ExportFormat as Format;
 use crate::i18n::{Lang, tr};
 use crate::incidents::report;
 use crate::store::Store;
+use std::sync::Arc;
+
+use super::ConsoleApp;
 
 /// Exports a chart tile of the layout to `out` (format from its extension). `size` is the
 /// picture's size in points; PNG is rendered at `scale` pixels per point.
@@ -124,4 +127,71 @@ pub fn report_files(
     write_report(&r, lang, &base.with_extension("csv"))?;
     write_report(&r, lang, &base.with_extension("pdf"))?;
     Ok(base.with_extension("pdf"))
+}
+
+impl ConsoleApp {
+    /// Where exports from the desk are written.
+    pub fn exports_dir() -> std::path::PathBuf {
+        directories::ProjectDirs::from("", "", "ioc-console")
+            .map(|d| d.data_dir().join("exports"))
+            .unwrap_or_else(|| std::env::temp_dir().join("ioc-console-exports"))
+    }
+
+    /// Writes the quarterly report (last complete quarter) off the UI thread.
+    pub(super) fn export_report(&self) {
+        let state = self.wall_state();
+        let now = (self.clock)();
+        let lang = state.lang;
+        let store = Arc::clone(&state.store);
+        let tx = self.exports.0.clone();
+        let dir = Self::exports_dir();
+        let spawned = std::thread::Builder::new()
+            .name("report".into())
+            .spawn(move || {
+                let msg = match report_files(&store, now, lang, &dir) {
+                    Ok(p) => crate::i18n::tr_args(lang, "export.written", &[("out", &p.display())]),
+                    Err(error) => crate::i18n::tr_args(lang, "export.failed", &[("error", &error)]),
+                };
+                let _ = tx.send(msg);
+            });
+        if let Err(e) = spawned {
+            tracing::error!(%e, "cannot start the report thread");
+        }
+    }
+
+    /// Runs an export off the UI thread; its outcome reaches the status bar.
+    pub(super) fn export(&self, tile_id: &str, format: crate::context::ExportFormat) {
+        let state = self.wall_state();
+        let Some(tile) = state.layout.tiles.iter().find(|t| t.id == tile_id).cloned() else {
+            return;
+        };
+        let now = (self.clock)();
+        let lang = state.lang;
+        let store = Arc::clone(&state.store);
+        let tx = self.exports.0.clone();
+        let dir = Self::exports_dir();
+        let stamp = crate::format::to_vietnam_time(now).format("%Y%m%d-%H%M%S");
+        let out = dir.join(format!("{tile_id}-{stamp}.{}", format.extension()));
+        let spawned = std::thread::Builder::new()
+            .name("export".into())
+            .spawn(move || {
+                let result = std::fs::create_dir_all(&dir)
+                    .map_err(|e| e.to_string())
+                    .and_then(|_| export_tile(&tile, store, lang, now, &out, (1600, 900), 1.0));
+                let msg = match result {
+                    Ok(()) => {
+                        tracing::info!(path = %out.display(), "chart exported");
+                        crate::i18n::tr_args(lang, "export.written", &[("out", &out.display())])
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "chart export failed");
+                        crate::i18n::tr_args(lang, "export.failed", &[("error", &error)])
+                    }
+                };
+                let _ = tx.send(msg);
+            });
+        if let Err(e) = spawned {
+            tracing::error!(%e, "cannot start the export thread");
+        }
+    }
 }

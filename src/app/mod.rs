@@ -4,17 +4,19 @@
 
 pub mod connect;
 pub mod demo_panel;
+mod desk;
 pub mod export;
 pub mod incident_panel;
 mod profile_window;
 pub mod snapshot;
+mod viewports;
 pub mod wall_view;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
-use egui::{RichText, ViewportBuilder, ViewportId};
+use egui::{ViewportBuilder, ViewportId};
 
 use crate::context::Command;
 use crate::context::profile::FrameProfile;
@@ -22,11 +24,10 @@ use crate::context::{Caches, CommandSender, TileStates, ViewState};
 use crate::role::{Mode, Role};
 
 use crate::context::FrameCtx;
-use crate::format;
 use crate::i18n::Lang;
 use crate::sources::{BackendLink, Request};
 use crate::store::Store;
-use crate::ui::{fonts, theme};
+use crate::ui::fonts;
 use crate::wall::watch::{LayoutEvent, LayoutWatcher};
 use crate::wall::{LayoutErrors, WallLayout};
 
@@ -230,73 +231,6 @@ impl ConsoleApp {
             notice: None,
             wall_view_seen: std::cell::Cell::new(0),
             incidents: incident_panel::IncidentPanel::default(),
-        }
-    }
-
-    /// Where exports from the desk are written.
-    pub fn exports_dir() -> std::path::PathBuf {
-        directories::ProjectDirs::from("", "", "ioc-console")
-            .map(|d| d.data_dir().join("exports"))
-            .unwrap_or_else(|| std::env::temp_dir().join("ioc-console-exports"))
-    }
-
-    /// Writes the quarterly report (last complete quarter) off the UI thread.
-    fn export_report(&self) {
-        let state = self.wall_state();
-        let now = (self.clock)();
-        let lang = state.lang;
-        let store = Arc::clone(&state.store);
-        let tx = self.exports.0.clone();
-        let dir = Self::exports_dir();
-        let spawned = std::thread::Builder::new()
-            .name("report".into())
-            .spawn(move || {
-                let msg = match export::report_files(&store, now, lang, &dir) {
-                    Ok(p) => crate::i18n::tr_args(lang, "export.written", &[("out", &p.display())]),
-                    Err(error) => crate::i18n::tr_args(lang, "export.failed", &[("error", &error)]),
-                };
-                let _ = tx.send(msg);
-            });
-        if let Err(e) = spawned {
-            tracing::error!(%e, "cannot start the report thread");
-        }
-    }
-
-    /// Runs an export off the UI thread; its outcome reaches the status bar.
-    fn export(&self, tile_id: &str, format: crate::context::ExportFormat) {
-        let state = self.wall_state();
-        let Some(tile) = state.layout.tiles.iter().find(|t| t.id == tile_id).cloned() else {
-            return;
-        };
-        let now = (self.clock)();
-        let lang = state.lang;
-        let store = Arc::clone(&state.store);
-        let tx = self.exports.0.clone();
-        let dir = Self::exports_dir();
-        let stamp = format::to_vietnam_time(now).format("%Y%m%d-%H%M%S");
-        let out = dir.join(format!("{tile_id}-{stamp}.{}", format.extension()));
-        let spawned = std::thread::Builder::new()
-            .name("export".into())
-            .spawn(move || {
-                let result = std::fs::create_dir_all(&dir)
-                    .map_err(|e| e.to_string())
-                    .and_then(|_| {
-                        export::export_tile(&tile, store, lang, now, &out, (1600, 900), 1.0)
-                    });
-                let msg = match result {
-                    Ok(()) => {
-                        tracing::info!(path = %out.display(), "chart exported");
-                        crate::i18n::tr_args(lang, "export.written", &[("out", &out.display())])
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "chart export failed");
-                        crate::i18n::tr_args(lang, "export.failed", &[("error", &error)])
-                    }
-                };
-                let _ = tx.send(msg);
-            });
-        if let Err(e) = spawned {
-            tracing::error!(%e, "cannot start the export thread");
         }
     }
 
@@ -520,187 +454,7 @@ impl ConsoleApp {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(ms));
     }
-
-    fn top_bar(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, state: &WallState) {
-        egui::Panel::top("desk-top").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.heading(cx.t("app.title"));
-                ui.separator();
-                ui.label(RichText::new(&state.layout.name).strong());
-                ui.separator();
-                ui.label(cx.t("mode.label"));
-                let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
-                for &m in Mode::available(state.role, trainer) {
-                    if ui
-                        .selectable_label(self.mode == m, cx.t(m.label_key()))
-                        .clicked()
-                    {
-                        self.commands.push(Command::SetMode(m));
-                    }
-                }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui.button(cx.t("settings.open")).clicked() {
-                        self.commands.push(Command::ToggleSettings);
-                    }
-                    // Cameras sent to the wall from the map can be given back from here too,
-                    // whatever is selected now.
-                    if cx.view.sent_cameras.is_some()
-                        && ui.button(cx.t("map.return_cameras")).clicked()
-                    {
-                        self.commands.push(Command::SendCameras(None));
-                    }
-                    language_picker(ui, cx, &mut self.commands, "lang-top");
-                    let vn = format::to_vietnam_time(cx.now);
-                    ui.label(
-                        RichText::new(format!("{} {}", format::time(vn, true), format::date(vn)))
-                            .monospace(),
-                    );
-                });
-            });
-        });
-    }
-
-    fn bottom_bar(
-        &self,
-        ui: &mut egui::Ui,
-        cx: &FrameCtx,
-        state: &WallState,
-        display: DisplayMode,
-    ) {
-        egui::Panel::bottom("desk-bottom").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                let n = state.layout.monitors.len();
-                let display_text = match display {
-                    DisplayMode::Preview => cx.t_args("display.preview", &[("n", &n)]),
-                    DisplayMode::Wall => cx.t_args("display.wall", &[("n", &n)]),
-                };
-                ui.label(display_text);
-                ui.separator();
-                let path = state.layout.path.as_ref().map_or_else(
-                    || cx.t("layout.builtin").to_owned(),
-                    |p| p.display().to_string(),
-                );
-                ui.label(cx.t_args(
-                    "layout.loaded",
-                    &[
-                        ("path", &path),
-                        ("age", &format::age(cx.lang, cx.now - state.loaded_at)),
-                    ],
-                ));
-                ui.separator();
-                ui.label(cx.t_args("role.current", &[("role", &cx.t(state.role.label_key()))]));
-                if let Some(n) = &self.notice {
-                    ui.separator();
-                    ui.label(n);
-                }
-            });
-        });
-    }
-
-    fn error_banner(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, errors: &LayoutErrors) {
-        egui::Panel::top("layout-error")
-            .frame(
-                egui::Frame::new()
-                    .fill(theme::colors::BANNER_ERROR_BG)
-                    .inner_margin(8.0),
-            )
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label(
-                        RichText::new(cx.t("layout.invalid_kept"))
-                            .strong()
-                            .color(theme::colors::TEXT),
-                    );
-                    if ui.button(cx.t("action.dismiss")).clicked() {
-                        self.commands.push(Command::DismissLayoutError);
-                    }
-                });
-                for d in errors.0.iter().take(5) {
-                    ui.label(
-                        RichText::new(d.say(cx.lang))
-                            .monospace()
-                            .color(theme::colors::TEXT),
-                    );
-                }
-                if errors.0.len() > 5 {
-                    ui.label(cx.t_args("layout.more_errors", &[("n", &(errors.0.len() - 5))]));
-                }
-            });
-    }
-
-    fn settings_window(&mut self, ctx: &egui::Context, cx: &FrameCtx) {
-        let mut open = true;
-        egui::Window::new(cx.t("settings.title"))
-            .open(&mut open)
-            .resizable(false)
-            .show(ctx, |ui| {
-                ui.label(cx.t("settings.language"));
-                language_picker(ui, cx, &mut self.commands, "lang-settings");
-                ui.separator();
-                ui.label(cx.t_args("role.current", &[("role", &cx.t(cx.role.label_key()))]));
-                ui.label(RichText::new(cx.t("settings.role_from_config")).small());
-                ui.separator();
-                ui.checkbox(&mut self.incidents.sound, cx.t("panel.sound"));
-            });
-        if !open {
-            self.commands.push(Command::ToggleSettings);
-        }
-    }
-
-    fn show_wall_viewports(&self, ctx: &egui::Context, state: &WallState) {
-        // The wall repaints once a second; a selection made on the desk shows at once.
-        let stamp = state.view.stamp();
-        let selection_changed = self.wall_view_seen.replace(stamp) != stamp;
-        for (index, monitor) in state.layout.monitors.iter().enumerate() {
-            let id = ViewportId::from_hash_of(("wall-monitor", &monitor.name));
-            if selection_changed {
-                ctx.request_repaint_of(id);
-            }
-            let builder = ViewportBuilder::default()
-                .with_title(crate::i18n::tr_args(
-                    state.lang,
-                    "wall.window_title",
-                    &[("name", &monitor.name)],
-                ))
-                .with_monitor(monitor.display as usize)
-                .with_fullscreen(true)
-                .with_decorations(false);
-            let shared = Arc::clone(&self.state);
-            let clock = Arc::clone(&self.clock);
-            ctx.show_viewport_deferred(id, builder, move |ui, _class| {
-                let Ok(state) = shared.read().map(|s| s.clone()) else {
-                    return;
-                };
-                let now = clock();
-                let cx = state.frame_ctx(now);
-                egui::CentralPanel::no_frame().show(ui, |ui| {
-                    let rect = ui.max_rect();
-                    wall_view::paint_monitor(ui, rect, &state.layout, index, &cx);
-                });
-                let ms = 1000 - now.timestamp_subsec_millis().min(999) as u64;
-                ui.ctx()
-                    .request_repaint_after(std::time::Duration::from_millis(ms));
-            });
-        }
-    }
 }
-
-fn language_picker(ui: &mut egui::Ui, cx: &FrameCtx, commands: &mut Vec<Command>, id: &str) {
-    // The visible label is also the picker's accessible name.
-    egui::ComboBox::new(id, cx.t("settings.language_short"))
-        .selected_text(cx.lang.native_name())
-        .show_ui(ui, |ui| {
-            for lang in Lang::ALL {
-                if ui
-                    .selectable_label(cx.lang == lang, lang.native_name())
-                    .clicked()
-                {
-                    commands.push(Command::SetLanguage(lang));
-                }
-            }
-        });
-}
-
 impl eframe::App for ConsoleApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         if self.monitors_available.is_none() {

@@ -22,7 +22,7 @@ use crate::wall::WallLayout;
 /// Loads the backend's data once (for snapshots and exports); keeps the backend alive with it.
 /// The camera streams of this console, with the configured decoders preferred.
 pub fn camera_hub(cfg: &config::Config) -> std::sync::Arc<crate::video::hub::CameraHub> {
-    crate::video::hub::prefer_decoders(&cfg.video.decoders);
+    crate::video::config::prefer_decoders(&cfg.video.decoders);
     std::sync::Arc::new(crate::video::hub::CameraHub::new(cfg.video.clone()))
 }
 

@@ -24,7 +24,7 @@ pub struct ProbeArgs {
 /// `probe`: exits 0 with a report, 5 when the stream cannot be had (the reason in words).
 pub fn probe(args: ProbeArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
     use crate::video;
-    for name in video::hub::prefer_decoders(&cfg.video.decoders) {
+    for name in video::config::prefer_decoders(&cfg.video.decoders) {
         eprintln!(
             "{}",
             tr_args(lang, "video.probe.decoder_missing", &[("name", &name)])

@@ -18,7 +18,8 @@ use crate::sources::Resource;
 use crate::status::{DataStatus, SourceState};
 use crate::text::Text;
 use crate::ui::theme;
-use crate::video::hub::{CameraView, Want};
+use crate::video::hub::CameraView;
+use crate::video::plan::Want;
 use crate::video::stream::StreamState;
 
 /// Which stream a tile shows.

@@ -9,8 +9,10 @@
 //! plans their profiles, `yuv` and `paint` put the frames on the GPU, `rtsp_server` serves test
 //! and demo cameras.
 
+pub mod config;
 pub mod hub;
 pub mod paint;
+pub mod plan;
 pub mod rtsp_server;
 pub mod stream;
 pub mod yuv;

@@ -16,7 +16,8 @@ use ioc_console::store::Store;
 use ioc_console::tiles::TileView;
 use ioc_console::tiles::camera::{CameraOptions, ProfileChoice};
 use ioc_console::ui::offscreen::OffscreenRenderer;
-use ioc_console::video::hub::{CameraHub, VideoConfig};
+use ioc_console::video::config::VideoConfig;
+use ioc_console::video::hub::CameraHub;
 use ioc_console::video::paint::VideoResources;
 use ioc_console::video::rtsp_server::{Mount, Picture, RtspServer};
 use ioc_console::wall::{Tile, layout};
@@ -123,8 +124,8 @@ importance = {importance}
 }
 
 /// What a tile of about 300 × 200 pixels asks of the hub.
-fn small_tile() -> ioc_console::video::hub::Want {
-    ioc_console::video::hub::Want {
+fn small_tile() -> ioc_console::video::plan::Want {
+    ioc_console::video::plan::Want {
         pixels: [300.0, 200.0],
         importance: 5,
         pinned: None,
@@ -677,7 +678,7 @@ fn the_readme_video_configuration_is_the_default_and_mistakes_are_named() {
 
 #[test]
 fn a_decoder_named_in_the_configuration_is_preferred() {
-    use ioc_console::video::hub::prefer_decoders;
+    use ioc_console::video::config::prefer_decoders;
     use ioc_console::video::{OpenOptions, Transport, probe};
     let _turn = turn();
     let server = RtspServer::start(&mounts("dec"), None).unwrap();

@@ -1,0 +1,156 @@
+//! The desk window's chrome: the top bar (mode switch, layout, cameras sent to the wall, language,
+//! clock), the status bar, the banner of an invalid layout, the settings window.
+
+use egui::RichText;
+
+use super::{ConsoleApp, DisplayMode, WallState};
+use crate::context::{Command, FrameCtx};
+use crate::format;
+use crate::i18n::Lang;
+use crate::role::Mode;
+use crate::ui::theme;
+use crate::wall::LayoutErrors;
+
+impl ConsoleApp {
+    pub(super) fn top_bar(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, state: &WallState) {
+        egui::Panel::top("desk-top").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.heading(cx.t("app.title"));
+                ui.separator();
+                ui.label(RichText::new(&state.layout.name).strong());
+                ui.separator();
+                ui.label(cx.t("mode.label"));
+                let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
+                for &m in Mode::available(state.role, trainer) {
+                    if ui
+                        .selectable_label(self.mode == m, cx.t(m.label_key()))
+                        .clicked()
+                    {
+                        self.commands.push(Command::SetMode(m));
+                    }
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui.button(cx.t("settings.open")).clicked() {
+                        self.commands.push(Command::ToggleSettings);
+                    }
+                    // Cameras sent to the wall from the map can be given back from here too,
+                    // whatever is selected now.
+                    if cx.view.sent_cameras.is_some()
+                        && ui.button(cx.t("map.return_cameras")).clicked()
+                    {
+                        self.commands.push(Command::SendCameras(None));
+                    }
+                    language_picker(ui, cx, &mut self.commands, "lang-top");
+                    let vn = format::to_vietnam_time(cx.now);
+                    ui.label(
+                        RichText::new(format!("{} {}", format::time(vn, true), format::date(vn)))
+                            .monospace(),
+                    );
+                });
+            });
+        });
+    }
+
+    pub(super) fn bottom_bar(
+        &self,
+        ui: &mut egui::Ui,
+        cx: &FrameCtx,
+        state: &WallState,
+        display: DisplayMode,
+    ) {
+        egui::Panel::bottom("desk-bottom").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                let n = state.layout.monitors.len();
+                let display_text = match display {
+                    DisplayMode::Preview => cx.t_args("display.preview", &[("n", &n)]),
+                    DisplayMode::Wall => cx.t_args("display.wall", &[("n", &n)]),
+                };
+                ui.label(display_text);
+                ui.separator();
+                let path = state.layout.path.as_ref().map_or_else(
+                    || cx.t("layout.builtin").to_owned(),
+                    |p| p.display().to_string(),
+                );
+                ui.label(cx.t_args(
+                    "layout.loaded",
+                    &[
+                        ("path", &path),
+                        ("age", &format::age(cx.lang, cx.now - state.loaded_at)),
+                    ],
+                ));
+                ui.separator();
+                ui.label(cx.t_args("role.current", &[("role", &cx.t(state.role.label_key()))]));
+                if let Some(n) = &self.notice {
+                    ui.separator();
+                    ui.label(n);
+                }
+            });
+        });
+    }
+
+    pub(super) fn error_banner(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, errors: &LayoutErrors) {
+        egui::Panel::top("layout-error")
+            .frame(
+                egui::Frame::new()
+                    .fill(theme::colors::BANNER_ERROR_BG)
+                    .inner_margin(8.0),
+            )
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(
+                        RichText::new(cx.t("layout.invalid_kept"))
+                            .strong()
+                            .color(theme::colors::TEXT),
+                    );
+                    if ui.button(cx.t("action.dismiss")).clicked() {
+                        self.commands.push(Command::DismissLayoutError);
+                    }
+                });
+                for d in errors.0.iter().take(5) {
+                    ui.label(
+                        RichText::new(d.say(cx.lang))
+                            .monospace()
+                            .color(theme::colors::TEXT),
+                    );
+                }
+                if errors.0.len() > 5 {
+                    ui.label(cx.t_args("layout.more_errors", &[("n", &(errors.0.len() - 5))]));
+                }
+            });
+    }
+
+    pub(super) fn settings_window(&mut self, ctx: &egui::Context, cx: &FrameCtx) {
+        let mut open = true;
+        egui::Window::new(cx.t("settings.title"))
+            .open(&mut open)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.label(cx.t("settings.language"));
+                language_picker(ui, cx, &mut self.commands, "lang-settings");
+                ui.separator();
+                ui.label(cx.t_args("role.current", &[("role", &cx.t(cx.role.label_key()))]));
+                ui.label(RichText::new(cx.t("settings.role_from_config")).small());
+                ui.separator();
+                ui.checkbox(&mut self.incidents.sound, cx.t("panel.sound"));
+            });
+        if !open {
+            self.commands.push(Command::ToggleSettings);
+        }
+    }
+}
+
+fn language_picker(ui: &mut egui::Ui, cx: &FrameCtx, commands: &mut Vec<Command>, id: &str) {
+    // The visible label is also the picker's accessible name.
+    egui::ComboBox::new(id, cx.t("settings.language_short"))
+        .selected_text(cx.lang.native_name())
+        .show_ui(ui, |ui| {
+            for lang in Lang::ALL {
+                if ui
+                    .selectable_label(cx.lang == lang, lang.native_name())
+                    .clicked()
+                {
+                    commands.push(Command::SetLanguage(lang));
+                }
+            }
+        });
+}

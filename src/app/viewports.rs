@@ -1,0 +1,47 @@
+//! The wall in wall mode: one borderless fullscreen viewport per monitor, deferred (each repaints
+//! on its own), reading the shared wall state and woken when the view changes.
+
+use std::sync::Arc;
+
+use egui::{ViewportBuilder, ViewportId};
+
+use super::{ConsoleApp, WallState, wall_view};
+
+impl ConsoleApp {
+    pub(super) fn show_wall_viewports(&self, ctx: &egui::Context, state: &WallState) {
+        // The wall repaints once a second; a selection made on the desk shows at once.
+        let stamp = state.view.stamp();
+        let selection_changed = self.wall_view_seen.replace(stamp) != stamp;
+        for (index, monitor) in state.layout.monitors.iter().enumerate() {
+            let id = ViewportId::from_hash_of(("wall-monitor", &monitor.name));
+            if selection_changed {
+                ctx.request_repaint_of(id);
+            }
+            let builder = ViewportBuilder::default()
+                .with_title(crate::i18n::tr_args(
+                    state.lang,
+                    "wall.window_title",
+                    &[("name", &monitor.name)],
+                ))
+                .with_monitor(monitor.display as usize)
+                .with_fullscreen(true)
+                .with_decorations(false);
+            let shared = Arc::clone(&self.state);
+            let clock = Arc::clone(&self.clock);
+            ctx.show_viewport_deferred(id, builder, move |ui, _class| {
+                let Ok(state) = shared.read().map(|s| s.clone()) else {
+                    return;
+                };
+                let now = clock();
+                let cx = state.frame_ctx(now);
+                egui::CentralPanel::no_frame().show(ui, |ui| {
+                    let rect = ui.max_rect();
+                    wall_view::paint_monitor(ui, rect, &state.layout, index, &cx);
+                });
+                let ms = 1000 - now.timestamp_subsec_millis().min(999) as u64;
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(ms));
+            });
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! What goes between the UI and the background: updates (loaded, failed, events, the stream's
+//! health, the outbox), and requests (actions, refreshes, trainer controls).
+
+use super::client::FetchError;
+use super::resource::Resource;
+use crate::model::sim::{Control, Faults, SimStatus};
+use crate::model::*;
+
+/// A successfully fetched resource.
+#[derive(Clone, Debug)]
+pub enum Payload {
+    Units(Vec<Unit>),
+    Departments(Vec<Department>),
+    Categories(Vec<Category>),
+    Indicators(Vec<Indicator>),
+    Series(Vec<Series>),
+    /// `incremental`: only incidents changed since the previous fetch.
+    Incidents {
+        items: Vec<Incident>,
+        incremental: bool,
+    },
+    Cameras(Vec<Camera>),
+    Providers(Vec<ProviderStatus>),
+}
+
+/// What the background sends to the UI.
+#[derive(Clone, Debug)]
+pub enum Update {
+    Loaded {
+        resource: Resource,
+        payload: Payload,
+        as_of: Timestamp,
+        fetched_at: Timestamp,
+    },
+    Failed {
+        resource: Resource,
+        error: FetchError,
+        at: Timestamp,
+    },
+    Event(Event),
+    /// The event stream is connected (sent on connect and at most once a second after).
+    StreamAlive {
+        at: Timestamp,
+    },
+    StreamDown {
+        error: FetchError,
+        at: Timestamp,
+    },
+    SimStatus(Result<SimStatus, FetchError>),
+    /// The outbox's newest entries (after every change).
+    Outbox(Vec<crate::outbox::Entry>),
+    /// An action could not even be recorded: it was refused, with the reason.
+    ActionRefused {
+        incident_id: String,
+        reason: crate::outbox::Refusal,
+    },
+}
+
+/// A request from the UI to the background.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    /// Refetch everything now.
+    Refresh,
+    /// Record an operator's action in the outbox, then send it.
+    Act {
+        incident_id: String,
+        request: ActionRequest,
+    },
+    /// Drop an action that conflicted.
+    Discard {
+        key: String,
+    },
+    /// Apply a conflicting action again on the incident's current version.
+    Reapply {
+        key: String,
+        version: u64,
+    },
+    SimControl(Control),
+    SimFaults(Faults),
+    SimStatus,
+}

@@ -1,0 +1,182 @@
+//! The request task and the outbox sender: record operator actions before sending them, send
+//! the pending ones oldest first with backoff, and drive the simulator's trainer controls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::actions;
+use super::backoff::Backoff;
+use super::client::{Client, FetchError};
+use super::ctx::Ctx;
+use super::messages::{Request, Update};
+use super::parse;
+use crate::model::sim::SimStatus;
+use crate::model::*;
+
+/// Runs an outbox operation off the async workers (SQLite writes and fsyncs).
+pub(super) async fn with_outbox<T: Send + 'static>(
+    ctx: &Ctx,
+    f: impl FnOnce(&crate::outbox::Outbox) -> Result<T, crate::outbox::OutboxError> + Send + 'static,
+) -> Result<T, crate::outbox::Refusal> {
+    use crate::outbox::Refusal;
+    let Some(outbox) = ctx.outbox.clone() else {
+        return Err(Refusal::NoOutbox);
+    };
+    tokio::task::spawn_blocking(move || f(&outbox))
+        .await
+        .map_err(|e| Refusal::Write(e.to_string()))?
+        .map_err(|e| Refusal::from(&e))
+}
+
+pub(super) async fn send_outbox_state(ctx: &Ctx) {
+    if let Ok(entries) = with_outbox(ctx, |o| o.recent(200)).await {
+        ctx.send(Update::Outbox(entries)).await;
+    }
+}
+
+/// Sends what the outbox holds, retrying with backoff while the backend is away.
+pub(super) async fn outbox_loop(ctx: Arc<Ctx>) {
+    if ctx.outbox.is_none() {
+        return;
+    }
+    send_outbox_state(&ctx).await;
+    let mut backoff = Backoff::new(
+        ctx.timing.backoff_base,
+        ctx.timing.backoff_cap,
+        0x0B0 ^ std::process::id() as u64,
+    );
+    loop {
+        let pending = with_outbox(&ctx, |o| o.pending()).await.unwrap_or_default();
+        let mut retry = false;
+        for entry in pending {
+            let outcome = actions::send(&ctx.client, &entry).await;
+            let key = entry.key.clone();
+            let recorded = {
+                let outcome = outcome.clone();
+                with_outbox(&ctx, move |o| o.record(&key, &outcome)).await
+            };
+            if let Err(e) = recorded {
+                tracing::error!(?e, "cannot record an action's outcome");
+            }
+            match outcome {
+                crate::outbox::Outcome::AckedUnread(_) => ctx.refresh_all(),
+                crate::outbox::Outcome::Acked(incident) => {
+                    ctx.send(Update::Event(Event::Incident(incident))).await;
+                }
+                crate::outbox::Outcome::Retry(reason) => {
+                    tracing::warn!(%reason, key = %entry.key, "action not sent; will retry");
+                    retry = true;
+                }
+                other => tracing::warn!(outcome = ?other, key = %entry.key, "action not applied"),
+            }
+            send_outbox_state(&ctx).await;
+            if retry {
+                break;
+            }
+        }
+        let delay = if retry {
+            backoff.next_delay()
+        } else {
+            backoff.reset();
+            Duration::from_secs(30)
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = ctx.outbox_wake.notified() => {}
+        }
+    }
+}
+
+pub(super) async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>) {
+    while let Some(req) = rx.recv().await {
+        match req {
+            Request::Refresh => ctx.refresh_all(),
+            Request::Act {
+                incident_id,
+                request,
+            } => {
+                let id = incident_id.clone();
+                match with_outbox(&ctx, move |o| o.enqueue(&id, &request)).await {
+                    Ok(_) => {
+                        send_outbox_state(&ctx).await;
+                        ctx.outbox_wake.notify_one();
+                    }
+                    Err(reason) => {
+                        tracing::error!(?reason, incident = %incident_id, "action refused: the outbox cannot record it");
+                        ctx.send(Update::ActionRefused {
+                            incident_id,
+                            reason,
+                        })
+                        .await;
+                    }
+                }
+            }
+            Request::Discard { key } => {
+                if let Err(e) = with_outbox(&ctx, move |o| o.discard(&key)).await {
+                    tracing::error!(?e, "cannot discard an action");
+                }
+                send_outbox_state(&ctx).await;
+            }
+            Request::Reapply { key, version } => {
+                if let Err(e) = with_outbox(&ctx, move |o| o.reapply(&key, version)).await {
+                    tracing::error!(?e, "cannot apply an action again");
+                }
+                send_outbox_state(&ctx).await;
+                ctx.outbox_wake.notify_one();
+            }
+            Request::SimStatus => {
+                let r = sim_get(&ctx.client).await;
+                ctx.send(Update::SimStatus(r)).await;
+            }
+            Request::SimControl(c) => {
+                let r = sim_post(&ctx.client, "control", &c).await;
+                ctx.send(Update::SimStatus(r)).await;
+            }
+            Request::SimFaults(f) => {
+                let r = match sim_post_raw(&ctx.client, "faults", &f).await {
+                    Ok(_) => sim_get(&ctx.client).await,
+                    Err(e) => Err(e),
+                };
+                ctx.send(Update::SimStatus(r)).await;
+            }
+        }
+    }
+}
+
+pub(super) async fn sim_get(client: &Client) -> Result<SimStatus, FetchError> {
+    let url = client.sim_url("status")?;
+    let body = client.send(client.http().get(url)).await?;
+    serde_json::from_slice(&body).map_err(|e| {
+        FetchError::Parse(parse::ParseError {
+            resource: "sim/status",
+            path: "(body)".into(),
+            message: e.to_string(),
+        })
+    })
+}
+
+pub(super) async fn sim_post_raw<T: serde::Serialize>(
+    client: &Client,
+    path: &str,
+    body: &T,
+) -> Result<Vec<u8>, FetchError> {
+    let url = client.sim_url(path)?;
+    client.send(client.http().post(url).json(body)).await
+}
+
+pub(super) async fn sim_post<T: serde::Serialize>(
+    client: &Client,
+    path: &str,
+    body: &T,
+) -> Result<SimStatus, FetchError> {
+    let body = sim_post_raw(client, path, body).await?;
+    serde_json::from_slice(&body).map_err(|e| {
+        FetchError::Parse(parse::ParseError {
+            resource: "sim/control",
+            path: "(body)".into(),
+            message: e.to_string(),
+        })
+    })
+}
