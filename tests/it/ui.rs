@@ -391,3 +391,69 @@ fn sources_tile_with_mixed_states(lang: Lang) {
         snapshot(&mut h, &format!("sources_tile_{}", lang.code()));
     }
 }
+
+/// F12 on the desk shows how long each monitor and tile took to draw, slowest first; F12 again
+/// (or closing the window) hides it and stops recording.
+#[test]
+fn f12_shows_the_frame_profile_of_monitors_and_tiles() {
+    let app = Rc::new(RefCell::new(desk_app(Lang::Vi)));
+    let mut h = harness([1600.0, 800.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    h.run();
+    assert!(h.query_by_label("Hồ sơ khung hình (F12)").is_none());
+    h.key_press(egui::Key::F12);
+    h.run_steps(4);
+    h.get_by_label("Hồ sơ khung hình (F12)");
+    let profile = app.borrow().wall_state().profile;
+    let rows = profile.rows();
+    let layout = load_layout("ioc-main.toml");
+    // Every monitor and every tile of the wall has a row, and the slowest comes first.
+    assert_eq!(
+        rows.len(),
+        layout.monitors.len() + layout.tiles.len(),
+        "{rows:#?}"
+    );
+    assert!(rows.windows(2).all(|w| w[0].mean >= w[1].mean));
+    for t in &layout.tiles {
+        assert!(
+            rows.iter()
+                .any(|r| r.tile.as_deref() == Some(t.id.as_str())),
+            "{} has no row",
+            t.id
+        );
+    }
+    h.get_by_label_contains("Màn hình A1 (toàn bộ)");
+    h.key_press(egui::Key::F12);
+    h.run_steps(2);
+    assert!(h.query_by_label("Hồ sơ khung hình (F12)").is_none());
+    assert!(profile.rows().is_empty(), "recording stops when hidden");
+}
+
+/// A layout error is kept as data: switching the language says the banner's diagnostics in the
+/// new language.
+#[test]
+fn switching_language_changes_the_words_of_a_reload_error() {
+    use ioc_console::wall::watch::LayoutEvent;
+    let app = Rc::new(RefCell::new(desk_app(Lang::Vi)));
+    let text = "name = \"x\"\n[[monitors]]\nname = \"A1\"\ndisplay = 0\nresolution = [1920, 1080]\ngrid = { columns = 2, rows = 2 }\nwall_position = { column = 0, row = 0 }\n[[tiles]]\nid = \"t\"\nmonitor = \"Z9\"\nkind = \"clock\"\ntitle = \"t\"\nx = 0\ny = 0\n";
+    let errors =
+        ioc_console::wall::layout::parse(std::path::Path::new("w.toml"), text).unwrap_err();
+    app.borrow_mut()
+        .apply_layout_event(LayoutEvent::Invalid(errors));
+    let mut h = harness([1600.0, 800.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    h.run();
+    h.get_by_label_contains("màn hình không tồn tại");
+    app.borrow_mut()
+        .apply(ioc_console::context::Command::SetLanguage(Lang::En));
+    h.run();
+    h.get_by_label_contains("unknown monitor `Z9`");
+    assert!(
+        h.query_by_label_contains("màn hình không tồn tại")
+            .is_none()
+    );
+}
