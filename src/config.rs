@@ -41,6 +41,35 @@ pub struct Config {
     /// Camera streams: decode budget, RTSP jitter buffer and transport, preferred decoders.
     #[serde(default)]
     pub video: crate::video::config::VideoConfig,
+    /// Drawing that spares the processor: "auto" (default: on when the picture is drawn by the
+    /// processor, without a GPU), "on" or "off".
+    #[serde(default)]
+    pub low_power: LowPower,
+}
+
+/// Whether the console draws as little as possible: clocks to the minute, no pulsing, a frame
+/// only when something on screen changes. Drawing on the processor (no GPU) costs about a third
+/// of a core per frame of a 1600×900 window, so a clock ticking seconds there would take a
+/// third of a core all day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LowPower {
+    /// On when the renderer is a software rasterizer (lavapipe, llvmpipe).
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+impl LowPower {
+    /// Whether to draw sparingly, given whether the renderer draws on the processor.
+    pub fn resolve(self, software_renderer: bool) -> bool {
+        match self {
+            LowPower::Auto => software_renderer,
+            LowPower::On => true,
+            LowPower::Off => false,
+        }
+    }
 }
 
 /// Why the configuration could not be used.

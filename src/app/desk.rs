@@ -43,8 +43,12 @@ impl ConsoleApp {
                     language_picker(ui, cx, &mut self.commands, "lang-top");
                     let vn = format::to_vietnam_time(cx.now);
                     ui.label(
-                        RichText::new(format!("{} {}", format::time(vn, true), format::date(vn)))
-                            .monospace(),
+                        RichText::new(format!(
+                            "{} {}",
+                            format::time(vn, !cx.low_power),
+                            format::date(vn)
+                        ))
+                        .monospace(),
                     );
                 });
             });
@@ -75,11 +79,16 @@ impl ConsoleApp {
                     "layout.loaded",
                     &[
                         ("path", &path),
-                        ("age", &format::age(cx.lang, cx.now - state.loaded_at)),
+                        ("age", &cx.age_words(cx.now - state.loaded_at)),
                     ],
                 ));
                 ui.separator();
                 ui.label(cx.t_args("role.current", &[("role", &cx.t(state.role.label_key()))]));
+                if cx.low_power {
+                    ui.separator();
+                    ui.label(cx.t("display.low_power"))
+                        .on_hover_text(cx.t("display.low_power_hint"));
+                }
                 if let Some(n) = &self.notice {
                     ui.separator();
                     ui.label(n);

@@ -7,6 +7,7 @@ pub mod demo_panel;
 mod desk;
 pub mod export;
 pub mod incident_panel;
+mod pace;
 mod profile_window;
 pub mod snapshot;
 mod viewports;
@@ -89,6 +90,8 @@ pub struct WallState {
     pub caches: Arc<Caches>,
     /// The technician's frame profile.
     pub profile: Arc<FrameProfile>,
+    /// Drawing sparingly (see `config::LowPower`).
+    pub low_power: bool,
 }
 
 impl WallState {
@@ -107,6 +110,7 @@ impl WallState {
             caches: Arc::clone(&self.caches),
             profile: Arc::clone(&self.profile),
             enlarged: false,
+            low_power: self.low_power,
         }
     }
 }
@@ -213,6 +217,7 @@ impl ConsoleApp {
                 tiles: Arc::default(),
                 caches: Arc::default(),
                 profile: Arc::default(),
+                low_power: false,
             })),
             clock,
             watcher,
@@ -264,6 +269,14 @@ impl ConsoleApp {
         {
             tracing::warn!("the backend task is busy; a request was dropped");
         }
+    }
+
+    /// Draws sparingly (clocks to the minute, no pulsing, a frame only when something changes).
+    pub fn with_low_power(self, on: bool) -> Self {
+        if let Ok(mut s) = self.state.write() {
+            s.low_power = on;
+        }
+        self
     }
 
     /// Replaces the clock (and restamps the layout's load time with it).
@@ -378,6 +391,8 @@ impl ConsoleApp {
 
     /// Draws the desk window (and opens the wall viewports in wall mode).
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        // `RUST_LOG=ioc_console::frames=trace` logs every frame of the desk (to count them).
+        tracing::trace!(target: "ioc_console::frames", pass = ui.ctx().cumulative_pass_nr(), "desk frame");
         self.poll_layout();
         self.poll_backend();
         self.apply_sent();
@@ -449,10 +464,10 @@ impl ConsoleApp {
         for c in std::mem::take(&mut self.commands) {
             self.apply(c);
         }
-        // The clocks tick once a second; wake exactly at the next second.
-        let ms = 1000 - now.timestamp_subsec_millis().min(999) as u64;
+        // The next instant the screen changes by itself: the next second (clocks), or when drawing
+        // sparingly the next minute or a dataset turning stale; data arriving wakes it sooner.
         ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(ms));
+            .request_repaint_after(pace::next_frame(now, &state.store, state.low_power));
     }
 }
 impl eframe::App for ConsoleApp {
@@ -474,8 +489,9 @@ pub fn display_available() -> bool {
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
-/// Opens the console window and runs until it is closed.
-pub fn run(opts: LaunchOptions) -> Result<(), String> {
+/// Opens the console window and runs until it is closed. `low_power` is resolved against the
+/// renderer found (a software rasterizer draws on the processor).
+pub fn run(opts: LaunchOptions, low_power: crate::config::LowPower) -> Result<(), String> {
     let title = format!(
         "{} — {}",
         crate::i18n::tr(opts.lang, "app.title"),
@@ -493,15 +509,24 @@ pub fn run(opts: LaunchOptions) -> Result<(), String> {
         "ioc-console",
         native,
         Box::new(move |cc| {
+            let mut software = false;
             match &cc.wgpu_render_state {
-                Some(rs) => crate::video::paint::VideoResources::install(
-                    &mut rs.renderer.write(),
-                    &rs.device,
-                    rs.target_format,
-                ),
+                Some(rs) => {
+                    crate::video::paint::VideoResources::install(
+                        &mut rs.renderer.write(),
+                        &rs.device,
+                        rs.target_format,
+                    );
+                    software =
+                        rs.adapter.get_info().device_type == egui_wgpu::wgpu::DeviceType::Cpu;
+                }
                 None => tracing::error!("no wgpu renderer: camera pictures cannot be drawn"),
             }
-            Ok(Box::new(ConsoleApp::new(&cc.egui_ctx, opts)))
+            let low_power = low_power.resolve(software);
+            tracing::info!(software, low_power, "renderer");
+            Ok(Box::new(
+                ConsoleApp::new(&cc.egui_ctx, opts).with_low_power(low_power),
+            ))
         }),
     )
     .map_err(|e| e.to_string())

@@ -38,9 +38,11 @@ impl ConsoleApp {
                     let rect = ui.max_rect();
                     wall_view::paint_monitor(ui, rect, &state.layout, index, &cx);
                 });
-                let ms = 1000 - now.timestamp_subsec_millis().min(999) as u64;
-                ui.ctx()
-                    .request_repaint_after(std::time::Duration::from_millis(ms));
+                ui.ctx().request_repaint_after(super::pace::next_frame(
+                    now,
+                    &state.store,
+                    state.low_power,
+                ));
             });
         }
     }

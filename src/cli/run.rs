@@ -87,7 +87,7 @@ pub fn launch(
         map: std::sync::Arc::new(crate::map::MapSetup::new(cfg.map.clone())),
         cameras: camera_hub(cfg),
     };
-    match app::run(opts) {
+    match app::run(opts, cfg.low_power) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{}", tr_args(lang, "cli.window_failed", &[("error", &e)]));

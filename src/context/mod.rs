@@ -51,6 +51,9 @@ pub struct FrameCtx {
     pub profile: Arc<profile::FrameProfile>,
     /// The tile being drawn fills its monitor (enlarged by the operator).
     pub enlarged: bool,
+    /// Draw sparingly (see `config::LowPower`): clocks to the minute, ages from a minute on, no
+    /// pulsing.
+    pub low_power: bool,
 }
 
 impl FrameCtx {
@@ -70,7 +73,27 @@ impl FrameCtx {
             caches: Arc::default(),
             profile: Arc::default(),
             enlarged: false,
+            low_power: false,
         }
+    }
+
+    /// How old something is, in words; to the minute when drawing sparingly (the words then do
+    /// not change every second).
+    pub fn age_words(&self, age: chrono::Duration) -> String {
+        // (An age of zero is the local clock's own: "just now" stays true.)
+        if self.low_power && age > chrono::Duration::zero() && age < chrono::Duration::minutes(1) {
+            return self.t("age.under_a_minute").to_owned();
+        }
+        crate::format::age(self.lang, age)
+    }
+
+    /// The brightness of a pulse (0 to 1) at this frame, and whether to keep animating: a steady
+    /// highlight when drawing sparingly.
+    pub fn pulse(&self, ui: &egui::Ui) -> (f32, bool) {
+        if self.low_power {
+            return (0.6, false);
+        }
+        ((ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5, true)
     }
 
     pub fn t(&self, key: &'static str) -> &'static str {

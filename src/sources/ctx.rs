@@ -37,4 +37,11 @@ impl Ctx {
         (self.wake)();
         ok
     }
+
+    /// Sends without waking the UI: the event stream's heartbeat changes nothing on screen by
+    /// itself (it confirms data as fresh); the next frame applies it. Waking for it would draw a
+    /// frame every few seconds on a still wall.
+    pub(super) async fn send_quietly(&self, u: Update) -> bool {
+        self.tx.send(u).await.is_ok()
+    }
 }

@@ -86,7 +86,10 @@ pub(super) async fn read_stream(
         }
         if last_alive.elapsed() >= alive_every {
             last_alive = std::time::Instant::now();
-            if !ctx.send(Update::StreamAlive { at: Utc::now() }).await {
+            if !ctx
+                .send_quietly(Update::StreamAlive { at: Utc::now() })
+                .await
+            {
                 return FetchError::Unreachable("the console is closing".into());
             }
         }

@@ -343,14 +343,7 @@ impl Store {
             );
         }
         let (fetched_at, failing, has_data) = self.meta(r);
-        // While the event stream is up it confirms live data between polls.
-        let confirmed = match (
-            r.covered_by_events() && self.stream.up,
-            self.stream.alive_at,
-        ) {
-            (true, Some(alive)) => fetched_at.map(|f| f.max(alive)),
-            _ => fetched_at,
-        };
+        let confirmed = self.confirmed(r, fetched_at);
         if let Some(e) = failing {
             let (state, reason) = describe(e);
             return DataStatus {
@@ -376,6 +369,40 @@ impl Store {
             );
         }
         DataStatus::live(fresh)
+    }
+}
+
+impl Store {
+    /// When `r`'s data was last confirmed: fetched, or, while the event stream is up, kept
+    /// current by it between polls.
+    fn confirmed(&self, r: Resource, fetched_at: Option<Timestamp>) -> Option<Timestamp> {
+        match (
+            r.covered_by_events() && self.stream.up,
+            self.stream.alive_at,
+        ) {
+            (true, Some(alive)) => fetched_at.map(|f| f.max(alive)),
+            _ => fetched_at,
+        }
+    }
+
+    /// The next instant a resource's state changes by itself (live data turning stale), after
+    /// `now`; None when nothing is due to.
+    pub fn next_status_change(&self, now: Timestamp) -> Option<Timestamp> {
+        if !self.configured {
+            return None;
+        }
+        Resource::ALL
+            .iter()
+            .filter_map(|&r| {
+                let (fetched_at, failing, has_data) = self.meta(r);
+                if failing.is_some() || !has_data {
+                    return None;
+                }
+                let confirmed = self.confirmed(r, fetched_at)?;
+                let after = chrono::Duration::from_std(self.timing.stale_after(r)).ok()?;
+                Some(confirmed + after).filter(|t| *t > now)
+            })
+            .min()
     }
 }
 
@@ -424,6 +451,57 @@ fn upsert_incident(map: &mut HashMap<String, Incident>, i: Incident) {
 mod tests {
     use super::*;
     use crate::outbox::Refusal;
+
+    #[test]
+    fn the_next_status_change_is_the_first_dataset_to_turn_stale() {
+        use chrono::TimeZone;
+        let t0 = chrono::Utc.with_ymd_and_hms(2026, 12, 2, 10, 0, 0).unwrap();
+        let mut store = Store::connected(Timing::default());
+        assert_eq!(store.next_status_change(t0), None, "nothing loaded");
+        store.apply(Update::Loaded {
+            resource: Resource::Units,
+            payload: Payload::Units(Vec::new()),
+            as_of: t0,
+            fetched_at: t0,
+        });
+        store.apply(Update::Loaded {
+            resource: Resource::Incidents,
+            payload: Payload::Incidents {
+                items: Vec::new(),
+                incremental: false,
+            },
+            as_of: t0,
+            fetched_at: t0,
+        });
+        // Incidents turn stale after 30 s, units after an hour.
+        let next = store.next_status_change(t0).unwrap();
+        assert_eq!(next, t0 + chrono::Duration::seconds(30));
+        assert_eq!(
+            store.status(Resource::Incidents, next).state,
+            SourceState::Live
+        );
+        assert_eq!(
+            store
+                .status(
+                    Resource::Incidents,
+                    next + chrono::Duration::milliseconds(1)
+                )
+                .state,
+            SourceState::Stale
+        );
+        assert_eq!(
+            store.next_status_change(next + chrono::Duration::seconds(1)),
+            Some(t0 + chrono::Duration::hours(1))
+        );
+        // A heartbeat of the event stream confirms the incidents further.
+        store.apply(Update::StreamAlive {
+            at: t0 + chrono::Duration::seconds(20),
+        });
+        assert_eq!(
+            store.next_status_change(t0),
+            Some(t0 + chrono::Duration::seconds(50))
+        );
+    }
 
     #[test]
     fn the_same_refusal_again_is_a_new_one() {

@@ -51,7 +51,8 @@ impl TileView for ClockOptions {
     ) {
         let painter = ui.painter_at(rect);
         let vn = format::to_vietnam_time(cx.now);
-        let time = format::time(vn, self.seconds);
+        // Drawing sparingly, a clock changes once a minute.
+        let time = format::time(vn, self.seconds && !cx.low_power);
         let pad = theme::WALL.padding * scale;
         let inner = rect.shrink(pad * 0.5);
         let caption = theme::WALL.caption * scale;

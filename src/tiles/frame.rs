@@ -4,7 +4,6 @@
 use egui::{Rect, Stroke, StrokeKind, pos2, vec2};
 
 use crate::context::FrameCtx;
-use crate::format;
 use crate::status::{DataStatus, SourceState};
 use crate::ui::{theme, widgets};
 
@@ -66,7 +65,7 @@ pub fn show_tile(
     // badge's word says the state and the reason strip says the rest.
     if let Some(age) = status.age(cx.now) {
         let galley = painter.layout_no_wrap(
-            format::age(cx.lang, age),
+            cx.age_words(age),
             theme::wall_font(t.caption, scale, false),
             theme::colors::TEXT_DIM,
         );

@@ -277,7 +277,7 @@ impl TileView for IncidentsOptions {
         );
         let top = inner.top() + small.size * 1.5;
         let visible = ((inner.bottom() - top) / row_h).floor().max(0.0) as usize;
-        let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
+        let (pulse, animate) = cx.pulse(ui);
         let mut any_new = false;
         // Only the rows that fit are looked at and laid out.
         let rows = Rows {
@@ -299,7 +299,7 @@ impl TileView for IncidentsOptions {
             );
             any_new |= rows.paint(r, k, row, inc, row_h);
         }
-        if any_new {
+        if any_new && animate {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(50));
         }

@@ -117,7 +117,7 @@ impl TileView for SourcesOptions {
             );
             let age = status
                 .age(cx.now)
-                .map(|a| format::age(cx.lang, a))
+                .map(|a| cx.age_words(a))
                 .unwrap_or_default();
             let count = cx
                 .store

@@ -457,3 +457,41 @@ fn switching_language_changes_the_words_of_a_reload_error() {
             .is_none()
     );
 }
+
+/// Drawing sparingly (no GPU): the desk says so, its clock shows minutes, ages under a minute do
+/// not count seconds, and the next frame is due at the next minute rather than the next second.
+#[test]
+fn low_power_drawing_is_said_and_ticks_by_the_minute() {
+    let app = Rc::new(RefCell::new(desk_app(Lang::Vi).with_low_power(true)));
+    let mut h = harness([1600.0, 800.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    h.run();
+    h.get_by_label("Chế độ vẽ tiết kiệm");
+    // 29/11/2026 09:41:07 in Vietnam.
+    h.get_by_label("09:41 29/11/2026");
+    assert!(h.query_by_label("09:41:07 29/11/2026").is_none());
+    let cx = app.borrow().wall_state().frame_ctx(fixed_now());
+    assert!(cx.low_power);
+    assert_eq!(cx.age_words(Duration::seconds(34)), "chưa tới 1 phút trước");
+    assert_eq!(cx.age_words(Duration::zero()), "vừa xong");
+    assert_eq!(cx.age_words(Duration::minutes(3)), "3 phút trước");
+    let plain = desk_app(Lang::Vi);
+    h = harness([1600.0, 800.0], {
+        let app = Rc::new(RefCell::new(plain));
+        move |ui| app.borrow_mut().show(ui)
+    });
+    h.run();
+    h.get_by_label("09:41:07 29/11/2026");
+    assert!(h.query_by_label("Chế độ vẽ tiết kiệm").is_none());
+}
+
+#[test]
+fn low_power_follows_the_renderer_unless_configured() {
+    use ioc_console::config::LowPower;
+    assert!(LowPower::Auto.resolve(true));
+    assert!(!LowPower::Auto.resolve(false));
+    assert!(LowPower::On.resolve(false));
+    assert!(!LowPower::Off.resolve(true));
+}

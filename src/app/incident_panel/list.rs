@@ -73,9 +73,11 @@ fn paint_row(
     let bg = if selected {
         theme::colors::ACCENT.gamma_multiply(0.35)
     } else if is_new_and_urgent(row, cx.now) {
-        let pulse = (ui.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_millis(50));
+        let (pulse, animate) = cx.pulse(ui);
+        if animate {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(50));
+        }
         theme::colors::ERROR.gamma_multiply(0.15 + 0.3 * pulse)
     } else if resp.hovered() {
         theme::colors::TILE_TITLE_BAR

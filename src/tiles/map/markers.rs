@@ -132,7 +132,12 @@ pub(super) fn paint_incidents(
     painter.add(Shape::mesh(Arc::clone(&markers.mesh)));
     hits.extend(markers.hits.iter().cloned());
     // New incidents pulse: drawn every frame over the prepared markers.
-    let pulse_t = (cx.now.timestamp_subsec_millis() as f32 / 1000.0).fract();
+    let pulse_t = if cx.low_power {
+        // A steady ring: no animation when drawing sparingly.
+        0.3
+    } else {
+        (cx.now.timestamp_subsec_millis() as f32 / 1000.0).fract()
+    };
     let mut pulsing = false;
     for (p, radius, color, until) in &markers.pulses {
         if now_s < *until {
@@ -141,7 +146,7 @@ pub(super) fn paint_incidents(
                 radius * (1.15 + 0.9 * pulse_t),
                 Stroke::new(2.0 * scale.max(0.5), color.gamma_multiply(1.0 - pulse_t)),
             );
-            pulsing = true;
+            pulsing = !cx.low_power;
         }
     }
     pulsing
