@@ -158,7 +158,10 @@ fn chart_store(lines: usize, points: usize) -> Store {
                     let month = 12 - ((points - 1 - i) % 12) as u8;
                     Point {
                         period: PeriodKey::month(year.max(0) as u16, month).unwrap(),
-                        value: 50.0 + 10.0 * (i as f64 / points as f64 * 12.0).sin() + noise * 4.0 + spike,
+                        value: 50.0
+                            + 10.0 * (i as f64 / points as f64 * 12.0).sin()
+                            + noise * 4.0
+                            + spike,
                         updated_at: now,
                     }
                 })
@@ -191,23 +194,37 @@ fn chart_frames(lines: usize, points: usize, old_status: bool) -> (Duration, Dur
     let TileOptions::Chart(spec) = &t.options else {
         unreachable!()
     };
-    let first = frames(&ctx, rect.size(), 1, |_| {}, |ui| {
-        wall_view::paint_tile(ui, rect, &t, 0.67, &cx)
-    });
-    let steady = frames(&ctx, rect.size(), 30, |_| {}, |ui| {
-        if old_status {
-            // What the status did before the shared cache: a whole extraction every frame.
-            std::hint::black_box(ioc_console::charts::ChartData::from_store(
-                spec, &cx.store, cx.lang,
-            ));
-        }
-        wall_view::paint_tile(ui, rect, &t, 0.67, &cx)
-    });
+    let first = frames(
+        &ctx,
+        rect.size(),
+        1,
+        |_| {},
+        |ui| wall_view::paint_tile(ui, rect, &t, 0.67, &cx),
+    );
+    let steady = frames(
+        &ctx,
+        rect.size(),
+        30,
+        |_| {},
+        |ui| {
+            if old_status {
+                // What the status did before the shared cache: a whole extraction every frame.
+                std::hint::black_box(ioc_console::charts::ChartData::from_store(
+                    spec, &cx.store, cx.lang,
+                ));
+            }
+            wall_view::paint_tile(ui, rect, &t, 0.67, &cx)
+        },
+    );
     // The cold frame: a fresh cache (what a data change of this chart costs once).
     cx.caches = Arc::default();
-    let cold = frames(&ctx, rect.size(), 1, |_| {}, |ui| {
-        wall_view::paint_tile(ui, rect, &t, 0.67, &cx)
-    });
+    let cold = frames(
+        &ctx,
+        rect.size(),
+        1,
+        |_| {},
+        |ui| wall_view::paint_tile(ui, rect, &t, 0.67, &cx),
+    );
     let _ = first;
     (pct(&steady, 0.5), pct(&cold, 0.5))
 }
@@ -235,12 +252,18 @@ fn charts() {
                 unreachable!()
             };
             let rect = Rect::from_min_size(pos2(0.0, 0.0), vec2(960.0, 720.0));
-            let v = frames(&ctx, rect.size(), 2, |_| {}, |ui| {
-                std::hint::black_box(ioc_console::charts::ChartData::from_store(
-                    spec, &cx.store, cx.lang,
-                ));
-                wall_view::paint_tile(ui, rect, &t, 0.67, &cx)
-            });
+            let v = frames(
+                &ctx,
+                rect.size(),
+                2,
+                |_| {},
+                |ui| {
+                    std::hint::black_box(ioc_console::charts::ChartData::from_store(
+                        spec, &cx.store, cx.lang,
+                    ));
+                    wall_view::paint_tile(ui, rect, &t, 0.67, &cx)
+                },
+            );
             (pct(&v, 0.5), Duration::ZERO)
         };
         let b = *base.get_or_insert(steady);
@@ -355,9 +378,13 @@ fn prepare_index(ctx: &egui::Context, cx: &FrameCtx, t: &Tile) -> (Duration, Vec
     let start = Instant::now();
     let mut during = Vec::new();
     loop {
-        let times = frames(ctx, rect.size(), 1, |_| {}, |ui| {
-            wall_view::paint_tile(ui, rect, t, 1.0, cx)
-        });
+        let times = frames(
+            ctx,
+            rect.size(),
+            1,
+            |_| {},
+            |ui| wall_view::paint_tile(ui, rect, t, 1.0, cx),
+        );
         let q = cache.lock(&cx.store);
         if !q.preparing() && q.index().len() > 0 {
             break;
@@ -458,7 +485,11 @@ fn queues() {
             ms(pct(now, 0.5)),
             ms(pct(now, 0.99)),
             ms(max),
-            if max.as_secs_f64() <= 1.0 / 60.0 { "✓" } else { "✗" },
+            if max.as_secs_f64() <= 1.0 / 60.0 {
+                "✓"
+            } else {
+                "✗"
+            },
             ms(pct(before, 0.99)),
             ms(pct(before, 1.0)),
         );
@@ -473,7 +504,10 @@ fn queues() {
     println!();
 
     // Search, per keystroke: the word index against the linear scan it replaced, same rows.
-    let map: HashMap<String, Incident> = incidents(n).into_iter().map(|i| (i.id.clone(), i)).collect();
+    let map: HashMap<String, Incident> = incidents(n)
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
     let mut index = QueueIndex::build(&map, 1);
     let folded: Vec<String> = map
         .values()
@@ -489,9 +523,34 @@ fn queues() {
         })
         .collect();
     let typing = [
-        "n", "ng", "nga", "ngap", "ngap ", "ngap n", "ngap nu", "ngap nuo", "ngap nuoc", "d", "do",
-        "don", "dong", "dong k", "dong kh", "dong kho", "dong khoi", "p", "pa", "pa-", "pa-00",
-        "pa-0001", "pa-00012", "0", "00", "000", "xu ly", "ba tri cho",
+        "n",
+        "ng",
+        "nga",
+        "ngap",
+        "ngap ",
+        "ngap n",
+        "ngap nu",
+        "ngap nuo",
+        "ngap nuoc",
+        "d",
+        "do",
+        "don",
+        "dong",
+        "dong k",
+        "dong kh",
+        "dong kho",
+        "dong khoi",
+        "p",
+        "pa",
+        "pa-",
+        "pa-00",
+        "pa-0001",
+        "pa-00012",
+        "0",
+        "00",
+        "000",
+        "xu ly",
+        "ba tri cho",
     ];
     let mut ours = Vec::new();
     let mut scan = Vec::new();
@@ -511,7 +570,10 @@ fn queues() {
             scan.push(t.elapsed());
         }
     }
-    println!("## Search per keystroke, {n} incidents ({} queries typed letter by letter, 5 rounds)", typing.len());
+    println!(
+        "## Search per keystroke, {n} incidents ({} queries typed letter by letter, 5 rounds)",
+        typing.len()
+    );
     println!();
     println!("| | p50 | max (target < 2 ms) |");
     println!("| --- | --- | --- |");
@@ -525,7 +587,11 @@ fn queues() {
         "| word index + filter + order (now, the whole selection) | {:.2} ms | **{:.2} ms** {} |",
         ms(pct(&ours, 0.5)),
         ms(max),
-        if max < Duration::from_millis(2) { "✓" } else { "✗" }
+        if max < Duration::from_millis(2) {
+            "✓"
+        } else {
+            "✗"
+        }
     );
     println!();
 }
@@ -556,9 +622,13 @@ fn map_frames(store: &Store) -> Duration {
     let rect = Rect::from_min_size(pos2(0.0, 0.0), vec2(960.0, 1080.0));
     // Until the incidents are placed (above 20,000 they are projected on a worker).
     for _ in 0..200 {
-        frames(&ctx, rect.size(), 1, |_| {}, |ui| {
-            wall_view::paint_tile(ui, rect, &t, 1.0, &cx)
-        });
+        frames(
+            &ctx,
+            rect.size(),
+            1,
+            |_| {},
+            |ui| wall_view::paint_tile(ui, rect, &t, 1.0, &cx),
+        );
         std::thread::sleep(Duration::from_millis(5));
         let placed = cx
             .tiles
@@ -575,9 +645,13 @@ fn map_frames(store: &Store) -> Duration {
         }
     }
     pct(
-        &frames(&ctx, rect.size(), 40, |_| {}, |ui| {
-            wall_view::paint_tile(ui, rect, &t, 1.0, &cx)
-        }),
+        &frames(
+            &ctx,
+            rect.size(),
+            40,
+            |_| {},
+            |ui| wall_view::paint_tile(ui, rect, &t, 1.0, &cx),
+        ),
         0.5,
     )
 }
@@ -625,7 +699,9 @@ fn map_and_wall() {
     };
     let base = map_frames(&with(0));
     let tenk = map_frames(&with(10_000));
-    println!("## Map tile (status + body + tessellation), 960×1080 px, province view, vector-only demo map");
+    println!(
+        "## Map tile (status + body + tessellation), 960×1080 px, province view, vector-only demo map"
+    );
     println!();
     println!("| incidents | steady frame | ratio to none (≤ 1.5x) |");
     println!("| --- | --- | --- |");
@@ -665,7 +741,11 @@ fn map_and_wall() {
         layout.tiles.len(),
         ms(p50),
         ms(pct(&wall, 0.99)),
-        if p50 <= Duration::from_millis(2) { "✓" } else { "✗" }
+        if p50 <= Duration::from_millis(2) {
+            "✓"
+        } else {
+            "✗"
+        }
     );
 }
 

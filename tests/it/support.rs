@@ -78,6 +78,16 @@ pub fn connected_desk(
     lang: Lang,
     role: ioc_console::role::Role,
 ) -> std::rc::Rc<std::cell::RefCell<ioc_console::app::ConsoleApp>> {
+    connected(url, lang, role, load_layout("desk.toml"))
+}
+
+/// `layout` as a console app connected over HTTP to the backend at `url` (fast timings).
+pub fn connected(
+    url: String,
+    lang: Lang,
+    role: ioc_console::role::Role,
+    layout: WallLayout,
+) -> std::rc::Rc<std::cell::RefCell<ioc_console::app::ConsoleApp>> {
     use ioc_console::app::connect::{BackendSpec, connect};
     use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions};
     let spec = BackendSpec::Url {
@@ -90,7 +100,7 @@ pub fn connected_desk(
     std::rc::Rc::new(std::cell::RefCell::new(ConsoleApp::new(
         &egui::Context::default(),
         LaunchOptions {
-            layout: load_layout("desk.toml"),
+            layout,
             layout_path: None,
             lang,
             role,
