@@ -386,7 +386,7 @@ fn prepare_index(ctx: &egui::Context, cx: &FrameCtx, t: &Tile) -> (Duration, Vec
             |ui| wall_view::paint_tile(ui, rect, t, 1.0, cx),
         );
         let q = cache.lock(&cx.store);
-        if !q.preparing() && q.index().len() > 0 {
+        if !q.preparing() && !q.index().is_empty() {
             break;
         }
         during.extend(times);
@@ -416,7 +416,7 @@ fn queue_frames(n: usize, old: bool) -> (Vec<Duration>, Vec<Duration>, Duration,
         old_index.sync_store(&cx.borrow().store);
     }
     let heartbeat = |i: usize, cx: &std::cell::RefCell<FrameCtx>| {
-        if i % 60 == 0 {
+        if i.is_multiple_of(60) {
             let mut c = cx.borrow_mut();
             Arc::make_mut(&mut c.store).apply(Update::StreamAlive { at: epoch() });
         }
@@ -429,7 +429,7 @@ fn queue_frames(n: usize, old: bool) -> (Vec<Duration>, Vec<Duration>, Duration,
         |i| heartbeat(i, &cx),
         |ui| {
             let cx = cx.borrow();
-            if old && ui.ctx().cumulative_pass_nr() % 60 == 0 {
+            if old && ui.ctx().cumulative_pass_nr().is_multiple_of(60) {
                 // The old tile re-selected and cloned every id on any generation bump.
                 let ids: Vec<String> = old_index
                     .select(&open_filter(), SortBy::Priority)
@@ -450,7 +450,7 @@ fn queue_frames(n: usize, old: bool) -> (Vec<Duration>, Vec<Duration>, Duration,
         |i| heartbeat(i, &cx),
         |ui| {
             let cx = cx.borrow();
-            if old && ui.ctx().cumulative_pass_nr() % 60 == 0 {
+            if old && ui.ctx().cumulative_pass_nr().is_multiple_of(60) {
                 let ids: Vec<String> = old_index
                     .select(&open_filter(), SortBy::Priority)
                     .into_iter()
