@@ -97,7 +97,7 @@ fn store_with(base: &Store, n: usize) -> Store {
         };
         map.insert(inc.id.clone(), inc);
     }
-    store.incidents.data = Some(map);
+    store.incidents.data = Some(Arc::new(map));
     store.generation += 1;
     store.incidents_reset = store.generation;
     store

@@ -91,13 +91,13 @@ impl QueueState {
             }
             if map.len() > BUILD_OFF_THREAD {
                 let (tx, rx) = mpsc::sync_channel(1);
-                let store = Arc::clone(store);
+                // The worker holds the incidents alone (shared, copy on write), not the store:
+                // updates of other datasets meanwhile copy nothing large.
+                let map = Arc::clone(map);
                 let spawned = std::thread::Builder::new()
                     .name("incident-index".into())
                     .spawn(move || {
-                        if let Some(map) = store.incidents.data.as_ref() {
-                            let _ = tx.send(QueueIndex::build(map, store.incidents_version()));
-                        }
+                        let _ = tx.send(QueueIndex::build(&map, version));
                     });
                 match spawned {
                     Ok(_) => {

@@ -72,7 +72,9 @@ pub struct Store {
     pub categories: Dataset<Vec<Category>>,
     pub indicators: Dataset<Vec<Indicator>>,
     pub series: Dataset<HashMap<(String, String), Series>>,
-    pub incidents: Dataset<HashMap<String, Incident>>,
+    /// Shared (copy on write) so that a worker building an index from them holds the incidents
+    /// alone, not the whole store (see `context::queue`).
+    pub incidents: Dataset<std::sync::Arc<HashMap<String, Incident>>>,
     pub cameras: Dataset<Vec<Camera>>,
     pub providers: Dataset<Vec<ProviderStatus>>,
     pub stream: StreamState,
@@ -215,13 +217,16 @@ impl Store {
                     // A whole list replaces the map: views rebuild from it.
                     self.incidents_reset = self.generation;
                     self.incident_log.clear();
-                    HashMap::with_capacity(items.len())
+                    std::sync::Arc::new(HashMap::with_capacity(items.len()))
                 };
-                for i in items {
-                    if incremental {
-                        self.log_incident(&i.id);
+                {
+                    let m = std::sync::Arc::make_mut(&mut map);
+                    for i in items {
+                        if incremental {
+                            self.log_incident(&i.id);
+                        }
+                        upsert_incident(m, i);
                     }
-                    upsert_incident(&mut map, i);
                 }
                 self.incidents.loaded(map, as_of, fetched_at);
             }
@@ -244,7 +249,7 @@ impl Store {
                     self.log_incident(&i.id);
                 }
                 if let Some(map) = self.incidents.data.as_mut() {
-                    upsert_incident(map, *i);
+                    upsert_incident(std::sync::Arc::make_mut(map), *i);
                 }
             }
             Event::Observation(o) => {
@@ -327,7 +332,7 @@ impl Store {
                 .data
                 .as_ref()
                 .map(|m| m.values().map(|s| s.points.len()).sum()),
-            Resource::Incidents => self.incidents.data.as_ref().map(HashMap::len),
+            Resource::Incidents => self.incidents.data.as_ref().map(|m| m.len()),
             Resource::Cameras => self.cameras.data.as_ref().map(Vec::len),
             Resource::Providers => self.providers.data.as_ref().map(Vec::len),
         }

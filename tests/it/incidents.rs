@@ -1046,3 +1046,76 @@ fn odd_answers_to_an_action_are_neither_acknowledged_nor_lost() {
         );
     }
 }
+
+/// Above 20,000 incidents the shared index is built on a worker: the views keep drawing (and say
+/// the list is being prepared), then get every incident, the changes that came meanwhile
+/// included; a heartbeat of the event stream changes nothing in the index.
+#[test]
+fn a_large_index_is_built_off_the_ui_thread_and_catches_up() {
+    use ioc_console::context::queue::{BUILD_OFF_THREAD, QueueCache};
+    use ioc_console::incidents::queue::{QueueFilter, SortBy};
+    use ioc_console::sources::{Payload, Resource, Timing, Update};
+    let n = BUILD_OFF_THREAD + 5_000;
+    let template = crate::charts::demo_store()
+        .incidents
+        .data
+        .as_ref()
+        .unwrap()
+        .values()
+        .find(|i| !i.status.is_closed())
+        .cloned()
+        .unwrap();
+    let items: Vec<Incident> = (0..n)
+        .map(|k| Incident {
+            id: format!("BIG-{k:06}"),
+            ..template.clone()
+        })
+        .collect();
+    let mut store = ioc_console::store::Store::connected(Timing::default());
+    store.apply(Update::Loaded {
+        resource: Resource::Incidents,
+        payload: Payload::Incidents {
+            items,
+            incremental: false,
+        },
+        as_of: fixed_now(),
+        fetched_at: fixed_now(),
+    });
+    let mut store = Arc::new(store);
+    let cache = QueueCache::default();
+    let all = QueueFilter::default();
+    let first = cache.lock(&store).select(&all, SortBy::Priority, 0);
+    assert!(first.preparing, "a large first build goes to the worker");
+    assert!(first.ids.is_empty());
+    // Meanwhile one more incident arrives, and the heartbeat.
+    {
+        let s = Arc::make_mut(&mut store);
+        s.apply(Update::Event(Event::Incident(Box::new(Incident {
+            id: "BIG-LATE".into(),
+            ..template.clone()
+        }))));
+        s.apply(Update::StreamAlive { at: fixed_now() });
+    }
+    let start = Instant::now();
+    let ids = loop {
+        let sel = cache.lock(&store).select(&all, SortBy::Priority, 1);
+        if !sel.preparing {
+            break sel.ids;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the worker never finished"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(ids.len(), n + 1, "every incident, the late one included");
+    assert!(ids.iter().any(|id| id == "BIG-LATE"));
+    let builds = cache.lock(&store).builds;
+    Arc::make_mut(&mut store).apply(Update::StreamAlive { at: fixed_now() });
+    let again = cache.lock(&store).select(&all, SortBy::Priority, 2);
+    assert!(
+        Arc::ptr_eq(&again.ids, &ids),
+        "a heartbeat keeps the selection as it is"
+    );
+    assert_eq!(cache.lock(&store).builds, builds);
+}

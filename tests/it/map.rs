@@ -950,7 +950,7 @@ fn click_at(h: &mut Harness<'_>, pos: egui::Pos2) {
 fn incidents_on_one_spot_are_listed_to_choose_from() {
     let mut store = crate::charts::demo_store();
     let spot = gp(10.31, 106.58);
-    let mut map = store.incidents.data.clone().unwrap();
+    let mut map = (*store.incidents.data.clone().unwrap()).clone();
     let mut ids: Vec<String> = map
         .values()
         .filter(|i| !i.status.is_closed())
@@ -961,7 +961,7 @@ fn incidents_on_one_spot_are_listed_to_choose_from() {
     for id in &ids {
         map.get_mut(id).unwrap().location = spot;
     }
-    store.incidents.data = Some(map);
+    store.incidents.data = Some(Arc::new(map));
     store.generation += 1;
     store.incidents_reset = store.generation;
     let mut cx = FrameCtx::new(Lang::Vi, fixed_now());
