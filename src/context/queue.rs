@@ -19,10 +19,10 @@ pub const BUILD_OFF_THREAD: usize = 20_000;
 /// Selections kept at most (each view's filter and order; unused ones go first).
 const SELECTIONS: usize = 32;
 
-/// The ids a view shows, in order.
+/// The rows a view shows, in order: positions in the index (`QueueIndex::row_at`).
 #[derive(Clone, Debug)]
 pub struct Selection {
-    pub ids: Arc<Vec<String>>,
+    pub rows: Arc<Vec<u32>>,
     /// The index is being built whole off the UI thread: these ids are of the previous one.
     pub preparing: bool,
 }
@@ -31,7 +31,7 @@ struct Selected {
     filter: QueueFilter,
     sort: SortBy,
     version: Option<u64>,
-    ids: Arc<Vec<String>>,
+    rows: Arc<Vec<u32>>,
     /// The second the overdue count is for, and the count.
     overdue: Option<(i64, usize)>,
     used: u64,
@@ -112,7 +112,7 @@ impl QueueState {
         self.index.sync_store(store);
     }
 
-    /// The ids that pass `filter` in `sort` order, kept until the incidents change.
+    /// The rows that pass `filter` in `sort` order, kept until the incidents change.
     pub fn select(&mut self, filter: &QueueFilter, sort: SortBy, frame: u64) -> Selection {
         let version = self.index.version();
         let preparing = self.building.is_some();
@@ -124,18 +124,12 @@ impl QueueState {
             s.used = frame;
             if s.version == version {
                 return Selection {
-                    ids: Arc::clone(&s.ids),
+                    rows: Arc::clone(&s.rows),
                     preparing,
                 };
             }
         }
-        let ids: Arc<Vec<String>> = Arc::new(
-            self.index
-                .select(filter, sort)
-                .into_iter()
-                .map(|r| r.id.clone())
-                .collect(),
-        );
+        let rows = Arc::new(self.index.select_positions(filter, sort));
         match self
             .selections
             .iter_mut()
@@ -143,7 +137,7 @@ impl QueueState {
         {
             Some(s) => {
                 s.version = version;
-                s.ids = Arc::clone(&ids);
+                s.rows = Arc::clone(&rows);
                 s.overdue = None;
             }
             None => {
@@ -157,13 +151,13 @@ impl QueueState {
                     filter: filter.clone(),
                     sort,
                     version,
-                    ids: Arc::clone(&ids),
+                    rows: Arc::clone(&rows),
                     overdue: None,
                     used: frame,
                 });
             }
         }
-        Selection { ids, preparing }
+        Selection { rows, preparing }
     }
 
     /// How many of a selection's incidents are overdue at `now` (counted once a second, since
@@ -182,11 +176,7 @@ impl QueueState {
         {
             return n;
         }
-        let n = s
-            .ids
-            .iter()
-            .filter(|id| self.index.row(id).is_some_and(|r| r.is_overdue(now)))
-            .count();
+        let n = self.index.overdue(&s.rows, now);
         s.overdue = Some((second, n));
         n
     }

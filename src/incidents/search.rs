@@ -58,12 +58,11 @@ pub fn fold(text: &str) -> String {
     out
 }
 
-/// Whether every word of the (folded) query occurs in the folded text.
+/// Whether every word of the (folded) query occurs in the folded text. A word is a run of
+/// letters and digits: punctuation separates words, so "pa-04438" finds "PA-20261128-04438"
+/// (both "pa" and "04438" occur) and "khoi," finds "Đồng Khởi".
 pub fn matches(folded_text: &str, folded_query: &str) -> bool {
-    folded_query
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .all(|w| folded_text.contains(w))
+    runs(folded_query).all(|w| folded_text.contains(w))
 }
 
 /// The letters and digits runs of a folded text (its words, as the index keeps them).
@@ -114,13 +113,10 @@ impl RowSet {
     }
 }
 
-/// What a query found in the index: the rows that may match, and whether each must still be
-/// checked against its text (a query word with punctuation inside, which the index's words cannot
-/// say alone).
+/// What a query found in the index: the rows that match it.
 #[derive(Clone, Debug)]
 pub struct Candidates {
     pub rows: RowSet,
-    pub verify: bool,
 }
 
 /// The search index over folded texts: every word (run of letters and digits) with the rows
@@ -196,40 +192,18 @@ impl SearchIndex {
         }
     }
 
-    /// The rows (of `rows` in all) that may match the folded query; None for an empty query.
+    /// The rows (of `rows` in all) that match the folded query, as [`matches`] says; None for a
+    /// query without a word.
     pub fn candidates(&self, folded_query: &str, rows: usize) -> Option<Candidates> {
         let mut all: Option<RowSet> = None;
-        let mut verify = false;
-        for word in folded_query.split(' ').filter(|w| !w.is_empty()) {
-            let parts: Vec<&str> = runs(word).collect();
-            // Punctuation around or inside: the words say which rows may hold it, the text
-            // says whether they do.
-            verify |= parts.len() != 1 || parts[0] != word;
-            for run in parts {
-                let set = self.rows_with(run, rows);
-                match &mut all {
-                    Some(a) => a.intersect(&set),
-                    None => all = Some(set),
-                }
-            }
-            if !word.chars().any(char::is_alphanumeric) {
-                verify = true;
+        for run in runs(folded_query) {
+            let set = self.rows_with(run, rows);
+            match &mut all {
+                Some(a) => a.intersect(&set),
+                None => all = Some(set),
             }
         }
-        if folded_query.split(' ').all(str::is_empty) {
-            return None;
-        }
-        Some(Candidates {
-            rows: all.unwrap_or_else(|| {
-                // Only punctuation: every row is a candidate.
-                let mut s = RowSet::empty(rows);
-                for i in 0..rows as u32 {
-                    s.insert(i);
-                }
-                s
-            }),
-            verify,
-        })
+        all.map(|rows| Candidates { rows })
     }
 
     /// The rows with a word containing `run` (letters and digits only).
@@ -248,15 +222,20 @@ impl SearchIndex {
             }
             return set;
         }
-        let mut last_word = u32::MAX;
-        for (at, _) in self.words.match_indices(run) {
-            // The word holding this match (matches never cross the "\n" between words).
-            let word = self.starts.partition_point(|&s| s as usize <= at) as u32 - 1;
-            if word == last_word {
+        // One pass of a prepared searcher over all the words; hits come in order, so the word
+        // holding each is found by walking the word starts forward, and a word counts once.
+        let finder = memchr::memmem::Finder::new(run.as_bytes());
+        let mut word = 0usize;
+        let mut last = usize::MAX;
+        for at in finder.find_iter(self.words.as_bytes()) {
+            while word + 1 < self.starts.len() && self.starts[word + 1] as usize <= at {
+                word += 1;
+            }
+            if word == last {
                 continue;
             }
-            last_word = word;
-            for &r in &self.postings[word as usize] {
+            last = word;
+            for &r in &self.postings[word] {
                 set.insert(r);
             }
         }
@@ -290,13 +269,14 @@ mod tests {
                 None => (0..folded.len()).collect(),
                 Some(c) => (0..folded.len())
                     .filter(|&i| c.rows.contains(i as u32))
-                    .filter(|&i| !c.verify || matches(&folded[i], &fq))
                     .collect(),
             };
             assert_eq!(got, want, "query {q:?}");
         };
         for q in [
             "",
+            "pa-13",
+            "pa-0000013",
             "n",
             "ng",
             "ngap",
@@ -352,5 +332,17 @@ mod tests {
         assert_eq!(fold("Thi\u{65}\u{302}\u{300}u"), fold("Thiều"));
         assert_eq!(fold("  Ấp   Phú Hòa "), "ap phu hoa");
         assert!(matches(&text, ""));
+        // Punctuation separates words: an id's parts find it.
+        let id = fold("PA-20261128-04438 Ngập nước");
+        for q in [
+            "pa-04438",
+            "04438",
+            "pa 20261128",
+            "20261128-04438",
+            "ngap,",
+        ] {
+            assert!(matches(&id, &fold(q)), "{q}");
+        }
+        assert!(!matches(&id, &fold("pa-04439")));
     }
 }

@@ -252,7 +252,7 @@ impl TileView for IncidentsOptions {
         let cache = cx.caches.get::<QueueCache>();
         let mut queue = cache.lock(&cx.store);
         let selection = queue.select(&self.filter, self.sort, cx.caches.frame());
-        let ids = selection.ids;
+        let rows = selection.rows;
         let overdue_count = queue.overdue(&self.filter, self.sort, cx.now);
         let painter = ui.painter_at(rect);
         let t = theme::WALL;
@@ -264,7 +264,7 @@ impl TileView for IncidentsOptions {
         let header = cx.t_args(
             "queue.summary",
             &[
-                ("n", &crate::format::integer(cx.lang, ids.len() as i64)),
+                ("n", &crate::format::integer(cx.lang, rows.len() as i64)),
                 ("overdue", &overdue_count),
             ],
         );
@@ -280,7 +280,7 @@ impl TileView for IncidentsOptions {
         let (pulse, animate) = cx.pulse(ui);
         let mut any_new = false;
         // Only the rows that fit are looked at and laid out.
-        let rows = Rows {
+        let draw = Rows {
             painter: &painter,
             cx,
             font: &font,
@@ -288,8 +288,12 @@ impl TileView for IncidentsOptions {
             pad,
             pulse,
         };
-        for (k, id) in ids.iter().take(visible).enumerate() {
-            let (Some(row), Some(inc)) = (queue.index().row(id), map.get(id)) else {
+        for (k, &p) in rows.iter().take(visible).enumerate() {
+            let Some((row, inc)) = queue
+                .index()
+                .row_at(p)
+                .and_then(|row| Some((row, map.get(&row.id)?)))
+            else {
                 continue;
             };
             let y = top + k as f32 * row_h;
@@ -297,7 +301,7 @@ impl TileView for IncidentsOptions {
                 pos2(inner.left(), y),
                 vec2(inner.width(), row_h - 2.0 * scale),
             );
-            any_new |= rows.paint(r, k, row, inc, row_h);
+            any_new |= draw.paint(r, k, row, inc, row_h);
         }
         if any_new && animate {
             ui.ctx()
@@ -308,7 +312,7 @@ impl TileView for IncidentsOptions {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(100));
         }
-        if ids.is_empty() {
+        if rows.is_empty() {
             crate::ui::widgets::paint_centered_text(
                 &painter,
                 inner,

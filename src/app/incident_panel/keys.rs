@@ -6,6 +6,7 @@ use egui::Key;
 
 use super::{Command, IncidentPanel};
 use crate::context::FrameCtx;
+use crate::incidents::queue::QueueIndex;
 use crate::model::{ActionKind, Incident};
 
 impl IncidentPanel {
@@ -13,7 +14,7 @@ impl IncidentPanel {
         &mut self,
         ui: &mut egui::Ui,
         cx: &FrameCtx,
-        ids: &[String],
+        (rows, index): (&[u32], &QueueIndex),
         map: &std::collections::HashMap<String, Incident>,
         read_only: bool,
         commands: &mut Vec<Command>,
@@ -37,15 +38,21 @@ impl IncidentPanel {
         let pos = self
             .selected
             .as_ref()
-            .and_then(|s| ids.iter().position(|i| i == s));
+            .and_then(|s| index.position(s))
+            .and_then(|p| rows.iter().position(|&x| x == p));
+        let id_at = |k: usize| {
+            rows.get(k)
+                .and_then(|&p| index.row_at(p))
+                .map(|r| r.id.clone())
+        };
         let pressed = |k: Key| ui.input(|i| i.key_pressed(k));
         if pressed(Key::J) || pressed(Key::ArrowDown) {
-            let next = pos.map_or(0, |p| (p + 1).min(ids.len().saturating_sub(1)));
-            self.selected = ids.get(next).cloned();
+            let next = pos.map_or(0, |p| (p + 1).min(rows.len().saturating_sub(1)));
+            self.selected = id_at(next);
         }
         if pressed(Key::K) || pressed(Key::ArrowUp) {
             let prev = pos.map_or(0, |p| p.saturating_sub(1));
-            self.selected = ids.get(prev).cloned();
+            self.selected = id_at(prev);
         }
         if pressed(Key::Enter) && self.selected.is_some() {
             self.open = true;

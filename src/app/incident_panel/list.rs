@@ -20,7 +20,7 @@ impl IncidentPanel {
         &mut self,
         ui: &mut egui::Ui,
         cx: &FrameCtx,
-        ids: &[String],
+        rows: &[u32],
         map: &HashMap<String, Incident>,
         queue: &QueueState,
         height: f32,
@@ -30,11 +30,15 @@ impl IncidentPanel {
             .id_salt("queue-list")
             .max_height(height)
             .auto_shrink([false, false])
-            .show_rows(ui, ROW_H, ids.len(), |ui, range| {
-                for id in &ids[range] {
-                    let (Some(row), Some(inc)) = (queue.index().row(id), map.get(id)) else {
+            .show_rows(ui, ROW_H, rows.len(), |ui, range| {
+                for &p in &rows[range] {
+                    let Some(row) = queue.index().row_at(p) else {
                         continue;
                     };
+                    let Some(inc) = map.get(&row.id) else {
+                        continue;
+                    };
+                    let id = &row.id;
                     let is_sel = selected.as_deref() == Some(id.as_str());
                     let resp = paint_row(ui, cx, row, inc, is_sel);
                     if resp.clicked() {

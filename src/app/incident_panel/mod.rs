@@ -94,7 +94,14 @@ impl IncidentPanel {
     pub fn ids(&self, cx: &FrameCtx) -> std::sync::Arc<Vec<String>> {
         let cache = cx.caches.get::<QueueCache>();
         let mut queue = cache.lock(&cx.store);
-        queue.select(&self.filter, self.sort, cx.caches.frame()).ids
+        let rows = queue
+            .select(&self.filter, self.sort, cx.caches.frame())
+            .rows;
+        std::sync::Arc::new(
+            rows.iter()
+                .filter_map(|&p| queue.index().row_at(p).map(|r| r.id.clone()))
+                .collect(),
+        )
     }
 
     /// Draws the panel. The selection is the console's: a choice made elsewhere (a map tile)
@@ -135,8 +142,8 @@ impl IncidentPanel {
         let cache = cx.caches.get::<QueueCache>();
         let mut queue = cache.lock(&cx.store);
         let selection = queue.select(&self.filter, self.sort, cx.caches.frame());
-        let ids = selection.ids;
-        self.alert_new(cx, &queue, &ids);
+        let rows = selection.rows;
+        self.alert_new(cx, &queue, &rows);
         if self.input.is_some()
             && self.input_for.as_ref().map(|(id, _)| id) != self.selected.as_ref()
         {
@@ -144,19 +151,19 @@ impl IncidentPanel {
             self.text.clear();
         }
         let overdue = queue.overdue(&self.filter, self.sort, cx.now);
-        self.header(ui, cx, ids.len(), overdue, selection.preparing, commands);
+        self.header(ui, cx, rows.len(), overdue, selection.preparing, commands);
         if read_only {
             ui.label(RichText::new(cx.t("panel.read_only")).italics());
         }
         self.refusal(ui, cx);
         self.filters(ui, cx);
-        self.keyboard(ui, cx, &ids, map, read_only, commands);
+        self.keyboard(ui, cx, (&rows, queue.index()), map, read_only, commands);
         let list_height = if self.open {
             (ui.available_height() * 0.38).max(120.0)
         } else {
             ui.available_height()
         };
-        self.list(ui, cx, &ids, map, &queue, list_height);
+        self.list(ui, cx, &rows, map, &queue, list_height);
         drop(queue);
         if self.open
             && let Some(inc) = self.selected.as_ref().and_then(|id| map.get(id))
@@ -230,21 +237,18 @@ impl IncidentPanel {
 
     /// A new urgent incident plays the alert once (when enabled); those present at start are
     /// not new.
-    fn alert_new(&mut self, cx: &FrameCtx, queue: &QueueState, ids: &[String]) {
+    fn alert_new(&mut self, cx: &FrameCtx, queue: &QueueState, rows: &[u32]) {
         // Only a change of the incidents can bring a new one.
         let version = cx.store.incidents_version();
         if self.alerted_at == Some(version) {
             return;
         }
         self.alerted_at = Some(version);
-        let urgent: Vec<&String> = ids
+        let urgent: Vec<&String> = rows
             .iter()
-            .filter(|id| {
-                queue
-                    .index()
-                    .row(id)
-                    .is_some_and(|r| is_new_and_urgent(r, cx.now))
-            })
+            .filter_map(|&p| queue.index().row_at(p))
+            .filter(|r| is_new_and_urgent(r, cx.now))
+            .map(|r| &r.id)
             .collect();
         match &mut self.seen_urgent {
             None => self.seen_urgent = Some(urgent.into_iter().cloned().collect()),
