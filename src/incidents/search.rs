@@ -119,34 +119,137 @@ pub struct Candidates {
     pub rows: RowSet,
 }
 
-/// The search index over folded texts: every word (run of letters and digits) with the rows
-/// that hold it, all words in one buffer (a query word is looked for in the words, not in every
-/// text), and a signature of each row's characters for one-letter queries. A query word matches
-/// a row when it occurs in the row's folded text, as [`matches`] says; the index finds the same
-/// rows without reading every text.
+/// The search index over folded texts: every distinct word (run of letters and digits) with
+/// the rows that hold it, and the words found again by their grams: each pair and each triple of
+/// bytes points to the words that contain it. A query word of two or three bytes is then one
+/// gram's list (exact); a longer one the words in all of its triples' lists, each checked; one
+/// letter or digit reads a signature of each row. A query word matches a row when it occurs in
+/// the row's folded text, as [`matches`] says; the index finds the same rows without reading
+/// every text, and a word that is in every row (the "00" of "PA-0000123") costs one pass over
+/// its rows, not one search per word.
 #[derive(Clone, Debug, Default)]
 pub struct SearchIndex {
-    /// "\n" + word, for every word: searched as one text.
+    /// Every word, one after the other.
     words: String,
-    /// Where each word starts in `words` (after its "\n"), ascending.
+    /// Where each word starts in `words`, ascending; a word ends where the next starts.
     starts: Vec<u32>,
     ids: std::collections::HashMap<Box<str>, u32>,
     /// The rows of each word, ascending.
-    postings: Vec<Vec<u32>>,
+    postings: Vec<Rows>,
+    /// Byte pair → the words holding it, ascending.
+    pairs: std::collections::HashMap<[u8; 2], Vec<u32>>,
+    /// Byte triple → the words holding it, ascending.
+    triples: std::collections::HashMap<[u8; 3], Vec<u32>>,
     signatures: Vec<u64>,
 }
 
+/// The rows of one word, ascending; a word of one row (an incident's own number) keeps it
+/// inline, so reading many such words reads one array rather than one allocation each.
+#[derive(Clone, Debug, Default)]
+enum Rows {
+    #[default]
+    None,
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Rows {
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Rows::None => &[],
+            Rows::One(r) => std::slice::from_ref(r),
+            Rows::Many(v) => v,
+        }
+    }
+
+    fn insert(&mut self, row: u32) {
+        match self {
+            Rows::None => *self = Rows::One(row),
+            Rows::One(a) if *a == row => {}
+            Rows::One(a) => {
+                *self = Rows::Many(if *a < row {
+                    vec![*a, row]
+                } else {
+                    vec![row, *a]
+                })
+            }
+            Rows::Many(v) => {
+                if let Err(at) = v.binary_search(&row) {
+                    v.insert(at, row);
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, row: u32) {
+        match self {
+            Rows::One(a) if *a == row => *self = Rows::None,
+            Rows::Many(v) => {
+                if let Ok(at) = v.binary_search(&row) {
+                    v.remove(at);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Appends `id` to a gram's list once (words are numbered in order, so lists stay ascending).
+fn add_once(list: &mut Vec<u32>, id: u32) {
+    if list.last() != Some(&id) {
+        list.push(id);
+    }
+}
+
+/// The items of `a` that are also in the ascending `b`.
+fn intersect_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    if a.len() * 16 < b.len() {
+        // A short list against a long one: look each up.
+        out.extend(a.iter().copied().filter(|x| b.binary_search(x).is_ok()));
+        return out;
+    }
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
 impl SearchIndex {
+    fn word(&self, id: u32) -> &[u8] {
+        let from = self.starts[id as usize] as usize;
+        let to = self
+            .starts
+            .get(id as usize + 1)
+            .map_or(self.words.len(), |&e| e as usize);
+        &self.words.as_bytes()[from..to]
+    }
+
     fn word_id(&mut self, w: &str) -> u32 {
         if let Some(&id) = self.ids.get(w) {
             return id;
         }
         let id = self.starts.len() as u32;
-        self.words.push('\n');
         self.starts.push(self.words.len() as u32);
         self.words.push_str(w);
         self.ids.insert(w.into(), id);
-        self.postings.push(Vec::new());
+        self.postings.push(Rows::None);
+        let b = w.as_bytes();
+        for p in b.windows(2) {
+            add_once(self.pairs.entry([p[0], p[1]]).or_default(), id);
+        }
+        for t in b.windows(3) {
+            add_once(self.triples.entry([t[0], t[1], t[2]]).or_default(), id);
+        }
         id
     }
 
@@ -161,7 +264,7 @@ impl SearchIndex {
     pub fn push(&mut self, row: u32, folded: &str) {
         for w in Self::distinct_runs(folded) {
             let id = self.word_id(w);
-            self.postings[id as usize].push(row);
+            self.postings[id as usize].insert(row);
         }
         if self.signatures.len() <= row as usize {
             self.signatures.resize(row as usize + 1, 0);
@@ -174,18 +277,12 @@ impl SearchIndex {
         let (old_w, new_w) = (Self::distinct_runs(old), Self::distinct_runs(new));
         for w in old_w.iter().filter(|w| new_w.binary_search(w).is_err()) {
             if let Some(&id) = self.ids.get(*w) {
-                let p = &mut self.postings[id as usize];
-                if let Ok(at) = p.binary_search(&row) {
-                    p.remove(at);
-                }
+                self.postings[id as usize].remove(row);
             }
         }
         for w in new_w.iter().filter(|w| old_w.binary_search(w).is_err()) {
             let id = self.word_id(w);
-            let p = &mut self.postings[id as usize];
-            if let Err(at) = p.binary_search(&row) {
-                p.insert(at, row);
-            }
+            self.postings[id as usize].insert(row);
         }
         if let Some(s) = self.signatures.get_mut(row as usize) {
             *s = signature(new);
@@ -206,6 +303,45 @@ impl SearchIndex {
         all.map(|rows| Candidates { rows })
     }
 
+    /// The words that contain `run` (letters and digits, at least two bytes), ascending.
+    fn words_with(&self, run: &[u8]) -> std::borrow::Cow<'_, [u32]> {
+        use std::borrow::Cow;
+        if let [a, b] = run {
+            return self
+                .pairs
+                .get(&[*a, *b])
+                .map_or(Cow::Borrowed(&[][..]), |l| Cow::Borrowed(l));
+        }
+        let mut lists: Vec<&Vec<u32>> = Vec::new();
+        for t in run.windows(3) {
+            match self.triples.get(&[t[0], t[1], t[2]]) {
+                Some(l) => lists.push(l),
+                None => return Cow::Borrowed(&[]),
+            }
+        }
+        lists.sort_by_key(|l| l.len());
+        let Some(first) = lists.first() else {
+            return Cow::Borrowed(&[]);
+        };
+        if lists.len() == 1 {
+            // Three bytes: the triple's list is exact.
+            return Cow::Borrowed(first);
+        }
+        let mut words = (*first).clone();
+        for l in &lists[1..] {
+            if words.is_empty() {
+                break;
+            }
+            words = intersect_sorted(&words, l);
+        }
+        if run.len() > 3 {
+            // Holding every triple does not yet mean holding them in order.
+            let finder = memchr::memmem::Finder::new(run);
+            words.retain(|&w| finder.find(self.word(w)).is_some());
+        }
+        Cow::Owned(words)
+    }
+
     /// The rows with a word containing `run` (letters and digits only).
     fn rows_with(&self, run: &str, rows: usize) -> RowSet {
         let mut set = RowSet::empty(rows);
@@ -222,20 +358,8 @@ impl SearchIndex {
             }
             return set;
         }
-        // One pass of a prepared searcher over all the words; hits come in order, so the word
-        // holding each is found by walking the word starts forward, and a word counts once.
-        let finder = memchr::memmem::Finder::new(run.as_bytes());
-        let mut word = 0usize;
-        let mut last = usize::MAX;
-        for at in finder.find_iter(self.words.as_bytes()) {
-            while word + 1 < self.starts.len() && self.starts[word + 1] as usize <= at {
-                word += 1;
-            }
-            if word == last {
-                continue;
-            }
-            last = word;
-            for &r in &self.postings[word] {
+        for &w in self.words_with(run.as_bytes()).iter() {
+            for &r in self.postings[w as usize].as_slice() {
                 set.insert(r);
             }
         }
@@ -254,6 +378,7 @@ mod tests {
             "PA-0000002 Rác thải tại chợ Ba Tri",
             "PA-0000013 Cây xanh gãy đổ, khu phố 3",
             "SV-7 Mất an ninh trật tự (ấp Phú Hòa)",
+            "Mã abcab, phố Straße 北京路",
         ];
         let folded: Vec<String> = texts.iter().map(|t| fold(t)).collect();
         let mut idx = SearchIndex::default();
@@ -298,6 +423,15 @@ mod tests {
             "-",
             "ba tri cho",
             "tr",
+            "0000",
+            "000001",
+            "abcab",
+            "abcabc",
+            "bcab",
+            "ß",
+            "北",
+            "北京",
+            "strasse",
         ] {
             check(&idx, &folded, q);
         }
