@@ -43,6 +43,11 @@ impl TileState {
     pub fn get<T: Any>(&self) -> Option<&T> {
         self.0.as_ref()?.downcast_ref()
     }
+
+    /// The state as a `T` to change, if it is one.
+    pub fn get_mut<T: Any>(&mut self) -> Option<&mut T> {
+        self.0.as_mut()?.downcast_mut()
+    }
 }
 
 /// Every tile's state, owned by the wall (the app keeps one for all its viewports).

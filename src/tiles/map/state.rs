@@ -131,6 +131,12 @@ impl MapTileState {
         self.lines.builds
     }
 
+    /// Forgets the projected layer lines, as if the view had moved: the next frame projects and
+    /// tessellates them again (what every frame did before they were kept; for benchmarks).
+    pub fn forget_projected_lines(&mut self) {
+        self.lines = LayerLines::default();
+    }
+
     /// How many times the tile searched the cameras near the selected incident.
     pub fn nearby_searches(&self) -> u64 {
         self.nearby.searches
