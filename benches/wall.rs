@@ -33,6 +33,10 @@ use ioc_console::tiles::TileOptions;
 use ioc_console::ui::fonts;
 use ioc_console::wall::{CellRect, Tile};
 
+#[path = "common/incidents.rs"]
+mod fake;
+use fake::incidents;
+
 fn epoch() -> Timestamp {
     Utc.with_ymd_and_hms(2026, 11, 29, 2, 41, 7).unwrap()
 }
@@ -291,72 +295,6 @@ fn charts() {
 
 // ---------------------------------------------------------------------------------------------
 // The queue, the desk and search
-
-const WORDS: [&str; 8] = [
-    "Ngập nước",
-    "Rác thải",
-    "Lấn chiếm vỉa hè",
-    "Tai nạn giao thông",
-    "Đèn tín hiệu hỏng",
-    "Cây xanh gãy đổ",
-    "Gia súc thả rông",
-    "Mất an ninh trật tự",
-];
-const PLACES: [&str; 6] = [
-    "đường Đồng Khởi",
-    "Quốc lộ 60",
-    "chợ Ba Tri",
-    "ấp Phú Hòa",
-    "bến phà Hàm Luông",
-    "khu phố 3",
-];
-
-fn incidents(n: usize) -> Vec<Incident> {
-    let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
-    (0..n)
-        .map(|i| {
-            let at = t0 + chrono::Duration::seconds(i as i64 * 20);
-            Incident {
-                id: format!("PA-{i:07}"),
-                source: IncidentSource::Citizen,
-                category: ["flooding", "traffic", "sanitation", "urban_order"][i % 4].into(),
-                priority: [
-                    Priority::Low,
-                    Priority::Normal,
-                    Priority::Normal,
-                    Priority::High,
-                    Priority::Critical,
-                ][i % 5],
-                status: [
-                    IncidentStatus::Received,
-                    IncidentStatus::Verified,
-                    IncidentStatus::InProgress,
-                    IncidentStatus::Resolved,
-                ][i % 4],
-                unit_id: format!("u{}", i % 9),
-                location: GeoPoint {
-                    lat: 10.2,
-                    lon: 106.4,
-                },
-                address: Some(PLACES[i % PLACES.len()].into()),
-                title: format!(
-                    "{} tại {}",
-                    WORDS[i % WORDS.len()],
-                    PLACES[(i / 7) % PLACES.len()]
-                ),
-                description:
-                    "Người dân phản ánh sự việc, đề nghị cơ quan chức năng kiểm tra, xử lý.".into(),
-                media: vec![],
-                received_at: at,
-                due_at: at + chrono::Duration::hours(72),
-                updated_at: at,
-                version: 1,
-                assigned_unit_id: None,
-                history: vec![],
-            }
-        })
-        .collect()
-}
 
 fn incident_store(n: usize) -> Store {
     let now = epoch();

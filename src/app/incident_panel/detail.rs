@@ -114,6 +114,12 @@ impl IncidentPanel {
     ) {
         for e in cx.store.outbox.iter().filter(|e| e.incident_id == inc.id) {
             let what = cx.t(action_key(e.request.action));
+            let reason = e.last_error.clone().unwrap_or_default();
+            // An action that did not go through says why, in its state's colour.
+            let said = |key: &'static str, color| {
+                RichText::new(cx.t_args(key, &[("action", &what), ("reason", &reason)]))
+                    .color(color)
+            };
             match e.state {
                 EntryState::Pending => {
                     ui.label(
@@ -124,16 +130,7 @@ impl IncidentPanel {
                     );
                 }
                 EntryState::Conflict => {
-                    ui.label(
-                        RichText::new(cx.t_args(
-                            "panel.conflict",
-                            &[
-                                ("action", &what),
-                                ("reason", &e.last_error.clone().unwrap_or_default()),
-                            ],
-                        ))
-                        .color(theme::colors::ERROR),
-                    );
+                    ui.label(said("panel.conflict", theme::colors::ERROR));
                     ui.horizontal(|ui| {
                         if !read_only && ui.button(cx.t("panel.discard")).clicked() {
                             commands
@@ -151,28 +148,10 @@ impl IncidentPanel {
                     });
                 }
                 EntryState::Refused => {
-                    ui.label(
-                        RichText::new(cx.t_args(
-                            "panel.refused_action",
-                            &[
-                                ("action", &what),
-                                ("reason", &e.last_error.clone().unwrap_or_default()),
-                            ],
-                        ))
-                        .color(theme::colors::ERROR),
-                    );
+                    ui.label(said("panel.refused_action", theme::colors::ERROR));
                 }
                 EntryState::Unconfirmed => {
-                    ui.label(
-                        RichText::new(cx.t_args(
-                            "panel.unconfirmed",
-                            &[
-                                ("action", &what),
-                                ("reason", &e.last_error.clone().unwrap_or_default()),
-                            ],
-                        ))
-                        .color(theme::colors::STALE),
-                    );
+                    ui.label(said("panel.unconfirmed", theme::colors::STALE));
                 }
                 EntryState::Acked | EntryState::Discarded => {}
             }
