@@ -2,6 +2,7 @@
 //! stack again).
 
 mod architecture;
+mod arrange;
 mod backend;
 mod camera;
 mod charts;
