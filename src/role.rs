@@ -1,5 +1,5 @@
-//! Roles (who is at the console) and modes (what the console is doing). Operate and Demo exist so
-//! far; Brief and Arrange join as their issues land, as new variants of [`Mode`] that
+//! Roles (who is at the console) and modes (what the console is doing). Operate, Demo and Arrange
+//! exist so far; Brief joins as its issue lands, as new variants of [`Mode`] that
 //! [`Mode::available`] offers to the roles allowed to use them.
 
 use schemars::JsonSchema;
@@ -36,6 +36,8 @@ pub enum Mode {
     Operate,
     /// Training on the simulated IOC: the trainer's panel (scenario, speed, faults).
     Demo,
+    /// Arranging the wall's layout (technicians only).
+    Arrange,
 }
 
 impl Mode {
@@ -43,6 +45,7 @@ impl Mode {
         match self {
             Mode::Operate => "mode.operate",
             Mode::Demo => "mode.demo",
+            Mode::Arrange => "mode.arrange",
         }
     }
 
@@ -50,10 +53,10 @@ impl Mode {
     /// when the console runs on a simulator it may control.
     pub fn available(role: Role, trainer: bool) -> &'static [Mode] {
         match (role, trainer) {
-            (Role::Operator | Role::Leader | Role::Technician, false) => &[Mode::Operate],
-            (Role::Operator | Role::Leader | Role::Technician, true) => {
-                &[Mode::Operate, Mode::Demo]
-            }
+            (Role::Operator | Role::Leader, false) => &[Mode::Operate],
+            (Role::Operator | Role::Leader, true) => &[Mode::Operate, Mode::Demo],
+            (Role::Technician, false) => &[Mode::Operate, Mode::Arrange],
+            (Role::Technician, true) => &[Mode::Operate, Mode::Demo, Mode::Arrange],
         }
     }
 }

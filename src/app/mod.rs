@@ -2,6 +2,7 @@
 //! one borderless fullscreen viewport per monitor), modes and roles, and the one place where
 //! commands from the UI are applied.
 
+pub mod arrange;
 pub mod connect;
 pub mod demo_panel;
 mod desk;
@@ -169,6 +170,8 @@ pub struct ConsoleApp {
     ),
     notice: Option<String>,
     pub incidents: incident_panel::IncidentPanel,
+    /// Arrange mode (technicians).
+    pub arrange: arrange::ArrangeMode,
     /// The view stamp the wall viewports were last woken for.
     wall_view_seen: std::cell::Cell<u64>,
 }
@@ -236,6 +239,7 @@ impl ConsoleApp {
             notice: None,
             wall_view_seen: std::cell::Cell::new(0),
             incidents: incident_panel::IncidentPanel::default(),
+            arrange: arrange::ArrangeMode::default(),
         }
     }
 
@@ -361,7 +365,7 @@ impl ConsoleApp {
                     s.lang = lang;
                 }
             }
-            Command::SetMode(mode) => self.mode = mode,
+            Command::SetMode(mode) => self.set_mode(mode),
             Command::ToggleSettings => self.show_settings = !self.show_settings,
             Command::DismissLayoutError => {
                 if let Ok(mut s) = self.state.write() {
@@ -380,6 +384,38 @@ impl ConsoleApp {
             // Applied to the view above.
             Command::SelectIncident(_) | Command::SendCameras(_) | Command::Enlarge { .. } => {}
         }
+    }
+
+    /// The mode in force.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Switches mode if the role may use it (a refusal is said in the status bar); leaving
+    /// Arrange with unsaved changes asks first.
+    fn set_mode(&mut self, mode: Mode) {
+        let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
+        let state = self.wall_state();
+        if !Mode::available(state.role, trainer).contains(&mode) {
+            tracing::warn!(?mode, role = ?state.role, "mode refused for this role");
+            self.notice = Some(crate::i18n::tr_args(
+                state.lang,
+                "mode.refused",
+                &[
+                    ("mode", &crate::i18n::tr(state.lang, mode.label_key())),
+                    ("role", &crate::i18n::tr(state.lang, state.role.label_key())),
+                ],
+            ));
+            return;
+        }
+        if self.mode == Mode::Arrange && mode != Mode::Arrange && !self.arrange.request_leave(mode)
+        {
+            return;
+        }
+        if mode == Mode::Arrange {
+            self.arrange.open(&state.layout);
+        }
+        self.mode = mode;
     }
 
     /// Applies what the views sent since the last frame, in the order they sent it.
@@ -425,6 +461,9 @@ impl ConsoleApp {
         if let Some(errors) = &state.error {
             self.error_banner(ui, &cx, errors);
         }
+        if self.mode == Mode::Arrange {
+            self.arrange.show(ui, &cx);
+        }
         if self.mode == Mode::Operate && self.backend.is_some() {
             let read_only = state.role == Role::Leader;
             egui::Panel::right("incident-panel")
@@ -445,10 +484,12 @@ impl ConsoleApp {
         if ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F12)) {
             self.commands.push(Command::ToggleProfile);
         }
-        egui::CentralPanel::no_frame().show(ui, |ui| {
-            let avail = ui.max_rect();
-            wall_view::paint_wall_with(ui, avail, &state.layout, &cx, true);
-        });
+        if self.mode != Mode::Arrange {
+            egui::CentralPanel::no_frame().show(ui, |ui| {
+                let avail = ui.max_rect();
+                wall_view::paint_wall_with(ui, avail, &state.layout, &cx, true);
+            });
+        }
         while let Ok(msg) = self.exports.1.try_recv() {
             self.notice = Some(msg);
         }
@@ -460,6 +501,10 @@ impl ConsoleApp {
         }
         if display == DisplayMode::Wall {
             self.show_wall_viewports(ui.ctx(), &state);
+        }
+        // Arrange mode asked to leave (its changes saved or discarded): from the next frame.
+        if let Some(arrange::Outcome::Leave(to)) = self.arrange.take_outcome() {
+            self.mode = to;
         }
         for c in std::mem::take(&mut self.commands) {
             self.apply(c);

@@ -34,11 +34,10 @@ pub fn paint_monitor_with(
         return;
     };
     let started = std::time::Instant::now();
-    // Token sizes are for a 1080-line monitor; a 4K panel of the same size needs twice the pixels.
-    let scale = screen.height() / theme::REFERENCE_LINES;
+    let scale = monitor_scale(screen);
     ui.painter_at(screen)
         .rect_filled(screen, 0.0, theme::colors::MONITOR_BACKGROUND);
-    let inner = screen.shrink(theme::WALL.gap * scale / 2.0);
+    let (inner, _) = monitor_grid(screen);
     let enlarged = cx.view.enlarged_on(&monitor.name).and_then(|id| {
         layout
             .tiles_on(index)
@@ -102,6 +101,19 @@ pub fn paint_monitor_with(
     }
     cx.profile
         .record(&monitor.name, None, "monitor", started.elapsed());
+}
+
+/// Token sizes are for a 1080-line monitor; a 4K panel of the same size needs twice the pixels.
+fn monitor_scale(screen: Rect) -> f32 {
+    screen.height() / theme::REFERENCE_LINES
+}
+
+/// Where a monitor drawn at `screen` puts its grid (the screen less half a gap all round) and
+/// the gap between tiles: [`geometry::cell_rect`] of a tile's cells in that grid is where the
+/// tile is drawn.
+pub fn monitor_grid(screen: Rect) -> (Rect, f32) {
+    let gap = theme::WALL.gap * monitor_scale(screen);
+    (screen.shrink(gap / 2.0), gap)
 }
 
 /// How to get back from an enlarged tile, in the corner.
@@ -281,6 +293,10 @@ pub fn paint_wall_with(
     cx: &FrameCtx,
     menus: bool,
 ) {
+    // No room (a window shrunk to nothing, a panel squeezed out): nothing to draw.
+    if avail.width() < 1.0 || avail.height() < 1.0 {
+        return;
+    }
     let painter = ui.painter_at(avail);
     painter.rect_filled(avail, 0.0, theme::colors::WALL_BACKGROUND);
     let (screens, scale) = wall_screens(layout, avail);

@@ -74,6 +74,8 @@ pub mod colors {
     pub const STALE: Color32 = Color32::from_rgb(230, 159, 0);
     pub const OFFLINE: Color32 = Color32::from_rgb(140, 140, 140);
     pub const ERROR: Color32 = Color32::from_rgb(213, 94, 0);
+    /// A place Arrange mode refuses (overlap, outside the grid), while dragging.
+    pub const REFUSED: Color32 = Color32::from_rgb(220, 38, 38);
     pub const NO_PERMISSION: Color32 = Color32::from_rgb(204, 121, 167);
     pub const CONNECTING: Color32 = Color32::from_rgb(0, 114, 178); // Okabe-Ito blue
     pub const BANNER_ERROR_BG: Color32 = Color32::from_rgb(120, 40, 10);

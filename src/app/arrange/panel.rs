@@ -1,0 +1,559 @@
+//! Arrange mode's side panel: the file and its undo/redo/save, the palette of tile kinds, the
+//! selected tile's form (title, place, source and the kind's options, with pickers that read
+//! the backend's own lists), the tiles that no longer fit, and the monitors.
+
+use egui::RichText;
+
+use super::ArrangeMode;
+use crate::context::FrameCtx;
+use crate::incidents::search;
+use crate::tiles::TileKind;
+use crate::ui::theme;
+use crate::wall::edit::{Arrangement, OpenError};
+
+/// Text being typed in the form, kept between frames until it is committed (Enter or leaving
+/// the field).
+#[derive(Default)]
+pub(super) struct FormBuffers {
+    /// The tile the buffers belong to.
+    for_id: Option<String>,
+    title: String,
+    /// Option key → the TOML value being typed.
+    options: Vec<(String, String)>,
+    new_key: String,
+    new_value: String,
+    /// The pickers' search text.
+    find: String,
+    /// Monitor renames being typed, by monitor.
+    renames: Vec<(String, String)>,
+}
+
+/// One item of a picker: id, name, group (a sector, an owner).
+type Choice = (String, String, String);
+
+/// A file that cannot be arranged: its errors, and how to go on.
+pub(super) fn not_editable(ui: &mut egui::Ui, cx: &FrameCtx, e: &OpenError) {
+    ui.heading(cx.t("arrange.not_editable"));
+    match e {
+        OpenError::Layout(errors) => {
+            for d in &errors.0 {
+                ui.label(
+                    RichText::new(d.say(cx.lang))
+                        .monospace()
+                        .color(theme::colors::ERROR),
+                );
+            }
+        }
+        OpenError::Unsupported(what) => {
+            ui.label(
+                crate::text::Text::key("arrange.refused.unsupported")
+                    .arg("what", what)
+                    .say(cx.lang),
+            );
+        }
+    }
+    ui.label(cx.t("arrange.not_editable_hint"));
+}
+
+fn kind_label(cx: &FrameCtx, k: TileKind) -> &'static str {
+    cx.t(match k {
+        TileKind::Clock => "arrange.kind.clock",
+        TileKind::Text => "arrange.kind.text",
+        TileKind::Sources => "arrange.kind.sources",
+        TileKind::Chart => "arrange.kind.chart",
+        TileKind::Kpi => "arrange.kind.kpi",
+        TileKind::Providers => "arrange.kind.providers",
+        TileKind::Incidents => "arrange.kind.incidents",
+        TileKind::Map => "arrange.kind.map",
+        TileKind::Camera => "arrange.kind.camera",
+    })
+}
+
+impl ArrangeMode {
+    pub(super) fn panel(&mut self, ui: &mut egui::Ui, cx: &FrameCtx) {
+        let Some(Ok(a)) = &self.doc else {
+            return;
+        };
+        let modified = a.is_modified();
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(a.path().display().to_string()).monospace());
+            if modified {
+                ui.label(RichText::new(cx.t("arrange.modified")).color(theme::colors::STALE));
+            }
+        });
+        let (can_undo, can_redo) = (a.can_undo(), a.can_redo());
+        let undo_tip = a.undo_label().map(|t| t.say(cx.lang)).unwrap_or_default();
+        let redo_tip = a.redo_label().map(|t| t.say(cx.lang)).unwrap_or_default();
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(can_undo, egui::Button::new(cx.t("arrange.undo")))
+                .on_hover_text(&undo_tip)
+                .clicked()
+            {
+                self.undo();
+            }
+            if ui
+                .add_enabled(can_redo, egui::Button::new(cx.t("arrange.redo")))
+                .on_hover_text(&redo_tip)
+                .clicked()
+            {
+                self.redo();
+            }
+            if ui
+                .add_enabled(modified, egui::Button::new(cx.t("arrange.save_button")))
+                .clicked()
+            {
+                self.begin_save(None, cx);
+            }
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label(cx.t("arrange.save_as_name"));
+            ui.add(egui::TextEdit::singleline(&mut self.save_as).desired_width(160.0))
+                .labelled_by(l.id);
+            if ui.button(cx.t("arrange.save_as")).clicked() {
+                let to = self
+                    .arrangement()
+                    .map(|a| a.path().with_file_name(self.save_as.trim()));
+                if let Some(to) = to {
+                    self.begin_save(Some(&to), cx);
+                }
+            }
+        });
+        ui.separator();
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                self.palette(ui, cx);
+                ui.separator();
+                self.stranded_list(ui, cx);
+                self.tile_form(ui, cx);
+                ui.separator();
+                self.monitors(ui, cx);
+            });
+    }
+
+    fn palette(&mut self, ui: &mut egui::Ui, cx: &FrameCtx) {
+        ui.label(RichText::new(cx.t("arrange.palette")).strong());
+        let prefer = self
+            .selected
+            .as_ref()
+            .and_then(|id| self.arrangement()?.tile(id))
+            .map(|t| t.monitor);
+        ui.horizontal_wrapped(|ui| {
+            for kind in TileKind::ALL {
+                if ui.button(kind_label(cx, kind)).clicked() {
+                    let mut new = None;
+                    let title = kind_label(cx, kind).to_owned();
+                    self.try_edit(|a| {
+                        a.add_tile(kind, prefer.as_deref(), &title)
+                            .map(|id| new = Some(id))
+                    });
+                    if new.is_some() {
+                        self.selected = new;
+                    }
+                }
+            }
+        });
+    }
+
+    fn stranded_list(&mut self, ui: &mut egui::Ui, cx: &FrameCtx) {
+        let Some(a) = self.arrangement() else {
+            return;
+        };
+        let stranded: Vec<String> = a.stranded().iter().map(|s| s.id.clone()).collect();
+        if stranded.is_empty() {
+            return;
+        }
+        ui.label(
+            RichText::new(cx.t("arrange.stranded"))
+                .strong()
+                .color(theme::colors::ERROR),
+        );
+        for id in stranded {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(&id).monospace());
+                if ui.button(cx.t("arrange.place_free")).clicked() {
+                    self.try_edit(|a| a.place_stranded(&id));
+                }
+                if ui.button(cx.t("arrange.remove")).clicked() {
+                    self.try_edit(|a| a.remove_tile(&id));
+                }
+            });
+        }
+        ui.separator();
+    }
+
+    /// The selected tile's form. Numbers and choices apply at once; text applies on Enter or
+    /// when the field is left.
+    fn tile_form(&mut self, ui: &mut egui::Ui, cx: &FrameCtx) {
+        let Some(a) = self.arrangement() else {
+            return;
+        };
+        let Some(t) = self.selected.as_ref().and_then(|id| a.tile(id)) else {
+            ui.label(RichText::new(cx.t("arrange.select_hint")).color(theme::colors::TEXT_DIM));
+            return;
+        };
+        let monitors = a.monitor_names();
+        let options = a.options_of(&t.id);
+        if self.form.for_id.as_deref() != Some(&t.id) {
+            self.form = FormBuffers {
+                for_id: Some(t.id.clone()),
+                title: t.title.clone(),
+                options,
+                renames: std::mem::take(&mut self.form.renames),
+                ..Default::default()
+            };
+        }
+        ui.label(
+            RichText::new(cx.t_args("arrange.tile", &[("id", &t.id), ("kind", &t.kind)])).strong(),
+        );
+        let id = t.id.clone();
+        egui::Grid::new("arrange-tile-form")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let l = ui.label(cx.t("arrange.field.title"));
+                let r = ui
+                    .text_edit_singleline(&mut self.form.title)
+                    .labelled_by(l.id);
+                if r.lost_focus() && self.form.title != t.title {
+                    let title = self.form.title.clone();
+                    self.try_edit(|a| a.set_title(&id, &title));
+                }
+                ui.end_row();
+                let l = ui.label(cx.t("arrange.field.monitor"));
+                let mut monitor = t.monitor.clone();
+                egui::ComboBox::from_id_salt("arrange-monitor")
+                    .selected_text(&monitor)
+                    .show_ui(ui, |ui| {
+                        for m in &monitors {
+                            ui.selectable_value(&mut monitor, m.clone(), m);
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.end_row();
+                let mut cell = t.cell;
+                for (label, v) in [
+                    ("arrange.field.x", &mut cell.x),
+                    ("arrange.field.y", &mut cell.y),
+                    ("arrange.field.w", &mut cell.w),
+                    ("arrange.field.h", &mut cell.h),
+                ] {
+                    let l = ui.label(cx.t(label));
+                    ui.add(egui::DragValue::new(v).range(0..=crate::wall::layout::MAX_GRID))
+                        .labelled_by(l.id);
+                    ui.end_row();
+                }
+                if monitor != t.monitor || cell != t.cell {
+                    let cell = if monitor != t.monitor {
+                        // To another monitor: where it fits there, at its size if it can.
+                        self.arrangement()
+                            .and_then(|a| a.free_place(Some(&id), Some(&monitor), cell.w, cell.h))
+                            .filter(|(m, _)| *m == monitor)
+                            .map_or(cell, |(_, c)| c)
+                    } else {
+                        cell
+                    };
+                    self.try_edit(|a| a.place(&id, &monitor, cell));
+                }
+            });
+        ui.add_space(4.0);
+        ui.label(RichText::new(cx.t("arrange.options")).strong());
+        self.option_fields(ui, cx, &id, &t.kind);
+    }
+
+    /// One field per option as written (TOML values: the form keeps what it does not know),
+    /// pickers for the kinds' sources, and a row to add an option.
+    fn option_fields(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, id: &str, kind: &str) {
+        let mut commit: Option<(String, String)> = None;
+        let mut clear: Option<String> = None;
+        egui::Grid::new("arrange-options")
+            .num_columns(3)
+            .show(ui, |ui| {
+                for (k, v) in &mut self.form.options {
+                    let l = ui.label(RichText::new(k.as_str()).monospace());
+                    let r = ui
+                        .add(
+                            egui::TextEdit::singleline(v)
+                                .code_editor()
+                                .desired_width(200.0),
+                        )
+                        .labelled_by(l.id);
+                    if r.lost_focus() {
+                        commit = Some((k.clone(), v.clone()));
+                    }
+                    if ui.small_button(cx.t("arrange.option_clear")).clicked() {
+                        clear = Some(k.clone());
+                    }
+                    ui.end_row();
+                }
+            });
+        ui.horizontal(|ui| {
+            ui.label(cx.t("arrange.option_add"));
+            let k = ui.add(
+                egui::TextEdit::singleline(&mut self.form.new_key)
+                    .hint_text(cx.t("arrange.option_key"))
+                    .desired_width(90.0),
+            );
+            k.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, cx.t("arrange.option_key"))
+            });
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut self.form.new_value)
+                    .hint_text(cx.t("arrange.option_value"))
+                    .code_editor()
+                    .desired_width(200.0),
+            );
+            r.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, cx.t("arrange.option_value"))
+            });
+            if r.lost_focus()
+                && !self.form.new_key.trim().is_empty()
+                && !self.form.new_value.trim().is_empty()
+            {
+                commit = Some((
+                    self.form.new_key.trim().to_owned(),
+                    self.form.new_value.clone(),
+                ));
+            }
+        });
+        if let Some(picked) = self.pickers(ui, cx, kind) {
+            commit = Some(picked);
+        }
+        let id = id.to_owned();
+        if let Some((k, v)) = commit {
+            let was = self
+                .arrangement()
+                .map(|a| a.options_of(&id))
+                .unwrap_or_default();
+            if !was.iter().any(|(wk, wv)| *wk == k && *wv == v)
+                && self.try_edit(|a| a.set_option(&id, &k, &v))
+            {
+                self.form.for_id = None;
+            }
+        }
+        if let Some(k) = clear
+            && self.try_edit(|a| a.clear_option(&id, &k))
+        {
+            self.form.for_id = None;
+        }
+    }
+
+    /// Pickers over the backend's lists: cameras for a camera tile, indicators (by sector) for a
+    /// chart or KPI, units (historical ones marked) for the kinds that take a unit. Searching
+    /// ignores diacritics. Returns an option to set.
+    fn pickers(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &FrameCtx,
+        kind: &str,
+    ) -> Option<(String, String)> {
+        let (key, list): (&str, Vec<Choice>) = match kind {
+            "camera" => (
+                "camera",
+                cx.store
+                    .cameras
+                    .data
+                    .iter()
+                    .flatten()
+                    .map(|c| (c.id.clone(), c.name.clone(), c.owner.clone()))
+                    .collect(),
+            ),
+            "kpi" | "chart" => (
+                if kind == "kpi" {
+                    "indicator"
+                } else {
+                    "indicators"
+                },
+                cx.store
+                    .indicators
+                    .data
+                    .iter()
+                    .flatten()
+                    .map(|i| {
+                        let name = if cx.lang == crate::i18n::Lang::Vi {
+                            &i.name_vi
+                        } else {
+                            &i.name_en
+                        };
+                        (i.id.clone(), name.clone(), i.sector.clone())
+                    })
+                    .collect(),
+            ),
+            _ => return self.unit_picker(ui, cx, kind),
+        };
+        if list.is_empty() {
+            ui.label(RichText::new(cx.t("arrange.picker_empty")).color(theme::colors::TEXT_DIM));
+            return None;
+        }
+        let mut picked = None;
+        ui.collapsing(cx.t_args("arrange.picker", &[("key", &key)]), |ui| {
+            let f = ui.add(
+                egui::TextEdit::singleline(&mut self.form.find)
+                    .hint_text(cx.t("arrange.picker_find")),
+            );
+            f.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, cx.t("arrange.picker_find"))
+            });
+            let q = search::fold(&self.form.find);
+            let mut groups: Vec<(String, Vec<&Choice>)> = Vec::new();
+            for item in list.iter().filter(|(id, name, _)| {
+                q.is_empty() || search::matches(&search::fold(&format!("{id} {name}")), &q)
+            }) {
+                match groups.iter_mut().find(|(g, _)| *g == item.2) {
+                    Some((_, v)) => v.push(item),
+                    None => groups.push((item.2.clone(), vec![item])),
+                }
+            }
+            egui::ScrollArea::vertical()
+                .max_height(220.0)
+                .id_salt("arrange-picker")
+                .show(ui, |ui| {
+                    for (group, items) in groups {
+                        ui.label(RichText::new(group).color(theme::colors::TEXT_DIM));
+                        for (id, name, _) in items {
+                            if ui
+                                .selectable_label(false, format!("{name}  ·  {id}"))
+                                .clicked()
+                            {
+                                let value = if key == "indicators" {
+                                    format!("[\"{id}\"]")
+                                } else {
+                                    format!("\"{id}\"")
+                                };
+                                picked = Some((key.to_owned(), value));
+                            }
+                        }
+                    }
+                });
+        });
+        picked
+    }
+
+    fn unit_picker(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &FrameCtx,
+        kind: &str,
+    ) -> Option<(String, String)> {
+        if !matches!(kind, "incidents" | "map" | "providers") {
+            return None;
+        }
+        let units = cx.store.units.data.as_ref()?;
+        let today = crate::format::to_vietnam_time(cx.now).date_naive();
+        let mut picked = None;
+        ui.collapsing(cx.t_args("arrange.picker", &[("key", &"unit")]), |ui| {
+            let f = ui.add(
+                egui::TextEdit::singleline(&mut self.form.find)
+                    .hint_text(cx.t("arrange.picker_find")),
+            );
+            f.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, cx.t("arrange.picker_find"))
+            });
+            let q = search::fold(&self.form.find);
+            egui::ScrollArea::vertical()
+                .max_height(220.0)
+                .id_salt("arrange-units")
+                .show(ui, |ui| {
+                    for u in units.iter().filter(|u| {
+                        q.is_empty()
+                            || search::matches(&search::fold(&format!("{} {}", u.id, u.name)), &q)
+                    }) {
+                        let historical = u.valid_to.is_some_and(|d| d < today);
+                        let label = if historical {
+                            format!(
+                                "{} · {} ({})",
+                                u.name,
+                                u.id,
+                                cx.t("arrange.unit_historical")
+                            )
+                        } else {
+                            format!("{} · {}", u.name, u.id)
+                        };
+                        if ui.selectable_label(false, label).clicked() {
+                            picked = Some(("unit".to_owned(), format!("\"{}\"", u.id)));
+                        }
+                    }
+                });
+        });
+        picked
+    }
+
+    fn monitors(&mut self, ui: &mut egui::Ui, cx: &FrameCtx) {
+        let Some(a) = self.arrangement() else {
+            return;
+        };
+        ui.label(RichText::new(cx.t("arrange.monitors")).strong());
+        let monitors = a.layout().monitors.clone();
+        let names = a.monitor_names();
+        for name in names {
+            let m = monitors.iter().find(|m| m.name == name).cloned();
+            let buf = match self.form.renames.iter().position(|(n, _)| *n == name) {
+                Some(i) => i,
+                None => {
+                    self.form.renames.push((name.clone(), name.clone()));
+                    self.form.renames.len() - 1
+                }
+            };
+            ui.horizontal(|ui| {
+                let l = ui.label(cx.t("arrange.monitor_name"));
+                let r = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut self.form.renames[buf].1)
+                            .desired_width(70.0),
+                    )
+                    .labelled_by(l.id);
+                let typed = self.form.renames[buf].1.clone();
+                if r.lost_focus() && typed != name {
+                    if !self.try_edit(|a| a.rename_monitor(&name, &typed)) {
+                        self.form.renames[buf].1 = name.clone();
+                    } else {
+                        self.form.renames.clear();
+                        self.form.for_id = None;
+                    }
+                }
+                if ui.small_button(cx.t("arrange.monitor_up")).clicked() {
+                    self.try_edit(|a| a.reorder_monitor(&name, -1));
+                }
+                if ui.small_button(cx.t("arrange.monitor_down")).clicked() {
+                    self.try_edit(|a| a.reorder_monitor(&name, 1));
+                }
+                if ui.small_button(cx.t("arrange.monitor_remove")).clicked() {
+                    self.try_edit(|a| a.remove_monitor(&name));
+                    self.form.renames.clear();
+                }
+            });
+            let Some(m) = m else {
+                continue;
+            };
+            ui.horizontal(|ui| {
+                let number = |ui: &mut egui::Ui, label: &str, v: &mut u32, range| {
+                    let l = ui.label(label);
+                    ui.add(egui::DragValue::new(v).range(range))
+                        .labelled_by(l.id)
+                        .changed()
+                };
+                let (mut c, mut r) = (m.columns, m.rows);
+                let max = crate::wall::layout::MAX_GRID;
+                let grid = number(ui, cx.t("arrange.columns"), &mut c, 1..=max)
+                    | number(ui, cx.t("arrange.rows"), &mut r, 1..=max);
+                if grid && (c, r) != (m.columns, m.rows) {
+                    self.try_edit(|a| a.set_grid(&name, c, r));
+                }
+                let [mut w, mut h] = m.resolution;
+                let res = number(ui, cx.t("arrange.width_px"), &mut w, 320..=16384)
+                    | number(ui, cx.t("arrange.height_px"), &mut h, 200..=16384);
+                if res && [w, h] != m.resolution {
+                    self.try_edit(|a| a.set_resolution(&name, w, h));
+                }
+            });
+        }
+        if ui.button(cx.t("arrange.monitor_add")).clicked() {
+            let mut added = false;
+            self.try_edit(|a: &mut Arrangement| a.add_monitor().map(|_| added = true));
+            if added {
+                self.form.renames.clear();
+            }
+        }
+    }
+}
