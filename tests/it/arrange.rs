@@ -665,6 +665,12 @@ body = "B"
         h.run();
         h.hover_at(b.center());
         h.run();
+        // The clock's options are not written: the form shows the kind's defaults.
+        {
+            use egui_kittest::kittest::NodeT as _;
+            let date = h.get_by_label("date").accesskit_node().toggled();
+            assert_eq!(date, Some(egui::accesskit::Toggled::True));
+        }
         snapshot(&mut h, "arrange_refused_drag_vi");
         h.drop_at(b.center());
         h.run();
@@ -852,5 +858,138 @@ body = "B"
         h.get_by_label("Tệp bố cục này chưa bố trí được");
         h.get_by_label_contains("chồng lên ô `clock`");
         assert!(app.borrow().arrange.arrangement().is_none());
+    }
+
+    const PICKERS: &str = r#"name = "Tường thử"
+
+[[monitors]]
+name = "A"
+display = 0
+resolution = [1920, 1080]
+grid = { columns = 4, rows = 3 }
+wall_position = { column = 0, row = 0 }
+
+[[tiles]]
+id = "cam"
+monitor = "A"
+kind = "camera"
+title = "Camera"
+source = "backend"
+x = 0
+y = 0
+[tiles.options]
+camera = "cam-01"
+importance = 8 # kept high
+
+[[tiles]]
+id = "gdp"
+monitor = "A"
+kind = "kpi"
+title = "GRDP"
+source = "backend"
+x = 1
+y = 0
+options = { indicator = "grdp_growth" }
+"#;
+
+    #[test]
+    fn the_form_has_a_field_per_option_of_the_schema_and_pickers_read_the_backends_lists() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let sim = rt
+            .block_on(ioc_console::sim::server::SimServer::start(
+                ioc_console::sim::server::SimConfig {
+                    listen: "127.0.0.1:0".parse().unwrap(),
+                    paused: true,
+                    ..Default::default()
+                },
+            ))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pickers.toml");
+        std::fs::write(&path, PICKERS).unwrap();
+        let layout = ioc_console::wall::layout::load(&path).unwrap();
+        let app = crate::support::connected(sim.base_url(), Lang::Vi, Role::Technician, layout);
+        let mut h = harness([1500.0, 900.0], {
+            let app = Rc::clone(&app);
+            move |ui| app.borrow_mut().show(ui)
+        });
+        let start = std::time::Instant::now();
+        while {
+            let s = app.borrow().wall_state().store;
+            s.cameras.data.is_none() || s.indicators.data.is_none()
+        } {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "the lists arrive"
+            );
+            h.step();
+            std::thread::sleep(std::time::Duration::from_millis(30));
+        }
+        app.borrow_mut().apply(Command::SetMode(Mode::Arrange));
+        h.run();
+        h.get_by_label("cam").click();
+        h.run();
+        // A field per option of the camera kind: `camera` (required), then the others.
+        h.get_by_label("camera *");
+        h.get_by_label("importance");
+        h.get_by_label("profile");
+        h.get_by_label("show_info").click();
+        h.run();
+        let opts = |app: &Rc<RefCell<ConsoleApp>>, id: &str| {
+            app.borrow().arrange.arrangement().unwrap().options_of(id)
+        };
+        assert!(opts(&app, "cam").contains(&("show_info".into(), "true".into())));
+        // The camera picker lists the backend's cameras; searching needs no diacritics.
+        h.get_by_label("Chọn camera từ danh sách của máy chủ")
+            .click();
+        h.run();
+        h.get_by_label("Tìm (gõ không dấu cũng được)").focus();
+        h.run();
+        h.get_by_label("Tìm (gõ không dấu cũng được)")
+            .type_text("rach mieu");
+        h.run();
+        assert!(
+            h.query_by_label_contains("·  cam-01").is_none(),
+            "filtered out"
+        );
+        h.get_by_label_contains("·  cam-02").click();
+        h.run();
+        assert_eq!(
+            opts(&app, "cam"),
+            vec![
+                ("camera".to_owned(), "\"cam-02\"".to_owned()),
+                ("importance".to_owned(), "8".to_owned()),
+                ("show_info".to_owned(), "true".to_owned())
+            ]
+        );
+        let text = app.borrow().arrange.arrangement().unwrap().text();
+        assert!(text.contains("[tiles.options]\ncamera = \"cam-02\"\nimportance = 8 # kept high\nshow_info = true\n"), "{text}");
+        // The KPI's indicator picker groups the catalogue by sector.
+        h.get_by_label("gdp").click();
+        h.run();
+        h.get_by_label("Chọn indicator từ danh sách của máy chủ")
+            .click();
+        h.run();
+        h.get_by_label("statistics");
+        h.get_by_label("Tìm (gõ không dấu cũng được)").focus();
+        h.run();
+        h.get_by_label("Tìm (gõ không dấu cũng được)")
+            .type_text("xuat khau hang hoa trong nam");
+        h.run();
+        h.get_by_label_contains("·  exports_yearly").click();
+        h.run();
+        assert_eq!(
+            opts(&app, "gdp"),
+            vec![("indicator".to_owned(), "\"exports_yearly\"".to_owned())]
+        );
+        assert!(
+            app.borrow()
+                .arrange
+                .arrangement()
+                .unwrap()
+                .text()
+                .contains("options = { indicator = \"exports_yearly\" }\n")
+        );
+        drop(sim);
     }
 }

@@ -10,6 +10,7 @@ use crate::incidents::search;
 use crate::tiles::TileKind;
 use crate::ui::theme;
 use crate::wall::edit::{Arrangement, OpenError};
+use crate::wall::schema::{self, FieldType, OptionField};
 
 /// Text being typed in the form, kept between frames until it is committed (Enter or leaving
 /// the field).
@@ -20,12 +21,105 @@ pub(super) struct FormBuffers {
     title: String,
     /// Option key → the TOML value being typed.
     options: Vec<(String, String)>,
-    new_key: String,
-    new_value: String,
+    /// What is being typed in the text fields, by option key.
+    typed: Vec<(String, String)>,
     /// The pickers' search text.
     find: String,
     /// Monitor renames being typed, by monitor.
     renames: Vec<(String, String)>,
+}
+
+impl FormBuffers {
+    /// The text being typed for option `key`, started from its written value (a string's
+    /// words without quotes when `text`).
+    fn buffer(&mut self, key: &str, written: Option<&str>, text: bool) -> &mut String {
+        let i = match self.typed.iter().position(|(k, _)| k == key) {
+            Some(i) => i,
+            None => {
+                let start = written.map(|w| if text { unquote(w) } else { w.to_owned() });
+                self.typed.push((key.to_owned(), start.unwrap_or_default()));
+                self.typed.len() - 1
+            }
+        };
+        &mut self.typed[i].1
+    }
+}
+
+/// A TOML string's words (other values as written).
+fn unquote(v: &str) -> String {
+    v.parse::<toml_edit::Value>()
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| v.to_owned())
+}
+
+/// The input of one option by its type, showing the written value or else the kind's default;
+/// returns the value to write (as TOML) when the technician changed it.
+fn field_input(
+    ui: &mut egui::Ui,
+    f: &OptionField,
+    written: Option<&str>,
+    form: &mut FormBuffers,
+) -> (egui::Response, Option<String>) {
+    let shown = written.map(str::to_owned).or_else(|| f.default.clone());
+    let parsed = |d| shown.as_deref().and_then(|c| c.parse().ok()).unwrap_or(d);
+    let settled = |r: &egui::Response| r.drag_stopped() || (r.changed() && !r.dragged());
+    match &f.ty {
+        FieldType::Bool => {
+            let mut v = shown.as_deref() == Some("true");
+            let r = ui.add(egui::Checkbox::without_text(&mut v));
+            let out = r.changed().then(|| v.to_string());
+            (r, out)
+        }
+        FieldType::Integer { min, max } => {
+            let mut v: i64 = parsed(min.unwrap_or(0));
+            let range = min.unwrap_or(i64::MIN)..=max.unwrap_or(i64::MAX);
+            let r = ui.add(egui::DragValue::new(&mut v).range(range));
+            let out = settled(&r).then(|| v.to_string());
+            (r, out)
+        }
+        FieldType::Number => {
+            let mut v: f64 = shown.as_deref().and_then(|c| c.parse().ok()).unwrap_or(0.0);
+            let r = ui.add(egui::DragValue::new(&mut v).speed(0.1));
+            let out = settled(&r).then(|| toml_edit::Value::from(v).to_string());
+            (r, out)
+        }
+        FieldType::Choice(choices) => {
+            let now = shown
+                .as_deref()
+                .map(unquote)
+                .unwrap_or_else(|| "—".to_owned());
+            let mut picked = None;
+            let r = egui::ComboBox::from_id_salt(("arrange-choice", &f.key))
+                .selected_text(now.clone())
+                .show_ui(ui, |ui| {
+                    for c in choices {
+                        if ui.selectable_label(*c == now, c).clicked() {
+                            picked = Some(toml_edit::Value::from(c.as_str()).to_string());
+                        }
+                    }
+                })
+                .response;
+            (r, picked)
+        }
+        FieldType::Text | FieldType::Toml => {
+            let text = f.ty == FieldType::Text;
+            let buf = form.buffer(&f.key, written, text);
+            let r = ui.add(
+                egui::TextEdit::singleline(buf)
+                    .code_editor()
+                    .desired_width(200.0),
+            );
+            let out = (r.lost_focus() && !buf.trim().is_empty()).then(|| {
+                if text {
+                    toml_edit::Value::from(buf.as_str()).to_string()
+                } else {
+                    buf.clone()
+                }
+            });
+            (r, out)
+        }
+    }
 }
 
 /// One item of a picker: id, name, group (a sector, an owner).
@@ -262,25 +356,71 @@ impl ArrangeMode {
         self.option_fields(ui, cx, &id, &t.kind);
     }
 
-    /// One field per option as written (TOML values: the form keeps what it does not know),
-    /// pickers for the kinds' sources, and a row to add an option.
+    /// The kind's options as the layout schema describes them, each with a field of its type
+    /// (a check box, a number with the schema's limits, a choice, text, or a TOML value for
+    /// lists and tables), then options the schema does not know, kept as written. A value the
+    /// kind refuses is refused with `layout check`'s words.
     fn option_fields(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, id: &str, kind: &str) {
+        let Some(tile_kind) = TileKind::ALL.into_iter().find(|k| k.as_str() == kind) else {
+            return;
+        };
+        let fields = schema::option_fields(tile_kind);
         let mut commit: Option<(String, String)> = None;
         let mut clear: Option<String> = None;
+        let written = |form: &FormBuffers, key: &str| {
+            form.options
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
         egui::Grid::new("arrange-options")
             .num_columns(3)
             .show(ui, |ui| {
-                for (k, v) in &mut self.form.options {
-                    let l = ui.label(RichText::new(k.as_str()).monospace());
+                for f in &fields {
+                    let name = if f.required {
+                        format!("{} *", f.key)
+                    } else {
+                        f.key.clone()
+                    };
+                    let l = ui.label(RichText::new(name).monospace());
+                    let current = written(&self.form, &f.key);
+                    let (r, value) = field_input(ui, f, current.as_deref(), &mut self.form);
+                    if let Some(v) = value {
+                        commit = Some((f.key.clone(), v));
+                    }
+                    r.labelled_by(l.id);
+                    if current.is_some() && ui.small_button(cx.t("arrange.option_clear")).clicked()
+                    {
+                        clear = Some(f.key.clone());
+                    }
+                    ui.end_row();
+                }
+                // Written options the schema does not know: kept as they are unless edited here
+                // (`layout check` then says what is wrong with them).
+                let unknown: Vec<String> = self
+                    .form
+                    .options
+                    .iter()
+                    .filter(|(k, _)| !fields.iter().any(|f| f.key == *k))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for k in unknown {
+                    let l = ui.label(
+                        RichText::new(format!("{k} ?"))
+                            .monospace()
+                            .color(theme::colors::STALE),
+                    );
+                    let current = written(&self.form, &k);
+                    let buf = self.form.buffer(&k, current.as_deref(), false);
                     let r = ui
                         .add(
-                            egui::TextEdit::singleline(v)
+                            egui::TextEdit::singleline(buf)
                                 .code_editor()
                                 .desired_width(200.0),
                         )
                         .labelled_by(l.id);
                     if r.lost_focus() {
-                        commit = Some((k.clone(), v.clone()));
+                        commit = Some((k.clone(), buf.clone()));
                     }
                     if ui.small_button(cx.t("arrange.option_clear")).clicked() {
                         clear = Some(k.clone());
@@ -288,35 +428,6 @@ impl ArrangeMode {
                     ui.end_row();
                 }
             });
-        ui.horizontal(|ui| {
-            ui.label(cx.t("arrange.option_add"));
-            let k = ui.add(
-                egui::TextEdit::singleline(&mut self.form.new_key)
-                    .hint_text(cx.t("arrange.option_key"))
-                    .desired_width(90.0),
-            );
-            k.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::Role::TextInput, true, cx.t("arrange.option_key"))
-            });
-            let r = ui.add(
-                egui::TextEdit::singleline(&mut self.form.new_value)
-                    .hint_text(cx.t("arrange.option_value"))
-                    .code_editor()
-                    .desired_width(200.0),
-            );
-            r.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::Role::TextInput, true, cx.t("arrange.option_value"))
-            });
-            if r.lost_focus()
-                && !self.form.new_key.trim().is_empty()
-                && !self.form.new_value.trim().is_empty()
-            {
-                commit = Some((
-                    self.form.new_key.trim().to_owned(),
-                    self.form.new_value.clone(),
-                ));
-            }
-        });
         if let Some(picked) = self.pickers(ui, cx, kind) {
             commit = Some(picked);
         }
