@@ -139,7 +139,7 @@ fn paint_enlarged_hint(ui: &egui::Ui, inner: Rect, scale: f32, cx: &FrameCtx) {
 
 /// Tiles an operator may enlarge to fill their monitor.
 fn enlargeable(tile: &crate::wall::Tile) -> bool {
-    tile.kind() == crate::tiles::TileKind::Camera
+    tile.kind().enlargeable()
 }
 
 /// The click target of an enlargeable tile, named for screen readers and tests.

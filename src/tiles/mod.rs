@@ -73,6 +73,11 @@ impl TileKind {
     }
 
     /// The `source` values the kind accepts (empty: it takes no source).
+    /// Whether a tile of this kind can fill its monitor (double click, Enter, a scene).
+    pub fn enlargeable(self) -> bool {
+        self == TileKind::Camera
+    }
+
     pub fn sources(self) -> &'static [&'static str] {
         match self {
             TileKind::Clock | TileKind::Text => &[],

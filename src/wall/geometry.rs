@@ -92,6 +92,7 @@ mod tests {
             ],
             tiles: vec![],
             path: None,
+            scenes: vec![],
         };
         let (rects, total) = wall_pixels(&layout);
         assert_eq!(total, vec2(3840.0, 2160.0));

@@ -40,6 +40,32 @@ pub struct LayoutFile {
     /// The tiles placed on the monitors.
     #[serde(default)]
     pub tiles: Vec<TileFile>,
+    /// Named scenes: changes to the tiles above that operators recall with keys 1–9.
+    #[serde(default)]
+    pub scenes: Vec<SceneFile>,
+}
+
+/// A scene: a set of changes to the base layout (which tile shows which camera, indicator or
+/// unit, which tiles are enlarged), recalled on the desk.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SceneFile {
+    /// Unique name (letters, digits, `-` and `_`), e.g. "lu-lut".
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// Shown on the desk, e.g. "Ứng phó lũ lụt".
+    pub title: String,
+    /// Camera tiles that fill their monitor while the scene is in force (one per monitor).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub enlarge: Vec<Spanned<String>>,
+    /// Option changes by tile id: `[scenes.tiles.camera-01]` `camera = "cam-05"`; the tile's
+    /// other options stay as the base layout says.
+    #[serde(default)]
+    #[schemars(
+        with = "std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>"
+    )]
+    pub tiles: Option<Spanned<toml::Table>>,
 }
 
 /// One monitor of the wall.
@@ -137,6 +163,20 @@ pub struct WallLayout {
     pub tiles: Vec<Tile>,
     /// The file it came from (None for layouts built in code).
     pub path: Option<PathBuf>,
+    /// Named scenes, in file order (keys 1–9 recall the first nine).
+    pub scenes: Vec<Scene>,
+}
+
+/// A validated scene: the options each changed tile has while it is in force (the base options
+/// with the scene's changes over them) and the tiles it enlarges.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scene {
+    pub name: String,
+    pub title: String,
+    /// Tile ids that fill their monitor.
+    pub enlarge: Vec<String>,
+    /// Tile id → its options in this scene.
+    pub options: Vec<(String, TileOptions)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -198,6 +238,23 @@ impl WallLayout {
 
     pub fn monitor_index(&self, name: &str) -> Option<usize> {
         self.monitors.iter().position(|m| m.name == name)
+    }
+
+    pub fn scene(&self, name: &str) -> Option<&Scene> {
+        self.scenes.iter().find(|s| s.name == name)
+    }
+
+    /// This layout with scene `name` in force: the tiles it changes take its options. (Which
+    /// tiles it enlarges is the view's part: [`Scene::enlarge`].)
+    pub fn with_scene(&self, name: &str) -> Option<WallLayout> {
+        let scene = self.scene(name)?;
+        let mut out = self.clone();
+        for (id, options) in &scene.options {
+            if let Some(t) = out.tiles.iter_mut().find(|t| &t.id == id) {
+                t.options = options.clone();
+            }
+        }
+        Some(out)
     }
 
     /// Columns and rows of monitors the wall spans.
@@ -337,6 +394,7 @@ impl Validator<'_> {
         }
         let monitors = self.monitors(&file.monitors);
         let tiles = self.tiles(&file.tiles, &file.monitors);
+        let scenes = self.scenes(&file.scenes, &file.tiles);
         if self.errors.is_empty() {
             Ok(WallLayout {
                 name: file.name,
@@ -344,6 +402,7 @@ impl Validator<'_> {
                 monitors,
                 tiles,
                 path: None,
+                scenes,
             })
         } else {
             Err(LayoutErrors(self.errors))
@@ -522,6 +581,137 @@ impl Validator<'_> {
                     options,
                 });
             }
+        }
+        out
+    }
+
+    /// Checks the scenes: unique names, tiles that exist, camera tiles to enlarge (one per
+    /// monitor), and option changes the tile's kind takes (with the base options under them).
+    fn scenes(&mut self, files: &[SceneFile], tiles: &[TileFile]) -> Vec<Scene> {
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        let mut out = Vec::with_capacity(files.len());
+        for sc in files {
+            let name = sc.name.get_ref().as_str();
+            let valid = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !valid {
+                self.error(
+                    sc.name.span(),
+                    "layout.err.scene_name",
+                    "layout.err.tile_id_hint",
+                    &[("name", &name)],
+                );
+            }
+            if let Some(first) = names.insert(name, sc.name.span().start) {
+                let line = self.line_of(first);
+                self.error(
+                    sc.name.span(),
+                    "layout.err.scene_dup",
+                    "layout.err.scene_dup_hint",
+                    &[("name", &name), ("line", &line)],
+                );
+            }
+            let known = |id: &str| tiles.iter().find(|t| t.id.get_ref() == id);
+            let mut enlarged_on: HashMap<&str, &str> = HashMap::new();
+            for e in &sc.enlarge {
+                let id = e.get_ref().as_str();
+                match known(id) {
+                    None => self.error(
+                        e.span(),
+                        "layout.err.scene_unknown_tile",
+                        "layout.err.scene_unknown_tile_hint",
+                        &[("scene", &name), ("id", &id)],
+                    ),
+                    Some(t) if !t.kind.get_ref().enlargeable() => self.error(
+                        e.span(),
+                        "layout.err.scene_not_enlargeable",
+                        "layout.err.scene_not_enlargeable_hint",
+                        &[
+                            ("scene", &name),
+                            ("id", &id),
+                            ("kind", &t.kind.get_ref().as_str()),
+                        ],
+                    ),
+                    Some(t) => {
+                        let monitor = t.monitor.get_ref().as_str();
+                        if let Some(other) = enlarged_on.insert(monitor, id) {
+                            self.error(
+                                e.span(),
+                                "layout.err.scene_two_enlarged",
+                                "layout.err.scene_two_enlarged_hint",
+                                &[
+                                    ("scene", &name),
+                                    ("id", &id),
+                                    ("other", &other),
+                                    ("monitor", &monitor),
+                                ],
+                            );
+                        }
+                    }
+                }
+            }
+            let mut options = Vec::new();
+            if let Some(changes) = &sc.tiles {
+                for (id, change) in changes.get_ref() {
+                    // `[scenes.tiles.<id>]` headers, or `<id> = { … }` keys.
+                    let from = sc.name.span().start.min(self.text.len());
+                    let header = format!(".{id}]");
+                    let span = self.text[from..]
+                        .find(&header)
+                        .map(|i| from + i + 1..from + i + 1 + id.len())
+                        .or_else(|| key_span(self.text, changes.span(), id))
+                        .unwrap_or(changes.span());
+                    let Some(t) = known(id) else {
+                        self.error(
+                            span,
+                            "layout.err.scene_unknown_tile",
+                            "layout.err.scene_unknown_tile_hint",
+                            &[("scene", &name), ("id", id)],
+                        );
+                        continue;
+                    };
+                    let Some(change) = change.as_table() else {
+                        self.error(
+                            span,
+                            "layout.err.scene_not_table",
+                            "layout.err.scene_not_table_hint",
+                            &[("scene", &name), ("id", id)],
+                        );
+                        continue;
+                    };
+                    let mut merged = t
+                        .options
+                        .as_ref()
+                        .map(|o| o.get_ref().clone())
+                        .unwrap_or_default();
+                    for (k, v) in change {
+                        merged.insert(k.clone(), v.clone());
+                    }
+                    let kind = *t.kind.get_ref();
+                    match TileOptions::from_table(kind, Some(&merged)) {
+                        Ok(o) => options.push((id.clone(), o)),
+                        Err(problem) => {
+                            let message = Text::key("layout.err.scene_options")
+                                .arg("scene", name)
+                                .arg("id", id)
+                                .arg("kind", kind.as_str())
+                                .arg("message", &problem.message);
+                            self.errors.push(
+                                Diagnostic::at(self.path, self.text, span, message)
+                                    .with_hint(Text::key(problem.hint_key)),
+                            );
+                        }
+                    }
+                }
+            }
+            out.push(Scene {
+                name: name.to_owned(),
+                title: sc.title.clone(),
+                enlarge: sc.enlarge.iter().map(|e| e.get_ref().clone()).collect(),
+                options,
+            });
         }
         out
     }

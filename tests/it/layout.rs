@@ -342,3 +342,145 @@ fn bad_files_on_disk() {
     let e = layout::load(&huge).unwrap_err();
     assert!(e.say(Lang::En).contains("more than"), "{}", e.say(Lang::En));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scenes
+
+/// Two camera tiles on A1 and a chart on B1, then the scenes given.
+fn with_scenes(scenes: &str) -> String {
+    with_tiles(&format!(
+        r#"
+[[tiles]]
+id = "cam-a"
+monitor = "A1"
+kind = "camera"
+title = "Camera A"
+source = "backend"
+x = 0
+y = 0
+[tiles.options]
+camera = "cam-01"
+importance = 8
+
+[[tiles]]
+id = "cam-b"
+monitor = "A1"
+kind = "camera"
+title = "Camera B"
+source = "backend"
+x = 1
+y = 0
+[tiles.options]
+camera = "cam-02"
+
+[[tiles]]
+id = "grdp"
+monitor = "B1"
+kind = "kpi"
+title = "GRDP"
+source = "backend"
+x = 0
+y = 0
+options = {{ indicator = "grdp_growth" }}
+{scenes}"#
+    ))
+}
+
+#[test]
+fn a_scene_changes_the_options_it_names_and_keeps_the_others() {
+    let text = with_scenes(
+        r#"
+[[scenes]]
+name = "lu-lut"
+title = "Ứng phó lũ lụt"
+enlarge = ["cam-b"]
+[scenes.tiles.cam-a]
+camera = "cam-05"
+[scenes.tiles.grdp]
+indicator = "exports_yearly"
+"#,
+    );
+    let l = layout::parse(Path::new("wall.toml"), &text).unwrap();
+    assert_eq!(l.scenes.len(), 1);
+    let s = l.scene("lu-lut").unwrap();
+    assert_eq!(s.title, "Ứng phó lũ lụt");
+    assert_eq!(s.enlarge, vec!["cam-b".to_owned()]);
+    let scened = l.with_scene("lu-lut").unwrap();
+    let cam = |l: &layout::WallLayout, id: &str| match &l
+        .tiles
+        .iter()
+        .find(|t| t.id == id)
+        .unwrap()
+        .options
+    {
+        TileOptions::Camera(o) => (o.camera.clone(), o.importance),
+        o => panic!("{o:?}"),
+    };
+    assert_eq!(cam(&l, "cam-a"), ("cam-01".to_owned(), 8));
+    // The scene's camera, the base layout's importance.
+    assert_eq!(cam(&scened, "cam-a"), ("cam-05".to_owned(), 8));
+    assert_eq!(cam(&scened, "cam-b"), ("cam-02".to_owned(), 5));
+    assert!(l.with_scene("nope").is_none());
+}
+
+#[test]
+fn layout_check_names_a_scene_that_refers_to_an_unknown_tile() {
+    let text = with_scenes(
+        r#"
+[[scenes]]
+name = "giao-ban"
+title = "Giao ban"
+[scenes.tiles.camera-99]
+camera = "cam-05"
+"#,
+    );
+    let d = single(&text);
+    let line = text.lines().position(|l| l.contains("camera-99")).unwrap() + 1;
+    assert_eq!(d.line, line);
+    assert_eq!(
+        d.message.say(Lang::En),
+        "scene `giao-ban` names tile `camera-99`, which the layout does not have"
+    );
+    assert!(
+        d.say(Lang::Vi)
+            .contains("cảnh `giao-ban` nhắc tới ô `camera-99`")
+    );
+}
+
+#[test]
+fn layout_check_refuses_bad_scenes_all_at_once() {
+    let text = with_scenes(
+        r#"
+[[scenes]]
+name = "a"
+title = "A"
+enlarge = ["grdp", "ghost"]
+
+[[scenes]]
+name = "a"
+title = "A again"
+enlarge = ["cam-a", "cam-b"]
+[scenes.tiles.cam-a]
+zoom_level = 3
+"#,
+    );
+    let said: Vec<String> = errors(&text)
+        .iter()
+        .map(|d| d.message.say(Lang::En))
+        .collect();
+    assert_eq!(said.len(), 5, "{said:#?}");
+    assert!(
+        said[0].contains("tile `grdp` (kpi) cannot be enlarged"),
+        "{said:#?}"
+    );
+    assert!(said[1].contains("names tile `ghost`"), "{said:#?}");
+    assert!(said[2].contains("scene `a` already exists"), "{said:#?}");
+    assert!(
+        said[3].contains("enlarges both `cam-b` and `cam-a` on monitor `A1`"),
+        "{said:#?}"
+    );
+    assert!(
+        said[4].starts_with("scene `a`, tile `cam-a` (camera): unknown field `zoom_level`"),
+        "{said:#?}"
+    );
+}
