@@ -29,6 +29,7 @@ impl ConsoleApp {
                         self.commands.push(Command::SetMode(m));
                     }
                 }
+                self.scene_picker(ui, cx, state);
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.button(cx.t("settings.open")).clicked() {
                         self.commands.push(Command::ToggleSettings);
@@ -53,6 +54,47 @@ impl ConsoleApp {
                 });
             });
         });
+    }
+
+    /// The scene in force and the layout's scenes to recall (keys 0–9 do the same).
+    fn scene_picker(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, state: &WallState) {
+        let base = state.base.as_ref().unwrap_or(&state.layout);
+        if base.scenes.is_empty() {
+            return;
+        }
+        ui.separator();
+        let l = ui.label(cx.t("scene.label"));
+        let current = cx
+            .view
+            .scene
+            .as_deref()
+            .and_then(|n| base.scene(n))
+            .map_or_else(|| cx.t("scene.base").to_owned(), |s| s.title.clone());
+        egui::ComboBox::from_id_salt("scene-picker")
+            .selected_text(RichText::new(current).strong())
+            .show_ui(ui, |ui| {
+                let base_label = format!("0 · {}", cx.t("scene.base"));
+                if ui
+                    .selectable_label(cx.view.scene.is_none(), base_label)
+                    .clicked()
+                {
+                    self.commands.push(Command::RecallScene(None));
+                }
+                for (i, sc) in base.scenes.iter().enumerate() {
+                    let label = if i < 9 {
+                        format!("{} · {}", i + 1, sc.title)
+                    } else {
+                        sc.title.clone()
+                    };
+                    let on = cx.view.scene.as_deref() == Some(sc.name.as_str());
+                    if ui.selectable_label(on, label).clicked() {
+                        self.commands
+                            .push(Command::RecallScene(Some(sc.name.clone())));
+                    }
+                }
+            })
+            .response
+            .labelled_by(l.id);
     }
 
     pub(super) fn bottom_bar(

@@ -69,7 +69,10 @@ impl DisplayChoice {
 /// What the wall viewports read each frame (shared with the deferred viewport callbacks).
 #[derive(Clone, Debug)]
 pub struct WallState {
+    /// The layout the wall shows: the base layout, or it with the scene in force.
     pub layout: Arc<WallLayout>,
+    /// The base layout while a scene is in force.
+    pub base: Option<Arc<WallLayout>>,
     pub loaded_at: DateTime<Utc>,
     pub lang: Lang,
     pub role: Role,
@@ -208,6 +211,7 @@ impl ConsoleApp {
         ConsoleApp {
             state: Arc::new(RwLock::new(WallState {
                 layout: Arc::new(opts.layout),
+                base: None,
                 loaded_at: clock(),
                 lang: opts.lang,
                 role: opts.role,
@@ -339,8 +343,20 @@ impl ConsoleApp {
                                 .is_some_and(|mm| mm.name == m)
                     })
                 });
+                // The scene in force stays if the new layout still has it.
+                let layout = Arc::new(*layout);
+                match view.scene.as_deref().and_then(|n| layout.with_scene(n)) {
+                    Some(scened) => {
+                        s.layout = Arc::new(scened);
+                        s.base = Some(layout);
+                    }
+                    None => {
+                        view.scene = None;
+                        s.layout = layout;
+                        s.base = None;
+                    }
+                }
                 s.view = Arc::new(view);
-                s.layout = Arc::new(*layout);
                 s.loaded_at = (self.clock)();
                 s.error = None;
                 // A changed monitor count may change the display mode.
@@ -375,6 +391,7 @@ impl ConsoleApp {
             Command::Backend(r) => self.send(r),
             Command::Export { tile_id, format } => self.export(&tile_id, format),
             Command::ExportReport => self.export_report(),
+            Command::RecallScene(name) => self.recall_scene(name),
             Command::ToggleProfile => {
                 self.show_profile = !self.show_profile;
                 if let Ok(s) = self.state.read() {
@@ -384,6 +401,49 @@ impl ConsoleApp {
             // Applied to the view above.
             Command::SelectIncident(_) | Command::SendCameras(_) | Command::Enlarge { .. } => {}
         }
+    }
+
+    /// Puts a scene of the layout in force (its tiles' options, its enlarged tiles), or goes
+    /// back to the base layout.
+    fn recall_scene(&mut self, name: Option<String>) {
+        let Ok(mut s) = self.state.write() else {
+            return;
+        };
+        let base = s.base.clone().unwrap_or_else(|| Arc::clone(&s.layout));
+        let mut view = (*s.view).clone();
+        view.enlarged.clear();
+        match name
+            .as_deref()
+            .and_then(|n| Some((base.scene(n)?, base.with_scene(n)?)))
+        {
+            Some((scene, scened)) => {
+                for id in &scene.enlarge {
+                    if let Some(t) = base.tiles.iter().find(|t| &t.id == id)
+                        && let Some(m) = base.monitors.get(t.monitor)
+                    {
+                        view.enlarged.insert(m.name.clone(), id.clone());
+                    }
+                }
+                tracing::info!(scene = %scene.name, "scene recalled");
+                view.scene = Some(scene.name.clone());
+                s.layout = Arc::new(scened);
+                s.base = Some(base);
+            }
+            None => {
+                if let Some(n) = &name {
+                    tracing::warn!(scene = %n, "no such scene in the layout");
+                    self.notice = Some(crate::i18n::tr_args(
+                        s.lang,
+                        "scene.unknown",
+                        &[("name", n)],
+                    ));
+                }
+                view.scene = None;
+                s.layout = base;
+                s.base = None;
+            }
+        }
+        s.view = Arc::new(view);
     }
 
     /// The mode in force.
@@ -485,6 +545,9 @@ impl ConsoleApp {
             self.commands.push(Command::ToggleProfile);
         }
         if self.mode != Mode::Arrange {
+            self.scene_keys(ui, &state);
+        }
+        if self.mode != Mode::Arrange {
             egui::CentralPanel::no_frame().show(ui, |ui| {
                 let avail = ui.max_rect();
                 wall_view::paint_wall_with(ui, avail, &state.layout, &cx, true);
@@ -515,6 +578,36 @@ impl ConsoleApp {
             .request_repaint_after(pace::next_frame(now, &state.store, state.low_power));
     }
 }
+impl ConsoleApp {
+    /// Keys 1–9 recall the layout's first nine scenes, 0 the base layout (not while a text
+    /// field or a pop-up has the keyboard).
+    fn scene_keys(&mut self, ui: &mut egui::Ui, state: &WallState) {
+        let base = state.base.as_ref().unwrap_or(&state.layout);
+        if base.scenes.is_empty()
+            || ui.ctx().text_edit_focused()
+            || egui::Popup::is_any_open(ui.ctx())
+        {
+            return;
+        }
+        use egui::Key::*;
+        for (i, key) in [Num0, Num1, Num2, Num3, Num4, Num5, Num6, Num7, Num8, Num9]
+            .into_iter()
+            .enumerate()
+        {
+            if ui.input_mut(|inp| inp.consume_key(egui::Modifiers::NONE, key)) {
+                let scene = match i {
+                    0 => None,
+                    n => match base.scenes.get(n - 1) {
+                        Some(s) => Some(s.name.clone()),
+                        None => continue,
+                    },
+                };
+                self.commands.push(Command::RecallScene(scene));
+            }
+        }
+    }
+}
+
 impl eframe::App for ConsoleApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         if self.monitors_available.is_none() {

@@ -63,6 +63,8 @@ pub enum Command {
         monitor: String,
         tile: Option<String>,
     },
+    /// Put the layout's scene `Some(name)` in force, or go back to the base layout (`None`).
+    RecallScene(Option<String>),
     /// Export a chart tile to the exports folder.
     Export {
         tile_id: String,

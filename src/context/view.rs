@@ -24,6 +24,8 @@ pub struct ViewState {
     pub sent_generation: u64,
     /// The tile that fills each monitor (by the monitor's name).
     pub enlarged: BTreeMap<String, String>,
+    /// The layout's scene in force (None: the base layout).
+    pub scene: Option<String>,
 }
 
 impl ViewState {
@@ -34,7 +36,8 @@ impl ViewState {
                 ^ crate::util::hash::fnv1a(m)
                 ^ crate::util::hash::fnv1a(t).rotate_left(17)
         });
-        self.generation ^ self.sent_generation.rotate_left(32) ^ enlarged
+        let scene = self.scene.as_deref().map_or(0, crate::util::hash::fnv1a);
+        self.generation ^ self.sent_generation.rotate_left(32) ^ enlarged ^ scene.rotate_left(3)
     }
 
     /// The cameras sent to the wall, nearest first (empty when none are).
