@@ -43,6 +43,8 @@ pub enum Refusal {
     BadSize,
     /// The edit would make the layout invalid in another way: `layout check`'s words.
     Invalid(LayoutErrors),
+    /// No scene of that name.
+    UnknownScene(String),
     /// The file's tiles or monitors are written in a form arranging does not edit.
     Unsupported(&'static str),
 }
@@ -62,6 +64,7 @@ impl Refusal {
             Refusal::UnknownMonitor(m) => {
                 Text::key("arrange.refused.unknown_monitor").arg("monitor", m)
             }
+            Refusal::UnknownScene(n) => Text::key("arrange.refused.unknown_scene").arg("name", n),
             Refusal::UnknownTile(t) => Text::key("arrange.refused.unknown_tile").arg("id", t),
             Refusal::NoRoom { w, h } => {
                 Text::key("arrange.refused.no_room").arg("w", w).arg("h", h)
@@ -150,7 +153,7 @@ impl Arrangement {
     pub fn from_text(path: &Path, text: &str) -> Result<Arrangement, Refusal> {
         let layout = layout::parse(path, text).map_err(Refusal::Invalid)?;
         let doc: DocumentMut = text.parse().map_err(|_| Refusal::Unsupported("toml"))?;
-        for key in ["monitors", "tiles"] {
+        for key in ["monitors", "tiles", "scenes"] {
             if doc.get(key).is_some_and(|i| !i.is_array_of_tables()) {
                 return Err(Refusal::Unsupported(key));
             }
@@ -474,10 +477,12 @@ impl Arrangement {
         Ok(())
     }
 
-    /// Removes tile `id`. Comments written above it stay, above the next table.
+    /// Removes tile `id`, and what the scenes say of it. Comments written above it stay, above
+    /// the next table.
     pub fn remove_tile(&mut self, id: &str) -> Result<(), Refusal> {
         let what = Text::key("arrange.did.remove").arg("id", id);
         self.edit(what, true, |doc| {
+            forget_in_scenes(doc, id);
             let aot = tiles_mut(doc)?;
             let i = index_of(aot, id).ok_or_else(|| Refusal::UnknownTile(id.to_owned()))?;
             let comments = comment_lines(aot.get(i).and_then(|t| t.decor().prefix()));
@@ -657,13 +662,7 @@ indicators = ["grdp_growth"]"#
     /// refused with `layout check`'s words when the kind does not take it. Other options, and
     /// keys the form does not know, stay as they are.
     pub fn set_option(&mut self, id: &str, key: &str, toml_value: &str) -> Result<(), Refusal> {
-        let value: Value = toml_value.trim().parse().map_err(|_| {
-            Refusal::Invalid(LayoutErrors(vec![super::diag::Diagnostic::file(
-                &self.path,
-                Text::key("arrange.refused.value").arg("value", toml_value),
-                Text::key("layout.err.options_hint"),
-            )]))
-        })?;
+        let value = self.parse_value(toml_value)?;
         let what = Text::key("arrange.did.option")
             .arg("id", id)
             .arg("key", key);
@@ -726,6 +725,218 @@ indicators = ["grdp_growth"]"#
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Scenes: changes to the base layout, saved as `[[scenes]]` with `[scenes.tiles.<id>]`.
+
+    /// The scenes' names and titles, in file order.
+    pub fn scenes(&self) -> Vec<(String, String)> {
+        self.layout
+            .scenes
+            .iter()
+            .map(|s| (s.name.clone(), s.title.clone()))
+            .collect()
+    }
+
+    /// Adds a scene (no changes yet) after the others; returns its name.
+    pub fn add_scene(&mut self, title: &str) -> Result<String, Refusal> {
+        let names: Vec<String> = self.scenes().into_iter().map(|(n, _)| n).collect();
+        let name = (1..)
+            .map(|n| format!("canh-{n}"))
+            .find(|n| !names.contains(n))
+            .unwrap_or_else(|| "canh".into());
+        let what = Text::key("arrange.did.add_scene").arg("name", &name);
+        let (n, title) = (name.clone(), title.to_owned());
+        self.edit(what, false, |doc| {
+            if doc.get("scenes").is_none() {
+                doc.insert("scenes", Item::ArrayOfTables(Default::default()));
+            }
+            let aot = scenes_mut(doc)?;
+            let mut t = Table::new();
+            t.decor_mut().set_prefix("\n");
+            t.insert("name", toml_edit::value(n.as_str()));
+            t.insert("title", toml_edit::value(title.as_str()));
+            aot.push(t);
+            Ok(())
+        })?;
+        Ok(name)
+    }
+
+    pub fn remove_scene(&mut self, name: &str) -> Result<(), Refusal> {
+        let what = Text::key("arrange.did.remove_scene").arg("name", name);
+        self.edit(what, false, |doc| {
+            let aot = scenes_mut(doc)?;
+            let i = aot
+                .iter()
+                .position(|t| str_of(t, "name") == name)
+                .ok_or_else(|| Refusal::UnknownScene(name.to_owned()))?;
+            aot.remove(i);
+            if aot.is_empty() {
+                doc.remove("scenes");
+            }
+            Ok(())
+        })
+    }
+
+    pub fn set_scene_title(&mut self, name: &str, title: &str) -> Result<(), Refusal> {
+        let what = Text::key("arrange.did.scene_title").arg("name", name);
+        self.edit(what, false, |doc| {
+            set_str(scene_mut(doc, name)?, "title", title);
+            Ok(())
+        })
+    }
+
+    /// The tile's options in scene `scene`: the base options with the scene's changes over them
+    /// (as written), and which keys the scene changes.
+    pub fn scene_options_of(&self, scene: &str, id: &str) -> (Vec<(String, String)>, Vec<String>) {
+        let mut opts = self.options_of(id);
+        let changes: Vec<(String, String)> = self
+            .doc
+            .get("scenes")
+            .and_then(Item::as_array_of_tables)
+            .and_then(|aot| aot.iter().find(|t| str_of(t, "name") == scene))
+            .and_then(|t| t.get("tiles"))
+            .and_then(Item::as_table_like)
+            .and_then(|tiles| tiles.get(id))
+            .and_then(Item::as_table_like)
+            .map(|c| {
+                c.iter()
+                    .filter_map(|(k, v)| {
+                        Some((
+                            k.to_owned(),
+                            v.as_value()?.clone().decorated("", "").to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (k, v) in &changes {
+            match opts.iter_mut().find(|(ok, _)| ok == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => opts.push((k.clone(), v.clone())),
+            }
+        }
+        (opts, changes.into_iter().map(|(k, _)| k).collect())
+    }
+
+    /// Sets an option of tile `id` in scene `scene` (the base layout keeps its own).
+    pub fn set_scene_option(
+        &mut self,
+        scene: &str,
+        id: &str,
+        key: &str,
+        toml_value: &str,
+    ) -> Result<(), Refusal> {
+        let value = self.parse_value(toml_value)?;
+        if self.tile(id).is_none() {
+            return Err(Refusal::UnknownTile(id.to_owned()));
+        }
+        let what = Text::key("arrange.did.scene_option")
+            .arg("name", scene)
+            .arg("id", id)
+            .arg("key", key);
+        self.edit(what, false, |doc| {
+            let t = scene_mut(doc, scene)?;
+            if !t.contains_key("tiles") {
+                let mut tiles = Table::new();
+                tiles.set_implicit(true);
+                t.insert("tiles", Item::Table(tiles));
+            }
+            let tiles = t
+                .get_mut("tiles")
+                .and_then(Item::as_table_mut)
+                .ok_or(Refusal::Unsupported("scenes"))?;
+            if !tiles.contains_key(id) {
+                // Right under the scene, as `[tiles.options]` stands under its tile.
+                let mut changes = Table::new();
+                changes.decor_mut().set_prefix("");
+                tiles.insert(id, Item::Table(changes));
+            }
+            let changes = tiles
+                .get_mut(id)
+                .and_then(Item::as_table_like_mut)
+                .ok_or(Refusal::Unsupported("scenes"))?;
+            match changes.get_mut(key) {
+                Some(item) => replace_value(item, value),
+                None => {
+                    changes.insert(key, Item::Value(value));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Drops a scene's change of an option (the base layout's value shows again).
+    pub fn clear_scene_option(&mut self, scene: &str, id: &str, key: &str) -> Result<(), Refusal> {
+        let what = Text::key("arrange.did.scene_option")
+            .arg("name", scene)
+            .arg("id", id)
+            .arg("key", key);
+        self.edit(what, false, |doc| {
+            let t = scene_mut(doc, scene)?;
+            if let Some(tiles) = t.get_mut("tiles").and_then(Item::as_table_like_mut) {
+                let empty = match tiles.get_mut(id).and_then(Item::as_table_like_mut) {
+                    Some(c) => {
+                        c.remove(key);
+                        c.is_empty()
+                    }
+                    None => false,
+                };
+                if empty {
+                    tiles.remove(id);
+                }
+                if tiles.is_empty() {
+                    t.remove("tiles");
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Whether scene `scene` enlarges tile `id`.
+    pub fn scene_enlarges(&self, scene: &str, id: &str) -> bool {
+        self.layout
+            .scene(scene)
+            .is_some_and(|s| s.enlarge.iter().any(|e| e == id))
+    }
+
+    /// Enlarges tile `id` in the scene, or stops enlarging it; refused with `layout check`'s
+    /// words for a tile that cannot be enlarged or a monitor that already has one.
+    pub fn toggle_scene_enlarge(&mut self, scene: &str, id: &str) -> Result<(), Refusal> {
+        let on = self.scene_enlarges(scene, id);
+        let what = Text::key("arrange.did.scene_enlarge")
+            .arg("name", scene)
+            .arg("id", id);
+        self.edit(what, false, |doc| {
+            let t = scene_mut(doc, scene)?;
+            if !t.contains_key("enlarge") {
+                t.insert("enlarge", toml_edit::value(toml_edit::Array::new()));
+            }
+            let arr = t
+                .get_mut("enlarge")
+                .and_then(Item::as_array_mut)
+                .ok_or(Refusal::Unsupported("enlarge"))?;
+            if on {
+                arr.retain(|v| v.as_str() != Some(id));
+            } else {
+                arr.push(id);
+            }
+            if arr.is_empty() {
+                t.remove("enlarge");
+            }
+            Ok(())
+        })
+    }
+
+    fn parse_value(&self, toml_value: &str) -> Result<Value, Refusal> {
+        toml_value.trim().parse().map_err(|_| {
+            Refusal::Invalid(LayoutErrors(vec![super::diag::Diagnostic::file(
+                &self.path,
+                Text::key("arrange.refused.value").arg("value", toml_value),
+                Text::key("layout.err.options_hint"),
+            )]))
+        })
     }
 
     // -----------------------------------------------------------------------------------------
@@ -952,6 +1163,31 @@ indicators = ["grdp_growth"]"#
     }
 }
 
+/// Drops a tile from every scene: its option changes and its enlarging.
+fn forget_in_scenes(doc: &mut DocumentMut, id: &str) {
+    let Some(aot) = doc.get_mut("scenes").and_then(Item::as_array_of_tables_mut) else {
+        return;
+    };
+    for sc in aot.iter_mut() {
+        let mut empty_tiles = false;
+        if let Some(tiles) = sc.get_mut("tiles").and_then(Item::as_table_like_mut) {
+            tiles.remove(id);
+            empty_tiles = tiles.is_empty();
+        }
+        if empty_tiles {
+            sc.remove("tiles");
+        }
+        let mut empty_enlarge = false;
+        if let Some(e) = sc.get_mut("enlarge").and_then(Item::as_array_mut) {
+            e.retain(|v| v.as_str() != Some(id));
+            empty_enlarge = e.is_empty();
+        }
+        if empty_enlarge {
+            sc.remove("enlarge");
+        }
+    }
+}
+
 /// The drawable layout of a document: validated, without the tiles that do not fit; errors of
 /// any other kind refuse the edit.
 fn derive(path: &Path, doc: &DocumentMut) -> Result<(WallLayout, Vec<Stranded>), Refusal> {
@@ -1004,8 +1240,26 @@ fn derive(path: &Path, doc: &DocumentMut) -> Result<(WallLayout, Vec<Stranded>),
                 return Err(Refusal::Invalid(errors));
             }
             let mut rest = doc.clone();
+            let gone = |id: &str| stranded.iter().any(|s| s.id == id);
             if let Some(aot) = rest.get_mut("tiles").and_then(Item::as_array_of_tables_mut) {
-                aot.retain(|t| !stranded.iter().any(|s| s.id == str_of(t, "id")));
+                aot.retain(|t| !gone(&str_of(t, "id")));
+            }
+            // Scenes that name a stranded tile name it in the drawn layout no more either.
+            if let Some(aot) = rest
+                .get_mut("scenes")
+                .and_then(Item::as_array_of_tables_mut)
+            {
+                for sc in aot.iter_mut() {
+                    if let Some(tiles) = sc.get_mut("tiles").and_then(Item::as_table_like_mut) {
+                        let named: Vec<String> = tiles.iter().map(|(k, _)| k.to_owned()).collect();
+                        for id in named.iter().filter(|id| gone(id)) {
+                            tiles.remove(id);
+                        }
+                    }
+                    if let Some(e) = sc.get_mut("enlarge").and_then(Item::as_array_mut) {
+                        e.retain(|v| !v.as_str().is_some_and(gone));
+                    }
+                }
             }
             let mut l =
                 layout::parse(path, &rest.to_string()).map_err(|_| Refusal::Invalid(errors))?;
@@ -1063,6 +1317,22 @@ fn monitor_index(aot: &toml_edit::ArrayOfTables, name: &str) -> Result<usize, Re
     aot.iter()
         .position(|t| str_of(t, "name") == name)
         .ok_or_else(|| Refusal::UnknownMonitor(name.to_owned()))
+}
+
+fn scenes_mut(doc: &mut DocumentMut) -> Result<&mut toml_edit::ArrayOfTables, Refusal> {
+    doc.get_mut("scenes")
+        .and_then(Item::as_array_of_tables_mut)
+        .ok_or(Refusal::Unsupported("scenes"))
+}
+
+fn scene_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a mut Table, Refusal> {
+    let aot = scenes_mut(doc)?;
+    let i = aot
+        .iter()
+        .position(|t| str_of(t, "name") == name)
+        .ok_or_else(|| Refusal::UnknownScene(name.to_owned()))?;
+    aot.get_mut(i)
+        .ok_or_else(|| Refusal::UnknownScene(name.to_owned()))
 }
 
 fn tile_mut<'a>(doc: &'a mut DocumentMut, id: &str) -> Result<&'a mut Table, Refusal> {

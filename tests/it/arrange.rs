@@ -201,17 +201,14 @@ fn a_new_tile_is_appended_in_the_files_style_and_passes_the_check() {
         .add_tile(TileKind::Kpi, Some(&name), "Chỉ số mới")
         .unwrap();
     let text = a.text();
-    assert!(
-        text.starts_with(&with_monitor),
-        "untouched text stays as it was"
+    let tile = format!(
+        "\n[[tiles]]\nid = \"{id}\"\nmonitor = \"{name}\"\nkind = \"kpi\"\ntitle = \"Chỉ số mới\"\nsource = \"backend\"\nx = 0\ny = 0\noptions = {{ indicator = \"grdp_growth\" }}\n"
     );
-    let added = &text[with_monitor.len()..];
-    assert_eq!(
-        added,
-        format!(
-            "\n[[tiles]]\nid = \"{id}\"\nmonitor = \"{name}\"\nkind = \"kpi\"\ntitle = \"Chỉ số mới\"\nsource = \"backend\"\nx = 0\ny = 0\noptions = {{ indicator = \"grdp_growth\" }}\n"
-        )
-    );
+    // After the last tile, before the scenes; nothing else changes.
+    let at = text.find(&tile).expect(&text);
+    assert!(text[..at].ends_with("importance = 3\n"), "{}", &text[..at]);
+    assert!(text[at + tile.len()..].starts_with("\n# --- Scenes"));
+    assert_eq!(text.replacen(&tile, "", 1), with_monitor);
     ioc_console::wall::layout::parse(&path, &text).unwrap();
     // Every kind of the palette can be added and checks.
     for kind in TileKind::ALL {
@@ -435,6 +432,71 @@ fn the_diff_shows_only_what_changed_with_context() {
         })
         .collect();
     assert_eq!(shown, vec![" c", "-d", "+D", " e", "…", " g", "+h"]);
+}
+
+#[test]
+fn a_scene_is_made_from_the_base_layout_and_saved_as_the_difference() {
+    let (_dir, path) = copy_of("ioc-main.toml");
+    let mut a = Arrangement::open(&path).unwrap();
+    let before = a.text();
+    let n = a.scenes().len();
+    let name = a.add_scene("Lũ lụt").unwrap();
+    a.set_scene_option(&name, "camera-02", "camera", "\"cam-05\"")
+        .unwrap();
+    a.toggle_scene_enlarge(&name, "camera-02").unwrap();
+    // The base layout is untouched; the scene is appended after the last table.
+    let text = a.text();
+    assert!(
+        text.starts_with(&before),
+        "the base layout stays as written"
+    );
+    assert_eq!(
+        &text[before.len()..],
+        format!(
+            "\n[[scenes]]\nname = \"{name}\"\ntitle = \"Lũ lụt\"\nenlarge = [\"camera-02\"]\n[scenes.tiles.camera-02]\ncamera = \"cam-05\"\n"
+        )
+    );
+    let (opts, changed) = a.scene_options_of(&name, "camera-02");
+    assert_eq!(changed, vec!["camera".to_owned()]);
+    assert!(opts.contains(&("camera".into(), "\"cam-05\"".into())));
+    assert!(
+        opts.contains(&("importance".into(), "7".into())),
+        "the base options show through"
+    );
+    assert_eq!(
+        a.options_of("camera-02")[0],
+        ("camera".into(), "\"cam-02\"".into())
+    );
+    // What layout check refuses is refused: a KPI cannot be enlarged.
+    let kpi = a.tiles().into_iter().find(|t| t.kind == "kpi").unwrap().id;
+    assert!(matches!(
+        a.toggle_scene_enlarge(&name, &kpi),
+        Err(Refusal::Invalid(_))
+    ));
+    assert!(matches!(
+        a.set_scene_option(&name, "camera-02", "zoom_level", "3"),
+        Err(Refusal::Invalid(_))
+    ));
+    let plan = save::plan(&a, None).unwrap();
+    save::commit(&mut a, &plan, false).unwrap();
+    let l = ioc_console::wall::layout::load(&path).unwrap();
+    assert_eq!(l.scenes.len(), n + 1);
+    assert_eq!(
+        l.scene(&name).unwrap().enlarge,
+        vec!["camera-02".to_owned()]
+    );
+    // Taking the changes back leaves no empty tables behind.
+    a.clear_scene_option(&name, "camera-02", "camera").unwrap();
+    a.toggle_scene_enlarge(&name, "camera-02").unwrap();
+    assert!(
+        a.text().ends_with(&format!(
+            "[[scenes]]\nname = \"{name}\"\ntitle = \"Lũ lụt\"\n"
+        )),
+        "{}",
+        a.text()
+    );
+    a.remove_scene(&name).unwrap();
+    assert_eq!(a.text(), before);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -991,5 +1053,181 @@ options = { indicator = "grdp_growth" }
                 .contains("options = { indicator = \"exports_yearly\" }\n")
         );
         drop(sim);
+    }
+
+    const SCENES: &str = r#"name = "Tường thử"
+
+[[monitors]]
+name = "A"
+display = 0
+resolution = [1920, 1080]
+grid = { columns = 4, rows = 3 }
+wall_position = { column = 0, row = 0 }
+
+[[tiles]]
+id = "cam-1"
+monitor = "A"
+kind = "camera"
+title = "Camera 1"
+source = "backend"
+x = 0
+y = 0
+[tiles.options]
+camera = "cam-01"
+
+[[tiles]]
+id = "cam-2"
+monitor = "A"
+kind = "camera"
+title = "Camera 2"
+source = "backend"
+x = 1
+y = 0
+[tiles.options]
+camera = "cam-02"
+
+[[scenes]]
+name = "binh-thuong"
+title = "Bình thường"
+
+[[scenes]]
+name = "lu-lut"
+title = "Ứng phó lũ lụt"
+enlarge = ["cam-2"]
+[scenes.tiles.cam-1]
+camera = "cam-07"
+"#;
+
+    fn camera_of(app: &Rc<RefCell<ConsoleApp>>, id: &str) -> String {
+        let l = app.borrow().wall_state().layout;
+        match &l.tiles.iter().find(|t| t.id == id).unwrap().options {
+            ioc_console::tiles::TileOptions::Camera(o) => o.camera.clone(),
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn operators_recall_scenes_by_key_and_list_and_the_top_bar_says_which() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scenes.toml");
+        std::fs::write(&path, SCENES).unwrap();
+        let app = Rc::new(RefCell::new(app(&path, Role::Operator)));
+        let mut h = harness([1400.0, 700.0], {
+            let app = Rc::clone(&app);
+            move |ui| app.borrow_mut().show(ui)
+        });
+        h.run();
+        let shown = |h: &egui_kittest::Harness<'_>| h.get_by_label("Cảnh:").value();
+        assert_eq!(shown(&h).as_deref(), Some("Bố cục gốc"));
+        h.key_press(Key::Num2);
+        h.run();
+        let view = app.borrow().wall_state().view;
+        assert_eq!(view.scene.as_deref(), Some("lu-lut"));
+        assert_eq!(view.enlarged.get("A").map(String::as_str), Some("cam-2"));
+        assert_eq!(camera_of(&app, "cam-1"), "cam-07");
+        assert_eq!(camera_of(&app, "cam-2"), "cam-02");
+        assert_eq!(shown(&h).as_deref(), Some("Ứng phó lũ lụt"));
+        // A reload of the file keeps the scene in force while the file still has it.
+        let reloaded = ioc_console::wall::layout::load(&path).unwrap();
+        app.borrow_mut()
+            .apply_layout_event(ioc_console::wall::watch::LayoutEvent::Reloaded(Box::new(
+                reloaded,
+            )));
+        h.run();
+        assert_eq!(camera_of(&app, "cam-1"), "cam-07");
+        // 0 goes back to the base layout.
+        h.key_press(Key::Num0);
+        h.run();
+        let view = app.borrow().wall_state().view;
+        assert_eq!(view.scene, None);
+        assert!(view.enlarged.is_empty());
+        assert_eq!(camera_of(&app, "cam-1"), "cam-01");
+        // The list in the top bar recalls them too.
+        h.get_by_label("Cảnh:").click();
+        h.run();
+        h.get_by_label("1 · Bình thường").click();
+        h.run();
+        assert_eq!(
+            app.borrow().wall_state().view.scene.as_deref(),
+            Some("binh-thuong")
+        );
+        assert_eq!(shown(&h).as_deref(), Some("Bình thường"));
+        // A key without a scene does nothing.
+        h.key_press(Key::Num7);
+        h.run();
+        assert_eq!(
+            app.borrow().wall_state().view.scene.as_deref(),
+            Some("binh-thuong")
+        );
+    }
+
+    #[test]
+    fn a_technician_edits_a_scene_from_the_base_layout_and_the_difference_is_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scenes.toml");
+        std::fs::write(&path, SCENES).unwrap();
+        let app = Rc::new(RefCell::new(app(&path, Role::Technician)));
+        let mut h = harness([1400.0, 800.0], {
+            let app = Rc::clone(&app);
+            move |ui| app.borrow_mut().show(ui)
+        });
+        h.run();
+        app.borrow_mut().apply(Command::SetMode(Mode::Arrange));
+        h.run();
+        h.get_by_label("Đang sửa:").click();
+        h.run();
+        h.get_by_label("Ứng phó lũ lụt · lu-lut").click();
+        h.run();
+        h.get_by_label("cam-1").click();
+        h.run();
+        // The scene's camera shows in the form; moving is not a scene's business.
+        assert_eq!(
+            h.get_by_label("camera *").value().as_deref(),
+            Some("cam-07")
+        );
+        h.key_press(Key::ArrowRight);
+        h.run();
+        h.get_by_label_contains("Đang sửa một cảnh: cảnh không di chuyển ô");
+        // Enlarge cam-1 in the scene: refused, the scene enlarges cam-2 on the same monitor.
+        h.get_by_label("Phóng to trong cảnh này").click();
+        h.run();
+        h.get_by_label_contains(
+            "Không thay đổi được: cảnh `lu-lut` phóng to cả `cam-1` và `cam-2`",
+        );
+        // Take cam-2's enlarging off, then enlarge cam-1.
+        h.get_by_label("cam-2").click();
+        h.run();
+        h.get_by_label("Phóng to trong cảnh này").click();
+        h.run();
+        h.get_by_label("cam-1").click();
+        h.run();
+        h.get_by_label("Phóng to trong cảnh này").click();
+        h.run();
+        let text = app.borrow().arrange.arrangement().unwrap().text();
+        let base_end = SCENES.find("[[scenes]]").unwrap();
+        assert_eq!(
+            &text[..base_end],
+            &SCENES[..base_end],
+            "the base layout is untouched"
+        );
+        assert!(
+            text.ends_with("title = \"Ứng phó lũ lụt\"\nenlarge = [\"cam-1\"]\n[scenes.tiles.cam-1]\ncamera = \"cam-07\"\n"),
+            "{text}"
+        );
+        // A new scene, saved with the file.
+        h.get_by_label("Thêm cảnh").click();
+        h.run();
+        assert_eq!(
+            app.borrow().arrange.arrangement().unwrap().scenes().len(),
+            3
+        );
+        h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+        h.run();
+        h.get_by_label("Ghi tệp").click();
+        h.run();
+        let l = ioc_console::wall::layout::load(&path).unwrap();
+        assert_eq!(l.scenes.len(), 3);
+        assert_eq!(l.scene("lu-lut").unwrap().enlarge, vec!["cam-1".to_owned()]);
+        assert_eq!(l.scenes[2].title, "Cảnh mới");
     }
 }

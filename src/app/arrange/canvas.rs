@@ -87,7 +87,20 @@ impl ArrangeMode {
         let Some(Ok(a)) = &self.doc else {
             return;
         };
-        let layout = a.layout().clone();
+        // Editing a scene: the wall as the scene shows it.
+        let layout = match &self.scene {
+            Some(sc) => a
+                .layout()
+                .with_scene(sc)
+                .unwrap_or_else(|| a.layout().clone()),
+            None => a.layout().clone(),
+        };
+        let enlarged: Vec<String> = self
+            .scene
+            .as_ref()
+            .and_then(|sc| a.layout().scene(sc))
+            .map(|s| s.enlarge.clone())
+            .unwrap_or_default();
         let avail = ui.max_rect();
         // The real tiles keep drawing live data; none is enlarged while arranging.
         let live = FrameCtx {
@@ -128,7 +141,13 @@ impl ArrangeMode {
             if r.clicked() {
                 self.selected = Some(tile.id.clone());
             }
-            if r.drag_started()
+            if enlarged.contains(&tile.id) {
+                paint_enlarged_mark(&painter, rect, cx);
+            }
+            if r.drag_started() && self.scene.is_some() {
+                self.selected = Some(tile.id.clone());
+                self.message = Some((Text::key("arrange.scene_no_moves"), true));
+            } else if r.drag_started()
                 && let Some(p) = ui.input(|i| i.pointer.press_origin())
             {
                 let (left, right, top, bottom) = edges_at(rect, p);
@@ -301,6 +320,31 @@ impl ArrangeMode {
             }
         }
     }
+}
+
+/// Marks a tile the scene being edited enlarges.
+fn paint_enlarged_mark(painter: &egui::Painter, rect: Rect, cx: &FrameCtx) {
+    painter.rect_stroke(
+        rect,
+        2.0,
+        Stroke::new(3.0, theme::colors::STALE),
+        StrokeKind::Inside,
+    );
+    let galley = painter.layout_no_wrap(
+        cx.t("arrange.scene_enlarged_mark").to_owned(),
+        egui::FontId::proportional(12.0),
+        theme::colors::TEXT,
+    );
+    let at = rect.left_bottom() + egui::vec2(6.0, -galley.size().y - 6.0);
+    painter.rect_filled(
+        Rect::from_min_size(
+            at - egui::vec2(3.0, 2.0),
+            galley.size() + egui::vec2(6.0, 4.0),
+        ),
+        2.0,
+        theme::colors::WARNING_BG,
+    );
+    painter.galley(at, galley, theme::colors::TEXT);
 }
 
 fn to_cell(c: [i64; 4]) -> CellRect {

@@ -52,6 +52,10 @@ pub struct ArrangeMode {
     outcome: Option<Outcome>,
     /// The mode to go to once the save asked for when leaving is written.
     leave_after_save: Option<Mode>,
+    /// The scene being edited (None: the base layout).
+    scene: Option<String>,
+    /// The scene's title being typed.
+    scene_title: Option<String>,
 }
 
 impl ArrangeMode {
@@ -68,6 +72,8 @@ impl ArrangeMode {
         self.drag = None;
         self.dialog = None;
         self.message = None;
+        self.scene = None;
+        self.scene_title = None;
         if let Some(Ok(a)) = &self.doc {
             self.save_as = suggested_name(a.path());
         }
@@ -211,6 +217,21 @@ impl ArrangeMode {
         let Some(id) = self.selected.clone() else {
             return;
         };
+        if self.scene.is_some() {
+            let moves = [
+                Key::ArrowLeft,
+                Key::ArrowRight,
+                Key::ArrowUp,
+                Key::ArrowDown,
+                Key::Delete,
+            ];
+            if ui.input(|i| moves.iter().any(|k| i.key_pressed(*k)))
+                || ui.input(|i| i.modifiers.command && i.key_pressed(Key::D))
+            {
+                self.message = Some((Text::key("arrange.scene_no_moves"), true));
+            }
+            return;
+        }
         for (key, dx, dy) in [
             (Key::ArrowLeft, -1, 0),
             (Key::ArrowRight, 1, 0),

@@ -23,6 +23,10 @@ pub(super) struct FormBuffers {
     options: Vec<(String, String)>,
     /// What is being typed in the text fields, by option key.
     typed: Vec<(String, String)>,
+    /// In a scene: the keys the scene changes (only those can be dropped from it).
+    changed: Vec<String>,
+    /// Whether the form edits a scene.
+    in_scene: bool,
     /// The pickers' search text.
     find: String,
     /// Monitor renames being typed, by monitor.
@@ -30,6 +34,16 @@ pub(super) struct FormBuffers {
 }
 
 impl FormBuffers {
+    /// Whether an option's "drop" button is offered: a written option of the base layout, or
+    /// a change the scene makes.
+    fn clearable(&self, key: &str, written: bool) -> bool {
+        if self.in_scene {
+            self.changed.iter().any(|k| k == key)
+        } else {
+            written
+        }
+    }
+
     /// The text being typed for option `key`, started from its written value (a string's
     /// words without quotes when `text`).
     fn buffer(&mut self, key: &str, written: Option<&str>, text: bool) -> &mut String {
@@ -220,6 +234,8 @@ impl ArrangeMode {
                 self.palette(ui, cx);
                 ui.separator();
                 self.stranded_list(ui, cx);
+                self.scenes_section(ui, cx);
+                ui.separator();
                 self.tile_form(ui, cx);
                 ui.separator();
                 self.monitors(ui, cx);
@@ -248,6 +264,89 @@ impl ArrangeMode {
                 }
             }
         });
+    }
+
+    /// Which scene is being edited (or the base layout), and the scenes' own fields.
+    fn scenes_section(&mut self, ui: &mut egui::Ui, cx: &FrameCtx) {
+        let Some(a) = self.arrangement() else {
+            return;
+        };
+        let scenes = a.scenes();
+        if self
+            .scene
+            .as_ref()
+            .is_some_and(|s| !scenes.iter().any(|(n, _)| n == s))
+        {
+            self.scene = None;
+        }
+        ui.label(RichText::new(cx.t("arrange.scenes")).strong());
+        let mut pick = None;
+        ui.horizontal(|ui| {
+            let l = ui.label(cx.t("arrange.editing"));
+            let shown = self
+                .scene
+                .as_ref()
+                .and_then(|n| scenes.iter().find(|(sn, _)| sn == n))
+                .map_or_else(|| cx.t("scene.base").to_owned(), |(_, t)| t.clone());
+            egui::ComboBox::from_id_salt("arrange-scene")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    if ui
+                        .selectable_label(self.scene.is_none(), cx.t("scene.base"))
+                        .clicked()
+                    {
+                        pick = Some(None);
+                    }
+                    for (n, t) in &scenes {
+                        let on = self.scene.as_deref() == Some(n.as_str());
+                        if ui.selectable_label(on, format!("{t} · {n}")).clicked() {
+                            pick = Some(Some(n.clone()));
+                        }
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+            if ui.button(cx.t("arrange.scene_add")).clicked() {
+                let mut made = None;
+                let title = cx.t("arrange.scene_new_title").to_owned();
+                self.try_edit(|a| a.add_scene(&title).map(|n| made = Some(n)));
+                if made.is_some() {
+                    pick = Some(made);
+                }
+            }
+        });
+        if let Some(p) = pick {
+            self.scene = p;
+            self.form.for_id = None;
+            self.scene_title = None;
+        }
+        let Some(name) = self.scene.clone() else {
+            return;
+        };
+        let title = scenes
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default();
+        ui.horizontal(|ui| {
+            let l = ui.label(cx.t("arrange.scene_title"));
+            let buf = self.scene_title.get_or_insert_with(|| title.clone());
+            let r = ui
+                .add(egui::TextEdit::singleline(buf).desired_width(180.0))
+                .labelled_by(l.id);
+            if r.lost_focus() && *buf != title {
+                let t = buf.clone();
+                self.try_edit(|a| a.set_scene_title(&name, &t));
+            }
+            if ui.button(cx.t("arrange.scene_remove")).clicked()
+                && self.try_edit(|a| a.remove_scene(&name))
+            {
+                self.scene = None;
+                self.scene_title = None;
+                self.form.for_id = None;
+            }
+        });
+        ui.label(RichText::new(cx.t("arrange.scene_hint")).color(theme::colors::TEXT_DIM));
     }
 
     fn stranded_list(&mut self, ui: &mut egui::Ui, cx: &FrameCtx) {
@@ -288,7 +387,15 @@ impl ArrangeMode {
             return;
         };
         let monitors = a.monitor_names();
-        let options = a.options_of(&t.id);
+        let scene = self.scene.clone();
+        let (options, changed) = match &scene {
+            Some(sc) => a.scene_options_of(sc, &t.id),
+            None => (a.options_of(&t.id), Vec::new()),
+        };
+        let enlargeable = TileKind::ALL
+            .into_iter()
+            .any(|k| k.as_str() == t.kind && k.enlargeable());
+        let enlarged = scene.as_ref().is_some_and(|sc| a.scene_enlarges(sc, &t.id));
         if self.form.for_id.as_deref() != Some(&t.id) {
             self.form = FormBuffers {
                 for_id: Some(t.id.clone()),
@@ -302,6 +409,25 @@ impl ArrangeMode {
             RichText::new(cx.t_args("arrange.tile", &[("id", &t.id), ("kind", &t.kind)])).strong(),
         );
         let id = t.id.clone();
+        if let Some(sc) = &scene {
+            // A scene changes options and enlarging only; places are the base layout's.
+            ui.label(RichText::new(cx.t("arrange.scene_form_hint")).color(theme::colors::TEXT_DIM));
+            if enlargeable {
+                let mut on = enlarged;
+                if ui
+                    .checkbox(&mut on, cx.t("arrange.scene_enlarge"))
+                    .changed()
+                {
+                    self.try_edit(|a| a.toggle_scene_enlarge(sc, &id));
+                }
+            }
+            ui.label(RichText::new(cx.t("arrange.options")).strong());
+            self.form.changed = changed;
+            self.form.in_scene = true;
+            self.option_fields(ui, cx, &id, &t.kind);
+            return;
+        }
+        self.form.in_scene = false;
         egui::Grid::new("arrange-tile-form")
             .num_columns(2)
             .show(ui, |ui| {
@@ -389,7 +515,8 @@ impl ArrangeMode {
                         commit = Some((f.key.clone(), v));
                     }
                     r.labelled_by(l.id);
-                    if current.is_some() && ui.small_button(cx.t("arrange.option_clear")).clicked()
+                    if self.form.clearable(&f.key, current.is_some())
+                        && ui.small_button(cx.t("arrange.option_clear")).clicked()
                     {
                         clear = Some(f.key.clone());
                     }
@@ -432,21 +559,31 @@ impl ArrangeMode {
             commit = Some(picked);
         }
         let id = id.to_owned();
+        // In a scene the change goes into the scene; the base layout keeps its own.
+        let scene = self.scene.clone();
         if let Some((k, v)) = commit {
             let was = self
-                .arrangement()
-                .map(|a| a.options_of(&id))
-                .unwrap_or_default();
-            if !was.iter().any(|(wk, wv)| *wk == k && *wv == v)
-                && self.try_edit(|a| a.set_option(&id, &k, &v))
-            {
+                .form
+                .options
+                .iter()
+                .any(|(wk, wv)| *wk == k && *wv == v);
+            let done = !was
+                && match &scene {
+                    Some(sc) => self.try_edit(|a| a.set_scene_option(sc, &id, &k, &v)),
+                    None => self.try_edit(|a| a.set_option(&id, &k, &v)),
+                };
+            if done {
                 self.form.for_id = None;
             }
         }
-        if let Some(k) = clear
-            && self.try_edit(|a| a.clear_option(&id, &k))
-        {
-            self.form.for_id = None;
+        if let Some(k) = clear {
+            let done = match &scene {
+                Some(sc) => self.try_edit(|a| a.clear_scene_option(sc, &id, &k)),
+                None => self.try_edit(|a| a.clear_option(&id, &k)),
+            };
+            if done {
+                self.form.for_id = None;
+            }
         }
     }
 
