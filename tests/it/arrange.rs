@@ -978,7 +978,7 @@ options = { indicator = "grdp_growth" }
         let start = std::time::Instant::now();
         while {
             let s = app.borrow().wall_state().store;
-            s.cameras.data.is_none() || s.indicators.data.is_none()
+            s.cameras.data.is_none() || s.indicators.data.is_none() || s.units.data.is_none()
         } {
             assert!(
                 start.elapsed() < std::time::Duration::from_secs(30),
@@ -1051,6 +1051,27 @@ options = { indicator = "grdp_growth" }
                 .unwrap()
                 .text()
                 .contains("options = { indicator = \"exports_yearly\" }\n")
+        );
+        // Its unit: the backend's units, the historical ones marked.
+        h.get_by_label("Chọn indicator từ danh sách của máy chủ")
+            .click();
+        h.run();
+        h.get_by_label("Chọn unit từ danh sách của máy chủ").click();
+        h.run();
+        h.get_by_label("Tìm (gõ không dấu cũng được)").focus();
+        h.run();
+        h.get_by_label("Tìm (gõ không dấu cũng được)")
+            .type_text("cho lach");
+        h.run();
+        h.get_by_label("Huyện Chợ Lách (đơn vị cũ)  ·  bt-cho-lach")
+            .click();
+        h.run();
+        assert_eq!(
+            opts(&app, "gdp"),
+            vec![
+                ("indicator".to_owned(), "\"exports_yearly\"".to_owned()),
+                ("unit".to_owned(), "\"bt-cho-lach\"".to_owned())
+            ]
         );
         drop(sim);
     }
@@ -1229,5 +1250,63 @@ camera = "cam-07"
         assert_eq!(l.scenes.len(), 3);
         assert_eq!(l.scene("lu-lut").unwrap().enlarge, vec!["cam-1".to_owned()]);
         assert_eq!(l.scenes[2].title, "Cảnh mới");
+    }
+
+    #[test]
+    fn a_saved_layout_is_what_every_console_watching_the_file_shows() {
+        let (_dir, path) = wall_file();
+        let layout = ioc_console::wall::layout::load(&path).unwrap();
+        let mut wall = ConsoleApp::new(
+            &egui::Context::default(),
+            LaunchOptions {
+                layout,
+                layout_path: Some(path.clone()),
+                lang: Lang::Vi,
+                role: Role::Operator,
+                display: DisplayChoice::Preview,
+                watch: true,
+                backend: None,
+                map: Default::default(),
+                cameras: Default::default(),
+                wake: None,
+            },
+        );
+        let mut a = ioc_console::wall::edit::Arrangement::open(&path).unwrap();
+        a.place(
+            "clock",
+            "B",
+            CellRect {
+                x: 3,
+                y: 2,
+                w: 1,
+                h: 1,
+            },
+        )
+        .unwrap();
+        let plan = ioc_console::wall::save::plan(&a, None).unwrap();
+        ioc_console::wall::save::commit(&mut a, &plan, false).unwrap();
+        let start = std::time::Instant::now();
+        loop {
+            wall.poll_layout();
+            let l = wall.wall_state().layout;
+            let t = l.tiles.iter().find(|t| t.id == "clock").unwrap();
+            if l.monitors[t.monitor].name == "B" {
+                assert_eq!(
+                    t.cell,
+                    CellRect {
+                        x: 3,
+                        y: 2,
+                        w: 1,
+                        h: 1
+                    }
+                );
+                break;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "the watching console reloads"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 }

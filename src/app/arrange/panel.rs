@@ -27,8 +27,8 @@ pub(super) struct FormBuffers {
     changed: Vec<String>,
     /// Whether the form edits a scene.
     in_scene: bool,
-    /// The pickers' search text.
-    find: String,
+    /// The pickers' search texts (the list of the kind, then units).
+    find: [String; 2],
     /// Monitor renames being typed, by monitor.
     renames: Vec<(String, String)>,
 }
@@ -587,139 +587,126 @@ impl ArrangeMode {
         }
     }
 
-    /// Pickers over the backend's lists: cameras for a camera tile, indicators (by sector) for a
-    /// chart or KPI, units (historical ones marked) for the kinds that take a unit. Searching
-    /// ignores diacritics. Returns an option to set.
+    /// Pickers over the backend's lists: cameras for a camera tile; indicators (by sector) and
+    /// units (historical ones marked) for a KPI or a chart. Searching ignores diacritics.
+    /// Returns an option to set.
     fn pickers(
         &mut self,
         ui: &mut egui::Ui,
         cx: &FrameCtx,
         kind: &str,
     ) -> Option<(String, String)> {
-        let (key, list): (&str, Vec<Choice>) = match kind {
-            "camera" => (
-                "camera",
-                cx.store
-                    .cameras
-                    .data
-                    .iter()
-                    .flatten()
-                    .map(|c| (c.id.clone(), c.name.clone(), c.owner.clone()))
-                    .collect(),
-            ),
-            "kpi" | "chart" => (
-                if kind == "kpi" {
-                    "indicator"
-                } else {
-                    "indicators"
-                },
-                cx.store
-                    .indicators
-                    .data
-                    .iter()
-                    .flatten()
-                    .map(|i| {
-                        let name = if cx.lang == crate::i18n::Lang::Vi {
-                            &i.name_vi
-                        } else {
-                            &i.name_en
-                        };
-                        (i.id.clone(), name.clone(), i.sector.clone())
-                    })
-                    .collect(),
-            ),
-            _ => return self.unit_picker(ui, cx, kind),
+        let store = &cx.store;
+        let cameras = || -> Vec<Choice> {
+            store
+                .cameras
+                .data
+                .iter()
+                .flatten()
+                .map(|c| (c.id.clone(), c.name.clone(), c.owner.clone()))
+                .collect()
         };
+        let indicators = || -> Vec<Choice> {
+            store
+                .indicators
+                .data
+                .iter()
+                .flatten()
+                .map(|i| {
+                    let name = if cx.lang == crate::i18n::Lang::Vi {
+                        &i.name_vi
+                    } else {
+                        &i.name_en
+                    };
+                    (i.id.clone(), name.clone(), i.sector.clone())
+                })
+                .collect()
+        };
+        let today = crate::format::to_vietnam_time(cx.now).date_naive();
+        let units = || -> Vec<Choice> {
+            store
+                .units
+                .data
+                .iter()
+                .flatten()
+                .map(|u| {
+                    let name = if u.valid_to.is_some_and(|d| d < today) {
+                        format!("{} ({})", u.name, cx.t("arrange.unit_historical"))
+                    } else {
+                        u.name.clone()
+                    };
+                    (u.id.clone(), name, String::new())
+                })
+                .collect()
+        };
+        match kind {
+            "camera" => self.list_picker(ui, cx, "camera", &cameras(), false, 0),
+            "kpi" => {
+                let a = self.list_picker(ui, cx, "indicator", &indicators(), false, 0);
+                let b = self.list_picker(ui, cx, "unit", &units(), false, 1);
+                a.or(b)
+            }
+            "chart" => {
+                let a = self.list_picker(ui, cx, "indicators", &indicators(), true, 0);
+                let b = self.list_picker(ui, cx, "units", &units(), true, 1);
+                a.or(b)
+            }
+            _ => None,
+        }
+    }
+
+    /// One picker: a search field and the list, grouped; the picked id is written as a string
+    /// or, for an option that takes a list, as a list of it.
+    fn list_picker(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &FrameCtx,
+        key: &str,
+        list: &[Choice],
+        as_list: bool,
+        slot: usize,
+    ) -> Option<(String, String)> {
         if list.is_empty() {
-            ui.label(RichText::new(cx.t("arrange.picker_empty")).color(theme::colors::TEXT_DIM));
+            ui.label(
+                RichText::new(cx.t_args("arrange.picker_empty", &[("key", &key)]))
+                    .color(theme::colors::TEXT_DIM),
+            );
             return None;
         }
         let mut picked = None;
         ui.collapsing(cx.t_args("arrange.picker", &[("key", &key)]), |ui| {
-            let f = ui.add(
-                egui::TextEdit::singleline(&mut self.form.find)
-                    .hint_text(cx.t("arrange.picker_find")),
-            );
+            let find = &mut self.form.find[slot];
+            let f = ui.add(egui::TextEdit::singleline(find).hint_text(cx.t("arrange.picker_find")));
             f.widget_info(|| {
                 egui::WidgetInfo::labeled(egui::Role::TextInput, true, cx.t("arrange.picker_find"))
             });
-            let q = search::fold(&self.form.find);
-            let mut groups: Vec<(String, Vec<&Choice>)> = Vec::new();
+            let q = search::fold(find);
+            let mut groups: Vec<(&str, Vec<&Choice>)> = Vec::new();
             for item in list.iter().filter(|(id, name, _)| {
                 q.is_empty() || search::matches(&search::fold(&format!("{id} {name}")), &q)
             }) {
                 match groups.iter_mut().find(|(g, _)| *g == item.2) {
                     Some((_, v)) => v.push(item),
-                    None => groups.push((item.2.clone(), vec![item])),
+                    None => groups.push((&item.2, vec![item])),
                 }
             }
             egui::ScrollArea::vertical()
                 .max_height(220.0)
-                .id_salt("arrange-picker")
+                .id_salt(("arrange-picker", key))
                 .show(ui, |ui| {
                     for (group, items) in groups {
-                        ui.label(RichText::new(group).color(theme::colors::TEXT_DIM));
+                        if !group.is_empty() {
+                            ui.label(RichText::new(group).color(theme::colors::TEXT_DIM));
+                        }
                         for (id, name, _) in items {
                             if ui
                                 .selectable_label(false, format!("{name}  ·  {id}"))
                                 .clicked()
                             {
-                                let value = if key == "indicators" {
-                                    format!("[\"{id}\"]")
-                                } else {
-                                    format!("\"{id}\"")
-                                };
+                                let one = toml_edit::Value::from(id.as_str()).to_string();
+                                let value = if as_list { format!("[{one}]") } else { one };
                                 picked = Some((key.to_owned(), value));
                             }
-                        }
-                    }
-                });
-        });
-        picked
-    }
-
-    fn unit_picker(
-        &mut self,
-        ui: &mut egui::Ui,
-        cx: &FrameCtx,
-        kind: &str,
-    ) -> Option<(String, String)> {
-        if !matches!(kind, "incidents" | "map" | "providers") {
-            return None;
-        }
-        let units = cx.store.units.data.as_ref()?;
-        let today = crate::format::to_vietnam_time(cx.now).date_naive();
-        let mut picked = None;
-        ui.collapsing(cx.t_args("arrange.picker", &[("key", &"unit")]), |ui| {
-            let f = ui.add(
-                egui::TextEdit::singleline(&mut self.form.find)
-                    .hint_text(cx.t("arrange.picker_find")),
-            );
-            f.widget_info(|| {
-                egui::WidgetInfo::labeled(egui::Role::TextInput, true, cx.t("arrange.picker_find"))
-            });
-            let q = search::fold(&self.form.find);
-            egui::ScrollArea::vertical()
-                .max_height(220.0)
-                .id_salt("arrange-units")
-                .show(ui, |ui| {
-                    for u in units.iter().filter(|u| {
-                        q.is_empty()
-                            || search::matches(&search::fold(&format!("{} {}", u.id, u.name)), &q)
-                    }) {
-                        let historical = u.valid_to.is_some_and(|d| d < today);
-                        let label = if historical {
-                            format!(
-                                "{} · {} ({})",
-                                u.name,
-                                u.id,
-                                cx.t("arrange.unit_historical")
-                            )
-                        } else {
-                            format!("{} · {}", u.name, u.id)
-                        };
-                        if ui.selectable_label(false, label).clicked() {
-                            picked = Some(("unit".to_owned(), format!("\"{}\"", u.id)));
                         }
                     }
                 });
