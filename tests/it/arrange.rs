@@ -1309,4 +1309,42 @@ camera = "cam-07"
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
+
+    #[test]
+    fn a_file_changed_on_disk_is_shown_beside_the_arrangement_and_overwritten_only_when_asked() {
+        let (_dir, path) = wall_file();
+        let app = Rc::new(RefCell::new(app(&path, Role::Technician)));
+        let mut h = harness([1400.0, 800.0], {
+            let app = Rc::clone(&app);
+            move |ui| app.borrow_mut().show(ui)
+        });
+        h.run();
+        app.borrow_mut().apply(Command::SetMode(Mode::Arrange));
+        h.run();
+        h.key_press(Key::Tab);
+        h.run();
+        h.key_press(Key::ArrowDown);
+        h.run();
+        let theirs = WALL.replace("title = \"Ghi chú\"", "title = \"Ghi chú của ca đêm\"");
+        std::fs::write(&path, &theirs).unwrap();
+        h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+        h.run();
+        h.get_by_label("Tệp đã bị thay đổi trên đĩa");
+        h.get_by_label_contains("không ghi đè");
+        // Both versions: the lines from theirs to mine, and theirs whole.
+        h.get_by_label_contains("- title = \"Ghi chú của ca đêm\"");
+        h.get_by_label_contains("+ title = \"Ghi chú\"");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), theirs);
+        h.get_by_label("Huỷ").click();
+        h.run();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), theirs);
+        // Asked again, and told to overwrite: mine is written.
+        h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+        h.run();
+        h.get_by_label("Ghi đè bằng bản của tôi").click();
+        h.run();
+        let mine = app.borrow().arrange.arrangement().unwrap().text();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), mine);
+        assert!(mine.contains("title = \"Ghi chú\""));
+    }
 }
