@@ -1077,11 +1077,7 @@ indicators = ["grdp_growth"]"#
             .arg("columns", columns)
             .arg("rows", rows);
         self.edit(what, true, |doc| {
-            let aot = monitors_mut(doc)?;
-            let i = monitor_index(aot, name)?;
-            let t = aot
-                .get_mut(i)
-                .ok_or_else(|| Refusal::UnknownMonitor(name.to_owned()))?;
+            let t = monitor_mut(doc, name)?;
             let grid = t
                 .get_mut("grid")
                 .and_then(Item::as_table_like_mut)
@@ -1108,11 +1104,7 @@ indicators = ["grdp_growth"]"#
             .arg("w", w)
             .arg("h", h);
         self.edit(what, false, |doc| {
-            let aot = monitors_mut(doc)?;
-            let i = monitor_index(aot, name)?;
-            let t = aot
-                .get_mut(i)
-                .ok_or_else(|| Refusal::UnknownMonitor(name.to_owned()))?;
+            let t = monitor_mut(doc, name)?;
             let item = t
                 .get_mut("resolution")
                 .ok_or(Refusal::Unsupported("resolution"))?;
@@ -1333,6 +1325,13 @@ fn scene_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a mut Table, 
         .ok_or_else(|| Refusal::UnknownScene(name.to_owned()))?;
     aot.get_mut(i)
         .ok_or_else(|| Refusal::UnknownScene(name.to_owned()))
+}
+
+fn monitor_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> Result<&'a mut Table, Refusal> {
+    let aot = monitors_mut(doc)?;
+    let i = monitor_index(aot, name)?;
+    aot.get_mut(i)
+        .ok_or_else(|| Refusal::UnknownMonitor(name.to_owned()))
 }
 
 fn tile_mut<'a>(doc: &'a mut DocumentMut, id: &str) -> Result<&'a mut Table, Refusal> {

@@ -495,27 +495,13 @@ impl Validator<'_> {
         let mut out = Vec::with_capacity(files.len());
         for t in files {
             let id = t.id.get_ref().as_str();
-            let valid_id = !id.is_empty()
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            if !valid_id {
-                self.error(
-                    t.id.span(),
-                    "layout.err.tile_id",
-                    "layout.err.tile_id_hint",
-                    &[("id", &id)],
-                );
-            }
-            if let Some(first) = ids.insert(id, t.id.span().start) {
-                let line = self.line_of(first);
-                self.error(
-                    t.id.span(),
-                    "layout.err.tile_dup",
-                    "layout.err.tile_dup_hint",
-                    &[("id", &id), ("line", &line)],
-                );
-            }
+            self.name_rule(
+                &mut ids,
+                &t.id,
+                "id",
+                ["layout.err.tile_id", "layout.err.tile_id_hint"],
+                ["layout.err.tile_dup", "layout.err.tile_dup_hint"],
+            );
             let kind = *t.kind.get_ref();
             let options = self.options(t, id, kind);
             self.source_rule(t, kind);
@@ -585,6 +571,35 @@ impl Validator<'_> {
         out
     }
 
+    /// A tile id or a scene name: letters, digits, `-` and `_`, and not used before (`seen`
+    /// holds where each was first written). `arg` is the messages' placeholder for it.
+    fn name_rule<'f>(
+        &mut self,
+        seen: &mut HashMap<&'f str, usize>,
+        name: &'f Spanned<String>,
+        arg: &'static str,
+        invalid: [&'static str; 2],
+        repeated: [&'static str; 2],
+    ) {
+        let text = name.get_ref().as_str();
+        let valid = !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            self.error(name.span(), invalid[0], invalid[1], &[(arg, &text)]);
+        }
+        if let Some(first) = seen.insert(text, name.span().start) {
+            let line = self.line_of(first);
+            self.error(
+                name.span(),
+                repeated[0],
+                repeated[1],
+                &[(arg, &text), ("line", &line)],
+            );
+        }
+    }
+
     /// Checks the scenes: unique names, tiles that exist, camera tiles to enlarge (one per
     /// monitor), and option changes the tile's kind takes (with the base options under them).
     fn scenes(&mut self, files: &[SceneFile], tiles: &[TileFile]) -> Vec<Scene> {
@@ -592,27 +607,13 @@ impl Validator<'_> {
         let mut out = Vec::with_capacity(files.len());
         for sc in files {
             let name = sc.name.get_ref().as_str();
-            let valid = !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            if !valid {
-                self.error(
-                    sc.name.span(),
-                    "layout.err.scene_name",
-                    "layout.err.tile_id_hint",
-                    &[("name", &name)],
-                );
-            }
-            if let Some(first) = names.insert(name, sc.name.span().start) {
-                let line = self.line_of(first);
-                self.error(
-                    sc.name.span(),
-                    "layout.err.scene_dup",
-                    "layout.err.scene_dup_hint",
-                    &[("name", &name), ("line", &line)],
-                );
-            }
+            self.name_rule(
+                &mut names,
+                &sc.name,
+                "name",
+                ["layout.err.scene_name", "layout.err.tile_id_hint"],
+                ["layout.err.scene_dup", "layout.err.scene_dup_hint"],
+            );
             let known = |id: &str| tiles.iter().find(|t| t.id.get_ref() == id);
             let mut enlarged_on: HashMap<&str, &str> = HashMap::new();
             for e in &sc.enlarge {

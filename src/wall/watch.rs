@@ -36,12 +36,15 @@ impl LayoutWatcher {
         let slot = Arc::new(Mutex::new(None));
         let stop = Arc::new(AtomicBool::new(false));
         let path = path.to_path_buf();
+        // Taken here, not in the thread: a change made right after start (a save) is a change,
+        // however late the thread runs.
+        let seen = stamp(&path);
         let thread = std::thread::Builder::new()
             .name("layout-watch".into())
             .spawn({
                 let slot = Arc::clone(&slot);
                 let stop = Arc::clone(&stop);
-                move || watch_loop(&path, &slot, &stop, &wake)
+                move || watch_loop(&path, seen, &slot, &stop, &wake)
             })?;
         Ok(LayoutWatcher {
             slot,
@@ -78,8 +81,14 @@ fn stamp(path: &Path) -> Option<Stamp> {
     })
 }
 
-fn watch_loop(path: &Path, slot: &Mutex<Option<LayoutEvent>>, stop: &AtomicBool, wake: &Waker) {
-    let mut last = stamp(path);
+fn watch_loop(
+    path: &Path,
+    seen: Option<Stamp>,
+    slot: &Mutex<Option<LayoutEvent>>,
+    stop: &AtomicBool,
+    wake: &Waker,
+) {
+    let mut last = seen;
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(POLL_INTERVAL);
         let now = stamp(path);

@@ -604,6 +604,27 @@ body = "B"
         (t.monitor, t.cell)
     }
 
+    /// The desk window of `app` in a harness, after its first frame.
+    fn desk(app: &Rc<RefCell<ConsoleApp>>, size: [f32; 2]) -> egui_kittest::Harness<'static> {
+        let app = Rc::clone(app);
+        let mut h = harness(size, move |ui| app.borrow_mut().show(ui));
+        h.run();
+        h
+    }
+
+    /// Enters Arrange mode and moves the first tile a row down by key (an unsaved change).
+    fn arrange_and_move_the_first_tile(
+        h: &mut egui_kittest::Harness<'_>,
+        app: &Rc<RefCell<ConsoleApp>>,
+    ) {
+        app.borrow_mut().apply(Command::SetMode(Mode::Arrange));
+        h.run();
+        h.key_press(Key::Tab);
+        h.run();
+        h.key_press(Key::ArrowDown);
+        h.run();
+    }
+
     fn drag(h: &mut egui_kittest::Harness<'_>, from: Pos2, to: Pos2) {
         h.drag_at(from);
         h.run();
@@ -620,11 +641,7 @@ body = "B"
         for role in [Role::Operator, Role::Leader] {
             let (_dir, path) = wall_file();
             let app = Rc::new(RefCell::new(app(&path, role)));
-            let mut h = harness([1400.0, 700.0], {
-                let app = Rc::clone(&app);
-                move |ui| app.borrow_mut().show(ui)
-            });
-            h.run();
+            let mut h = desk(&app, [1400.0, 700.0]);
             h.get_by_label("Vận hành");
             assert!(h.query_by_label("Bố trí").is_none(), "{role:?}");
             app.borrow_mut().apply(Command::SetMode(Mode::Arrange));
@@ -644,11 +661,7 @@ body = "B"
         let path = dir.join("thu.toml");
         std::fs::write(&path, WALL).unwrap();
         let app = Rc::new(RefCell::new(app(&path, Role::Technician)));
-        let mut h = harness([1400.0, 700.0], {
-            let app = Rc::clone(&app);
-            move |ui| app.borrow_mut().show(ui)
-        });
-        h.run();
+        let mut h = desk(&app, [1400.0, 700.0]);
         h.get_by_label("Bố trí").click();
         h.run();
         assert_eq!(app.borrow().mode(), Mode::Arrange);
@@ -857,17 +870,8 @@ body = "B"
     fn leaving_with_unsaved_changes_asks_to_save_discard_or_stay() {
         let (_dir, path) = wall_file();
         let app = Rc::new(RefCell::new(app(&path, Role::Technician)));
-        let mut h = harness([1400.0, 700.0], {
-            let app = Rc::clone(&app);
-            move |ui| app.borrow_mut().show(ui)
-        });
-        h.run();
-        app.borrow_mut().apply(Command::SetMode(Mode::Arrange));
-        h.run();
-        h.key_press(Key::Tab);
-        h.run();
-        h.key_press(Key::ArrowDown);
-        h.run();
+        let mut h = desk(&app, [1400.0, 700.0]);
+        arrange_and_move_the_first_tile(&mut h, &app);
         assert!(app.borrow().arrange.has_unsaved());
         h.get_by_label("Vận hành").click();
         h.run();
@@ -882,12 +886,7 @@ body = "B"
         assert_eq!(app.borrow().mode(), Mode::Operate);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), WALL);
         // Again, and save this time: the diff, then written, then the mode changes.
-        app.borrow_mut().apply(Command::SetMode(Mode::Arrange));
-        h.run();
-        h.key_press(Key::Tab);
-        h.run();
-        h.key_press(Key::ArrowDown);
-        h.run();
+        arrange_and_move_the_first_tile(&mut h, &app);
         h.get_by_label("Vận hành").click();
         h.run();
         h.get_by_label("Lưu rồi rời").click();
@@ -910,11 +909,7 @@ body = "B"
             WALL.replace("x = 1\ny = 0\nw = 2", "x = 0\ny = 0\nw = 2"),
         )
         .unwrap();
-        let mut h = harness([1400.0, 700.0], {
-            let app = Rc::clone(&app);
-            move |ui| app.borrow_mut().show(ui)
-        });
-        h.run();
+        let mut h = desk(&app, [1400.0, 700.0]);
         app.borrow_mut().apply(Command::SetMode(Mode::Arrange));
         h.run();
         h.get_by_label("Tệp bố cục này chưa bố trí được");
@@ -1133,11 +1128,7 @@ camera = "cam-07"
         let path = dir.path().join("scenes.toml");
         std::fs::write(&path, SCENES).unwrap();
         let app = Rc::new(RefCell::new(app(&path, Role::Operator)));
-        let mut h = harness([1400.0, 700.0], {
-            let app = Rc::clone(&app);
-            move |ui| app.borrow_mut().show(ui)
-        });
-        h.run();
+        let mut h = desk(&app, [1400.0, 700.0]);
         let shown = |h: &egui_kittest::Harness<'_>| h.get_by_label("Cảnh:").value();
         assert_eq!(shown(&h).as_deref(), Some("Bố cục gốc"));
         h.key_press(Key::Num2);
@@ -1188,11 +1179,7 @@ camera = "cam-07"
         let path = dir.path().join("scenes.toml");
         std::fs::write(&path, SCENES).unwrap();
         let app = Rc::new(RefCell::new(app(&path, Role::Technician)));
-        let mut h = harness([1400.0, 800.0], {
-            let app = Rc::clone(&app);
-            move |ui| app.borrow_mut().show(ui)
-        });
-        h.run();
+        let mut h = desk(&app, [1400.0, 800.0]);
         app.borrow_mut().apply(Command::SetMode(Mode::Arrange));
         h.run();
         h.get_by_label("Đang sửa:").click();
@@ -1314,17 +1301,8 @@ camera = "cam-07"
     fn a_file_changed_on_disk_is_shown_beside_the_arrangement_and_overwritten_only_when_asked() {
         let (_dir, path) = wall_file();
         let app = Rc::new(RefCell::new(app(&path, Role::Technician)));
-        let mut h = harness([1400.0, 800.0], {
-            let app = Rc::clone(&app);
-            move |ui| app.borrow_mut().show(ui)
-        });
-        h.run();
-        app.borrow_mut().apply(Command::SetMode(Mode::Arrange));
-        h.run();
-        h.key_press(Key::Tab);
-        h.run();
-        h.key_press(Key::ArrowDown);
-        h.run();
+        let mut h = desk(&app, [1400.0, 800.0]);
+        arrange_and_move_the_first_tile(&mut h, &app);
         let theirs = WALL.replace("title = \"Ghi chú\"", "title = \"Ghi chú của ca đêm\"");
         std::fs::write(&path, &theirs).unwrap();
         h.key_press_modifiers(Modifiers::COMMAND, Key::S);
