@@ -63,6 +63,8 @@ impl ArrangeMode {
                                 close = written || matches!(self.dialog, Some(Dialog::Save(_)));
                             }
                             if ui.button(cx.t("arrange.cancel")).clicked() {
+                                // Not saved: a leave that waited for this save waits no more.
+                                self.leave_after_save = None;
                                 close = true;
                             }
                         });
@@ -100,6 +102,8 @@ impl ArrangeMode {
                                 close = true;
                             }
                             if ui.button(cx.t("arrange.cancel")).clicked() {
+                                // Not saved: a leave that waited for this save waits no more.
+                                self.leave_after_save = None;
                                 close = true;
                             }
                         });

@@ -361,6 +361,8 @@ impl ArrangeMode {
             Err(p) => {
                 tracing::error!(problem = ?p, "arrange: the layout was not written");
                 self.message = Some((p.text(), true));
+                // Not written: stay in Arrange mode with the changes.
+                self.leave_after_save = None;
                 false
             }
         }
