@@ -97,7 +97,6 @@ pub struct TileEntry {
     pub monitor: String,
     pub kind: String,
     pub title: String,
-    pub source: Option<String>,
     pub cell: CellRect,
 }
 
@@ -117,8 +116,9 @@ pub struct Arrangement {
     doc: DocumentMut,
     undo: Vec<Step>,
     redo: Vec<Step>,
-    /// The layout drawn while arranging: the document, less stranded tiles, validated.
-    layout: WallLayout,
+    /// The layout drawn while arranging: the document, less stranded tiles, validated (shared
+    /// with the canvas, which draws it every frame).
+    layout: std::sync::Arc<WallLayout>,
     stranded: Vec<Stranded>,
 }
 
@@ -132,21 +132,13 @@ pub enum OpenError {
 impl Arrangement {
     /// Opens a layout file for arranging. A file `layout check` refuses is not editable here.
     pub fn open(path: &Path) -> Result<Arrangement, OpenError> {
-        let loaded = layout::load(path).map_err(OpenError::Layout)?;
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            OpenError::Layout(LayoutErrors(vec![super::diag::Diagnostic::file(
-                path,
-                Text::key("layout.read_failed").arg("reason", e),
-                Text::key("layout.read_failed_hint"),
-            )]))
-        })?;
-        let mut a = Arrangement::from_text(path, &text).map_err(|e| match e {
+        // Read as the wall reads it (size limit, UTF-8), for the same errors.
+        let text = layout::read_text(path).map_err(OpenError::Layout)?;
+        Arrangement::from_text(path, &text).map_err(|e| match e {
             Refusal::Invalid(e) => OpenError::Layout(e),
             Refusal::Unsupported(w) => OpenError::Unsupported(w),
             _ => OpenError::Unsupported("layout"),
-        })?;
-        a.layout.path = loaded.path;
-        Ok(a)
+        })
     }
 
     /// Arranges layout text that `path` names (used for diagnostics and saving).
@@ -166,7 +158,7 @@ impl Arrangement {
             doc,
             undo: Vec::new(),
             redo: Vec::new(),
-            layout,
+            layout: std::sync::Arc::new(layout),
             stranded: Vec::new(),
         })
     }
@@ -176,7 +168,7 @@ impl Arrangement {
     }
 
     /// The layout as arranged so far (stranded tiles left out), for drawing.
-    pub fn layout(&self) -> &WallLayout {
+    pub fn layout(&self) -> &std::sync::Arc<WallLayout> {
         &self.layout
     }
 
@@ -219,29 +211,36 @@ impl Arrangement {
 
     /// Takes back the last edit.
     pub fn undo(&mut self) -> bool {
-        let Some(step) = self.undo.pop() else {
-            return false;
-        };
-        let now = self.text();
-        self.restore(&step.text);
-        self.redo.push(Step {
-            text: now,
-            what: step.what,
-        });
-        true
+        let (mut from, mut to) = (
+            std::mem::take(&mut self.undo),
+            std::mem::take(&mut self.redo),
+        );
+        let done = self.step(&mut from, &mut to);
+        (self.undo, self.redo) = (from, to);
+        done
     }
 
     /// Makes the last edit taken back again.
     pub fn redo(&mut self) -> bool {
-        let Some(step) = self.redo.pop() else {
+        let (mut from, mut to) = (
+            std::mem::take(&mut self.redo),
+            std::mem::take(&mut self.undo),
+        );
+        let done = self.step(&mut from, &mut to);
+        (self.redo, self.undo) = (from, to);
+        done
+    }
+
+    /// Goes back to the newest text of `from`, keeping today's text on `to`.
+    fn step(&mut self, from: &mut Vec<Step>, to: &mut Vec<Step>) -> bool {
+        let Some(step) = from.pop() else {
             return false;
         };
-        let now = self.text();
-        self.restore(&step.text);
-        self.undo.push(Step {
-            text: now,
+        to.push(Step {
+            text: self.text(),
             what: step.what,
         });
+        self.restore(&step.text);
         true
     }
 
@@ -256,7 +255,7 @@ impl Arrangement {
     /// The saved file is the new starting point for "is it modified" and the disk check.
     pub fn saved_as(&mut self, path: &Path, text: String) {
         self.path = path.to_path_buf();
-        self.layout.path = Some(path.to_path_buf());
+        std::sync::Arc::make_mut(&mut self.layout).path = Some(path.to_path_buf());
         self.on_disk = text;
     }
 
@@ -376,7 +375,7 @@ impl Arrangement {
             return Ok(());
         }
         self.doc = doc;
-        self.layout = layout;
+        self.layout = std::sync::Arc::new(layout);
         self.stranded = stranded;
         self.undo.push(Step { text: before, what });
         if self.undo.len() > UNDO_LIMIT {
@@ -388,7 +387,7 @@ impl Arrangement {
 
     fn derive_into(&mut self) -> Result<(), Refusal> {
         let (layout, stranded) = derive(&self.path, &self.doc)?;
-        self.layout = layout;
+        self.layout = std::sync::Arc::new(layout);
         self.stranded = stranded;
         Ok(())
     }
@@ -1272,7 +1271,6 @@ fn entry(t: &Table) -> TileEntry {
         monitor: str_of(t, "monitor"),
         kind: str_of(t, "kind"),
         title: str_of(t, "title"),
-        source: t.get("source").and_then(Item::as_str).map(str::to_owned),
         cell: CellRect {
             x: n("x", 0),
             y: n("y", 0),

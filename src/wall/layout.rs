@@ -298,6 +298,15 @@ impl LayoutErrors {
 
 /// Reads and validates a layout file.
 pub fn load(path: &Path) -> Result<WallLayout, LayoutErrors> {
+    let text = read_text(path)?;
+    let mut layout = parse(path, &text)?;
+    layout.path = Some(path.to_path_buf());
+    Ok(layout)
+}
+
+/// A layout file's text: refused when it cannot be read, is larger than [`MAX_LAYOUT_BYTES`]
+/// or is not UTF-8.
+pub fn read_text(path: &Path) -> Result<String, LayoutErrors> {
     let read_error = |e: std::io::Error| {
         LayoutErrors::single(Diagnostic::file(
             path,
@@ -323,9 +332,7 @@ pub fn load(path: &Path) -> Result<WallLayout, LayoutErrors> {
             Text::key("layout.not_utf8_hint"),
         ))
     })?;
-    let mut layout = parse(path, &text)?;
-    layout.path = Some(path.to_path_buf());
-    Ok(layout)
+    Ok(text)
 }
 
 /// Parses and validates layout text; `path` is used in diagnostics only.

@@ -77,7 +77,18 @@ pub struct OptionField {
 }
 
 /// The options a tile of `kind` takes, in the schema's order (alphabetical), required first.
-pub fn option_fields(kind: TileKind) -> Vec<OptionField> {
+/// Read from the schema once per kind (the form asks every frame).
+pub fn option_fields(kind: TileKind) -> &'static [OptionField] {
+    static FIELDS: std::sync::OnceLock<Vec<Vec<OptionField>>> = std::sync::OnceLock::new();
+    let all = FIELDS.get_or_init(|| TileKind::ALL.into_iter().map(read_option_fields).collect());
+    TileKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .and_then(|i| all.get(i))
+        .map_or(&[], Vec::as_slice)
+}
+
+fn read_option_fields(kind: TileKind) -> Vec<OptionField> {
     static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
     let root =
         SCHEMA.get_or_init(|| serde_json::from_str(&layout_schema_json()).unwrap_or(Value::Null));

@@ -567,6 +567,11 @@ body = "B"
 "#;
 
     fn app(path: &Path, role: Role) -> ConsoleApp {
+        app_watching(path, role, false)
+    }
+
+    /// The console on the layout at `path`, watching the file for changes when `watch`.
+    fn app_watching(path: &Path, role: Role, watch: bool) -> ConsoleApp {
         let layout = ioc_console::wall::layout::load(path).unwrap();
         ConsoleApp::new(
             &egui::Context::default(),
@@ -576,7 +581,7 @@ body = "B"
                 lang: Lang::Vi,
                 role,
                 display: DisplayChoice::Preview,
-                watch: false,
+                watch,
                 backend: None,
                 map: Default::default(),
                 cameras: Default::default(),
@@ -1242,22 +1247,7 @@ camera = "cam-07"
     #[test]
     fn a_saved_layout_is_what_every_console_watching_the_file_shows() {
         let (_dir, path) = wall_file();
-        let layout = ioc_console::wall::layout::load(&path).unwrap();
-        let mut wall = ConsoleApp::new(
-            &egui::Context::default(),
-            LaunchOptions {
-                layout,
-                layout_path: Some(path.clone()),
-                lang: Lang::Vi,
-                role: Role::Operator,
-                display: DisplayChoice::Preview,
-                watch: true,
-                backend: None,
-                map: Default::default(),
-                cameras: Default::default(),
-                wake: None,
-            },
-        );
+        let mut wall = app_watching(&path, Role::Operator, true);
         let mut a = ioc_console::wall::edit::Arrangement::open(&path).unwrap();
         a.place(
             "clock",

@@ -61,6 +61,12 @@ fn cells_rect(inner: Rect, cw: f32, ch: f32, gap: f32, c: [i64; 4]) -> Rect {
     Rect::from_min_size(min, egui::vec2(c[2] as f32 * cw, c[3] as f32 * ch)).shrink(gap / 2.0)
 }
 
+/// Where a tile of `layout` is drawn when its monitors are at `screens` (as the wall draws it).
+fn tile_rect(layout: &WallLayout, screens: &[Rect], tile: &crate::wall::Tile) -> Rect {
+    let (inner, gap) = wall_view::monitor_grid(screens[tile.monitor]);
+    crate::wall::geometry::cell_rect(&layout.monitors[tile.monitor], tile.cell, inner, gap)
+}
+
 /// Which edges of `rect` the pointer at `p` holds.
 fn edges_at(rect: Rect, p: egui::Pos2) -> (bool, bool, bool, bool) {
     let e = EDGE.min(rect.width() / 4.0).min(rect.height() / 4.0);
@@ -88,12 +94,12 @@ impl ArrangeMode {
             return;
         };
         // Editing a scene: the wall as the scene shows it.
-        let layout = match &self.scene {
+        let layout: std::sync::Arc<WallLayout> = match &self.scene {
             Some(sc) => a
                 .layout()
                 .with_scene(sc)
-                .unwrap_or_else(|| a.layout().clone()),
-            None => a.layout().clone(),
+                .map_or_else(|| std::sync::Arc::clone(a.layout()), std::sync::Arc::new),
+            None => std::sync::Arc::clone(a.layout()),
         };
         let enlarged: Vec<String> = self
             .scene
@@ -115,18 +121,12 @@ impl ArrangeMode {
         }
         let pointer = ui.input(|i| i.pointer.interact_pos().or(i.pointer.hover_pos()));
         for tile in &layout.tiles {
-            let Some((inner, cw, ch, gap)) = grid_of(&layout, tile.monitor, screens[tile.monitor])
+            let Some((inner, cw, ch, _)) = grid_of(&layout, tile.monitor, screens[tile.monitor])
             else {
                 continue;
             };
             let c = tile.cell;
-            let rect = cells_rect(
-                inner,
-                cw,
-                ch,
-                gap,
-                [c.x as i64, c.y as i64, c.w as i64, c.h as i64],
-            );
+            let rect = tile_rect(&layout, &screens, tile);
             let r = ui.interact(
                 rect,
                 ui.make_persistent_id(("arrange-tile", &tile.id)),
@@ -178,17 +178,8 @@ impl ArrangeMode {
         // The selected tile's outline.
         if let Some(sel) = &self.selected
             && let Some(tile) = layout.tiles.iter().find(|t| &t.id == sel)
-            && let Some((inner, cw, ch, gap)) =
-                grid_of(&layout, tile.monitor, screens[tile.monitor])
         {
-            let c = tile.cell;
-            let rect = cells_rect(
-                inner,
-                cw,
-                ch,
-                gap,
-                [c.x as i64, c.y as i64, c.w as i64, c.h as i64],
-            );
+            let rect = tile_rect(&layout, &screens, tile);
             painter.rect_stroke(
                 rect,
                 2.0,

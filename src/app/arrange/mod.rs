@@ -118,11 +118,6 @@ impl ArrangeMode {
         self.selected.as_deref()
     }
 
-    /// The last message of the status line, in `lang`.
-    pub fn message(&self, lang: crate::i18n::Lang) -> Option<String> {
-        self.message.as_ref().map(|(t, _)| t.say(lang))
-    }
-
     /// Draws the mode: the side panel and the canvas in `ui`, the dialogs over them.
     pub fn show(&mut self, ui: &mut egui::Ui, cx: &FrameCtx) {
         let Some(doc) = &self.doc else {

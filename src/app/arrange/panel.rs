@@ -502,7 +502,7 @@ impl ArrangeMode {
         egui::Grid::new("arrange-options")
             .num_columns(3)
             .show(ui, |ui| {
-                for f in &fields {
+                for f in fields {
                     let name = if f.required {
                         format!("{} *", f.key)
                     } else {
