@@ -1,4 +1,4 @@
-//! Hot reload: a background thread watches the layout file and posts the newest result (a valid
+//! Hot reload: a background thread reads the layout file and posts the newest result (a valid
 //! layout, or the reasons it is invalid) into a latest-wins slot, then wakes the UI. The UI keeps
 //! the last good layout on the wall when a new one is invalid.
 
@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use super::layout::{self, LayoutErrors, WallLayout};
 
@@ -68,22 +68,24 @@ impl Drop for LayoutWatcher {
     }
 }
 
-#[derive(PartialEq, Eq, Clone, Copy)]
-struct Stamp {
-    modified: Option<SystemTime>,
-    len: u64,
-}
+/// What the file was when last read: its bytes' digest, or `None` when it could not be read.
+/// The bytes, not the metadata: a save can land within the file system's timestamp tick with the
+/// same length (seen on CI: a tile moved from monitor A to B at the same digits), and an atomic
+/// rename may reuse the inode number just freed. A layout file is a few kilobytes; reading it
+/// five times a second costs microseconds.
+type Stamp = Option<u64>;
 
-fn stamp(path: &Path) -> Option<Stamp> {
-    std::fs::metadata(path).ok().map(|m| Stamp {
-        modified: m.modified().ok(),
-        len: m.len(),
-    })
+fn stamp(path: &Path) -> Stamp {
+    use std::hash::{Hash, Hasher};
+    let bytes = std::fs::read(path).ok()?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    Some(h.finish())
 }
 
 fn watch_loop(
     path: &Path,
-    seen: Option<Stamp>,
+    seen: Stamp,
     slot: &Mutex<Option<LayoutEvent>>,
     stop: &AtomicBool,
     wake: &Waker,
