@@ -86,8 +86,8 @@ fn main() -> ExitCode {
             command: layout::LayoutCommand::Check { files },
         } => layout::check(&files, lang),
         Command::Layout {
-            command: layout::LayoutCommand::Schema,
-        } => layout::schema(),
+            command: layout::LayoutCommand::Schema { storyboard },
+        } => layout::schema(storyboard),
         Command::Snapshot(a) => snapshot::snapshot(a, &cfg, lang),
         Command::Demo(a) => run::demo(a, &cfg, lang),
         Command::Sim(a) => sim::sim(a),

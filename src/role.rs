@@ -1,6 +1,5 @@
-//! Roles (who is at the console) and modes (what the console is doing). Operate, Demo and Arrange
-//! exist so far; Brief joins as its issue lands, as new variants of [`Mode`] that
-//! [`Mode::available`] offers to the roles allowed to use them.
+//! Roles (who is at the console) and modes (what the console is doing): Operate, Demo, Brief and
+//! Arrange, which [`Mode::available`] offers to the roles allowed to use them.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -36,6 +35,9 @@ pub enum Mode {
     Operate,
     /// Training on the simulated IOC: the trainer's panel (scenario, speed, faults).
     Demo,
+    /// A briefing (giao ban): a storyboard's scenes on frozen data, the presenter's view on
+    /// the desk. Every role: an IOC officer or a leader presents.
+    Brief,
     /// Arranging the wall's layout (technicians only).
     Arrange,
 }
@@ -45,6 +47,7 @@ impl Mode {
         match self {
             Mode::Operate => "mode.operate",
             Mode::Demo => "mode.demo",
+            Mode::Brief => "mode.brief",
             Mode::Arrange => "mode.arrange",
         }
     }
@@ -53,10 +56,10 @@ impl Mode {
     /// when the console runs on a simulator it may control.
     pub fn available(role: Role, trainer: bool) -> &'static [Mode] {
         match (role, trainer) {
-            (Role::Operator | Role::Leader, false) => &[Mode::Operate],
-            (Role::Operator | Role::Leader, true) => &[Mode::Operate, Mode::Demo],
-            (Role::Technician, false) => &[Mode::Operate, Mode::Arrange],
-            (Role::Technician, true) => &[Mode::Operate, Mode::Demo, Mode::Arrange],
+            (Role::Operator | Role::Leader, false) => &[Mode::Operate, Mode::Brief],
+            (Role::Operator | Role::Leader, true) => &[Mode::Operate, Mode::Demo, Mode::Brief],
+            (Role::Technician, false) => &[Mode::Operate, Mode::Brief, Mode::Arrange],
+            (Role::Technician, true) => &[Mode::Operate, Mode::Demo, Mode::Brief, Mode::Arrange],
         }
     }
 }

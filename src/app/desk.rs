@@ -56,10 +56,11 @@ impl ConsoleApp {
         });
     }
 
-    /// The scene in force and the layout's scenes to recall (keys 0–9 do the same).
+    /// The scene in force and the layout's scenes to recall (keys 0–9 do the same); not in a
+    /// briefing or while arranging, which have scenes of their own.
     fn scene_picker(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, state: &WallState) {
         let base = state.base.as_ref().unwrap_or(&state.layout);
-        if base.scenes.is_empty() {
+        if base.scenes.is_empty() || self.mode == crate::role::Mode::Brief {
             return;
         }
         ui.separator();

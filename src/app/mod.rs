@@ -3,6 +3,7 @@
 //! commands from the UI are applied.
 
 pub mod arrange;
+pub mod brief;
 pub mod connect;
 pub mod demo_panel;
 mod desk;
@@ -96,6 +97,11 @@ pub struct WallState {
     pub profile: Arc<FrameProfile>,
     /// Drawing sparingly (see `config::LowPower`).
     pub low_power: bool,
+    /// A briefing's data, frozen as of `view.briefing`'s instant (the live store goes on
+    /// changing beside it).
+    pub frozen: Option<Arc<Store>>,
+    /// The storyboard of the briefing in progress (what the audience's viewports draw).
+    pub storyboard: Option<Arc<crate::wall::storyboard::Storyboard>>,
 }
 
 impl WallState {
@@ -105,7 +111,7 @@ impl WallState {
             now,
             role: self.role,
             layout_loaded_at: self.loaded_at,
-            store: Arc::clone(&self.store),
+            store: Arc::clone(self.frozen.as_ref().unwrap_or(&self.store)),
             map: Arc::clone(&self.map),
             cameras: Arc::clone(&self.cameras),
             view: Arc::clone(&self.view),
@@ -115,6 +121,8 @@ impl WallState {
             profile: Arc::clone(&self.profile),
             enlarged: false,
             low_power: self.low_power,
+            as_of: self.view.briefing.as_ref().map(|b| b.as_of),
+            type_scale: 1.0,
         }
     }
 }
@@ -175,6 +183,8 @@ pub struct ConsoleApp {
     pub incidents: incident_panel::IncidentPanel,
     /// Arrange mode (technicians).
     pub arrange: arrange::ArrangeMode,
+    /// Brief mode (briefings).
+    pub brief: brief::BriefMode,
     /// The view stamp the wall viewports were last woken for.
     wall_view_seen: std::cell::Cell<u64>,
 }
@@ -225,6 +235,8 @@ impl ConsoleApp {
                 caches: Arc::default(),
                 profile: Arc::default(),
                 low_power: false,
+                frozen: None,
+                storyboard: None,
             })),
             clock,
             watcher,
@@ -244,7 +256,24 @@ impl ConsoleApp {
             wall_view_seen: std::cell::Cell::new(0),
             incidents: incident_panel::IncidentPanel::default(),
             arrange: arrange::ArrangeMode::default(),
+            brief: brief::BriefMode::new(
+                opts.layout_path
+                    .as_deref()
+                    .and_then(std::path::Path::parent)
+                    .map_or_else(|| PathBuf::from("layouts"), std::path::Path::to_path_buf),
+            ),
         }
+    }
+
+    /// Offers storyboard `path` first in Brief mode; with `rotate`, starts it at once and steps
+    /// through its scenes by their durations (unattended rotation).
+    pub fn with_storyboard(mut self, path: PathBuf, rotate: bool) -> Self {
+        self.brief.name(path.clone(), rotate);
+        if rotate {
+            self.mode = Mode::Brief;
+            self.apply(Command::Brief(crate::context::BriefStep::Start(path)));
+        }
+        self
     }
 
     /// Applies what the backend sent since the last frame (bounded per frame so a flood of
@@ -392,6 +421,7 @@ impl ConsoleApp {
             Command::Export { tile_id, format } => self.export(&tile_id, format),
             Command::ExportReport => self.export_report(),
             Command::RecallScene(name) => self.recall_scene(name),
+            Command::Brief(step) => self.brief_step(step),
             Command::ToggleProfile => {
                 self.show_profile = !self.show_profile;
                 if let Ok(s) = self.state.read() {
@@ -475,6 +505,12 @@ impl ConsoleApp {
         if mode == Mode::Arrange {
             self.arrange.open(&state.layout);
         }
+        if self.mode == Mode::Brief && mode != Mode::Brief {
+            self.brief_step(crate::context::BriefStep::End);
+        }
+        if mode == Mode::Brief && self.mode != Mode::Brief {
+            self.brief.refresh_offers();
+        }
         self.mode = mode;
     }
 
@@ -516,8 +552,12 @@ impl ConsoleApp {
                 .request_repaint_after(std::time::Duration::from_secs(1));
         }
 
-        self.top_bar(ui, &cx, &state);
-        self.bottom_bar(ui, &cx, &state, display);
+        // An unattended rotation shows nothing but its scenes.
+        let kiosk = self.mode == Mode::Brief && self.brief.rotate;
+        if !kiosk {
+            self.top_bar(ui, &cx, &state);
+            self.bottom_bar(ui, &cx, &state, display);
+        }
         if let Some(errors) = &state.error {
             self.error_banner(ui, &cx, errors);
         }
@@ -544,10 +584,13 @@ impl ConsoleApp {
         if ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F12)) {
             self.commands.push(Command::ToggleProfile);
         }
-        if self.mode != Mode::Arrange {
+        if self.mode == Mode::Brief {
+            self.brief.show(ui, &cx, &mut self.commands);
+        }
+        if !matches!(self.mode, Mode::Arrange | Mode::Brief) {
             self.scene_keys(ui, &state);
         }
-        if self.mode != Mode::Arrange {
+        if !matches!(self.mode, Mode::Arrange | Mode::Brief) {
             egui::CentralPanel::no_frame().show(ui, |ui| {
                 let avail = ui.max_rect();
                 wall_view::paint_wall_with(ui, avail, &state.layout, &cx, true);
@@ -574,8 +617,13 @@ impl ConsoleApp {
         }
         // The next instant the screen changes by itself: the next second (clocks), or when drawing
         // sparingly the next minute or a dataset turning stale; data arriving wakes it sooner.
-        ui.ctx()
-            .request_repaint_after(pace::next_frame(now, &state.store, state.low_power));
+        let mut next = pace::next_frame(now, &state.store, state.low_power);
+        if let Some(b) = &state.view.briefing
+            && let Some(at) = self.brief.next_change(b.scene)
+        {
+            next = next.min((at - now).to_std().unwrap_or_default());
+        }
+        ui.ctx().request_repaint_after(next);
     }
 }
 impl ConsoleApp {
@@ -629,7 +677,13 @@ pub fn display_available() -> bool {
 
 /// Opens the console window and runs until it is closed. `low_power` is resolved against the
 /// renderer found (a software rasterizer draws on the processor).
-pub fn run(opts: LaunchOptions, low_power: crate::config::LowPower) -> Result<(), String> {
+/// `brief`: a storyboard to offer first, and whether to rotate it unattended (full screen).
+pub fn run(
+    opts: LaunchOptions,
+    low_power: crate::config::LowPower,
+    brief: Option<(PathBuf, bool)>,
+) -> Result<(), String> {
+    let kiosk = brief.as_ref().is_some_and(|(_, rotate)| *rotate);
     let title = format!(
         "{} — {}",
         crate::i18n::tr(opts.lang, "app.title"),
@@ -639,7 +693,8 @@ pub fn run(opts: LaunchOptions, low_power: crate::config::LowPower) -> Result<()
         viewport: ViewportBuilder::default()
             .with_title(title)
             .with_inner_size([1600.0, 900.0])
-            .with_min_inner_size([640.0, 400.0]),
+            .with_min_inner_size([640.0, 400.0])
+            .with_fullscreen(kiosk),
         renderer: eframe::Renderer::Wgpu,
         ..Default::default()
     };
@@ -662,9 +717,11 @@ pub fn run(opts: LaunchOptions, low_power: crate::config::LowPower) -> Result<()
             }
             let low_power = low_power.resolve(software);
             tracing::info!(software, low_power, "renderer");
-            Ok(Box::new(
-                ConsoleApp::new(&cc.egui_ctx, opts).with_low_power(low_power),
-            ))
+            let mut app = ConsoleApp::new(&cc.egui_ctx, opts).with_low_power(low_power);
+            if let Some((path, rotate)) = brief {
+                app = app.with_storyboard(path, rotate);
+            }
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| e.to_string())

@@ -36,7 +36,19 @@ impl ConsoleApp {
                 let cx = state.frame_ctx(now);
                 egui::CentralPanel::no_frame().show(ui, |ui| {
                     let rect = ui.max_rect();
-                    wall_view::paint_monitor(ui, rect, &state.layout, index, &cx);
+                    // A briefing: the first monitor is the audience's screen, the others dark.
+                    match (&state.view.briefing, &state.storyboard) {
+                        (Some(b), Some(board)) => match board.scenes.get(b.scene) {
+                            Some(scene) if index == 0 && !b.black => {
+                                let marks = super::brief::scene::Marks::of(b);
+                                super::brief::scene::paint_scene(ui, rect, scene, &cx, marks);
+                            }
+                            _ => {
+                                ui.painter().rect_filled(rect, 0.0, egui::Color32::BLACK);
+                            }
+                        },
+                        _ => wall_view::paint_monitor(ui, rect, &state.layout, index, &cx),
+                    }
                 });
                 ui.ctx().request_repaint_after(super::pace::next_frame(
                     now,

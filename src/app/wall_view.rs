@@ -168,6 +168,7 @@ pub fn paint_tile(
     scale: f32,
     cx: &FrameCtx,
 ) {
+    let scale = scale * cx.type_scale;
     let view = tile.options.view();
     let status = view.status(cx);
     let title = view.title(cx);

@@ -4,23 +4,44 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::i18n::{Lang, tr_args};
-use crate::wall::layout;
+use crate::wall::{layout, storyboard};
 
 #[derive(clap::Subcommand)]
 pub enum LayoutCommand {
-    /// Validate layout files; exits non-zero when any is invalid.
+    /// Validate layout files and briefing storyboards (files in a `briefings` folder); exits
+    /// non-zero when any is invalid.
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Print the JSON Schema of layout files.
-    Schema,
+    /// Print the JSON Schema of layout files (of storyboards with `--storyboard`).
+    Schema {
+        #[arg(long)]
+        storyboard: bool,
+    },
 }
 
 pub fn check(files: &[PathBuf], lang: Lang) -> ExitCode {
     let mut failed = false;
     for file in files {
         let name = file.display();
+        if storyboard::is_storyboard_path(file) {
+            match storyboard::load(file) {
+                Ok(b) => println!(
+                    "{}",
+                    tr_args(
+                        lang,
+                        "layout.check_storyboard_ok",
+                        &[("file", &name), ("scenes", &b.scenes.len())]
+                    )
+                ),
+                Err(errors) => {
+                    failed = true;
+                    report(&errors, file, lang);
+                }
+            }
+            continue;
+        }
         match layout::load(file) {
             Ok(l) => println!(
                 "{}",
@@ -36,15 +57,7 @@ pub fn check(files: &[PathBuf], lang: Lang) -> ExitCode {
             ),
             Err(errors) => {
                 failed = true;
-                eprintln!("{}", errors.say(lang));
-                eprintln!(
-                    "{}",
-                    tr_args(
-                        lang,
-                        "layout.check_failed",
-                        &[("file", &name), ("n", &errors.0.len())]
-                    )
-                );
+                report(&errors, file, lang);
             }
         }
     }
@@ -55,8 +68,24 @@ pub fn check(files: &[PathBuf], lang: Lang) -> ExitCode {
     }
 }
 
-/// `layout schema`: the JSON Schema of layout files on stdout.
-pub fn schema() -> ExitCode {
-    println!("{}", crate::wall::schema::layout_schema_json());
+fn report(errors: &layout::LayoutErrors, file: &std::path::Path, lang: Lang) {
+    eprintln!("{}", errors.say(lang));
+    eprintln!(
+        "{}",
+        tr_args(
+            lang,
+            "layout.check_failed",
+            &[("file", &file.display()), ("n", &errors.0.len())]
+        )
+    );
+}
+
+/// `layout schema`: the JSON Schema of layout files (or storyboards) on stdout.
+pub fn schema(storyboard: bool) -> ExitCode {
+    if storyboard {
+        println!("{}", storyboard::schema_json());
+    } else {
+        println!("{}", crate::wall::schema::layout_schema_json());
+    }
     ExitCode::SUCCESS
 }

@@ -26,6 +26,13 @@ pub struct RunArgs {
     /// The whole wall scaled into one window.
     #[arg(long)]
     pub preview: bool,
+    /// A briefing storyboard (layouts/briefings/*.toml), offered first in Brief mode.
+    #[arg(long)]
+    pub storyboard: Option<PathBuf>,
+    /// Present the storyboard unattended, full screen: its scenes by their durations, the data
+    /// refreshed every round (a lobby or a leader's office screen).
+    #[arg(long, requires = "storyboard")]
+    pub rotate: bool,
 }
 
 #[derive(clap::Args)]
@@ -55,6 +62,13 @@ pub fn launch(
         Ok(l) => l,
         Err(code) => return code,
     };
+    // A storyboard is checked before any window opens.
+    if let Some(path) = &args.storyboard
+        && let Err(e) = crate::wall::storyboard::load(path)
+    {
+        eprintln!("{}", e.say(lang));
+        return ExitCode::from(1);
+    }
     if !app::display_available() {
         eprintln!("{}", tr(lang, "cli.no_display"));
         eprintln!("{}", tr(lang, "cli.no_display_hint"));
@@ -87,7 +101,8 @@ pub fn launch(
         map: std::sync::Arc::new(crate::map::MapSetup::new(cfg.map.clone())),
         cameras: camera_hub(cfg),
     };
-    match app::run(opts, cfg.low_power) {
+    let brief = args.storyboard.map(|p| (p, args.rotate));
+    match app::run(opts, cfg.low_power, brief) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{}", tr_args(lang, "cli.window_failed", &[("error", &e)]));

@@ -72,6 +72,43 @@ pub enum Command {
     },
     /// Write the last complete quarter's report (CSV and PDF) to the exports folder.
     ExportReport,
+    /// A step of the briefing (Brief mode).
+    Brief(BriefStep),
+}
+
+/// What the presenter of a briefing asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BriefStep {
+    /// Load this storyboard, freeze the data and show its first scene.
+    Start(std::path::PathBuf),
+    Next,
+    Previous,
+    /// Scene number `n` (from 1, as the presenter types it).
+    Go(usize),
+    /// Black the audience screen out, or bring it back.
+    Black,
+    /// Freeze the data again, as of now.
+    Refresh,
+    /// End the briefing (the data is live again).
+    End,
+    /// The presenter's ink on the scene shown.
+    Ink(InkOp),
+}
+
+/// What the presenter does with the pen, the eraser or the pointer (points in the scene's own
+/// coordinates, 0–1 across and down).
+#[derive(Clone, Debug, PartialEq)]
+pub enum InkOp {
+    /// A new stroke of pen `colour` from `at`.
+    Begin { colour: usize, at: [f32; 2] },
+    /// The stroke being drawn goes on to `at`.
+    Extend([f32; 2]),
+    /// Strokes passing within `radius` of `at` are erased.
+    Erase { at: [f32; 2], radius: f32 },
+    /// The pointer is at `at`.
+    Point([f32; 2]),
+    /// All ink of the scene shown is cleared.
+    Clear,
 }
 
 type Waker = std::sync::Arc<dyn Fn() + Send + Sync>;

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub use caches::Caches;
-pub use command::{Command, CommandSender, ExportFormat};
+pub use command::{BriefStep, Command, CommandSender, ExportFormat, InkOp};
 pub use tile_state::{TileState, TileStates};
 pub use view::ViewState;
 
@@ -54,6 +54,13 @@ pub struct FrameCtx {
     /// Draw sparingly (see `config::LowPower`): clocks to the minute, ages from a minute on, no
     /// pulsing.
     pub low_power: bool,
+    /// The data is frozen as it was at this instant (a briefing): every status, age and
+    /// deadline is reckoned at it, so nothing moves under the audience's eyes. Clocks and live
+    /// cameras still read `now`.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Text and padding of the tiles are this many times their wall size (the briefing's
+    /// large-type theme).
+    pub type_scale: f32,
 }
 
 impl FrameCtx {
@@ -74,7 +81,14 @@ impl FrameCtx {
             profile: Arc::default(),
             enlarged: false,
             low_power: false,
+            as_of: None,
+            type_scale: 1.0,
         }
+    }
+
+    /// The instant the data is reckoned at: `as_of` while frozen, else `now`.
+    pub fn data_now(&self) -> DateTime<Utc> {
+        self.as_of.unwrap_or(self.now)
     }
 
     /// How old something is, in words; to the minute when drawing sparingly (the words then do

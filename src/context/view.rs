@@ -26,6 +26,48 @@ pub struct ViewState {
     pub enlarged: BTreeMap<String, String>,
     /// The layout's scene in force (None: the base layout).
     pub scene: Option<String>,
+    /// A briefing in progress: where it stands.
+    pub briefing: Option<BriefingView>,
+}
+
+/// Where a briefing stands: what the audience sees. (The storyboard itself is the app's; this is
+/// the part every view of the wall reads, and what consoles in step would share.)
+#[derive(Clone, Debug, PartialEq)]
+pub struct BriefingView {
+    /// The storyboard's file (its identity).
+    pub storyboard: std::path::PathBuf,
+    /// The scene shown (index into the storyboard's scenes).
+    pub scene: usize,
+    /// How many scenes the storyboard has.
+    pub scenes: usize,
+    /// The data shown is frozen as of this instant.
+    pub as_of: chrono::DateTime<chrono::Utc>,
+    /// The audience screen is blacked out.
+    pub black: bool,
+    /// The presenter's ink, by scene (it stays with its scene when going back to it).
+    pub ink: Vec<Vec<InkStroke>>,
+    /// Where the presenter's pointer is (in the scene, 0–1 both ways) and since when: it fades.
+    pub pointer: Option<([f32; 2], chrono::DateTime<chrono::Utc>)>,
+    /// Grows with every change of the ink or the pointer (to wake the audience's screens).
+    pub ink_generation: u64,
+}
+
+/// The colours of the presenter's pens.
+pub const INK_COLOURS: usize = 3;
+
+/// One stroke of ink: a pen's colour (index) and its points, in the scene's own coordinates
+/// (0–1 across and down), so it lands on the same place of every screen and page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InkStroke {
+    pub colour: usize,
+    pub points: Vec<[f32; 2]>,
+}
+
+impl BriefingView {
+    /// The ink of the scene shown.
+    pub fn ink_here(&self) -> &[InkStroke] {
+        self.ink.get(self.scene).map_or(&[], Vec::as_slice)
+    }
 }
 
 impl ViewState {
@@ -37,7 +79,17 @@ impl ViewState {
                 ^ crate::util::hash::fnv1a(t).rotate_left(17)
         });
         let scene = self.scene.as_deref().map_or(0, crate::util::hash::fnv1a);
-        self.generation ^ self.sent_generation.rotate_left(32) ^ enlarged ^ scene.rotate_left(3)
+        let briefing = self.briefing.as_ref().map_or(0, |b| {
+            (b.scene as u64 + 1).rotate_left(11)
+                ^ (b.as_of.timestamp_millis() as u64).rotate_left(23)
+                ^ u64::from(b.black)
+                ^ b.ink_generation.rotate_left(41)
+        });
+        self.generation
+            ^ self.sent_generation.rotate_left(32)
+            ^ enlarged
+            ^ scene.rotate_left(3)
+            ^ briefing
     }
 
     /// The cameras sent to the wall, nearest first (empty when none are).

@@ -197,7 +197,7 @@ fn stream_status(view: &CameraView, cx: &FrameCtx) -> DataStatus {
 
 impl TileView for CameraOptions {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
-        let list = cx.store.status(Resource::Cameras, cx.now);
+        let list = cx.store.status(Resource::Cameras, cx.data_now());
         if cx.store.cameras.data.is_none() {
             return list;
         }

@@ -24,7 +24,7 @@ pub fn indicator_status(
     period_days: i64,
     problem: Option<&Text>,
 ) -> DataStatus {
-    let base = cx.store.status(Resource::Series, cx.now);
+    let base = cx.store.status(Resource::Series, cx.data_now());
     if base.state != SourceState::Live {
         return DataStatus {
             as_of: as_of.or(base.as_of),
@@ -35,7 +35,7 @@ pub fn indicator_status(
         return DataStatus::with_reason(SourceState::Error, None, p.clone());
     }
     match as_of {
-        Some(t) if cx.now - t > chrono::Duration::days(period_days * 3 / 2) => {
+        Some(t) if cx.data_now() - t > chrono::Duration::days(period_days * 3 / 2) => {
             let vn = format::to_vietnam_time(t);
             DataStatus::with_reason(
                 SourceState::Stale,

@@ -63,7 +63,7 @@ pub fn show_tile(
     let mut right = badge.left() - pad * 0.6;
     // The age goes only where the title keeps at least 45 % of the bar; on small tiles the
     // badge's word says the state and the reason strip says the rest.
-    if let Some(age) = status.age(cx.now) {
+    if let Some(age) = status.age(cx.data_now()) {
         let galley = painter.layout_no_wrap(
             cx.age_words(age),
             theme::wall_font(t.caption, scale, false),

@@ -129,8 +129,8 @@ impl Rows<'_> {
         inc: &crate::model::Incident,
         row_h: f32,
     ) -> bool {
-        let overdue = row.is_overdue(self.cx.now);
-        let new = is_new_and_urgent(row, self.cx.now);
+        let overdue = row.is_overdue(self.cx.data_now());
+        let new = is_new_and_urgent(row, self.cx.data_now());
         let bg = if new {
             theme::colors::ERROR.gamma_multiply(0.15 + 0.35 * self.pulse)
         } else if k.is_multiple_of(2) {
@@ -158,7 +158,7 @@ impl Rows<'_> {
         let due = due_words(
             self.cx.lang,
             row.due_at,
-            self.cx.now,
+            self.cx.data_now(),
             row.status.is_closed(),
         );
         let right = self.painter.text(
@@ -235,7 +235,7 @@ impl Rows<'_> {
 
 impl TileView for IncidentsOptions {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
-        cx.store.status(Resource::Incidents, cx.now)
+        cx.store.status(Resource::Incidents, cx.data_now())
     }
 
     fn paint_body(
@@ -253,7 +253,7 @@ impl TileView for IncidentsOptions {
         let mut queue = cache.lock(&cx.store);
         let selection = queue.select(&self.filter, self.sort, cx.caches.frame());
         let rows = selection.rows;
-        let overdue_count = queue.overdue(&self.filter, self.sort, cx.now);
+        let overdue_count = queue.overdue(&self.filter, self.sort, cx.data_now());
         let painter = ui.painter_at(rect);
         let t = theme::WALL;
         let pad = t.padding * scale;

@@ -120,7 +120,7 @@ impl ProvidersOptions {
             s.providers.data.as_ref()?,
             s.indicators.data.as_ref()?,
             s.departments.data.as_ref()?,
-            cx.now,
+            cx.data_now(),
             cx.lang,
         ))
     }
@@ -128,9 +128,9 @@ impl ProvidersOptions {
 
 impl TileView for ProvidersOptions {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
-        let mut s = cx.store.status(Resource::Providers, cx.now);
+        let mut s = cx.store.status(Resource::Providers, cx.data_now());
         if s.state == SourceState::Live && Self::rows(cx).is_none() {
-            s = cx.store.status(Resource::Departments, cx.now);
+            s = cx.store.status(Resource::Departments, cx.data_now());
         }
         s
     }

@@ -23,7 +23,7 @@ impl SourcesOptions {
     fn rows(cx: &FrameCtx) -> Vec<(Resource, DataStatus)> {
         Resource::ALL
             .iter()
-            .map(|&r| (r, cx.store.status(r, cx.now)))
+            .map(|&r| (r, cx.store.status(r, cx.data_now())))
             .collect()
     }
 }
@@ -58,7 +58,7 @@ impl TileView for SourcesOptions {
         DataStatus {
             state: worst,
             // The tile's own content is the list: keep showing it, the rows say what is wrong.
-            as_of: newest.or(Some(cx.now)),
+            as_of: newest.or(Some(cx.data_now())),
             reason: Some(
                 Text::key("sources.summary")
                     .arg("bad", bad)
@@ -116,7 +116,7 @@ impl TileView for SourcesOptions {
                 theme::status_color(status.state),
             );
             let age = status
-                .age(cx.now)
+                .age(cx.data_now())
                 .map(|a| cx.age_words(a))
                 .unwrap_or_default();
             let count = cx

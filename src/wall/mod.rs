@@ -8,6 +8,7 @@ pub mod geometry;
 pub mod layout;
 pub mod save;
 pub mod schema;
+pub mod storyboard;
 pub mod watch;
 
 pub use layout::{CellRect, LayoutErrors, Monitor, Tile, WallLayout};

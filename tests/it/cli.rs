@@ -31,11 +31,12 @@ fn layout_check_accepts_the_shipped_layouts() {
         "layouts/ioc-main.toml",
         "layouts/desk.toml",
         "layouts/briefing.toml",
+        "layouts/briefings/giao-ban-thang.toml",
     ]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout).lines().count(),
-        3,
+        4,
         "{}",
         text(&o)
     );

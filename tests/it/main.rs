@@ -4,6 +4,7 @@
 mod architecture;
 mod arrange;
 mod backend;
+mod brief;
 mod camera;
 mod charts;
 mod cli;

@@ -256,7 +256,7 @@ pub(super) fn paint_units(
     let Some(units) = cx.store.units.data.as_ref() else {
         return;
     };
-    let today = cx.now.date_naive();
+    let today = cx.data_now().date_naive();
     let font = theme::wall_font(theme::WALL.caption * 0.8, scale, false);
     let labels = zoom - f64::from(scale.max(1e-3)).log2() >= 8.5;
     for u in units {

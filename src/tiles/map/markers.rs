@@ -114,7 +114,7 @@ pub(super) fn paint_incidents(
         font_texture: ctx.fonts(|f| f.font_image_size()),
         lang: cx.lang,
     };
-    let now_s = cx.now.timestamp();
+    let now_s = cx.data_now().timestamp();
     let fresh = markers.key == Some(key) && markers.valid_until.is_none_or(|t| now_s < t);
     if !fresh {
         build_markers(
@@ -164,7 +164,7 @@ pub(super) fn build_markers(
     r: f32,
     scale: f32,
 ) {
-    let now_s = cx.now.timestamp();
+    let now_s = cx.data_now().timestamp();
     let new_for = NEW_FOR.num_seconds();
     let count_font = theme::wall_font(theme::WALL.caption * 0.8, scale, true);
     let near_clip = clip.expand(r * 4.0);
@@ -186,7 +186,7 @@ pub(super) fn build_markers(
             let Some(info) = points.info.get(c.top as usize) else {
                 continue;
             };
-            if info.is_new(cx.now) {
+            if info.is_new(cx.data_now()) {
                 markers.pulses.push((
                     p,
                     r * 1.4,
@@ -194,7 +194,7 @@ pub(super) fn build_markers(
                     info.received_at.timestamp() + new_for,
                 ));
             }
-            let overdue = !info.status.is_closed() && cx.now > info.due_at;
+            let overdue = !info.status.is_closed() && cx.data_now() > info.due_at;
             if !info.status.is_closed() {
                 // Turns overdue later: the prepared markers are good until then.
                 until(info.due_at.timestamp() + 1);

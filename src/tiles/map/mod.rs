@@ -65,8 +65,8 @@ struct View {
 
 impl TileView for MapOptions {
     fn status(&self, cx: &FrameCtx) -> DataStatus {
-        let incidents = cx.store.status(Resource::Incidents, cx.now);
-        let cameras = cx.store.status(Resource::Cameras, cx.now);
+        let incidents = cx.store.status(Resource::Incidents, cx.data_now());
+        let cameras = cx.store.status(Resource::Cameras, cx.data_now());
         // The worse of the two speaks for the tile.
         let bad = |s: &DataStatus| !matches!(s.state, SourceState::Live);
         if bad(&cameras) && !bad(&incidents) {

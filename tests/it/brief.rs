@@ -1,0 +1,581 @@
+//! Brief mode: storyboards validated with positions, a briefing on the simulator stepped with
+//! the clicker's keys, data frozen "as of" while the simulator changes, refresh, and unattended
+//! rotation on an accelerated clock.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use egui::Key;
+use egui_kittest::kittest::Queryable as _;
+use ioc_console::app::ConsoleApp;
+use ioc_console::i18n::Lang;
+use ioc_console::role::{Mode, Role};
+use ioc_console::sim::{SimConfig, SimServer};
+use ioc_console::wall::storyboard::{self, Show};
+
+use crate::support::{connected, fixed_now, harness, load_layout, repo};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn shipped() -> PathBuf {
+    repo().join("layouts/briefings/giao-ban-thang.toml")
+}
+
+#[test]
+fn the_shipped_storyboard_is_a_monthly_briefing_on_the_main_wall() {
+    let b = storyboard::load(&shipped()).unwrap_or_else(|e| panic!("{e}"));
+    let titles: Vec<&str> = b.scenes.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(b.scenes.len(), 7, "{titles:?}");
+    assert!(b.scenes.iter().all(|s| s.layout_name == "ioc-main"));
+    assert_eq!(b.scenes[0].show, Show::Monitor(0), "economy: monitor A1");
+    assert_eq!(b.scenes[1].show, Show::Tile("chart-budget-monthly".into()));
+    // The flooding scene puts the layout's scene in force: its enlarged camera on B2.
+    let flood = &b.scenes[6];
+    assert_eq!(
+        flood.enlarged,
+        vec![("B2".to_owned(), "camera-07".to_owned())]
+    );
+    assert!(flood.duration.is_some() && flood.notes.is_some());
+    // The economy scene's layout has the "giao-ban" scene's options (12 months of exports).
+    let exports = b.scenes[0]
+        .layout
+        .tiles
+        .iter()
+        .find(|t| t.id == "chart-exports")
+        .unwrap();
+    let base = load_layout("ioc-main.toml");
+    let base_exports = base.tiles.iter().find(|t| t.id == "chart-exports").unwrap();
+    assert_ne!(exports.options, base_exports.options);
+}
+
+fn write_board(dir: &Path, text: &str) -> PathBuf {
+    let briefings = dir.join("briefings");
+    std::fs::create_dir_all(&briefings).unwrap();
+    std::fs::copy(
+        repo().join("layouts/ioc-main.toml"),
+        dir.join("ioc-main.toml"),
+    )
+    .unwrap();
+    let p = briefings.join("thu.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn storyboard_mistakes_are_named_with_their_place_and_how_to_fix_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"title = "Thử"
+
+[[scenes]]
+title = "Không có bố cục"
+layout = "khong-co"
+
+[[scenes]]
+title = "Màn hình sai"
+layout = "ioc-main"
+monitor = "Z9"
+
+[[scenes]]
+title = "Ô sai"
+layout = "ioc-main"
+tile = "khong-co-o"
+
+[[scenes]]
+title = "Cảnh sai"
+layout = "ioc-main"
+scene = "bao"
+
+[[scenes]]
+title = "Cả hai"
+layout = "ioc-main"
+monitor = "A1"
+tile = "kpi-grdp"
+
+[[scenes]]
+title = "Quá nhanh"
+layout = "ioc-main"
+duration = 2
+"#;
+    let p = write_board(dir.path(), text);
+    let e = storyboard::load(&p).unwrap_err();
+    let said = e.say(Lang::En);
+    let at = |line: usize, col: usize, words: &str| {
+        assert!(
+            e.0.iter().any(|d| d.line == line
+                && d.column == col
+                && d.say(Lang::En).contains(words)
+                && d.hint.is_some()),
+            "no {line}:{col} '{words}' in:\n{said}"
+        );
+    };
+    at(5, 10, "there is no layout `khong-co`");
+    at(10, 11, "has no monitor `Z9`");
+    at(15, 8, "has no tile `khong-co-o`");
+    at(20, 9, "has no scene `bao`");
+    at(26, 8, "one monitor or one tile, not both");
+    at(31, 12, "under 5 seconds");
+    assert_eq!(e.0.len(), 6, "{said}");
+    assert!(
+        said.contains("ioc-main"),
+        "the hint lists the layouts: {said}"
+    );
+    // The command line says the same and exits non-zero; the shipped one is valid.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_ioc-console"))
+        .args(["--lang", "en", "layout", "check"])
+        .arg(&p)
+        .arg(shipped())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("thu.toml:10:11"), "{err}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("giao-ban-thang.toml: valid (7 scenes)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_storyboard_naming_an_invalid_layout_points_at_both_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_board(
+        dir.path(),
+        "title = \"x\"\n[[scenes]]\ntitle = \"a\"\nlayout = \"hong\"\n",
+    );
+    std::fs::write(
+        dir.path().join("hong.toml"),
+        "name = \"h\"\nmonitors = []\n",
+    )
+    .unwrap();
+    let e = storyboard::load(&p).unwrap_err();
+    let said = e.say(Lang::En);
+    assert_eq!((e.0[0].line, e.0[0].column), (4, 10), "{said}");
+    assert!(
+        said.contains("layout `hong` is invalid") && said.contains("hong.toml:1:1"),
+        "{said}"
+    );
+    assert!(storyboard::parse(&p, "title = \"x\"\nscenes = []\n", dir.path()).is_err());
+}
+
+/// A clock the test moves: real time plus an offset.
+#[derive(Clone, Default)]
+struct TestClock(Arc<Mutex<chrono::Duration>>);
+
+impl TestClock {
+    fn clock(&self) -> ioc_console::app::Clock {
+        let offset = Arc::clone(&self.0);
+        Arc::new(move || Utc::now() + *offset.lock().unwrap())
+    }
+    fn advance(&self, d: chrono::Duration) {
+        *self.0.lock().unwrap() += d;
+    }
+}
+
+fn paused_sim(rt: &tokio::runtime::Runtime) -> SimServer {
+    let cfg = SimConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        epoch: Some(fixed_now()),
+        paused: true,
+        ..SimConfig::default()
+    };
+    rt.block_on(SimServer::start(cfg)).unwrap()
+}
+
+fn briefing_app(url: String, clock: &TestClock) -> Rc<RefCell<ConsoleApp>> {
+    let app = connected(url, Lang::Vi, Role::Leader, load_layout("ioc-main.toml"));
+    let app = Rc::try_unwrap(app).ok().unwrap().into_inner();
+    Rc::new(RefCell::new(
+        app.with_clock(clock.clock())
+            .with_storyboard(shipped(), false),
+    ))
+}
+
+fn scene(app: &Rc<RefCell<ConsoleApp>>) -> Option<usize> {
+    app.borrow()
+        .wall_state()
+        .view
+        .briefing
+        .as_ref()
+        .map(|b| b.scene)
+}
+
+fn as_of_label(at: DateTime<Utc>) -> String {
+    let vn = ioc_console::format::to_vietnam_time(at);
+    format!("Số liệu tính đến {}", vn.format("%H:%M %d/%m/%Y"))
+}
+
+#[test]
+fn a_briefing_steps_with_the_clicker_keys_and_shows_frozen_data_until_refreshed() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = paused_sim(&rt);
+    let clock = TestClock::default();
+    let app = briefing_app(sim.base_url(), &clock);
+    let mut h = harness([1600.0, 900.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    let start = Instant::now();
+    while app.borrow().wall_state().store.incidents.data.is_none() {
+        assert!(start.elapsed() < LIMIT, "the simulator's incidents arrive");
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    // A leader switches to Giao ban and starts the storyboard named on the command line.
+    h.get_by_label("Giao ban").click();
+    h.run();
+    assert_eq!(app.borrow().mode(), Mode::Brief);
+    h.get_by_label("Bắt đầu giao ban").click();
+    h.run();
+    assert_eq!(scene(&app), Some(0));
+    let as_of = app
+        .borrow()
+        .wall_state()
+        .view
+        .briefing
+        .clone()
+        .unwrap()
+        .as_of;
+    h.get_by_label(&as_of_label(as_of));
+    h.get_by_label("Cảnh 1/7");
+    h.get_by_label("Kinh tế: tăng trưởng, xuất khẩu, giá tiêu dùng");
+    h.get_by_label("Thu ngân sách nhà nước theo tháng"); // the next scene, beside
+    // The clicker: forward with →, Space and PageDown, back with ← and PageUp.
+    for (key, want) in [
+        (Key::ArrowRight, 1),
+        (Key::Space, 2),
+        (Key::PageDown, 3),
+        (Key::ArrowLeft, 2),
+        (Key::PageUp, 1),
+        (Key::PageUp, 0),
+        (Key::PageUp, 0),
+    ] {
+        h.key_press(key);
+        h.run();
+        assert_eq!(scene(&app), Some(want), "after {key:?}");
+    }
+    // A number and Enter jumps; a number that is no scene says so and stays.
+    h.key_press(Key::Num5);
+    h.run();
+    h.get_by_label("Đến cảnh số: 5 (Enter)");
+    h.key_press(Key::Enter);
+    h.run();
+    assert_eq!(scene(&app), Some(4));
+    h.get_by_label("Phản ánh khẩn cấp và sắp quá hạn");
+    h.key_press(Key::Num9);
+    h.key_press(Key::Enter);
+    h.run();
+    assert_eq!(scene(&app), Some(4));
+    h.get_by_label("Không có cảnh số 9");
+    // Security: the incident queue and the map of C2, drawn from the frozen incidents.
+    h.key_press(Key::Space);
+    h.run();
+    assert_eq!(scene(&app), Some(5));
+    let frozen_before = app.borrow().wall_state().frame_ctx(Utc::now()).store;
+    let count = |s: &ioc_console::store::Store| s.incidents.data.as_ref().map_or(0, |d| d.len());
+    let frozen_count = count(&frozen_before);
+    // The simulator runs on: new incidents arrive in the live store, not in the scene.
+    clock.advance(chrono::Duration::minutes(3));
+    {
+        let t = fixed_now() + chrono::Duration::hours(6);
+        sim.shared.world.lock().unwrap().advance_to(t);
+        sim.shared.tick();
+    }
+    let start = Instant::now();
+    while count(&app.borrow().wall_state().store) == frozen_count {
+        assert!(
+            start.elapsed() < LIMIT,
+            "the live store gets the new incidents"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    h.run();
+    let state = app.borrow().wall_state();
+    let cx = state.frame_ctx(Utc::now());
+    assert!(
+        Arc::ptr_eq(&cx.store, &frozen_before),
+        "the scene draws the frozen data"
+    );
+    assert_eq!(count(&cx.store), frozen_count);
+    assert_eq!(
+        cx.as_of,
+        Some(as_of),
+        "statuses and ages are reckoned as of the freeze"
+    );
+    assert!(count(&state.store) > frozen_count);
+    h.get_by_label(&as_of_label(as_of));
+    // R: the data as of now, and the new "as of" said.
+    h.key_press(Key::R);
+    h.run();
+    let state = app.borrow().wall_state();
+    let b = state.view.briefing.clone().unwrap();
+    assert!(b.as_of >= as_of + chrono::Duration::minutes(3));
+    let cx = state.frame_ctx(Utc::now());
+    assert_eq!(
+        count(&cx.store),
+        count(&state.store),
+        "refreshed to the live data"
+    );
+    h.get_by_label(&as_of_label(b.as_of));
+    assert!(h.query_by_label(&as_of_label(as_of)).is_none());
+    // B blacks the audience's screen out and brings it back.
+    h.key_press(Key::B);
+    h.run();
+    assert!(
+        app.borrow()
+            .wall_state()
+            .view
+            .briefing
+            .clone()
+            .unwrap()
+            .black
+    );
+    h.get_by_label("Bật màn hình (B)");
+    h.key_press(Key::B);
+    h.run();
+    assert!(
+        !app.borrow()
+            .wall_state()
+            .view
+            .briefing
+            .clone()
+            .unwrap()
+            .black
+    );
+    // Esc ends the briefing: live data, Operate mode.
+    h.key_press(Key::Escape);
+    h.run();
+    let state = app.borrow().wall_state();
+    assert!(state.view.briefing.is_none() && state.frozen.is_none());
+    assert_eq!(app.borrow().mode(), Mode::Operate);
+    drop(h);
+    rt.block_on(sim.stop());
+}
+
+#[test]
+fn unattended_rotation_shows_every_scene_once_a_round_in_order_and_refreshes_each_round() {
+    let clock = TestClock::default();
+    let app = ConsoleApp::new(
+        &egui::Context::default(),
+        ioc_console::app::LaunchOptions {
+            layout: load_layout("ioc-main.toml"),
+            layout_path: Some(repo().join("layouts/ioc-main.toml")),
+            lang: Lang::Vi,
+            role: Role::Leader,
+            display: ioc_console::app::DisplayChoice::Preview,
+            watch: false,
+            backend: None,
+            map: Default::default(),
+            cameras: Default::default(),
+            wake: None,
+        },
+    )
+    .with_clock(clock.clock())
+    .with_storyboard(shipped(), true);
+    let app = Rc::new(RefCell::new(app));
+    assert_eq!(app.borrow().mode(), Mode::Brief);
+    let durations: Vec<i64> = app
+        .borrow()
+        .brief
+        .storyboard
+        .as_ref()
+        .unwrap()
+        .scenes
+        .iter()
+        .map(|s| s.duration.unwrap().as_secs() as i64)
+        .collect();
+    let round: i64 = durations.iter().sum();
+    let mut h = harness([1280.0, 720.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    h.step();
+    let started = app
+        .borrow()
+        .wall_state()
+        .view
+        .briefing
+        .clone()
+        .unwrap()
+        .as_of;
+    // Frames every 5 simulated seconds (a scene lasts 30 s or more) for three rounds.
+    let mut shown: Vec<(usize, DateTime<Utc>)> = vec![(0, started)];
+    let mut as_ofs = vec![started];
+    let mut t = 0;
+    while t < 3 * round + 1 {
+        clock.advance(chrono::Duration::seconds(5));
+        t += 5;
+        h.step();
+        let b = app.borrow().wall_state().view.briefing.clone().unwrap();
+        if shown.last().unwrap().0 != b.scene {
+            shown.push((b.scene, b.as_of));
+        }
+        if *as_ofs.last().unwrap() != b.as_of {
+            as_ofs.push(b.as_of);
+        }
+        // Esc never leaves an unattended screen.
+        if t == 60 {
+            h.key_press(Key::Escape);
+            h.step();
+            assert_eq!(app.borrow().mode(), Mode::Brief);
+            assert!(
+                app.borrow().wall_state().view.briefing.is_some(),
+                "still briefing"
+            );
+        }
+    }
+    let order: Vec<usize> = shown.iter().map(|(s, _)| *s).collect();
+    let want: Vec<usize> = (0..3).flat_map(|_| 0..7).chain([0]).collect();
+    assert_eq!(order, want, "every scene once a round, in order");
+    assert_eq!(
+        as_ofs.len(),
+        4,
+        "the data refreshed at the start of each round"
+    );
+    assert_eq!(app.borrow().brief.rounds, 3);
+}
+
+fn offline_app(clock: &TestClock) -> ConsoleApp {
+    ConsoleApp::new(
+        &egui::Context::default(),
+        ioc_console::app::LaunchOptions {
+            layout: load_layout("ioc-main.toml"),
+            layout_path: Some(repo().join("layouts/ioc-main.toml")),
+            lang: Lang::Vi,
+            role: Role::Leader,
+            display: ioc_console::app::DisplayChoice::Preview,
+            watch: false,
+            backend: None,
+            map: Default::default(),
+            cameras: Default::default(),
+            wake: None,
+        },
+    )
+    .with_clock(clock.clock())
+}
+
+/// Whether the pixel at `p` (or one beside it) is the red pen's colour.
+fn red_at(h: &mut egui_kittest::Harness<'_>, p: egui::Pos2) -> bool {
+    let img = h.render().unwrap();
+    let [r, g, b] = [230i32, 60, 20];
+    (-2..=2).any(|dx| {
+        (-2..=2).any(|dy| {
+            let px = img.get_pixel((p.x as i32 + dx) as u32, (p.y as i32 + dy) as u32);
+            (px[0] as i32 - r).abs() < 30
+                && (px[1] as i32 - g).abs() < 30
+                && (px[2] as i32 - b).abs() < 30
+        })
+    })
+}
+
+#[test]
+fn ink_belongs_to_its_scene_and_the_pointer_follows_the_presenter() {
+    let clock = TestClock::default();
+    let app = Rc::new(RefCell::new(
+        offline_app(&clock).with_storyboard(shipped(), false),
+    ));
+    let mut h = harness([1600.0, 900.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    h.run();
+    h.get_by_label("Giao ban").click();
+    h.run();
+    h.get_by_label("Bắt đầu giao ban").click();
+    h.run();
+    let ink = |app: &Rc<RefCell<ConsoleApp>>, scene: usize| {
+        app.borrow().wall_state().view.briefing.clone().unwrap().ink[scene].clone()
+    };
+    // The red pen, a stroke across the scene.
+    h.get_by_label("Bút đỏ").click();
+    h.run();
+    let (a, b, c) = (
+        egui::pos2(600.0, 400.0),
+        egui::pos2(700.0, 420.0),
+        egui::pos2(850.0, 450.0),
+    );
+    let on_stroke = egui::pos2(650.0, 410.0);
+    assert!(
+        !red_at(&mut h, on_stroke),
+        "nothing red there before the pen"
+    );
+    h.hover_at(a);
+    h.run();
+    h.drag_at(a);
+    h.run();
+    h.hover_at(b);
+    h.run();
+    h.hover_at(c);
+    h.run();
+    h.drop_at(c);
+    h.run();
+    let strokes = ink(&app, 0);
+    assert_eq!(strokes.len(), 1, "{strokes:?}");
+    assert_eq!(strokes[0].colour, 0);
+    assert!(strokes[0].points.len() >= 3, "{strokes:?}");
+    assert!(
+        red_at(&mut h, on_stroke),
+        "the stroke is drawn on the scene"
+    );
+    // Forward: the next scene has no ink; back: the stroke is there again.
+    h.key_press(Key::ArrowRight);
+    h.run();
+    assert_eq!(scene(&app), Some(1));
+    assert!(ink(&app, 1).is_empty());
+    h.key_press(Key::ArrowLeft);
+    h.run();
+    assert_eq!(ink(&app, 0), strokes);
+    assert!(red_at(&mut h, on_stroke), "the ink stays with its scene");
+    // The eraser takes the stroke it touches away.
+    h.get_by_label("Tẩy").click();
+    h.run();
+    h.hover_at(on_stroke);
+    h.run();
+    h.drag_at(on_stroke);
+    h.run();
+    h.drop_at(on_stroke);
+    h.run();
+    assert!(ink(&app, 0).is_empty(), "erased");
+    // Two strokes, then clear.
+    h.get_by_label("Bút xanh").click();
+    h.run();
+    for y in [300.0, 500.0] {
+        h.hover_at(egui::pos2(600.0, y));
+        h.run();
+        h.drag_at(egui::pos2(600.0, y));
+        h.run();
+        h.hover_at(egui::pos2(800.0, y));
+        h.run();
+        h.drop_at(egui::pos2(800.0, y));
+        h.run();
+    }
+    assert_eq!(ink(&app, 0).len(), 2);
+    assert!(ink(&app, 0).iter().all(|s| s.colour == 2));
+    h.get_by_label("Xóa hết nét vẽ").click();
+    h.run();
+    assert!(ink(&app, 0).is_empty());
+    // The pointer: where the mouse is, and it fades.
+    h.get_by_label("Con trỏ").click();
+    h.run();
+    h.hover_at(egui::pos2(700.0, 400.0));
+    h.run();
+    let (at, since) = app
+        .borrow()
+        .wall_state()
+        .view
+        .briefing
+        .clone()
+        .unwrap()
+        .pointer
+        .unwrap();
+    assert!(
+        at[0] > 0.0 && at[0] < 1.0 && at[1] > 0.0 && at[1] < 1.0,
+        "{at:?}"
+    );
+    assert!(since <= Utc::now() + chrono::Duration::seconds(1));
+}
