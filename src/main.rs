@@ -97,6 +97,9 @@ fn main() -> ExitCode {
         Command::Export {
             command: export::ExportCommand::Report(a),
         } => export::export_report(a, &cfg, lang),
+        Command::Export {
+            command: export::ExportCommand::Briefing(a),
+        } => export::export_briefing(a, &cfg, lang),
         Command::Act(a) => outbox::act(a, &cfg),
         Command::Probe(a) => probe::probe(a, &cfg, lang),
         Command::Outbox {

@@ -123,6 +123,7 @@ impl WallState {
             low_power: self.low_power,
             as_of: self.view.briefing.as_ref().map(|b| b.as_of),
             type_scale: 1.0,
+            print: false,
         }
     }
 }

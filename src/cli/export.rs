@@ -14,6 +14,60 @@ pub enum ExportCommand {
     Chart(ExportChartArgs),
     /// The quarterly report on received and handled incidents (Điều 6.5), as CSV or PDF.
     Report(ExportReportArgs),
+    /// A briefing's deck: a cover and a page per scene, as PDF, or one PNG per page when
+    /// `--out` is a folder (ends with `/` or exists as one).
+    Briefing(ExportBriefingArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ExportBriefingArgs {
+    /// The storyboard (layouts/briefings/*.toml).
+    #[arg(long)]
+    pub storyboard: PathBuf,
+    /// Output: a .pdf file, or a folder for PNGs.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// `export briefing`: the data loaded now, frozen for the deck.
+pub fn export_briefing(args: ExportBriefingArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
+    let board = match crate::wall::storyboard::load(&args.storyboard) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{}", e.say(lang));
+            return ExitCode::from(1);
+        }
+    };
+    let to_dir = args.out.as_os_str().to_string_lossy().ends_with('/') || args.out.is_dir();
+    if !to_dir
+        && crate::context::ExportFormat::from_path(&args.out)
+            != Some(crate::context::ExportFormat::Pdf)
+    {
+        eprintln!("{}", crate::i18n::tr(lang, "brief.deck.bad_out"));
+        return ExitCode::from(2);
+    }
+    let (store, _backend) = match load_store(&args.data, cfg, lang) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let deck = crate::app::brief::deck::Deck {
+        board: &board,
+        store: std::sync::Arc::new(store),
+        as_of: chrono::Utc::now(),
+        lang,
+        ink: &[],
+    };
+    let result = if to_dir {
+        deck.pngs(&args.out).map(|_| ())
+    } else {
+        deck.pdf().and_then(|bytes| {
+            crate::wall::save::write_atomic(&args.out, bytes)
+                .map_err(|e| format!("{}: {e}", args.out.display()))
+        })
+    };
+    export_outcome(lang, &args.out, result)
 }
 
 #[derive(clap::Args)]

@@ -93,6 +93,9 @@ pub enum BriefStep {
     End,
     /// The presenter's ink on the scene shown.
     Ink(InkOp),
+    /// Write the deck (cover and a page per scene, as shown: frozen data, ink) as a PDF to the
+    /// exports folder.
+    ExportDeck,
 }
 
 /// What the presenter does with the pen, the eraser or the pointer (points in the scene's own

@@ -61,6 +61,8 @@ pub struct FrameCtx {
     /// Text and padding of the tiles are this many times their wall size (the briefing's
     /// large-type theme).
     pub type_scale: f32,
+    /// Drawn for paper (a deck's page): nothing live, no stream is opened.
+    pub print: bool,
 }
 
 impl FrameCtx {
@@ -83,6 +85,7 @@ impl FrameCtx {
             low_power: false,
             as_of: None,
             type_scale: 1.0,
+            print: false,
         }
     }
 

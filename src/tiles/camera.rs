@@ -215,6 +215,10 @@ impl TileView for CameraOptions {
                 Text::key("camera.no_profiles").arg("id", self.camera_id(cx)),
             );
         }
+        if cx.print {
+            // On paper the list's state stands for the camera: its picture is live only.
+            return list;
+        }
         match cx.cameras.peek(&camera.id) {
             Some(view) => stream_status(&view, cx),
             None => DataStatus {
@@ -232,7 +236,10 @@ impl TileView for CameraOptions {
     }
 
     fn keep_warm(&self, cx: &FrameCtx, pixels: [f32; 2]) {
-        if let Some(camera) = self.camera(cx).filter(|c| !c.profiles.is_empty()) {
+        if let Some(camera) = self
+            .camera(cx)
+            .filter(|c| !c.profiles.is_empty() && !cx.print)
+        {
             cx.cameras.request(camera, self.want(cx, pixels));
         }
     }
@@ -257,6 +264,10 @@ impl TileView for CameraOptions {
         let Some(camera) = self.camera(cx).filter(|c| !c.profiles.is_empty()) else {
             return;
         };
+        if cx.print {
+            centre_text(&painter, rect, scale, None, cx.t("camera.not_printed"));
+            return;
+        }
         let ppp = ui.ctx().pixels_per_point();
         let want = self.want(cx, [rect.width() * ppp, rect.height() * ppp]);
         let Some(view) = cx.cameras.request(camera, want) else {

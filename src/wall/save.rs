@@ -242,7 +242,7 @@ fn read(path: &Path) -> Result<String, SaveProblem> {
 /// Writes `text` to `path` through a temporary file in the same folder: written, flushed to
 /// disk, renamed over the old file, the folder flushed. On any failure the old file is untouched
 /// and the temporary file removed. A read-only file is refused as such (rename would replace it).
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
     if let Ok(meta) = std::fs::metadata(path)
         && meta.permissions().readonly()
     {
@@ -268,7 +268,7 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
         if let Ok(meta) = std::fs::metadata(path) {
             let _ = f.set_permissions(meta.permissions());
         }
-        f.write_all(text.as_bytes())?;
+        f.write_all(bytes.as_ref())?;
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, path)?;

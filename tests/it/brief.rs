@@ -579,3 +579,272 @@ fn ink_belongs_to_its_scene_and_the_pointer_follows_the_presenter() {
     );
     assert!(since <= Utc::now() + chrono::Duration::seconds(1));
 }
+
+fn console(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ioc-console"))
+        .current_dir(repo())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Pages of a PDF rendered by poppler (pdftoppm) at a low resolution.
+fn pdf_pages(pdf: &Path, dir: &Path) -> Vec<image::RgbaImage> {
+    let prefix = dir.join("page");
+    let o = std::process::Command::new("pdftoppm")
+        .args(["-r", "24", "-png"])
+        .arg(pdf)
+        .arg(&prefix)
+        .output()
+        .expect("pdftoppm (poppler-utils) is installed by packaging/dev.sh");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("page"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| image::open(f).unwrap().to_rgba8())
+        .collect()
+}
+
+/// A page with drawing on it: many distinct colours (a blank page has one or two).
+fn not_blank(img: &image::RgbaImage) -> bool {
+    let colours: std::collections::HashSet<[u8; 4]> = img.pixels().map(|p| p.0).collect();
+    colours.len() > 40
+}
+
+fn page_text(pdf: &Path, page: usize) -> String {
+    let n = page.to_string();
+    let o = std::process::Command::new("pdftotext")
+        .args(["-f", &n, "-l", &n, "-layout"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn the_deck_has_a_cover_and_a_page_per_scene_with_the_as_of_line_or_pictures_in_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("deck.pdf");
+    let o = console(&[
+        "export",
+        "briefing",
+        "--storyboard",
+        "layouts/briefings/giao-ban-thang.toml",
+        "--out",
+        pdf.to_str().unwrap(),
+        "--demo",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pages = pdf_pages(&pdf, dir.path());
+    assert_eq!(pages.len(), 8, "cover + 7 scenes");
+    for (i, p) in pages.iter().enumerate() {
+        assert!(not_blank(p), "page {} is blank", i + 1);
+    }
+    let cover = page_text(&pdf, 1);
+    assert!(
+        cover.contains("Giao ban tháng: tình hình kinh tế"),
+        "{cover}"
+    );
+    assert!(
+        cover.contains("TỈNH VĨNH LONG"),
+        "the province in force today: {cover}"
+    );
+    assert!(cover.contains("Số liệu tính đến"), "{cover}");
+    let board = storyboard::load(&shipped()).unwrap();
+    for (i, s) in board.scenes.iter().enumerate() {
+        let text = page_text(&pdf, i + 2);
+        assert!(text.contains("Số liệu tính đến"), "page {}: {text}", i + 2);
+        assert!(
+            text.contains(&format!("Trang {}/8", i + 2)),
+            "page {}: {text}",
+            i + 2
+        );
+        let head: String = s.title.chars().take(12).collect();
+        assert!(
+            text.contains(&head),
+            "page {} names its scene: {text}",
+            i + 2
+        );
+    }
+    // The camera page says why there is no picture instead of a black box.
+    assert!(page_text(&pdf, 8).contains("không có trong bản in"));
+    // A folder: one picture per page.
+    let pngs = dir.path().join("anh/");
+    let o = console(&[
+        "export",
+        "briefing",
+        "--storyboard",
+        "layouts/briefings/giao-ban-thang.toml",
+        "--out",
+        pngs.to_str().unwrap(),
+        "--demo",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut files: Vec<_> = std::fs::read_dir(&pngs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 8);
+    let first = image::open(&files[1]).unwrap().to_rgba8();
+    assert_eq!(first.dimensions(), (1600, 900));
+    assert!(not_blank(&first));
+}
+
+#[test]
+fn a_deck_that_cannot_be_written_says_why_and_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // The folder is a file (refused even to root).
+    let not_a_dir = dir.path().join("khong-phai-thu-muc");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let out = not_a_dir.join("deck.pdf");
+    let o = console(&[
+        "--lang",
+        "en",
+        "export",
+        "briefing",
+        "--storyboard",
+        "layouts/briefings/giao-ban-thang.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("deck.pdf") && err.contains("Not a directory"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left.len(),
+        1,
+        "nothing but the file that was there: {left:?}"
+    );
+    // A wrong kind of output is refused before anything is drawn.
+    let o = console(&[
+        "--lang",
+        "en",
+        "export",
+        "briefing",
+        "--storyboard",
+        "layouts/briefings/giao-ban-thang.toml",
+        "--out",
+        "deck.svg",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(".pdf file or a folder"));
+    // A storyboard with mistakes: named, exit 1.
+    let bad = dir.path().join("briefings");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(bad.join("x.toml"), "title = \"x\"\nscenes = []\n").unwrap();
+    let o = console(&[
+        "--lang",
+        "en",
+        "export",
+        "briefing",
+        "--storyboard",
+        bad.join("x.toml").to_str().unwrap(),
+        "--out",
+        "x.pdf",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no scenes"));
+}
+
+fn reddish(img: &image::RgbaImage) -> usize {
+    img.pixels()
+        .filter(|p| p[0] > 190 && p[1] < 110 && p[2] < 70)
+        .count()
+}
+
+#[test]
+fn the_presenters_deck_button_writes_the_scenes_with_their_ink() {
+    let data = tempfile::tempdir().unwrap();
+    // The exports folder is under the user's data folder (XDG): a temporary one here.
+    unsafe { std::env::set_var("XDG_DATA_HOME", data.path()) };
+    let clock = TestClock::default();
+    let app = Rc::new(RefCell::new(
+        offline_app(&clock).with_storyboard(shipped(), false),
+    ));
+    let mut h = harness([1600.0, 900.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    h.run();
+    h.get_by_label("Giao ban").click();
+    h.run();
+    h.get_by_label("Bắt đầu giao ban").click();
+    h.run();
+    h.get_by_label("Bút đỏ").click();
+    h.run();
+    for p in [
+        egui::pos2(600.0, 300.0),
+        egui::pos2(700.0, 500.0),
+        egui::pos2(800.0, 300.0),
+    ] {
+        if p.x == 600.0 {
+            h.hover_at(p);
+            h.run();
+            h.drag_at(p);
+        } else {
+            h.hover_at(p);
+        }
+        h.run();
+    }
+    h.drop_at(egui::pos2(800.0, 300.0));
+    h.run();
+    assert_eq!(
+        app.borrow().wall_state().view.briefing.clone().unwrap().ink[0].len(),
+        1
+    );
+    h.get_by_label("Xuất bản trình chiếu (PDF)").click();
+    h.run();
+    let exports = ConsoleApp::exports_dir();
+    assert!(exports.starts_with(data.path()), "{}", exports.display());
+    let start = Instant::now();
+    let pdf = loop {
+        let found = std::fs::read_dir(&exports).ok().and_then(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "pdf"))
+        });
+        if let Some(p) = found {
+            break p;
+        }
+        assert!(start.elapsed() < LIMIT, "the deck is written");
+        h.step();
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        pdf.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("giao-ban-thang-")
+    );
+    // The status bar says where it went.
+    let start = Instant::now();
+    while h.query_by_label_contains("Đã xuất").is_none() {
+        assert!(start.elapsed() < LIMIT);
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let pages = pdf_pages(&pdf, data.path());
+    assert_eq!(pages.len(), 8);
+    assert!(
+        reddish(&pages[1]) > 20,
+        "the first scene's page has its ink"
+    );
+    assert!(
+        reddish(&pages[2]) < reddish(&pages[1]) / 4,
+        "the next one has none"
+    );
+}

@@ -4,6 +4,7 @@
 //! when the briefing starts ("as of"); R freezes it again as of now. Clicker keys step through
 //! the scenes. Every step is a [`BriefStep`] command applied in the app's one place.
 
+pub mod deck;
 pub mod scene;
 mod step;
 
@@ -398,6 +399,9 @@ impl BriefMode {
             }
             if ui.button(cx.t("brief.end")).clicked() {
                 out.push(step(BriefStep::End));
+            }
+            if ui.button(cx.t("brief.deck.button")).clicked() {
+                out.push(step(BriefStep::ExportDeck));
             }
         });
         ui.horizontal_wrapped(|ui| {

@@ -76,6 +76,16 @@ impl ConsoleApp {
                     ));
                 }
             }
+            BriefStep::ExportDeck => {
+                if let (Some(b), Some(board), Some(frozen)) = (
+                    view.briefing.as_ref(),
+                    s.storyboard.clone(),
+                    s.frozen.clone(),
+                ) {
+                    export_deck(board, frozen, b.clone(), lang, self.exports.0.clone());
+                }
+                return;
+            }
             BriefStep::Ink(op) => {
                 if let Some(b) = view.briefing.as_mut() {
                     ink(b, op, now);
@@ -162,4 +172,53 @@ fn distance(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
         0.0
     };
     (p[0] - (a[0] + t * dx)).hypot(p[1] - (a[1] + t * dy))
+}
+
+/// Writes the deck to the exports folder off the UI thread; the outcome reaches the status bar.
+fn export_deck(
+    board: Arc<storyboard::Storyboard>,
+    store: Arc<crate::store::Store>,
+    b: BriefingView,
+    lang: crate::i18n::Lang,
+    tx: std::sync::mpsc::Sender<String>,
+) {
+    let dir = ConsoleApp::exports_dir();
+    let stamp = crate::format::to_vietnam_time(b.as_of).format("%Y%m%d-%H%M");
+    let stem = board
+        .path
+        .file_stem()
+        .map_or("giao-ban".into(), |s| s.to_string_lossy().into_owned());
+    let out = dir.join(format!("{stem}-{stamp}.pdf"));
+    let spawned = std::thread::Builder::new()
+        .name("deck".into())
+        .spawn(move || {
+            let deck = super::deck::Deck {
+                board: &board,
+                store,
+                as_of: b.as_of,
+                lang,
+                ink: &b.ink,
+            };
+            let result = std::fs::create_dir_all(&dir)
+                .map_err(|e| e.to_string())
+                .and_then(|_| deck.pdf())
+                .and_then(|bytes| {
+                    crate::wall::save::write_atomic(&out, bytes)
+                        .map_err(|e| format!("{}: {e}", out.display()))
+                });
+            let msg = match result {
+                Ok(()) => {
+                    tracing::info!(path = %out.display(), "deck written");
+                    tr_args(lang, "export.written", &[("out", &out.display())])
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "deck export failed");
+                    tr_args(lang, "export.failed", &[("error", &error)])
+                }
+            };
+            let _ = tx.send(msg);
+        });
+    if let Err(e) = spawned {
+        tracing::error!(%e, "cannot start the deck thread");
+    }
 }

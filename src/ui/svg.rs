@@ -1,0 +1,426 @@
+//! egui's shapes as SVG: what a pass of the console's drawing code painted (rectangles, circles,
+//! paths, lines, curves, solid meshes and text with every glyph at egui's own position), so a
+//! page of a deck is the screen's drawing in vector form. Text keeps the console's Noto fonts
+//! (usvg and svg2pdf embed them). Textured meshes (pictures, map tiles) and paint callbacks
+//! (camera frames) have no vector form and are left out; the caller says so where it matters.
+
+use std::fmt::Write as _;
+
+use egui::epaint::{ClippedShape, ColorMode, Shape, TextShape};
+use egui::{Color32, Pos2, Rect};
+
+/// The SVG of `shapes` on a page of `size` points, on `background`.
+pub fn from_shapes(shapes: &[ClippedShape], size: egui::Vec2, background: Color32) -> String {
+    let mut out = Svg {
+        body: String::new(),
+        defs: String::new(),
+        clips: Vec::new(),
+    };
+    let _ = write!(
+        out.body,
+        r#"<rect x="0" y="0" width="{}" height="{}" {}/>"#,
+        size.x,
+        size.y,
+        fill(background)
+    );
+    let mut open: Option<usize> = None;
+    for cs in shapes {
+        let clip = out.clip_id(cs.clip_rect);
+        if open != Some(clip) {
+            if open.is_some() {
+                out.body.push_str("</g>");
+            }
+            let _ = write!(out.body, r#"<g clip-path="url(#c{clip})">"#);
+            open = Some(clip);
+        }
+        out.shape(&cs.shape);
+    }
+    if open.is_some() {
+        out.body.push_str("</g>");
+    }
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}"><defs>{defs}</defs>{body}</svg>"#,
+        w = size.x,
+        h = size.y,
+        defs = out.defs,
+        body = out.body
+    )
+}
+
+struct Svg {
+    body: String,
+    defs: String,
+    clips: Vec<Rect>,
+}
+
+fn rgb(c: Color32) -> (String, f32) {
+    let [r, g, b, a] = c.to_srgba_unmultiplied();
+    (format!("#{r:02x}{g:02x}{b:02x}"), a as f32 / 255.0)
+}
+
+fn fill(c: Color32) -> String {
+    if c.a() == 0 {
+        return r#"fill="none""#.into();
+    }
+    let (hex, a) = rgb(c);
+    if a >= 1.0 {
+        format!(r#"fill="{hex}""#)
+    } else {
+        format!(r#"fill="{hex}" fill-opacity="{a:.3}""#)
+    }
+}
+
+fn stroke(width: f32, c: Color32) -> String {
+    if width <= 0.0 || c.a() == 0 {
+        return String::new();
+    }
+    let (hex, a) = rgb(c);
+    format!(
+        r#" stroke="{hex}" stroke-opacity="{a:.3}" stroke-width="{width:.2}" stroke-linejoin="round" stroke-linecap="round""#
+    )
+}
+
+fn path_stroke_colour(c: &ColorMode) -> Color32 {
+    match c {
+        ColorMode::Solid(c) => *c,
+        // A colour computed per point has no single value: its middle stands for it.
+        ColorMode::UV(f) => f(
+            Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+            Pos2::new(0.5, 0.5),
+        ),
+    }
+}
+
+fn points(ps: &[Pos2]) -> String {
+    let mut s = String::with_capacity(ps.len() * 14);
+    for p in ps {
+        let _ = write!(s, "{:.2},{:.2} ", p.x, p.y);
+    }
+    s
+}
+
+/// Escapes text for XML.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Svg {
+    fn clip_id(&mut self, rect: Rect) -> usize {
+        if let Some(i) = self.clips.iter().position(|r| *r == rect) {
+            return i;
+        }
+        let i = self.clips.len();
+        self.clips.push(rect);
+        let r = rect.intersect(Rect::from_min_max(Pos2::ZERO, Pos2::new(1e5, 1e5)));
+        let _ = write!(
+            self.defs,
+            r#"<clipPath id="c{i}"><rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}"/></clipPath>"#,
+            r.min.x,
+            r.min.y,
+            r.width().max(0.0),
+            r.height().max(0.0)
+        );
+        i
+    }
+
+    fn shape(&mut self, shape: &Shape) {
+        let b = &mut self.body;
+        match shape {
+            Shape::Noop | Shape::Callback(_) => {}
+            Shape::Vec(shapes) => {
+                for s in shapes {
+                    self.shape(s);
+                }
+            }
+            Shape::Circle(c) => {
+                let _ = write!(
+                    b,
+                    r#"<circle cx="{:.2}" cy="{:.2}" r="{:.2}" {}{}/>"#,
+                    c.center.x,
+                    c.center.y,
+                    c.radius,
+                    fill(c.fill),
+                    stroke(c.stroke.width, c.stroke.color)
+                );
+            }
+            Shape::Ellipse(e) => {
+                let _ = write!(
+                    b,
+                    r#"<ellipse cx="{:.2}" cy="{:.2}" rx="{:.2}" ry="{:.2}" transform="rotate({:.2} {:.2} {:.2})" {}{}/>"#,
+                    e.center.x,
+                    e.center.y,
+                    e.radius.x,
+                    e.radius.y,
+                    e.angle.to_degrees(),
+                    e.center.x,
+                    e.center.y,
+                    fill(e.fill),
+                    stroke(e.stroke.width, e.stroke.color)
+                );
+            }
+            Shape::LineSegment {
+                points: p,
+                stroke: s,
+            } => {
+                let _ = write!(
+                    b,
+                    r#"<line x1="{:.2}" y1="{:.2}" x2="{:.2}" y2="{:.2}"{}/>"#,
+                    p[0].x,
+                    p[0].y,
+                    p[1].x,
+                    p[1].y,
+                    stroke(s.width, s.color)
+                );
+            }
+            Shape::Path(p) => {
+                if p.points.is_empty() {
+                    return;
+                }
+                let tag = if p.closed { "polygon" } else { "polyline" };
+                let f = if p.closed {
+                    fill(p.fill)
+                } else {
+                    r#"fill="none""#.into()
+                };
+                let _ = write!(
+                    b,
+                    r#"<{tag} points="{}" {f}{}/>"#,
+                    points(&p.points),
+                    stroke(p.stroke.width, path_stroke_colour(&p.stroke.color))
+                );
+            }
+            Shape::Band(band) => {
+                let upper = band.points.iter().map(|p| Pos2::new(p.x, p.y.min));
+                let lower = band.points.iter().rev().map(|p| Pos2::new(p.x, p.y.max));
+                let ps: Vec<Pos2> = upper.chain(lower).collect();
+                let _ = write!(
+                    b,
+                    r#"<polygon points="{}" {}{}/>"#,
+                    points(&ps),
+                    fill(band.fill),
+                    stroke(band.stroke.width, band.stroke.color)
+                );
+            }
+            Shape::Rect(r) => {
+                if r.brush.is_some() {
+                    // A textured rectangle (a picture): no vector form.
+                    return;
+                }
+                let rx = f32::from(r.corner_radius.nw.max(r.corner_radius.se));
+                let _ = write!(
+                    b,
+                    r#"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" rx="{rx}" {}{}/>"#,
+                    r.rect.min.x,
+                    r.rect.min.y,
+                    r.rect.width().max(0.0),
+                    r.rect.height().max(0.0),
+                    fill(r.fill),
+                    stroke(r.stroke.width, r.stroke.color)
+                );
+            }
+            Shape::QuadraticBezier(q) => {
+                let [p0, p1, p2] = q.points;
+                let f = if q.closed {
+                    fill(q.fill)
+                } else {
+                    r#"fill="none""#.into()
+                };
+                let _ = write!(
+                    b,
+                    r#"<path d="M{:.2},{:.2} Q{:.2},{:.2} {:.2},{:.2}{}" {f}{}/>"#,
+                    p0.x,
+                    p0.y,
+                    p1.x,
+                    p1.y,
+                    p2.x,
+                    p2.y,
+                    if q.closed { " Z" } else { "" },
+                    stroke(q.stroke.width, path_stroke_colour(&q.stroke.color))
+                );
+            }
+            Shape::CubicBezier(c) => {
+                let [p0, p1, p2, p3] = c.points;
+                let f = if c.closed {
+                    fill(c.fill)
+                } else {
+                    r#"fill="none""#.into()
+                };
+                let _ = write!(
+                    b,
+                    r#"<path d="M{:.2},{:.2} C{:.2},{:.2} {:.2},{:.2} {:.2},{:.2}{}" {f}{}/>"#,
+                    p0.x,
+                    p0.y,
+                    p1.x,
+                    p1.y,
+                    p2.x,
+                    p2.y,
+                    p3.x,
+                    p3.y,
+                    if c.closed { " Z" } else { "" },
+                    stroke(c.stroke.width, path_stroke_colour(&c.stroke.color))
+                );
+            }
+            Shape::Mesh(m) => {
+                // Solid meshes only (shapes egui tessellated for us, plotted areas); a texture
+                // is a picture.
+                if m.texture_id != egui::TextureId::default() {
+                    return;
+                }
+                for t in m.indices.chunks_exact(3) {
+                    let v: Vec<_> = t
+                        .iter()
+                        .filter_map(|&i| m.vertices.get(i as usize))
+                        .collect();
+                    if v.len() != 3 || v[0].color.a() == 0 {
+                        continue;
+                    }
+                    let ps: Vec<Pos2> = v.iter().map(|v| v.pos).collect();
+                    let _ = write!(
+                        b,
+                        r#"<polygon points="{}" {}/>"#,
+                        points(&ps),
+                        fill(v[0].color)
+                    );
+                }
+            }
+            Shape::Text(t) => text(b, t),
+        }
+    }
+}
+
+/// A line-height of the Noto fonts is 1.362 of their size (ascender 1.069 + descender 0.293).
+const NOTO_LINE: f32 = 1.362;
+
+/// Text: a `<text>` per run of one colour and font on a row, each glyph at egui's position.
+fn text(b: &mut String, t: &TextShape) {
+    let galley = &t.galley;
+    let sections = &galley.job.sections;
+    let single = (sections.len() == 1).then(|| &sections[0].format);
+    for placed in &galley.rows {
+        let row = &placed.row;
+        // Vertex colours of the visible glyphs, four vertices each, in order.
+        let verts = &row.visuals.mesh.vertices[row.visuals.glyph_vertex_range.clone()];
+        let mut quad = 0usize;
+        let mut run: Option<(Color32, f32, bool, f32, String, String)> = None;
+        let flush =
+            |b: &mut String, run: &mut Option<(Color32, f32, bool, f32, String, String)>| {
+                if let Some((colour, size, mono, y, xs, chars)) = run.take()
+                    && !chars.trim().is_empty()
+                {
+                    let family = if mono { "Noto Sans Mono" } else { "Noto Sans" };
+                    let weight = if single
+                        .is_some_and(|f| f.font_id.family == crate::ui::theme::bold_family())
+                    {
+                        r#" font-weight="bold""#
+                    } else {
+                        ""
+                    };
+                    let _ = write!(
+                        b,
+                        r#"<text x="{xs}" y="{y:.2}" font-family="{family}" font-size="{size:.2}"{weight} {} xml:space="preserve">{}</text>"#,
+                        fill(colour),
+                        escape(&chars)
+                    );
+                }
+            };
+        for g in &row.glyphs {
+            let visible = !g.chr.is_whitespace();
+            let vertex_colour = if visible {
+                let c = verts.get(quad * 4).map(|v| v.color);
+                quad += 1;
+                c
+            } else {
+                None
+            };
+            let mut colour = t
+                .override_text_color
+                .or(vertex_colour)
+                .unwrap_or(t.fallback_color);
+            if colour == Color32::PLACEHOLDER {
+                colour = t.fallback_color;
+            }
+            if t.opacity_factor < 1.0 {
+                colour = colour.gamma_multiply(t.opacity_factor);
+            }
+            let size = single.map_or(g.font_height / NOTO_LINE, |f| f.font_id.size);
+            let mono = single.is_some_and(|f| f.font_id.family == egui::FontFamily::Monospace);
+            let x = t.pos.x + placed.pos.x + g.pos.x;
+            let y = t.pos.y + placed.pos.y + g.pos.y;
+            let same = run.as_ref().is_some_and(|r| {
+                r.0 == colour && (r.1 - size).abs() < 0.01 && (r.3 - y).abs() < 0.01
+            });
+            if !same {
+                flush(b, &mut run);
+                run = Some((colour, size, mono, y, String::new(), String::new()));
+            }
+            if let Some(r) = run.as_mut() {
+                let _ = write!(r.4, "{x:.2} ");
+                r.5.push(g.chr);
+            }
+        }
+        flush(b, &mut run);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_shapes_become_svg_elements_with_their_places() {
+        let ctx = egui::Context::default();
+        crate::ui::fonts::install(&ctx);
+        let input = || egui::RawInput {
+            screen_rect: Some(Rect::from_min_size(Pos2::ZERO, egui::vec2(400.0, 200.0))),
+            ..Default::default()
+        };
+        let draw = |ui: &mut egui::Ui| {
+            let p = ui.painter();
+            p.rect_filled(
+                Rect::from_min_size(Pos2::new(10.0, 10.0), egui::vec2(50.0, 20.0)),
+                2.0,
+                Color32::RED,
+            );
+            p.circle_filled(Pos2::new(100.0, 100.0), 5.0, Color32::BLUE);
+            p.text(
+                Pos2::new(20.0, 150.0),
+                egui::Align2::LEFT_TOP,
+                "Số liệu & <dữ liệu>",
+                egui::FontId::proportional(20.0),
+                Color32::WHITE,
+            );
+        };
+        ctx.run_ui(input(), draw).textures_delta.clear();
+        let mut out = ctx.run_ui(input(), draw);
+        out.textures_delta.clear();
+        let svg = from_shapes(&out.shapes, egui::vec2(400.0, 200.0), Color32::BLACK);
+        assert!(
+            svg.contains(
+                r##"<rect x="10.00" y="10.00" width="50.00" height="20.00" rx="2" fill="#ff0000""##
+            ),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r##"<circle cx="100.00" cy="100.00" r="5.00" fill="#0000ff""##),
+            "{svg}"
+        );
+        assert!(svg.contains("Số liệu &amp; &lt;dữ liệu&gt;"), "{svg}");
+        assert!(svg.contains(r#"font-size="20.00""#), "{svg}");
+        // The first glyph starts where egui put it.
+        assert!(svg.contains(r#"<text x="20.00 "#), "{svg}");
+        // It parses as SVG.
+        let tree = svg2pdf::usvg::Tree::from_str(&svg, &svg2pdf::usvg::Options::default());
+        assert!(tree.is_ok(), "{:?}", tree.err());
+    }
+}
