@@ -115,6 +115,7 @@ fn options(zoom: f64) -> MapOptions {
         layers: MapLayer::ALL.to_vec(),
         camera_radius_m: 2000.0,
         include_closed: false,
+        unit: None,
     }
 }
 
@@ -231,7 +232,8 @@ fn main() {
             .map(|_| {
                 let t = Instant::now();
                 std::hint::black_box(ioc_console::tiles::map::prepare_incident_points(
-                    &store, false,
+                    &store,
+                    ioc_console::tiles::map::Placement::default(),
                 ));
                 t.elapsed()
             })

@@ -583,6 +583,7 @@ fn map_frames(store: &Store, project_each_frame: bool) -> Duration {
             layers: MapLayer::ALL.to_vec(),
             camera_radius_m: 2000.0,
             include_closed: false,
+            unit: None,
         }),
     );
     let rect = Rect::from_min_size(pos2(0.0, 0.0), vec2(960.0, 1080.0));

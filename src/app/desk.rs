@@ -30,6 +30,17 @@ impl ConsoleApp {
                     }
                 }
                 self.scene_picker(ui, cx, state);
+                // The wall's scope (operators drill down too); once the backend's units are in.
+                if matches!(self.mode, Mode::Operate | Mode::Demo) && cx.store.units.data.is_some()
+                {
+                    ui.separator();
+                    if ui
+                        .selectable_label(self.show_scope, super::scope::label(cx))
+                        .clicked()
+                    {
+                        self.show_scope = !self.show_scope;
+                    }
+                }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.button(cx.t("settings.open")).clicked() {
                         self.commands.push(Command::ToggleSettings);

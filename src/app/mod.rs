@@ -11,6 +11,7 @@ pub mod export;
 pub mod incident_panel;
 mod pace;
 mod profile_window;
+pub mod scope;
 pub mod snapshot;
 mod viewports;
 pub mod wall_view;
@@ -186,6 +187,9 @@ pub struct ConsoleApp {
     pub arrange: arrange::ArrangeMode,
     /// Brief mode (briefings).
     pub brief: brief::BriefMode,
+    /// The wall's scope: the picker and whether it is shown (Operate).
+    scope_picker: scope::ScopePicker,
+    show_scope: bool,
     /// The view stamp the wall viewports were last woken for.
     wall_view_seen: std::cell::Cell<u64>,
 }
@@ -257,6 +261,8 @@ impl ConsoleApp {
             wall_view_seen: std::cell::Cell::new(0),
             incidents: incident_panel::IncidentPanel::default(),
             arrange: arrange::ArrangeMode::default(),
+            scope_picker: scope::ScopePicker::default(),
+            show_scope: false,
             brief: brief::BriefMode::new(
                 opts.layout_path
                     .as_deref()
@@ -430,7 +436,10 @@ impl ConsoleApp {
                 }
             }
             // Applied to the view above.
-            Command::SelectIncident(_) | Command::SendCameras(_) | Command::Enlarge { .. } => {}
+            Command::SelectIncident(_)
+            | Command::SendCameras(_)
+            | Command::Enlarge { .. }
+            | Command::Scope(_) => {}
         }
     }
 
@@ -594,8 +603,19 @@ impl ConsoleApp {
         if !matches!(self.mode, Mode::Arrange | Mode::Brief) {
             egui::CentralPanel::no_frame().show(ui, |ui| {
                 let avail = ui.max_rect();
-                wall_view::paint_wall_with(ui, avail, &state.layout, &cx, true);
+                let layout = scope::scoped(&state.layout, &cx);
+                wall_view::paint_wall_with(ui, avail, &layout, &cx, true);
             });
+            if self.show_scope {
+                let mut open = true;
+                egui::Window::new(cx.t("scope.title"))
+                    .open(&mut open)
+                    .resizable(false)
+                    .show(ui.ctx(), |ui| {
+                        self.scope_picker.show(ui, &cx, &mut self.commands);
+                    });
+                self.show_scope = open;
+            }
         }
         while let Ok(msg) = self.exports.1.try_recv() {
             self.notice = Some(msg);

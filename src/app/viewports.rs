@@ -47,7 +47,10 @@ impl ConsoleApp {
                                 ui.painter().rect_filled(rect, 0.0, egui::Color32::BLACK);
                             }
                         },
-                        _ => wall_view::paint_monitor(ui, rect, &state.layout, index, &cx),
+                        _ => {
+                            let layout = super::scope::scoped(&state.layout, &cx);
+                            wall_view::paint_monitor(ui, rect, &layout, index, &cx);
+                        }
                     }
                 });
                 ui.ctx().request_repaint_after(super::pace::next_frame(

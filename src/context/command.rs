@@ -63,6 +63,8 @@ pub enum Command {
         monitor: String,
         tile: Option<String>,
     },
+    /// Scope the wall (and a briefing) to a unit (its id), or back to the province (`None`).
+    Scope(Option<String>),
     /// Put the layout's scene `Some(name)` in force, or go back to the base layout (`None`).
     RecallScene(Option<String>),
     /// Export a chart tile to the exports folder.

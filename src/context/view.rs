@@ -28,6 +28,8 @@ pub struct ViewState {
     pub scene: Option<String>,
     /// A briefing in progress: where it stands.
     pub briefing: Option<BriefingView>,
+    /// The unit (id) the wall or the briefing is scoped to (None: the province).
+    pub scope: Option<String>,
 }
 
 /// Where a briefing stands: what the audience sees. (The storyboard itself is the app's; this is
@@ -85,7 +87,9 @@ impl ViewState {
                 ^ u64::from(b.black)
                 ^ b.ink_generation.rotate_left(41)
         });
+        let scope = self.scope.as_deref().map_or(0, crate::util::hash::fnv1a);
         self.generation
+            ^ scope.rotate_left(29)
             ^ self.sent_generation.rotate_left(32)
             ^ enlarged
             ^ scene.rotate_left(3)
@@ -122,6 +126,7 @@ impl ViewState {
                     self.sent_generation += 1;
                 }
             }
+            Command::Scope(unit) => self.scope.clone_from(unit),
             Command::Enlarge { monitor, tile } => match tile {
                 Some(t) => {
                     self.enlarged.insert(monitor.clone(), t.clone());

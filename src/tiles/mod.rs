@@ -106,6 +106,54 @@ pub enum TileOptions {
     Camera(camera::CameraOptions),
 }
 
+impl TileOptions {
+    /// These options for one unit (a briefing's or the desk's scope): a chart shows the unit's
+    /// series, a KPI its value, a queue and a map its incidents (the map looks at it). None for
+    /// tiles that cannot follow a unit.
+    pub fn scoped(&self, unit: &crate::model::Unit) -> Option<TileOptions> {
+        let id = unit.id.clone();
+        match self {
+            TileOptions::Chart(spec) => Some(TileOptions::Chart(crate::charts::ChartSpec {
+                units: crate::charts::UnitSelection::Ids(vec![id]),
+                ..spec.clone()
+            })),
+            TileOptions::Kpi(o) => Some(TileOptions::Kpi(kpi::KpiOptions {
+                unit: Some(id),
+                ..o.clone()
+            })),
+            TileOptions::Incidents(o) => {
+                let mut o = o.clone();
+                o.filter.units = vec![id];
+                Some(TileOptions::Incidents(o))
+            }
+            TileOptions::Map(o) => {
+                let mut o = o.clone();
+                o.unit = Some(id);
+                if let Some(at) = unit.location.filter(|l| l.is_valid()) {
+                    o.center = Some(at);
+                    o.zoom = Some(SCOPE_ZOOM);
+                    o.follow = map::Follow::Fixed;
+                }
+                Some(TileOptions::Map(o))
+            }
+            TileOptions::Clock(_)
+            | TileOptions::Text(_)
+            | TileOptions::Sources(_)
+            | TileOptions::Providers(_)
+            | TileOptions::Camera(_) => None,
+        }
+    }
+
+    /// Whether the tile shows the whole province's data and cannot follow a unit (its title
+    /// then says so under a scope). Providers report per department, not per unit.
+    pub fn province_wide(&self) -> bool {
+        matches!(self, TileOptions::Sources(_) | TileOptions::Providers(_))
+    }
+}
+
+/// The zoom a map scoped to a unit shows it at (a district on a 1080-line monitor).
+pub const SCOPE_ZOOM: f64 = 10.5;
+
 /// A problem with a tile's options: the key it concerns (when known), the message and a hint.
 #[derive(Debug)]
 pub struct OptionsProblem {

@@ -257,6 +257,22 @@ impl WallLayout {
         Some(out)
     }
 
+    /// This layout scoped to `unit`: every tile that can follow it does and says the unit after
+    /// its title; tiles of the whole province's data get `whole_province` there ("toàn tỉnh").
+    pub fn scoped(&self, unit: &crate::model::Unit, whole_province: &str) -> WallLayout {
+        let mut out = self.clone();
+        let name = crate::format::short_unit_name(unit);
+        for t in &mut out.tiles {
+            if let Some(o) = t.options.scoped(unit) {
+                t.options = o;
+                t.title = format!("{} · {name}", t.title);
+            } else if t.options.province_wide() {
+                t.title = format!("{} · {whole_province}", t.title);
+            }
+        }
+        out
+    }
+
     /// Columns and rows of monitors the wall spans.
     pub fn wall_extent(&self) -> (u32, u32) {
         let cols = self

@@ -848,3 +848,169 @@ fn the_presenters_deck_button_writes_the_scenes_with_their_ink() {
         "the next one has none"
     );
 }
+
+#[test]
+fn a_scope_drills_the_scene_down_to_one_unit_and_esc_returns_to_the_province() {
+    use ioc_console::charts::{ChartData, UnitSelection};
+    use ioc_console::incidents::queue::QueueIndex;
+    use ioc_console::tiles::TileOptions;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = paused_sim(&rt);
+    let clock = TestClock::default();
+    let app = briefing_app(sim.base_url(), &clock);
+    let mut h = harness([1600.0, 900.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    let start = Instant::now();
+    while app.borrow().wall_state().store.units.data.is_none()
+        || app.borrow().wall_state().store.incidents.data.is_none()
+        || app.borrow().wall_state().store.series.data.is_none()
+    {
+        assert!(start.elapsed() < LIMIT, "the simulator's data arrives");
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    h.get_by_label("Giao ban").click();
+    h.run();
+    h.get_by_label("Bắt đầu giao ban").click();
+    h.run();
+    h.get_by_label("Phạm vi: Toàn tỉnh");
+    // Typed without diacritics, the historical district is offered with its last day.
+    let field = h.get_by_label("Tìm đơn vị");
+    field.focus();
+    field.type_text("ba tri");
+    h.run();
+    h.get_by_label("Huyện Ba Tri (đơn vị cũ, đến 30/06/2025)")
+        .click();
+    h.run();
+    assert_eq!(
+        app.borrow().wall_state().view.scope.as_deref(),
+        Some("bt-ba-tri")
+    );
+    h.get_by_label("Phạm vi: Huyện Ba Tri (đơn vị cũ, đến 30/06/2025)");
+    // What each kind of tile of the storyboard's scenes shows under the scope.
+    let state = app.borrow().wall_state();
+    let cx = state.frame_ctx(Utc::now());
+    let board = app.borrow().brief.storyboard.clone().unwrap();
+    let layout = ioc_console::app::scope::scoped(&board.scenes[0].layout, &cx);
+    let tile = |id: &str| layout.tiles.iter().find(|t| t.id == id).unwrap().clone();
+    // The chart by unit shows Ba Tri alone.
+    let chart = tile("chart-reports-ontime");
+    assert!(chart.title.ends_with("· Ba Tri"), "{}", chart.title);
+    let TileOptions::Chart(spec) = &chart.options else {
+        panic!()
+    };
+    assert_eq!(spec.units, UnitSelection::Ids(vec!["bt-ba-tri".into()]));
+    let data = ChartData::from_store(spec, &cx.store, Lang::Vi);
+    let labels: Vec<&str> = data
+        .bars
+        .iter()
+        .map(|b| b.label.as_str())
+        .chain(data.lines.iter().map(|l| l.label.as_str()))
+        .collect();
+    assert!(
+        !labels.is_empty() && labels.iter().all(|l| l.contains("Ba Tri")),
+        "{labels:?}"
+    );
+    // The KPI reads Ba Tri's value.
+    let TileOptions::Kpi(k) = tile("kpi-grdp").options else {
+        panic!()
+    };
+    assert_eq!(k.unit.as_deref(), Some("bt-ba-tri"));
+    // The queue lists Ba Tri's incidents only, all of them.
+    let TileOptions::Incidents(q) = tile("incident-queue").options else {
+        panic!()
+    };
+    let incidents = cx.store.incidents.data.clone().unwrap();
+    let mut index = QueueIndex::build(&incidents, 1);
+    let rows = index.select(&q.filter, q.sort);
+    let open_here = incidents
+        .values()
+        .filter(|i| i.unit_id == "bt-ba-tri" && !i.status.is_closed())
+        .count();
+    assert!(open_here > 0, "the demo has open incidents in Ba Tri");
+    assert_eq!(rows.len(), open_here);
+    assert!(rows.iter().all(|r| r.unit_id == "bt-ba-tri"));
+    // The map shows Ba Tri's incidents, looking at Ba Tri.
+    let TileOptions::Map(m) = tile("incident-map").options else {
+        panic!()
+    };
+    let ba_tri = cx
+        .store
+        .units
+        .data
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|u| u.id == "bt-ba-tri")
+        .unwrap()
+        .clone();
+    assert_eq!(m.center, ba_tri.location);
+    assert_eq!(m.zoom, Some(ioc_console::tiles::SCOPE_ZOOM));
+    let placed = ioc_console::tiles::map::prepare_incident_points(
+        &cx.store,
+        ioc_console::tiles::map::Placement {
+            include_closed: false,
+            unit: Some("bt-ba-tri"),
+        },
+    );
+    let all = ioc_console::tiles::map::prepare_incident_points(&cx.store, Default::default());
+    assert!(placed > 0 && placed < all, "{placed} of {all}");
+    // Tiles of the whole province's data say so.
+    assert!(tile("providers-board").title.ends_with("· toàn tỉnh"));
+    assert!(tile("backend-sources").title.ends_with("· toàn tỉnh"));
+    // The clock and the cameras are neither.
+    assert_eq!(tile("clock-main").title, "Giờ Việt Nam");
+    // Esc: back to the province, the briefing goes on.
+    h.key_press(Key::Escape);
+    h.run();
+    assert_eq!(app.borrow().wall_state().view.scope, None);
+    assert_eq!(app.borrow().mode(), Mode::Brief);
+    assert!(app.borrow().wall_state().view.briefing.is_some());
+    h.get_by_label("Phạm vi: Toàn tỉnh");
+    drop(h);
+    rt.block_on(sim.stop());
+}
+
+#[test]
+fn operators_scope_the_wall_from_the_desk() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = paused_sim(&rt);
+    let app = connected(
+        sim.base_url(),
+        Lang::Vi,
+        Role::Operator,
+        load_layout("ioc-main.toml"),
+    );
+    let mut h = harness([1600.0, 900.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    let start = Instant::now();
+    while h.query_by_label("Phạm vi: Toàn tỉnh").is_none() {
+        assert!(
+            start.elapsed() < LIMIT,
+            "the scope switch appears once the units are in"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    h.get_by_label("Phạm vi: Toàn tỉnh").click();
+    h.run();
+    let field = h.get_by_label("Tìm đơn vị");
+    field.focus();
+    field.type_text("cho lach");
+    h.run();
+    h.key_press(Key::Enter);
+    h.run();
+    assert_eq!(
+        app.borrow().wall_state().view.scope.as_deref(),
+        Some("bt-cho-lach")
+    );
+    h.get_by_label("Về toàn tỉnh (Esc)").click();
+    h.run();
+    assert_eq!(app.borrow().wall_state().view.scope, None);
+    drop(h);
+    rt.block_on(sim.stop());
+}

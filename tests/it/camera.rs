@@ -534,6 +534,7 @@ fn cameras_near_an_incident_go_to_the_wall_from_the_map_and_back() {
         layers: MapLayer::ALL.to_vec(),
         camera_radius_m: 15_000.0,
         include_closed: false,
+        unit: None,
     };
     // Two camera tiles of their own (the far cameras 9 and 10), taking slots 1 and 2.
     let wall = camera_layout(&[("slot-1", "cam-10", Some(1)), ("slot-2", "cam-09", Some(2))]);

@@ -291,6 +291,7 @@ fn options() -> MapOptions {
         layers: MapLayer::ALL.to_vec(),
         camera_radius_m: 3000.0,
         include_closed: false,
+        unit: None,
     }
 }
 

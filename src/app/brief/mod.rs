@@ -48,6 +48,8 @@ pub struct BriefMode {
     pub rotate: bool,
     /// Rounds of the rotation completed.
     pub rounds: u64,
+    /// The scope's type-ahead.
+    scope: super::scope::ScopePicker,
     /// What the presenter's mouse or pen does on the scene.
     pub tool: Option<Tool>,
     /// Where the pointer was last sent (it is sent again only when it moves).
@@ -132,7 +134,7 @@ impl BriefMode {
 
     /// The presenter's keys (clicker keys too), consumed before any widget sees them; focus is
     /// given up so arrows and Space never move or press a button instead.
-    fn keys(&mut self, ui: &mut egui::Ui, out: &mut Vec<Command>) {
+    fn keys(&mut self, ui: &mut egui::Ui, scoped: bool, out: &mut Vec<Command>) {
         if ui.ctx().text_edit_focused() || egui::Popup::is_any_open(ui.ctx()) {
             return;
         }
@@ -168,10 +170,13 @@ impl BriefMode {
             out.push(step(BriefStep::Refresh));
         }
         if pressed(Escape) {
-            if self.typed.is_empty() {
-                out.push(step(BriefStep::End));
-            } else {
+            if !self.typed.is_empty() {
                 self.typed.clear();
+            } else if scoped {
+                // Esc goes back to the province first.
+                out.push(Command::Scope(None));
+            } else {
+                out.push(step(BriefStep::End));
             }
         }
         ui.ctx().memory_mut(|m| {
@@ -290,7 +295,7 @@ impl BriefMode {
             return;
         };
         self.scheduled = None;
-        self.keys(ui, out);
+        self.keys(ui, cx.view.scope.is_some(), out);
         if self.rotate {
             self.rotation(cx.now, b.scene, board.scenes.len(), out);
         }
@@ -422,6 +427,8 @@ impl BriefMode {
                 out.push(Command::Brief(BriefStep::Ink(InkOp::Clear)));
             }
         });
+        ui.separator();
+        self.scope.show(ui, cx, out);
         ui.separator();
         ui.label(RichText::new(cx.t("brief.next_scene")).strong());
         match board.scenes.get(b.scene + 1) {

@@ -91,11 +91,12 @@ pub fn paint_scene(
         return;
     }
     ui.painter_at(rect).rect_filled(rect, 0.0, Color32::BLACK);
-    let strip_h = (rect.height() * 0.055).max(10.0);
+    let rows = if cx.view.scope.is_some() { 2.0 } else { 1.0 };
+    let strip_h = (rect.height() * 0.055).max(10.0) * rows;
     let body = Rect::from_min_max(rect.min, egui::pos2(rect.max.x, rect.max.y - strip_h));
     let strip = Rect::from_min_max(egui::pos2(rect.min.x, body.max.y), rect.max);
     let scx = scene_ctx(scene, cx);
-    let layout = &scene.layout;
+    let layout = &super::super::scope::scoped(&scene.layout, cx);
     match &scene.show {
         Show::Wall => wall_view::paint_wall(ui, body, layout, &scx),
         Show::Monitor(i) => {
@@ -160,34 +161,51 @@ fn paint_marks(ui: &egui::Ui, rect: Rect, marks: Marks<'_>, cx: &FrameCtx) {
 fn paint_strip(ui: &egui::Ui, strip: Rect, scene: &StoryScene, cx: &FrameCtx) {
     let painter = ui.painter_at(strip);
     painter.rect_filled(strip, 0.0, theme::colors::TILE_TITLE_BAR);
-    let size = strip.height() * 0.5;
-    let pad = strip.height() * 0.4;
+    // One row (title, "as of"), and a second for the scope when there is one.
+    let scoped = cx.view.scope.is_some();
+    let row_h = if scoped {
+        strip.height() / 2.0
+    } else {
+        strip.height()
+    };
+    let row = Rect::from_min_size(strip.min, vec2(strip.width(), row_h));
+    let size = row_h * 0.5;
+    let pad = row_h * 0.4;
     let title_font = egui::FontId::new(size, theme::bold_family());
     let font = egui::FontId::proportional(size * 0.9);
-    let mut right = String::new();
-    if let Some(line) = as_of_line(cx) {
-        right = line;
-        if has_cameras(scene) {
-            right = format!("{right} · {}", cx.t("brief.as_of_live_cameras"));
-        }
+    let mut right = as_of_line(cx).unwrap_or_default();
+    if !right.is_empty() && has_cameras(scene) {
+        right = format!("{right} · {}", cx.t("brief.as_of_live_cameras"));
     }
     let r = painter.text(
-        strip.right_center() - vec2(pad, 0.0),
+        row.right_center() - vec2(pad, 0.0),
         Align2::RIGHT_CENTER,
         right,
         font,
         theme::colors::TEXT,
     );
-    let room = (r.left() - strip.left() - 2.0 * pad).max(0.0);
+    let room = (r.left() - row.left() - 2.0 * pad).max(0.0);
     let (title, _) = crate::ui::widgets::elided(
         &painter,
         &scene.title,
-        title_font,
+        title_font.clone(),
         theme::colors::TEXT,
         room,
     );
-    let at = strip.left_center() + vec2(pad, -title.size().y / 2.0);
+    let at = row.left_center() + vec2(pad, -title.size().y / 2.0);
     painter.galley(at, title, theme::colors::TEXT);
+    if scoped {
+        let second = row.translate(vec2(0.0, row_h));
+        let (scope, _) = crate::ui::widgets::elided(
+            &painter,
+            &super::super::scope::label(cx),
+            title_font,
+            theme::colors::ACCENT,
+            (second.width() - 2.0 * pad).max(0.0),
+        );
+        let at = second.left_center() + vec2(pad, -scope.size().y / 2.0);
+        painter.galley(at, scope, theme::colors::ACCENT);
+    }
 }
 
 /// Whether the scene shows a camera (live while the rest is frozen).

@@ -32,6 +32,7 @@ impl ConsoleApp {
                         pointer: None,
                         ink_generation: 0,
                     });
+                    view.scope = None;
                     s.frozen = Some(Arc::clone(&s.store));
                     s.storyboard = Some(Arc::clone(&board));
                     self.brief.started(board, now);
@@ -55,6 +56,7 @@ impl ConsoleApp {
                 if view.briefing.take().is_some() {
                     tracing::info!("briefing ended");
                 }
+                view.scope = None;
                 s.frozen = None;
                 s.storyboard = None;
                 self.brief.ended();

@@ -36,7 +36,7 @@ pub(super) struct MarkerCache {
 /// Everything the prepared markers depend on.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct MarkerKey {
-    pub(super) version: (u64, bool),
+    pub(super) version: (u64, super::points::PlacementKey),
     pub(super) level: u8,
     pub(super) zoom: f64,
     pub(super) center: (f64, f64),
@@ -68,7 +68,7 @@ pub(super) fn paint_incidents(
     painter: &egui::Painter,
     cx: &FrameCtx,
     (points, clusters, markers): (&mut IncidentPoints, &mut ClusterCache, &mut MarkerCache),
-    include_closed: bool,
+    placement: super::points::Placement<'_>,
     (world, center, clip, zoom): (f64, Merc, Rect, f64),
     r: f32,
     scale: f32,
@@ -77,13 +77,11 @@ pub(super) fn paint_incidents(
     // Kept in step with the incidents (not with other datasets): changes one by one from the
     // store's change log, a whole rebuild when the map was replaced or many changed.
     let categories = categories_stamp(&cx.store);
-    let wanted = (cx.store.incidents_version(), include_closed);
+    let wanted = (cx.store.incidents_version(), placement.key());
     let stale = points.version != Some(wanted) || points.categories != categories;
-    if stale
-        && (points.categories != categories || !apply_changes(points, &cx.store, include_closed))
-    {
+    if stale && (points.categories != categories || !apply_changes(points, &cx.store, placement)) {
         let builds = points.full_builds;
-        *points = prepare_points(&cx.store, include_closed);
+        *points = prepare_points(&cx.store, placement);
         points.full_builds = builds + 1;
     }
     let Some(version) = points.version else {
@@ -94,7 +92,7 @@ pub(super) fn paint_incidents(
     let level = (zoom - f64::from(scale.max(1e-3)).log2())
         .round()
         .clamp(0.0, 22.0) as u8;
-    let cluster_key = version.0 ^ (u64::from(include_closed) << 63);
+    let cluster_key = version.0 ^ (u64::from(version.1.0) << 63) ^ version.1.1.rotate_left(17);
     let unsplittable = level >= NO_CLUSTER_FROM;
     let stamps = Some(points.received.as_slice());
     let list: &[Cluster] = if unsplittable {

@@ -21,7 +21,7 @@ mod state;
 pub use glyphs::{Glyph, camera_state_key, paint_camera_marker, paint_incident_marker};
 pub use options::{Follow, MapLayer, MapOptions};
 pub use overlays::nearby_cameras;
-pub use points::prepare_incident_points;
+pub use points::{Placement, prepare_incident_points};
 pub use state::MapTileState;
 
 use std::sync::{Arc, Mutex};
@@ -155,6 +155,15 @@ impl MapOptions {
         scale: f32,
         selected: Option<&Incident>,
     ) {
+        let home = [
+            self.center.map_or(u64::MAX, |c| c.lat.to_bits()),
+            self.center.map_or(u64::MAX, |c| c.lon.to_bits()),
+            self.zoom.map_or(u64::MAX, f64::to_bits),
+        ];
+        if st.home != Some(home) {
+            st.home = Some(home);
+            st.initialised = false;
+        }
         if !st.initialised {
             let (c, z) = self.home(cx, (rect.width(), rect.height()), scale);
             st.memory.center_at(lon_lat(c.lon, c.lat));
@@ -387,7 +396,10 @@ impl Content<'_> {
                 &painter,
                 cx,
                 (points, clusters, markers),
-                self.options.include_closed,
+                points::Placement {
+                    include_closed: self.options.include_closed,
+                    unit: self.options.unit.as_deref(),
+                },
                 (world, center, clip, zoom),
                 r,
                 scale,

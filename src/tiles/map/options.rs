@@ -78,6 +78,9 @@ pub struct MapOptions {
     /// Show resolved and rejected incidents too (default: open ones only).
     #[serde(default)]
     pub include_closed: bool,
+    /// Only this unit's incidents (a unit id; default: every unit's).
+    #[serde(default)]
+    pub unit: Option<String>,
 }
 
 pub(super) fn all_layers() -> Vec<MapLayer> {

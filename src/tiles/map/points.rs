@@ -7,10 +7,36 @@ use crate::model::{Category, Incident, IncidentStatus, Priority};
 use crate::store::Store;
 use crate::tiles::incidents::NEW_FOR;
 
+/// Which incidents a map places: open ones or all, of every unit or one (a scope).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Placement<'a> {
+    pub include_closed: bool,
+    pub unit: Option<&'a str>,
+}
+
+/// A placement as a key of the caches built for it.
+pub(super) type PlacementKey = (bool, u64);
+
+impl Placement<'_> {
+    pub(super) fn key(&self) -> PlacementKey {
+        (
+            self.include_closed,
+            self.unit.map_or(0, crate::util::hash::fnv1a),
+        )
+    }
+
+    /// Whether an incident is placed.
+    pub(super) fn places(&self, i: &Incident) -> bool {
+        (self.include_closed || !i.status.is_closed())
+            && i.location.is_valid()
+            && self.unit.is_none_or(|u| i.unit_id == u)
+    }
+}
+
 /// The incidents of one store generation, as map points (sorted by id: stable clusters).
 #[derive(Default)]
 pub(super) struct IncidentPoints {
-    pub(super) version: Option<(u64, bool)>,
+    pub(super) version: Option<(u64, PlacementKey)>,
     /// A stamp of the categories the glyphs were chosen from.
     pub(super) categories: u64,
     /// The order: by (hash of the id, id).
@@ -41,8 +67,8 @@ impl PointInfo {
 
 /// Prepares the map points of the store's incidents from scratch and says how many there are:
 /// the work done when the incidents are replaced whole; for benchmarks.
-pub fn prepare_incident_points(store: &Store, include_closed: bool) -> usize {
-    prepare_points(store, include_closed).ids.len()
+pub fn prepare_incident_points(store: &Store, placement: Placement<'_>) -> usize {
+    prepare_points(store, placement).ids.len()
 }
 
 /// A stamp of the category list (the glyphs follow its order).
@@ -71,11 +97,6 @@ pub(super) fn pulse_stamp(i: &Incident) -> i64 {
     } else {
         i.received_at.timestamp()
     }
-}
-
-/// Whether an incident is placed on a map that shows closed ones or not.
-pub(super) fn placed(i: &Incident, include_closed: bool) -> bool {
-    (include_closed || !i.status.is_closed()) && i.location.is_valid()
 }
 
 impl IncidentPoints {
@@ -148,12 +169,12 @@ pub(super) const CHANGES_ONE_BY_ONE: usize = 64;
 pub(super) fn apply_changes(
     points: &mut IncidentPoints,
     store: &Store,
-    include_closed: bool,
+    placement: Placement<'_>,
 ) -> bool {
-    let Some((since, shown_closed)) = points.version else {
+    let Some((since, shown)) = points.version else {
         return false;
     };
-    if shown_closed != include_closed
+    if shown != placement.key()
         || store.incidents_reset > since
         || store.incident_log_evicted > since
     {
@@ -177,7 +198,7 @@ pub(super) fn apply_changes(
     let categories: &[Category] = store.categories.data.as_deref().unwrap_or(&[]);
     for id in changed {
         let hash = crate::util::hash::fnv1a(id);
-        let now = map.get(id).filter(|i| placed(i, include_closed));
+        let now = map.get(id).filter(|i| placement.places(i));
         match (points.find(hash, id), now) {
             (Ok(at), Some(i)) => points.set(at, i, categories),
             (Ok(at), None) => points.remove(at),
@@ -185,15 +206,15 @@ pub(super) fn apply_changes(
             (Err(_), None) => {}
         }
     }
-    points.version = Some((store.incidents_version(), include_closed));
+    points.version = Some((store.incidents_version(), placement.key()));
     true
 }
 
 /// The incidents of the store as map points, in a stable order (the same clusters in every run)
 /// by a hash of the id: one pass over the map, no second lookup, no sort of 100,000 strings.
-pub(super) fn prepare_points(store: &Store, include_closed: bool) -> IncidentPoints {
+pub(super) fn prepare_points(store: &Store, placement: Placement<'_>) -> IncidentPoints {
     let mut p = IncidentPoints {
-        version: Some((store.incidents_version(), include_closed)),
+        version: Some((store.incidents_version(), placement.key())),
         categories: categories_stamp(store),
         ..Default::default()
     };
@@ -202,7 +223,7 @@ pub(super) fn prepare_points(store: &Store, include_closed: bool) -> IncidentPoi
     };
     let mut rows: Vec<(u64, &String, &Incident)> = map
         .iter()
-        .filter(|(_, i)| placed(i, include_closed))
+        .filter(|(_, i)| placement.places(i))
         .map(|(id, i)| (crate::util::hash::fnv1a(id), id, i))
         .collect();
     rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));

@@ -17,6 +17,9 @@ use crate::model::{Camera, Incident};
 pub struct MapTileState {
     pub(super) memory: MapMemory,
     pub(super) initialised: bool,
+    /// The options' own view (centre, zoom) the memory was set from: a scene or a scope that
+    /// changes them moves the map there.
+    pub(super) home: Option<[u64; 3]>,
     /// The wall scale the memory's zoom was set for.
     pub(super) scale: f32,
     pub(super) seen_selection: u64,
@@ -83,6 +86,7 @@ impl MapTileState {
         MapTileState {
             memory: MapMemory::default(),
             initialised: false,
+            home: None,
             scale: 1.0,
             seen_selection: 0,
             shown: options.layers.clone(),

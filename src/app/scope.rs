@@ -1,0 +1,103 @@
+//! Scope drill-down (regulation Điều 15: district and commune IOCs, feedback per locality): the
+//! wall or a briefing scoped to one unit of the backend's versioned list. Tiles that can follow
+//! a unit do (`TileOptions::scoped`); tiles of the whole province's data say "toàn tỉnh" in
+//! their title. The unit is picked by typing part of its name, with or without diacritics.
+
+use std::sync::Arc;
+
+use egui::RichText;
+
+use crate::context::{Command, FrameCtx};
+use crate::format;
+use crate::incidents::search::fold;
+use crate::model::Unit;
+use crate::wall::WallLayout;
+
+/// The unit the frame is scoped to, if it is in the backend's list.
+pub fn unit(cx: &FrameCtx) -> Option<&Unit> {
+    let id = cx.view.scope.as_deref()?;
+    cx.store.units.data.as_deref()?.iter().find(|u| u.id == id)
+}
+
+/// A unit's name as the scope says it: historical units (the districts until 30/06/2025) with
+/// their last day.
+pub fn unit_label(cx: &FrameCtx, u: &Unit) -> String {
+    let today = format::to_vietnam_time(cx.data_now()).date_naive();
+    match u.valid_to {
+        Some(to) if to < today => cx.t_args(
+            "scope.historical",
+            &[("name", &u.name), ("date", &to.format("%d/%m/%Y"))],
+        ),
+        _ => u.name.clone(),
+    }
+}
+
+/// "Phạm vi: …" for the scope in force (the province when none).
+pub fn label(cx: &FrameCtx) -> String {
+    let name = unit(cx).map_or_else(|| cx.t("scope.province").to_owned(), |u| unit_label(cx, u));
+    cx.t_args("scope.label", &[("name", &name)])
+}
+
+/// `layout` as the frame's scope has it.
+pub fn scoped(layout: &Arc<WallLayout>, cx: &FrameCtx) -> Arc<WallLayout> {
+    match unit(cx) {
+        Some(u) => Arc::new(layout.scoped(u, cx.t("scope.whole_province"))),
+        None => Arc::clone(layout),
+    }
+}
+
+/// The type-ahead that picks a unit.
+#[derive(Default)]
+pub struct ScopePicker {
+    typed: String,
+}
+
+/// At most this many units are offered for what was typed.
+const OFFERED: usize = 8;
+
+impl ScopePicker {
+    /// The field and the units matching it; picking one sends [`Command::Scope`].
+    pub fn show(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, out: &mut Vec<Command>) {
+        ui.label(RichText::new(label(cx)).strong());
+        let named = ui.label(cx.t("scope.field"));
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut self.typed)
+                    .hint_text(cx.t("scope.type"))
+                    .desired_width(ui.available_width().min(320.0)),
+            )
+            .labelled_by(named.id);
+        let units = cx.store.units.data.as_deref().unwrap_or(&[]);
+        let wanted = fold(self.typed.trim());
+        let found: Vec<&Unit> = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            units
+                .iter()
+                .filter(|u| fold(&u.name).contains(&wanted) || u.id == self.typed.trim())
+                .take(OFFERED)
+                .collect()
+        };
+        let enter = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let mut pick = None;
+        for u in &found {
+            if ui.button(unit_label(cx, u)).clicked() {
+                pick = Some(u.id.clone());
+            }
+        }
+        if enter && let Some(first) = found.first() {
+            pick = Some(first.id.clone());
+        }
+        if !wanted.is_empty() && found.is_empty() {
+            ui.label(RichText::new(cx.t("scope.no_match")).italics());
+        }
+        if cx.view.scope.is_some() && ui.button(cx.t("scope.back")).clicked() {
+            out.push(Command::Scope(None));
+        }
+        if let Some(id) = pick {
+            tracing::info!(unit = %id, "scoped to a unit");
+            self.typed.clear();
+            out.push(Command::Scope(Some(id)));
+        }
+    }
+}
