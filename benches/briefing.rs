@@ -274,6 +274,20 @@ fn main() {
         }
         if now >= next_sample {
             rss.push(rss_kb());
+            if rss.len() % 24 == 1 {
+                let state = r.app.wall_state();
+                let count = |s: &ioc_console::store::Store| {
+                    s.incidents.data.as_ref().map_or(0, |d| d.len())
+                };
+                println!(
+                    "  hour {:>3}: {} KiB resident; incidents live {}, frozen {}, in the world {}",
+                    rss.len() - 1,
+                    rss.last().unwrap(),
+                    count(&state.store),
+                    state.frozen.as_deref().map_or(0, count),
+                    r.world.incidents().len()
+                );
+            }
             next_sample += chrono::Duration::hours(1);
         }
         let dt = delay.clamp(Duration::from_secs(5), Duration::from_secs(60));

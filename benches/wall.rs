@@ -200,6 +200,7 @@ fn chart_tile(points: usize) -> Tile {
             indicators: vec!["beds".into()],
             units: UnitSelection::Ids(vec!["u0".into(), "u1".into()]),
             periods: points,
+            period: None,
         }),
     )
 }

@@ -83,8 +83,25 @@ fn main() -> ExitCode {
     {
         Command::Run(a) => run::run(a, &cfg, lang),
         Command::Layout {
-            command: layout::LayoutCommand::Check { files },
-        } => layout::check(&files, lang),
+            command:
+                layout::LayoutCommand::Check {
+                    files,
+                    demo,
+                    backend,
+                },
+        } => {
+            let units = match (demo, backend) {
+                (false, None) => None,
+                (demo, backend) => {
+                    let data = cli::DataArgs { backend, demo };
+                    match cli::load_store(&data, &cfg, lang) {
+                        Ok((store, _backend)) => Some(store.units.data.unwrap_or_default()),
+                        Err(code) => return code,
+                    }
+                }
+            };
+            layout::check(&files, units.as_deref(), lang)
+        }
         Command::Layout {
             command: layout::LayoutCommand::Schema { storyboard },
         } => layout::schema(storyboard),

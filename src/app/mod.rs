@@ -548,6 +548,7 @@ impl ConsoleApp {
             self.send(Request::SimStatus);
         }
         let now = (self.clock)();
+        self.freeze_first_loads(now);
         let state = self.wall_state();
         let display = *self.display.get_or_insert_with(|| {
             self.display_choice
@@ -648,6 +649,28 @@ impl ConsoleApp {
     }
 }
 impl ConsoleApp {
+    /// A briefing started before the backend's first loads arrived (a rotation started with the
+    /// console) would show nothing for a whole round: while the live store has data the frozen
+    /// one lacks, the briefing is frozen again as of now.
+    fn freeze_first_loads(&mut self, now: DateTime<Utc>) {
+        let Ok(mut s) = self.state.write() else {
+            return;
+        };
+        let Some(frozen) = &s.frozen else {
+            return;
+        };
+        if s.store.resources_with_data() <= frozen.resources_with_data() {
+            return;
+        }
+        let mut view = (*s.view).clone();
+        if let Some(b) = view.briefing.as_mut() {
+            b.as_of = now;
+        }
+        s.frozen = Some(Arc::clone(&s.store));
+        s.view = Arc::new(view);
+        tracing::info!("briefing frozen again: the backend's first data arrived");
+    }
+
     /// Keys 1–9 recall the layout's first nine scenes, 0 the base layout (not while a text
     /// field or a pop-up has the keyboard).
     fn scene_keys(&mut self, ui: &mut egui::Ui, state: &WallState) {

@@ -32,9 +32,14 @@ pub fn unit_label(cx: &FrameCtx, u: &Unit) -> String {
     }
 }
 
-/// "Phạm vi: …" for the scope in force (the province when none).
+/// "Phạm vi: …" for the scope in force (the province when none; a unit the backend's list does
+/// not have, or not yet, is said so).
 pub fn label(cx: &FrameCtx) -> String {
-    let name = unit(cx).map_or_else(|| cx.t("scope.province").to_owned(), |u| unit_label(cx, u));
+    let name = match (cx.view.scope.as_deref(), unit(cx)) {
+        (_, Some(u)) => unit_label(cx, u),
+        (Some(id), None) => cx.t_args("scope.unknown", &[("unit", &id)]),
+        (None, None) => cx.t("scope.province").to_owned(),
+    };
     cx.t_args("scope.label", &[("name", &name)])
 }
 

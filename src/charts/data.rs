@@ -200,6 +200,21 @@ impl ChartData {
             data.problem = Some(crate::text::Text::key("chart.nothing"));
             return data;
         }
+        // A unit that did not exist in the period asked for has no data there: said, not zeros.
+        if let (Some(p), UnitSelection::Ids(_)) = (spec.period, &spec.units) {
+            let start = p.previous().end();
+            if let Some(u) = units
+                .iter()
+                .find(|u| u.valid_to.is_some_and(|to| to < start) || u.valid_from >= p.end())
+            {
+                data.problem = Some(
+                    crate::text::Text::key("chart.unit_not_in_period")
+                        .arg("unit", &u.name)
+                        .arg("period", format::period(lang, p)),
+                );
+                return data;
+            }
+        }
         let first = indicators[0];
         data.unit_of_measure = first.unit_of_measure.clone();
         data.decimals = first.decimals;
@@ -244,6 +259,11 @@ struct Extraction<'a> {
 }
 
 impl<'a> Extraction<'a> {
+    /// Whether a period is shown: every one, or those up to the spec's period.
+    fn within(&self, p: PeriodKey) -> bool {
+        self.spec.period.is_none_or(|until| p.end() <= until.end())
+    }
+
     fn get(&self, i: &Indicator, u: &Unit) -> Option<&'a Series> {
         let key = (i.id.clone(), u.id.clone());
         let s = self.series.get(&key);
@@ -268,6 +288,7 @@ impl<'a> Extraction<'a> {
         let mut periods: Vec<PeriodKey> = chosen
             .iter()
             .flat_map(|(_, _, s)| s.iter().flat_map(|s| s.points.iter().map(|p| p.period)))
+            .filter(|p| self.within(*p))
             .collect();
         periods.sort();
         periods.dedup();
@@ -341,6 +362,7 @@ impl<'a> Extraction<'a> {
             .iter()
             .filter_map(|u| self.get(first, u))
             .flat_map(|s| s.points.iter().map(|p| p.period))
+            .filter(|p| self.within(*p))
             .collect();
         periods.sort();
         let latest = periods
@@ -396,9 +418,12 @@ impl<'a> Extraction<'a> {
     /// Target versus actual for each indicator, at the unit `u`.
     fn targets(&self, data: &mut ChartData, indicators: &[&Indicator], u: &Unit) {
         for i in indicators {
-            let latest = self
-                .get(i, u)
-                .and_then(|s| s.points.iter().max_by_key(|p| p.period));
+            let latest = self.get(i, u).and_then(|s| {
+                s.points
+                    .iter()
+                    .filter(|p| self.within(p.period))
+                    .max_by_key(|p| p.period)
+            });
             let (value, text, detail) = match (latest, i.target) {
                 (Some(p), Some(t)) if t != 0.0 => {
                     data.as_of = data.as_of.max(Some(p.updated_at));

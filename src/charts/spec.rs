@@ -56,6 +56,10 @@ pub struct ChartSpec {
     /// How many of the latest periods to show (default 12).
     #[serde(default = "twelve")]
     pub periods: usize,
+    /// Up to this period only (a briefing scene's period; not written in layout files).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub period: Option<crate::model::PeriodKey>,
 }
 
 fn twelve() -> usize {

@@ -13,6 +13,12 @@ pub enum LayoutCommand {
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Check storyboards' scopes against the built-in simulated IOC's units.
+        #[arg(long, conflicts_with = "backend")]
+        demo: bool,
+        /// Check storyboards' scopes against this backend's units.
+        #[arg(long)]
+        backend: Option<String>,
     },
     /// Print the JSON Schema of layout files (of storyboards with `--storyboard`).
     Schema {
@@ -21,12 +27,16 @@ pub enum LayoutCommand {
     },
 }
 
-pub fn check(files: &[PathBuf], lang: Lang) -> ExitCode {
+pub fn check(files: &[PathBuf], units: Option<&[crate::model::Unit]>, lang: Lang) -> ExitCode {
     let mut failed = false;
     for file in files {
         let name = file.display();
         if storyboard::is_storyboard_path(file) {
-            match storyboard::load(file) {
+            let checked = storyboard::load(file).and_then(|b| match units {
+                Some(units) => storyboard::check_units(&b, units).map(|_| b),
+                None => Ok(b),
+            });
+            match checked {
                 Ok(b) => println!(
                     "{}",
                     tr_args(

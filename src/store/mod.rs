@@ -338,6 +338,12 @@ impl Store {
         }
     }
 
+    /// How many resources have data (a briefing frozen before the first loads arrived is
+    /// frozen again as they do).
+    pub fn resources_with_data(&self) -> usize {
+        Resource::ALL.iter().filter(|r| self.meta(**r).2).count()
+    }
+
     /// The state of a resource at `now`, with the reason when it is not live.
     pub fn status(&self, r: Resource, now: Timestamp) -> DataStatus {
         if !self.configured {

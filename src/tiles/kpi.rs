@@ -22,6 +22,10 @@ pub struct KpiOptions {
     /// "top" (default) or a unit id.
     #[serde(default)]
     pub unit: Option<String>,
+    /// Up to this period only (a briefing scene's period; not written in layout files).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub period: Option<crate::model::PeriodKey>,
     /// Periods in the sparkline (default 12).
     #[serde(default = "twelve")]
     pub sparkline: usize,
@@ -41,6 +45,7 @@ impl KpiOptions {
                 None => UnitSelection::default(),
             },
             periods: self.sparkline.max(2),
+            period: self.period,
         }
     }
 

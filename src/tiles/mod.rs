@@ -144,6 +144,22 @@ impl TileOptions {
         }
     }
 
+    /// These options up to period `p` (a briefing scene's period): charts and KPIs; None for
+    /// tiles without periods.
+    pub fn in_period(&self, p: crate::model::PeriodKey) -> Option<TileOptions> {
+        match self {
+            TileOptions::Chart(spec) => Some(TileOptions::Chart(crate::charts::ChartSpec {
+                period: Some(p),
+                ..spec.clone()
+            })),
+            TileOptions::Kpi(o) => Some(TileOptions::Kpi(kpi::KpiOptions {
+                period: Some(p),
+                ..o.clone()
+            })),
+            _ => None,
+        }
+    }
+
     /// Whether the tile shows the whole province's data and cannot follow a unit (its title
     /// then says so under a scope). Providers report per department, not per unit.
     pub fn province_wide(&self) -> bool {

@@ -257,6 +257,17 @@ impl WallLayout {
         Some(out)
     }
 
+    /// This layout up to period `p`: the tiles that have periods show none after it.
+    pub fn in_period(&self, p: crate::model::PeriodKey) -> WallLayout {
+        let mut out = self.clone();
+        for t in &mut out.tiles {
+            if let Some(o) = t.options.in_period(p) {
+                t.options = o;
+            }
+        }
+        out
+    }
+
     /// This layout scoped to `unit`: every tile that can follow it does and says the unit after
     /// its title; tiles of the whole province's data get `whole_province` there ("toàn tỉnh").
     pub fn scoped(&self, unit: &crate::model::Unit, whole_province: &str) -> WallLayout {

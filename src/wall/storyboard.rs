@@ -55,6 +55,16 @@ pub struct StorySceneFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub tile: Option<Spanned<String>>,
+    /// The unit the scene is scoped to (an id of the backend's unit list, e.g. "bt-ba-tri");
+    /// default: the province.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub scope: Option<Spanned<String>>,
+    /// The period its charts and KPIs show, up to and including it: "2025" (a year),
+    /// "2025-Q2" (a quarter) or "2025-06" (a month). Default: the latest data.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub period: Option<Spanned<String>>,
     /// What the presenter reads beside the scene (never shown to the audience).
     #[serde(default)]
     pub notes: Option<String>,
@@ -87,6 +97,10 @@ pub struct StoryScene {
     pub enlarged: Vec<(String, String)>,
     pub notes: Option<String>,
     pub duration: Option<Duration>,
+    /// The period its tiles show (up to and including), when one is named.
+    pub period: Option<crate::model::PeriodKey>,
+    /// The unit it is scoped to (an id), and where the file says so (line, column).
+    pub scope: Option<(String, usize, usize)>,
 }
 
 /// A validated storyboard.
@@ -279,6 +293,26 @@ pub fn parse(path: &Path, text: &str, layouts: &Path) -> Result<Storyboard, Layo
             }
             (None, None) => Show::Wall,
         };
+        let period = match &sc.period {
+            Some(p) => match crate::model::PeriodKey::parse(p.get_ref()) {
+                Some(k) => {
+                    layout = Arc::new(layout.in_period(k));
+                    Some(k)
+                }
+                None => {
+                    errors.push(problem(
+                        path,
+                        text,
+                        p.span(),
+                        "brief.err.bad_period",
+                        &[("period", p.get_ref())],
+                    ));
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
         let duration = match &sc.duration {
             Some(d) if *d.get_ref() < MIN_DURATION_S => {
                 errors.push(problem(
@@ -303,6 +337,11 @@ pub fn parse(path: &Path, text: &str, layouts: &Path) -> Result<Storyboard, Layo
                 enlarged,
                 notes: sc.notes.clone(),
                 duration,
+                period,
+                scope: sc.scope.as_ref().map(|u| {
+                    let (line, column) = super::diag::line_col(text, u.span().start);
+                    (u.get_ref().clone(), line, column)
+                }),
             });
         }
     }
@@ -333,6 +372,30 @@ fn problem(
     Diagnostic::at(path, text, span, fill(Text::key(key))).with_hint(fill(Text::key(hint_key)))
 }
 
+/// Checks the scenes' scopes against the backend's unit list: an unknown unit is an error at
+/// its place in the file.
+pub fn check_units(board: &Storyboard, units: &[crate::model::Unit]) -> Result<(), LayoutErrors> {
+    let known: Vec<&str> = units.iter().map(|u| u.id.as_str()).collect();
+    let errors: Vec<Diagnostic> = board
+        .scenes
+        .iter()
+        .filter_map(|s| s.scope.as_ref())
+        .filter(|(id, _, _)| !known.contains(&id.as_str()))
+        .map(|(id, line, column)| Diagnostic {
+            file: board.path.clone(),
+            line: *line,
+            column: *column,
+            message: Text::key("brief.err.unknown_unit").arg("unit", id),
+            hint: Some(Text::key("brief.err.unknown_unit_hint").arg("known", known.join(", "))),
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(LayoutErrors(errors))
+    }
+}
+
 /// Each message's hint key.
 const HINTS: &[(&str, &str)] = &[
     ("brief.err.no_scenes", "brief.err.no_scenes_hint"),
@@ -349,6 +412,7 @@ const HINTS: &[(&str, &str)] = &[
         "brief.err.monitor_and_tile_hint",
     ),
     ("brief.err.short_duration", "brief.err.short_duration_hint"),
+    ("brief.err.bad_period", "brief.err.bad_period_hint"),
 ];
 
 /// The layouts a storyboard may name (file stems of `layouts/*.toml`).

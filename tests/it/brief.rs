@@ -99,6 +99,11 @@ tile = "kpi-grdp"
 title = "Quá nhanh"
 layout = "ioc-main"
 duration = 2
+
+[[scenes]]
+title = "Kỳ sai"
+layout = "ioc-main"
+period = "quy 3"
 "#;
     let p = write_board(dir.path(), text);
     let e = storyboard::load(&p).unwrap_err();
@@ -118,7 +123,8 @@ duration = 2
     at(20, 9, "has no scene `bao`");
     at(26, 8, "one monitor or one tile, not both");
     at(31, 12, "under 5 seconds");
-    assert_eq!(e.0.len(), 6, "{said}");
+    at(36, 10, "period `quy 3` cannot be read");
+    assert_eq!(e.0.len(), 7, "{said}");
     assert!(
         said.contains("ioc-main"),
         "the hint lists the layouts: {said}"
@@ -220,8 +226,8 @@ fn a_briefing_steps_with_the_clicker_keys_and_shows_frozen_data_until_refreshed(
         move |ui| app.borrow_mut().show(ui)
     });
     let start = Instant::now();
-    while app.borrow().wall_state().store.incidents.data.is_none() {
-        assert!(start.elapsed() < LIMIT, "the simulator's incidents arrive");
+    while app.borrow().wall_state().store.resources_with_data() < 8 {
+        assert!(start.elapsed() < LIMIT, "the simulator's data arrives");
         h.step();
         std::thread::sleep(Duration::from_millis(30));
     }
@@ -863,10 +869,7 @@ fn a_scope_drills_the_scene_down_to_one_unit_and_esc_returns_to_the_province() {
         move |ui| app.borrow_mut().show(ui)
     });
     let start = Instant::now();
-    while app.borrow().wall_state().store.units.data.is_none()
-        || app.borrow().wall_state().store.incidents.data.is_none()
-        || app.borrow().wall_state().store.series.data.is_none()
-    {
+    while app.borrow().wall_state().store.resources_with_data() < 8 {
         assert!(start.elapsed() < LIMIT, "the simulator's data arrives");
         h.step();
         std::thread::sleep(Duration::from_millis(30));
@@ -1013,4 +1016,271 @@ fn operators_scope_the_wall_from_the_desk() {
     assert_eq!(app.borrow().wall_state().view.scope, None);
     drop(h);
     rt.block_on(sim.stop());
+}
+
+#[test]
+fn a_briefing_started_before_the_data_arrives_freezes_it_as_it_comes_in() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = paused_sim(&rt);
+    let clock = TestClock::default();
+    let app = connected(
+        sim.base_url(),
+        Lang::Vi,
+        Role::Leader,
+        load_layout("ioc-main.toml"),
+    );
+    let app = Rc::try_unwrap(app).ok().unwrap().into_inner();
+    // Rotating from the start, as `run --storyboard … --rotate` does: nothing has loaded yet.
+    let app = Rc::new(RefCell::new(
+        app.with_clock(clock.clock())
+            .with_storyboard(shipped(), true),
+    ));
+    let first = app
+        .borrow()
+        .wall_state()
+        .view
+        .briefing
+        .clone()
+        .unwrap()
+        .as_of;
+    assert_eq!(
+        app.borrow()
+            .wall_state()
+            .frozen
+            .as_ref()
+            .unwrap()
+            .resources_with_data(),
+        0
+    );
+    let mut h = harness([1280.0, 720.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    let start = Instant::now();
+    while app
+        .borrow()
+        .wall_state()
+        .frozen
+        .as_ref()
+        .unwrap()
+        .resources_with_data()
+        < 8
+    {
+        assert!(
+            start.elapsed() < LIMIT,
+            "the frozen data follows the first loads"
+        );
+        clock.advance(chrono::Duration::milliseconds(100));
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let state = app.borrow().wall_state();
+    assert!(
+        state.view.briefing.clone().unwrap().as_of > first,
+        "a new as of"
+    );
+    assert_eq!(
+        state.view.briefing.clone().unwrap().scene,
+        0,
+        "the scene did not move"
+    );
+    drop(h);
+    rt.block_on(sim.stop());
+}
+
+#[test]
+fn a_scene_with_a_period_shows_its_tiles_up_to_it_and_a_unit_that_did_not_exist_then_says_so() {
+    use ioc_console::charts::ChartData;
+    use ioc_console::model::PeriodKey;
+    use ioc_console::tiles::TileOptions;
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_board(
+        dir.path(),
+        r#"title = "Kỳ"
+
+[[scenes]]
+title = "Thu ngân sách đến tháng 6/2025"
+layout = "ioc-main"
+tile = "chart-budget-monthly"
+period = "2025-06"
+
+[[scenes]]
+title = "Quý 3/2026"
+layout = "ioc-main"
+monitor = "A1"
+period = "2026-Q3"
+"#,
+    );
+    let board = storyboard::load(&p).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(board.scenes[0].period, PeriodKey::parse("2025-06"));
+    let store = ioc_console::sim::world_store(7, fixed_now()).unwrap();
+    let options = |scene: usize, id: &str, layout: &ioc_console::wall::WallLayout| {
+        let _ = scene;
+        layout
+            .tiles
+            .iter()
+            .find(|t| t.id == id)
+            .unwrap()
+            .options
+            .clone()
+    };
+    // Up to June 2025: the last period drawn is June 2025, not the newest month.
+    let TileOptions::Chart(spec) = options(0, "chart-budget-monthly", &board.scenes[0].layout)
+    else {
+        panic!()
+    };
+    let data = ChartData::from_store(&spec, &store, Lang::Vi);
+    assert_eq!(
+        data.periods.last().copied(),
+        PeriodKey::parse("2025-06"),
+        "{:?}",
+        data.periods
+    );
+    assert!(data.problem.is_none());
+    let TileOptions::Chart(live) =
+        options(0, "chart-budget-monthly", &load_layout("ioc-main.toml"))
+    else {
+        panic!()
+    };
+    assert!(
+        ChartData::from_store(&live, &store, Lang::Vi)
+            .periods
+            .last()
+            > data.periods.last()
+    );
+    // The KPI of Q3 2026 reads that quarter or before.
+    let TileOptions::Kpi(k) = options(1, "kpi-cpi", &board.scenes[1].layout) else {
+        panic!()
+    };
+    assert_eq!(k.period, PeriodKey::parse("2026-Q3"));
+    // Scoped to Ba Tri, which ended on 30/06/2025: in Q3 2026 it did not exist, and says so.
+    let ba_tri = store
+        .units
+        .data
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|u| u.id == "bt-ba-tri")
+        .unwrap()
+        .clone();
+    let scoped = board.scenes[1].layout.scoped(&ba_tri, "toàn tỉnh");
+    let TileOptions::Chart(spec) = options(1, "chart-exports", &scoped) else {
+        panic!()
+    };
+    let data = ChartData::from_store(&spec, &store, Lang::Vi);
+    let said = data
+        .problem
+        .as_ref()
+        .map(|p| p.say(Lang::Vi))
+        .unwrap_or_default();
+    assert!(
+        said.contains("Huyện Ba Tri không tồn tại trong kỳ"),
+        "{said}"
+    );
+    assert!(
+        data.lines.is_empty() && data.bars.is_empty(),
+        "no zeros drawn"
+    );
+    // In June 2025 it did.
+    let scoped = board.scenes[0].layout.scoped(&ba_tri, "toàn tỉnh");
+    let TileOptions::Chart(spec) = options(0, "chart-budget-monthly", &scoped) else {
+        panic!()
+    };
+    assert!(
+        ChartData::from_store(&spec, &store, Lang::Vi)
+            .problem
+            .is_none()
+    );
+}
+
+#[test]
+fn a_scene_may_bring_its_scope_and_an_unknown_unit_is_named_where_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_board(
+        dir.path(),
+        r#"title = "Phạm vi"
+
+[[scenes]]
+title = "Toàn tỉnh"
+layout = "ioc-main"
+monitor = "C2"
+
+[[scenes]]
+title = "Ba Tri"
+layout = "ioc-main"
+monitor = "C2"
+scope = "bt-ba-tri"
+"#,
+    );
+    let bad = dir.path().join("briefings/sai.toml");
+    std::fs::write(
+        &bad,
+        "title = \"x\"\n[[scenes]]\ntitle = \"a\"\nlayout = \"ioc-main\"\nscope = \"khong-co\"\n",
+    )
+    .unwrap();
+    // Without a unit list, scopes are not checked; with the demo's, the unknown one is named.
+    let o = console(&[
+        "--lang",
+        "en",
+        "layout",
+        "check",
+        p.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = console(&[
+        "--lang",
+        "en",
+        "layout",
+        "check",
+        "--demo",
+        p.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("sai.toml:5:9: there is no unit `khong-co`") && err.contains("bt-ba-tri"),
+        "{err}"
+    );
+    // In the console: the scene's scope comes with it, the next scene's too (the province).
+    let clock = TestClock::default();
+    let app = ConsoleApp::new(
+        &egui::Context::default(),
+        ioc_console::app::LaunchOptions {
+            layout: load_layout("ioc-main.toml"),
+            layout_path: None,
+            lang: Lang::Vi,
+            role: Role::Leader,
+            display: ioc_console::app::DisplayChoice::Preview,
+            watch: false,
+            backend: None,
+            map: Default::default(),
+            cameras: Default::default(),
+            wake: None,
+        },
+    )
+    .with_clock(clock.clock())
+    .with_storyboard(p.clone(), false);
+    let app = Rc::new(RefCell::new(app));
+    app.borrow_mut()
+        .apply(ioc_console::context::Command::SetMode(Mode::Brief));
+    app.borrow_mut().apply(ioc_console::context::Command::Brief(
+        ioc_console::context::BriefStep::Start(p),
+    ));
+    let scope = |app: &Rc<RefCell<ConsoleApp>>| app.borrow().wall_state().view.scope.clone();
+    assert_eq!(scope(&app), None);
+    app.borrow_mut().apply(ioc_console::context::Command::Brief(
+        ioc_console::context::BriefStep::Next,
+    ));
+    assert_eq!(scope(&app).as_deref(), Some("bt-ba-tri"));
+    // Units not loaded (no backend): the scene says the unit is not in the list, not a silent province.
+    let cx = app.borrow().wall_state().frame_ctx(Utc::now());
+    assert!(
+        ioc_console::app::scope::label(&cx).contains("bt-ba-tri (không có trong danh sách đơn vị")
+    );
+    app.borrow_mut().apply(ioc_console::context::Command::Brief(
+        ioc_console::context::BriefStep::Previous,
+    ));
+    assert_eq!(scope(&app), None);
 }

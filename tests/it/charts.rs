@@ -30,6 +30,7 @@ fn spec(chart: ChartType, indicators: &[&str], units: UnitSelection) -> ChartSpe
         indicators: indicators.iter().map(|s| s.to_string()).collect(),
         units,
         periods: 12,
+        period: None,
     }
 }
 
@@ -70,6 +71,7 @@ fn kpi() -> TileOptions {
         indicator: "grdp_growth".into(),
         unit: None,
         sparkline: 12,
+        period: None,
     })
 }
 

@@ -177,6 +177,17 @@ fn paint_strip(ui: &egui::Ui, strip: Rect, scene: &StoryScene, cx: &FrameCtx) {
     if !right.is_empty() && has_cameras(scene) {
         right = format!("{right} · {}", cx.t("brief.as_of_live_cameras"));
     }
+    if let Some(p) = scene.period {
+        let period = cx.t_args(
+            "brief.period",
+            &[("period", &crate::format::period(cx.lang, p))],
+        );
+        right = if right.is_empty() {
+            period
+        } else {
+            format!("{period} · {right}")
+        };
+    }
     let r = painter.text(
         row.right_center() - vec2(pad, 0.0),
         Align2::RIGHT_CENTER,

@@ -18,7 +18,13 @@ impl ConsoleApp {
         let lang = s.lang;
         let mut view = (*s.view).clone();
         match step {
-            BriefStep::Start(path) => match storyboard::load(&path) {
+            BriefStep::Start(path) => match storyboard::load(&path).and_then(|b| {
+                // Scopes are checked against the backend's units once they are in.
+                match s.store.units.data.as_deref() {
+                    Some(units) => storyboard::check_units(&b, units).map(|_| b),
+                    None => Ok(b),
+                }
+            }) {
                 Ok(board) => {
                     let board = Arc::new(board);
                     tracing::info!(storyboard = %path.display(), scenes = board.scenes.len(), "briefing started");
@@ -32,7 +38,11 @@ impl ConsoleApp {
                         pointer: None,
                         ink_generation: 0,
                     });
-                    view.scope = None;
+                    view.scope = board
+                        .scenes
+                        .first()
+                        .and_then(|sc| sc.scope.as_ref())
+                        .map(|u| u.0.clone());
                     s.frozen = Some(Arc::clone(&s.store));
                     s.storyboard = Some(Arc::clone(&board));
                     self.brief.started(board, now);
@@ -116,6 +126,13 @@ impl ConsoleApp {
                     b.scene = to;
                     self.brief.moved(now);
                     tracing::debug!(scene = to + 1, "briefing scene");
+                    // Each scene brings its own scope (the province when it names none).
+                    view.scope = s
+                        .storyboard
+                        .as_ref()
+                        .and_then(|board| board.scenes.get(to))
+                        .and_then(|sc| sc.scope.as_ref())
+                        .map(|u| u.0.clone());
                 }
             }
         }
