@@ -1284,3 +1284,86 @@ scope = "bt-ba-tri"
     ));
     assert_eq!(scope(&app), None);
 }
+
+#[test]
+fn a_deck_page_of_a_scoped_scene_says_its_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_board(
+        dir.path(),
+        r#"title = "Kiểm tra"
+
+[[scenes]]
+title = "Toàn tỉnh"
+layout = "ioc-main"
+monitor = "C2"
+
+[[scenes]]
+title = "Ba Tri"
+layout = "ioc-main"
+monitor = "C2"
+scope = "bt-ba-tri"
+"#,
+    );
+    let pdf = dir.path().join("deck.pdf");
+    let o = console(&[
+        "export",
+        "briefing",
+        "--storyboard",
+        p.to_str().unwrap(),
+        "--out",
+        pdf.to_str().unwrap(),
+        "--demo",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let province = page_text(&pdf, 2);
+    let ba_tri = page_text(&pdf, 3);
+    assert!(!province.contains("Phạm vi"), "{province}");
+    assert!(
+        ba_tri.contains("Phạm vi: Huyện Ba Tri (đơn vị cũ, đến 30/06/2025)"),
+        "{ba_tri}"
+    );
+    assert!(ba_tri.contains("Số liệu tính đến"), "{ba_tri}");
+    assert!(
+        ba_tri.contains("· Ba Tri"),
+        "the scoped tiles say the unit: {ba_tri}"
+    );
+}
+
+#[test]
+fn frozen_tiles_say_their_state_as_of_the_freeze_stale_included() {
+    use ioc_console::tiles::TileOptions;
+    let epoch = fixed_now();
+    let store = Arc::new(ioc_console::sim::world_store(7, epoch).unwrap());
+    let kpi = load_layout("ioc-main.toml")
+        .tiles
+        .into_iter()
+        .find(|t| t.id == "kpi-cpi")
+        .unwrap();
+    let status = |now: DateTime<Utc>, as_of: Option<DateTime<Utc>>| {
+        let mut cx = ioc_console::context::FrameCtx::new(Lang::Vi, now);
+        cx.store = Arc::clone(&store);
+        cx.as_of = as_of;
+        let TileOptions::Kpi(_) = &kpi.options else {
+            panic!()
+        };
+        kpi.options.view().status(&cx).state
+    };
+    use ioc_console::status::SourceState::*;
+    let later = epoch + chrono::Duration::days(30);
+    assert_eq!(status(epoch + chrono::Duration::minutes(1), None), Live);
+    assert_eq!(
+        status(later, None),
+        Stale,
+        "left alone for a month, the data is old"
+    );
+    // Frozen a minute after it arrived: still live a month later, nothing moves.
+    assert_eq!(
+        status(later, Some(epoch + chrono::Duration::minutes(1))),
+        Live
+    );
+    // Frozen when it was already old: still said to be old.
+    assert_eq!(
+        status(epoch + chrono::Duration::minutes(1), Some(later)),
+        Stale
+    );
+}

@@ -76,7 +76,14 @@ impl Deck<'_> {
             self.paint_cover(ui, body, cx);
         } else if let Some(s) = self.board.scenes.get(page - 1) {
             let ink = self.ink.get(page - 1).map_or(&[][..], Vec::as_slice);
-            scene::paint_scene(ui, body, s, cx, Marks { ink, pointer: None });
+            // Each page in its scene's own scope.
+            let mut view = (*cx.view).clone();
+            view.scope = s.scope.as_ref().map(|u| u.0.clone());
+            let cx = FrameCtx {
+                view: Arc::new(view),
+                ..cx.clone()
+            };
+            scene::paint_scene(ui, body, s, &cx, Marks { ink, pointer: None });
         }
         let number = cx.t_args(
             "brief.deck.page",
