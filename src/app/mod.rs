@@ -666,7 +666,7 @@ impl ConsoleApp {
         if let Some(b) = view.briefing.as_mut() {
             b.as_of = now;
         }
-        s.frozen = Some(Arc::new(s.store.frozen_copy()));
+        s.frozen = Some(Arc::clone(&s.store));
         s.view = Arc::new(view);
         tracing::info!("briefing frozen again: the backend's first data arrived");
     }

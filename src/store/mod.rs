@@ -113,16 +113,6 @@ impl Store {
             .max(self.incident_log_evicted)
     }
 
-    /// A copy to keep frozen (a briefing's "as of"): the same data without the incident change
-    /// log, so the live store, no longer shared, is not copied again on its next change and only
-    /// one log is kept. Views of the copy catch up with one rebuild, as after an eviction.
-    pub fn frozen_copy(&self) -> Store {
-        let mut s = self.clone();
-        s.incident_log_evicted = self.incidents_version();
-        s.incident_log = std::collections::VecDeque::new();
-        s
-    }
-
     /// When `r`'s data last changed (0: never loaded).
     pub fn data_version(&self, r: Resource) -> u64 {
         self.changed[r as usize]

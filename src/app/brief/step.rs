@@ -43,7 +43,7 @@ impl ConsoleApp {
                         .first()
                         .and_then(|sc| sc.scope.as_ref())
                         .map(|u| u.0.clone());
-                    s.frozen = Some(Arc::new(s.store.frozen_copy()));
+                    s.frozen = Some(Arc::clone(&s.store));
                     s.storyboard = Some(Arc::clone(&board));
                     self.brief.started(board, now);
                 }
@@ -78,7 +78,7 @@ impl ConsoleApp {
             BriefStep::Refresh => {
                 if let Some(b) = view.briefing.as_mut() {
                     b.as_of = now;
-                    s.frozen = Some(Arc::new(s.store.frozen_copy()));
+                    s.frozen = Some(Arc::clone(&s.store));
                     tracing::info!("briefing data refreshed");
                     let at = crate::format::to_vietnam_time(now);
                     self.notice = Some(tr_args(
