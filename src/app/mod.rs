@@ -653,14 +653,30 @@ impl ConsoleApp {
     /// console) would show nothing for a whole round: while the live store has data the frozen
     /// one lacks, the briefing is frozen again as of now.
     fn freeze_first_loads(&mut self, now: DateTime<Utc>) {
+        if !self.brief.first_loads {
+            return;
+        }
         let Ok(mut s) = self.state.write() else {
             return;
         };
         let Some(frozen) = &s.frozen else {
             return;
         };
+        // Only while the first loads come in (a dataset that recovers later waits for R).
+        if frozen.resources_with_data() == crate::sources::Resource::ALL.len() {
+            self.brief.first_loads = false;
+            return;
+        }
         if s.store.resources_with_data() <= frozen.resources_with_data() {
             return;
+        }
+        // The units have come: the storyboard's scopes are checked against them now.
+        if frozen.units.data.is_none()
+            && let (Some(units), Some(board)) = (s.store.units.data.as_deref(), &s.storyboard)
+            && let Err(e) = crate::wall::storyboard::check_units(board, units)
+        {
+            tracing::warn!(errors = %e.say(Lang::En), "a scene's scope is not among the backend's units");
+            self.notice = Some(e.say(s.lang));
         }
         let mut view = (*s.view).clone();
         if let Some(b) = view.briefing.as_mut() {

@@ -43,11 +43,50 @@ pub fn label(cx: &FrameCtx) -> String {
     cx.t_args("scope.label", &[("name", &name)])
 }
 
-/// `layout` as the frame's scope has it.
+/// `layout` as the frame's scope has it. Made once per layout, unit and language and kept while
+/// it is drawn: tiles keep the same options from frame to frame (a map's widgets are known by
+/// them, and caches by their contents).
 pub fn scoped(layout: &Arc<WallLayout>, cx: &FrameCtx) -> Arc<WallLayout> {
-    match unit(cx) {
-        Some(u) => Arc::new(layout.scoped(u, cx.t("scope.whole_province"))),
-        None => Arc::clone(layout),
+    let Some(u) = unit(cx) else {
+        return Arc::clone(layout);
+    };
+    let cache = cx.caches.get::<ScopedLayouts>();
+    let mut entries = cache.0.lock().unwrap_or_else(|p| p.into_inner());
+    let frame = cx.caches.frame();
+    let key = (Arc::as_ptr(layout) as usize, u.clone(), cx.lang);
+    if let Some(e) = entries
+        .iter_mut()
+        .find(|e| e.key == key && Arc::ptr_eq(&e.base, layout))
+    {
+        e.used = frame;
+        return Arc::clone(&e.scoped);
+    }
+    let scoped = Arc::new(layout.scoped(u, cx.t("scope.whole_province")));
+    entries.push(ScopedEntry {
+        key,
+        base: Arc::clone(layout),
+        scoped: Arc::clone(&scoped),
+        used: frame,
+    });
+    scoped
+}
+
+struct ScopedEntry {
+    key: (usize, Unit, crate::i18n::Lang),
+    /// Kept so that the address in the key is not reused by another layout meanwhile.
+    base: Arc<WallLayout>,
+    scoped: Arc<WallLayout>,
+    used: u64,
+}
+
+/// Scoped layouts made lately (the wall's, a briefing's scenes).
+#[derive(Default)]
+struct ScopedLayouts(std::sync::Mutex<Vec<ScopedEntry>>);
+
+impl crate::context::caches::Cache for ScopedLayouts {
+    fn begin_frame(&self, frame: u64) {
+        let mut entries = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|e| frame.saturating_sub(e.used) < 120);
     }
 }
 

@@ -108,7 +108,8 @@ fn escape(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            c if c.is_control() => {}
+            // Kept as a space: its position is already in the x list.
+            c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
     }
@@ -282,7 +283,12 @@ impl Svg {
                         .iter()
                         .filter_map(|&i| m.vertices.get(i as usize))
                         .collect();
-                    if v.len() != 3 || v[0].color.a() == 0 {
+                    // Glyph quads of the font atlas (a marker's count) are not solid, and the
+                    // anti-aliasing fringe (a transparent vertex) would widen every shape.
+                    if v.len() != 3
+                        || v.iter()
+                            .any(|v| v.color.a() == 0 || v.uv != egui::epaint::WHITE_UV)
+                    {
                         continue;
                     }
                     let ps: Vec<Pos2> = v.iter().map(|v| v.pos).collect();
@@ -302,47 +308,40 @@ impl Svg {
 /// A line-height of the Noto fonts is 1.362 of their size (ascender 1.069 + descender 0.293).
 const NOTO_LINE: f32 = 1.362;
 
-/// Text: a `<text>` per run of one colour and font on a row, each glyph at egui's position.
+/// Text: a `<text>` per run of one colour and font on a row, each cluster at egui's position (a
+/// ligature or a letter with combining marks is one glyph followed by glyphs that take no room:
+/// their characters go with it, without a position of their own). Rotated text keeps its angle.
 fn text(b: &mut String, t: &TextShape) {
     let galley = &t.galley;
     let sections = &galley.job.sections;
     let single = (sections.len() == 1).then(|| &sections[0].format);
+    if t.angle != 0.0 {
+        let _ = write!(
+            b,
+            r#"<g transform="rotate({:.3} {:.2} {:.2})">"#,
+            t.angle.to_degrees(),
+            t.pos.x,
+            t.pos.y
+        );
+    }
+    let bold = single.is_some_and(|f| f.font_id.family == crate::ui::theme::bold_family());
+    let mono = single.is_some_and(|f| f.font_id.family == egui::FontFamily::Monospace);
     for placed in &galley.rows {
         let row = &placed.row;
-        // Vertex colours of the visible glyphs, four vertices each, in order.
-        let verts = &row.visuals.mesh.vertices[row.visuals.glyph_vertex_range.clone()];
-        let mut quad = 0usize;
-        let mut run: Option<(Color32, f32, bool, f32, String, String)> = None;
-        let flush =
-            |b: &mut String, run: &mut Option<(Color32, f32, bool, f32, String, String)>| {
-                if let Some((colour, size, mono, y, xs, chars)) = run.take()
-                    && !chars.trim().is_empty()
-                {
-                    let family = if mono { "Noto Sans Mono" } else { "Noto Sans" };
-                    let weight = if single
-                        .is_some_and(|f| f.font_id.family == crate::ui::theme::bold_family())
-                    {
-                        r#" font-weight="bold""#
-                    } else {
-                        ""
-                    };
-                    let _ = write!(
-                        b,
-                        r#"<text x="{xs}" y="{y:.2}" font-family="{family}" font-size="{size:.2}"{weight} {} xml:space="preserve">{}</text>"#,
-                        fill(colour),
-                        escape(&chars)
-                    );
-                }
-            };
+        let verts = &row.visuals.mesh.vertices;
+        let mut run: Option<Run> = None;
         for g in &row.glyphs {
-            let visible = !g.chr.is_whitespace();
-            let vertex_colour = if visible {
-                let c = verts.get(quad * 4).map(|v| v.color);
-                quad += 1;
-                c
-            } else {
-                None
-            };
+            let continuation =
+                g.uv_rect.is_nothing() && !g.chr.is_whitespace() && g.advance_width == 0.0;
+            if continuation && let Some(r) = run.as_mut() {
+                // Part of the previous cluster: drawn by the font with it.
+                r.chars.push(g.chr);
+                r.positioned.push(false);
+                continue;
+            }
+            let vertex_colour = (!g.uv_rect.is_nothing())
+                .then(|| verts.get(g.first_vertex as usize).map(|v| v.color))
+                .flatten();
             let mut colour = t
                 .override_text_color
                 .or(vertex_colour)
@@ -354,22 +353,86 @@ fn text(b: &mut String, t: &TextShape) {
                 colour = colour.gamma_multiply(t.opacity_factor);
             }
             let size = single.map_or(g.font_height / NOTO_LINE, |f| f.font_id.size);
-            let mono = single.is_some_and(|f| f.font_id.family == egui::FontFamily::Monospace);
             let x = t.pos.x + placed.pos.x + g.pos.x;
             let y = t.pos.y + placed.pos.y + g.pos.y;
+            // A space takes no colour: it joins the run it is in.
             let same = run.as_ref().is_some_and(|r| {
-                r.0 == colour && (r.1 - size).abs() < 0.01 && (r.3 - y).abs() < 0.01
+                (r.colour == colour || g.chr.is_whitespace())
+                    && (r.size - size).abs() < 0.01
+                    && (r.y - y).abs() < 0.01
             });
             if !same {
-                flush(b, &mut run);
-                run = Some((colour, size, mono, y, String::new(), String::new()));
+                if let Some(r) = run.take() {
+                    r.write(b, mono, bold);
+                }
+                run = Some(Run {
+                    colour,
+                    size,
+                    y,
+                    xs: Vec::new(),
+                    chars: String::new(),
+                    positioned: Vec::new(),
+                });
             }
             if let Some(r) = run.as_mut() {
-                let _ = write!(r.4, "{x:.2} ");
-                r.5.push(g.chr);
+                r.xs.push(x);
+                r.chars.push(g.chr);
+                r.positioned.push(true);
             }
         }
-        flush(b, &mut run);
+        if let Some(r) = run.take() {
+            r.write(b, mono, bold);
+        }
+    }
+    if t.angle != 0.0 {
+        b.push_str("</g>");
+    }
+}
+
+/// Glyphs of one colour, size and baseline on a row.
+struct Run {
+    colour: Color32,
+    size: f32,
+    y: f32,
+    /// The x of each positioned character.
+    xs: Vec<f32>,
+    chars: String,
+    /// Whether each character has its own x (continuations of a cluster do not).
+    positioned: Vec<bool>,
+}
+
+impl Run {
+    fn write(&self, b: &mut String, mono: bool, bold: bool) {
+        if self.chars.trim().is_empty() {
+            return;
+        }
+        let family = if mono { "Noto Sans Mono" } else { "Noto Sans" };
+        let weight = if bold { r#" font-weight="bold""# } else { "" };
+        let _ = write!(
+            b,
+            r#"<text y="{:.2}" font-family="{family}" font-size="{:.2}"{weight} {} xml:space="preserve">"#,
+            self.y,
+            self.size,
+            fill(self.colour)
+        );
+        // A <tspan> per cluster: its x, then its characters.
+        let mut xs = self.xs.iter();
+        let mut open = false;
+        for (c, positioned) in self.chars.chars().zip(&self.positioned) {
+            if *positioned {
+                if open {
+                    b.push_str("</tspan>");
+                }
+                let x = xs.next().copied().unwrap_or_default();
+                let _ = write!(b, r#"<tspan x="{x:.2}">"#);
+                open = true;
+            }
+            b.push_str(&escape(&c.to_string()));
+        }
+        if open {
+            b.push_str("</tspan>");
+        }
+        b.push_str("</text>");
     }
 }
 
@@ -400,6 +463,22 @@ mod tests {
                 egui::FontId::proportional(20.0),
                 Color32::WHITE,
             );
+            p.text(
+                Pos2::new(200.0, 20.0),
+                egui::Align2::LEFT_TOP,
+                "traffic offline",
+                egui::FontId::proportional(16.0),
+                Color32::WHITE,
+            );
+            let galley = p.layout_no_wrap(
+                "trục".into(),
+                egui::FontId::proportional(14.0),
+                Color32::WHITE,
+            );
+            p.add(
+                egui::epaint::TextShape::new(Pos2::new(300.0, 180.0), galley, Color32::WHITE)
+                    .with_angle(-std::f32::consts::FRAC_PI_2),
+            );
         };
         ctx.run_ui(input(), draw).textures_delta.clear();
         let mut out = ctx.run_ui(input(), draw);
@@ -415,10 +494,29 @@ mod tests {
             svg.contains(r##"<circle cx="100.00" cy="100.00" r="5.00" fill="#0000ff""##),
             "{svg}"
         );
-        assert!(svg.contains("Số liệu &amp; &lt;dữ liệu&gt;"), "{svg}");
+        // The text, tags taken away, is the text drawn (each cluster at its place).
+        let mut plain = String::new();
+        let mut in_tag = false;
+        for c in svg.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => plain.push(c),
+                _ => {}
+            }
+        }
+        assert!(plain.contains("Số liệu &amp; &lt;dữ liệu&gt;"), "{plain}");
+        assert!(
+            plain.contains("traffic offline"),
+            "ligatures keep their letters: {plain}"
+        );
+        assert!(
+            svg.contains(r#"<g transform="rotate(-90.000 300.00 180.00)">"#),
+            "rotated text keeps its angle: {svg}"
+        );
         assert!(svg.contains(r#"font-size="20.00""#), "{svg}");
         // The first glyph starts where egui put it.
-        assert!(svg.contains(r#"<text x="20.00 "#), "{svg}");
+        assert!(svg.contains(r#"<tspan x="20.00">S</tspan>"#), "{svg}");
         // It parses as SVG.
         let tree = svg2pdf::usvg::Tree::from_str(&svg, &svg2pdf::usvg::Options::default());
         assert!(tree.is_ok(), "{:?}", tree.err());

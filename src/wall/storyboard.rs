@@ -18,6 +18,8 @@ use crate::text::Text;
 
 /// The shortest duration a rotating scene may have (a screen that changes faster cannot be read).
 pub const MIN_DURATION_S: u64 = 5;
+/// The longest (a day): longer is surely a mistake, and keeps the schedule's arithmetic in range.
+pub const MAX_DURATION_S: u64 = 86_400;
 
 /// A storyboard file.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -325,6 +327,17 @@ pub fn parse(path: &Path, text: &str, layouts: &Path) -> Result<Storyboard, Layo
                 ok = false;
                 None
             }
+            Some(d) if *d.get_ref() > MAX_DURATION_S => {
+                errors.push(problem(
+                    path,
+                    text,
+                    d.span(),
+                    "brief.err.long_duration",
+                    &[("max", &MAX_DURATION_S.to_string())],
+                ));
+                ok = false;
+                None
+            }
             Some(d) => Some(Duration::from_secs(*d.get_ref())),
             None => None,
         };
@@ -413,6 +426,7 @@ const HINTS: &[(&str, &str)] = &[
     ),
     ("brief.err.short_duration", "brief.err.short_duration_hint"),
     ("brief.err.bad_period", "brief.err.bad_period_hint"),
+    ("brief.err.long_duration", "brief.err.long_duration_hint"),
 ];
 
 /// The layouts a storyboard may name (file stems of `layouts/*.toml`).

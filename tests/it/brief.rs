@@ -104,6 +104,11 @@ duration = 2
 title = "Kỳ sai"
 layout = "ioc-main"
 period = "quy 3"
+
+[[scenes]]
+title = "Quá lâu"
+layout = "ioc-main"
+duration = 100000000000000
 "#;
     let p = write_board(dir.path(), text);
     let e = storyboard::load(&p).unwrap_err();
@@ -124,7 +129,8 @@ period = "quy 3"
     at(26, 8, "one monitor or one tile, not both");
     at(31, 12, "under 5 seconds");
     at(36, 10, "period `quy 3` cannot be read");
-    assert_eq!(e.0.len(), 7, "{said}");
+    at(41, 12, "over 86400 seconds");
+    assert_eq!(e.0.len(), 8, "{said}");
     assert!(
         said.contains("ioc-main"),
         "the hint lists the layouts: {said}"

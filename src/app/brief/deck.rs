@@ -188,7 +188,7 @@ impl Deck<'_> {
         crate::ui::pdf::from_svgs(&self.svgs(), (PAGE[0] as f32, PAGE[1] as f32))
     }
 
-    /// The deck as one PNG per page in `dir` (`00-bia.png`, `01-….png`), rendered offscreen.
+    /// The deck as one PNG per page in `dir` (`00-cover.png`, `01-scene.png` …), rendered offscreen.
     pub fn pngs(&self, dir: &Path) -> Result<Vec<PathBuf>, String> {
         let mut renderer =
             crate::ui::offscreen::OffscreenRenderer::new().map_err(|e| e.to_string())?;

@@ -50,6 +50,10 @@ pub struct BriefMode {
     pub rounds: u64,
     /// The scope's type-ahead.
     scope: super::scope::ScopePicker,
+    /// The tile states of the next scene's preview.
+    preview_tiles: Arc<std::sync::Mutex<crate::context::TileStates>>,
+    /// Until the backend's first loads are in, the frozen data follows them.
+    pub(in crate::app) first_loads: bool,
     /// What the presenter's mouse or pen does on the scene.
     pub tool: Option<Tool>,
     /// Where the pointer was last sent (it is sent again only when it moves).
@@ -84,11 +88,6 @@ impl BriefMode {
         self.offered = None;
     }
 
-    /// The storyboard named on the command line.
-    pub fn named(&self) -> Option<&Path> {
-        self.named.as_deref()
-    }
-
     /// Reads the storyboards to offer (on entering the mode; again after a briefing ends).
     pub fn refresh_offers(&mut self) {
         let mut paths = storyboard::find(&self.layouts);
@@ -117,6 +116,7 @@ impl BriefMode {
         self.scene_at = Some(now);
         self.typed.clear();
         self.rounds = 0;
+        self.first_loads = true;
     }
 
     /// The scene changed at `at`.
@@ -306,7 +306,11 @@ impl BriefMode {
             // Unattended: the audience's view alone, on the whole window.
             egui::CentralPanel::no_frame().show(ui, |ui| {
                 let rect = ui.max_rect();
-                scene::paint_scene(ui, rect, current, cx, scene::Marks::of(&b));
+                if b.black {
+                    ui.painter().rect_filled(rect, 0.0, egui::Color32::BLACK);
+                } else {
+                    scene::paint_scene(ui, rect, current, cx, scene::Marks::of(&b));
+                }
             });
             return;
         }
@@ -345,7 +349,7 @@ impl BriefMode {
                 );
             } else {
                 scene::paint_scene(ui, rect, current, cx, scene::Marks::of(&b));
-                self.marking(ui, rect, out);
+                self.marking(ui, scene::frame(rect), out);
             }
         });
     }
@@ -437,7 +441,16 @@ impl BriefMode {
                 let w = ui.available_width();
                 let (rect, _) =
                     ui.allocate_exact_size(egui::vec2(w, w * 9.0 / 16.0), egui::Sense::hover());
-                scene::paint_scene(ui, rect, next, cx, scene::Marks::default());
+                // The next scene in its own scope, with tile states of its own (a map's view is
+                // not shared with the scene shown).
+                let mut view = (*cx.view).clone();
+                view.scope = next.scope.as_ref().map(|u| u.0.clone());
+                let ncx = FrameCtx {
+                    view: Arc::new(view),
+                    tiles: Arc::clone(&self.preview_tiles),
+                    ..cx.clone()
+                };
+                scene::paint_scene(ui, rect, next, &ncx, scene::Marks::default());
             }
             None => {
                 ui.label(cx.t("brief.last"));

@@ -78,8 +78,19 @@ fn from_scene(rect: Rect, p: [f32; 2]) -> egui::Pos2 {
     rect.min + vec2(p[0] * rect.width(), p[1] * rect.height())
 }
 
-/// Draws `scene` filling `rect`: its body, then the strip with the title and "as of", then the
-/// presenter's marks.
+/// Every screen and page draws a scene in a 16:9 frame (the briefing screen's shape), centred in
+/// what it has: the presenter's panel, the audience's monitor and a deck page then put ink, which
+/// is kept in the frame's own coordinates, on the same place of the scene.
+pub const ASPECT: f32 = 16.0 / 9.0;
+
+/// The scene's frame in `rect`.
+pub fn frame(rect: Rect) -> Rect {
+    let (_, fitted) = crate::wall::geometry::fit(vec2(ASPECT, 1.0), rect);
+    fitted
+}
+
+/// Draws `scene` in its frame in `rect` (black around it): its body, then the strip with the
+/// title and "as of", then the presenter's marks.
 pub fn paint_scene(
     ui: &mut egui::Ui,
     rect: Rect,
@@ -91,6 +102,7 @@ pub fn paint_scene(
         return;
     }
     ui.painter_at(rect).rect_filled(rect, 0.0, Color32::BLACK);
+    let rect = frame(rect);
     let rows = if cx.view.scope.is_some() { 2.0 } else { 1.0 };
     let strip_h = (rect.height() * 0.055).max(10.0) * rows;
     let body = Rect::from_min_max(rect.min, egui::pos2(rect.max.x, rect.max.y - strip_h));

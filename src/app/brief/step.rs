@@ -202,7 +202,7 @@ fn export_deck(
     tx: std::sync::mpsc::Sender<String>,
 ) {
     let dir = ConsoleApp::exports_dir();
-    let stamp = crate::format::to_vietnam_time(b.as_of).format("%Y%m%d-%H%M");
+    let stamp = crate::format::to_vietnam_time(chrono::Utc::now()).format("%Y%m%d-%H%M%S");
     let stem = board
         .path
         .file_stem()
