@@ -16,7 +16,8 @@
 //! mode, every monitor, under the same changes) in the same run.
 //!
 //! Run: `cargo bench --bench briefing` (`IOC_BENCH_DAYS=1` for a shorter run,
-//! `IOC_BENCH_CHURN=0` without the extra incident changes).
+//! `IOC_BENCH_CHURN=0` without the extra incident changes, `IOC_BENCH_WORLD_ONLY=1` for the memory
+//! of the world, the feed and the store alone, without frames).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -226,6 +227,31 @@ fn main() {
     let epoch: DateTime<Utc> = Utc.with_ymd_and_hms(2026, 11, 29, 1, 0, 0).unwrap();
     let end = epoch + chrono::Duration::seconds((days * 86_400.0) as i64);
     let started = Instant::now();
+
+    // `IOC_BENCH_WORLD_ONLY=1`: the simulated world, the feed and the console's store taking it,
+    // no frame drawn, one step a minute: what the process holds besides the drawing.
+    if std::env::var_os("IOC_BENCH_WORLD_ONLY").is_some() {
+        let mut r = rig(epoch, None);
+        let mut rss = Vec::new();
+        let mut minutes = 0u64;
+        while r.now() < end {
+            if minutes % 60 == 0 {
+                rss.push(rss_kb());
+            }
+            r.advance(Duration::from_secs(60));
+            r.app.poll_backend();
+            minutes += 1;
+        }
+        let at = |h: usize| rss.get(h).copied().unwrap_or(0);
+        println!(
+            "world and store only: after 1 h {} KiB, day 1 {} KiB, day 6 {} KiB, end {} KiB",
+            at(1),
+            at(24),
+            at(144),
+            rss.last().copied().unwrap_or(0)
+        );
+        return;
+    }
 
     // The rotation.
     let mut r = rig(
