@@ -235,7 +235,7 @@ fn main() {
         let mut rss = Vec::new();
         let mut minutes = 0u64;
         while r.now() < end {
-            if minutes % 60 == 0 {
+            if minutes.is_multiple_of(60) {
                 rss.push(rss_kb());
             }
             r.advance(Duration::from_secs(60));
