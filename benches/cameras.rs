@@ -112,16 +112,9 @@ fn cpu_ticks(pid: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn rss_kb(pid: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
+#[path = "common/proc.rs"]
+mod proc_info;
+use proc_info::rss_kb;
 
 /// CPU ticks per thread name (digits dropped: "llvmpipe-0" and "llvmpipe-1" are one group).
 fn thread_ticks(pid: &str) -> HashMap<String, u64> {

@@ -230,48 +230,8 @@ impl Svg {
                     stroke(r.stroke.width, r.stroke.color)
                 );
             }
-            Shape::QuadraticBezier(q) => {
-                let [p0, p1, p2] = q.points;
-                let f = if q.closed {
-                    fill(q.fill)
-                } else {
-                    r#"fill="none""#.into()
-                };
-                let _ = write!(
-                    b,
-                    r#"<path d="M{:.2},{:.2} Q{:.2},{:.2} {:.2},{:.2}{}" {f}{}/>"#,
-                    p0.x,
-                    p0.y,
-                    p1.x,
-                    p1.y,
-                    p2.x,
-                    p2.y,
-                    if q.closed { " Z" } else { "" },
-                    stroke(q.stroke.width, path_stroke_colour(&q.stroke.color))
-                );
-            }
-            Shape::CubicBezier(c) => {
-                let [p0, p1, p2, p3] = c.points;
-                let f = if c.closed {
-                    fill(c.fill)
-                } else {
-                    r#"fill="none""#.into()
-                };
-                let _ = write!(
-                    b,
-                    r#"<path d="M{:.2},{:.2} C{:.2},{:.2} {:.2},{:.2} {:.2},{:.2}{}" {f}{}/>"#,
-                    p0.x,
-                    p0.y,
-                    p1.x,
-                    p1.y,
-                    p2.x,
-                    p2.y,
-                    p3.x,
-                    p3.y,
-                    if c.closed { " Z" } else { "" },
-                    stroke(c.stroke.width, path_stroke_colour(&c.stroke.color))
-                );
-            }
+            Shape::QuadraticBezier(q) => curve(b, "Q", &q.points, q.closed, q.fill, &q.stroke),
+            Shape::CubicBezier(c) => curve(b, "C", &c.points, c.closed, c.fill, &c.stroke),
             Shape::Mesh(m) => {
                 // Solid meshes only (shapes egui tessellated for us, plotted areas); a texture
                 // is a picture.
@@ -303,6 +263,34 @@ impl Svg {
             Shape::Text(t) => text(b, t),
         }
     }
+}
+
+/// A Bézier curve (`Q` quadratic or `C` cubic): its start, then its control and end points.
+fn curve(
+    b: &mut String,
+    command: &str,
+    ps: &[Pos2],
+    closed: bool,
+    fill_colour: Color32,
+    s: &egui::epaint::PathStroke,
+) {
+    let Some((first, rest)) = ps.split_first() else {
+        return;
+    };
+    let f = if closed {
+        fill(fill_colour)
+    } else {
+        r#"fill="none""#.into()
+    };
+    let _ = write!(
+        b,
+        r#"<path d="M{:.2},{:.2} {command}{}{}" {f}{}/>"#,
+        first.x,
+        first.y,
+        points(rest).trim_end(),
+        if closed { " Z" } else { "" },
+        stroke(s.width, path_stroke_colour(&s.color))
+    );
 }
 
 /// A line-height of the Noto fonts is 1.362 of their size (ascender 1.069 + descender 0.293).

@@ -52,6 +52,22 @@ fn the_shipped_storyboard_is_a_monthly_briefing_on_the_main_wall() {
     assert_ne!(exports.options, base_exports.options);
 }
 
+/// Two scenes of monitor C2: the province, then Ba Tri. (Its title does not say "Phạm vi": the
+/// deck's footer repeats the title on every page.)
+const SCOPED_BOARD: &str = r#"title = "Kiểm tra"
+
+[[scenes]]
+title = "Toàn tỉnh"
+layout = "ioc-main"
+monitor = "C2"
+
+[[scenes]]
+title = "Ba Tri"
+layout = "ioc-main"
+monitor = "C2"
+scope = "bt-ba-tri"
+"#;
+
 fn write_board(dir: &Path, text: &str) -> PathBuf {
     let briefings = dir.join("briefings");
     std::fs::create_dir_all(&briefings).unwrap();
@@ -372,23 +388,7 @@ fn a_briefing_steps_with_the_clicker_keys_and_shows_frozen_data_until_refreshed(
 #[test]
 fn unattended_rotation_shows_every_scene_once_a_round_in_order_and_refreshes_each_round() {
     let clock = TestClock::default();
-    let app = ConsoleApp::new(
-        &egui::Context::default(),
-        ioc_console::app::LaunchOptions {
-            layout: load_layout("ioc-main.toml"),
-            layout_path: Some(repo().join("layouts/ioc-main.toml")),
-            lang: Lang::Vi,
-            role: Role::Leader,
-            display: ioc_console::app::DisplayChoice::Preview,
-            watch: false,
-            backend: None,
-            map: Default::default(),
-            cameras: Default::default(),
-            wake: None,
-        },
-    )
-    .with_clock(clock.clock())
-    .with_storyboard(shipped(), true);
+    let app = offline_app(&clock).with_storyboard(shipped(), true);
     let app = Rc::new(RefCell::new(app));
     assert_eq!(app.borrow().mode(), Mode::Brief);
     let durations: Vec<i64> = app
@@ -1202,22 +1202,7 @@ period = "2026-Q3"
 #[test]
 fn a_scene_may_bring_its_scope_and_an_unknown_unit_is_named_where_it_is_written() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write_board(
-        dir.path(),
-        r#"title = "Phạm vi"
-
-[[scenes]]
-title = "Toàn tỉnh"
-layout = "ioc-main"
-monitor = "C2"
-
-[[scenes]]
-title = "Ba Tri"
-layout = "ioc-main"
-monitor = "C2"
-scope = "bt-ba-tri"
-"#,
-    );
+    let p = write_board(dir.path(), SCOPED_BOARD);
     let bad = dir.path().join("briefings/sai.toml");
     std::fs::write(
         &bad,
@@ -1251,23 +1236,7 @@ scope = "bt-ba-tri"
     );
     // In the console: the scene's scope comes with it, the next scene's too (the province).
     let clock = TestClock::default();
-    let app = ConsoleApp::new(
-        &egui::Context::default(),
-        ioc_console::app::LaunchOptions {
-            layout: load_layout("ioc-main.toml"),
-            layout_path: None,
-            lang: Lang::Vi,
-            role: Role::Leader,
-            display: ioc_console::app::DisplayChoice::Preview,
-            watch: false,
-            backend: None,
-            map: Default::default(),
-            cameras: Default::default(),
-            wake: None,
-        },
-    )
-    .with_clock(clock.clock())
-    .with_storyboard(p.clone(), false);
+    let app = offline_app(&clock).with_storyboard(p.clone(), false);
     let app = Rc::new(RefCell::new(app));
     app.borrow_mut()
         .apply(ioc_console::context::Command::SetMode(Mode::Brief));
@@ -1294,22 +1263,7 @@ scope = "bt-ba-tri"
 #[test]
 fn a_deck_page_of_a_scoped_scene_says_its_scope() {
     let dir = tempfile::tempdir().unwrap();
-    let p = write_board(
-        dir.path(),
-        r#"title = "Kiểm tra"
-
-[[scenes]]
-title = "Toàn tỉnh"
-layout = "ioc-main"
-monitor = "C2"
-
-[[scenes]]
-title = "Ba Tri"
-layout = "ioc-main"
-monitor = "C2"
-scope = "bt-ba-tri"
-"#,
-    );
+    let p = write_board(dir.path(), SCOPED_BOARD);
     let pdf = dir.path().join("deck.pdf");
     let o = console(&[
         "export",
