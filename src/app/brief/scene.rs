@@ -27,10 +27,19 @@ pub fn as_of_line(cx: &FrameCtx) -> Option<String> {
 
 /// The context a scene's tiles draw with: its enlarged tiles and the large type.
 pub fn scene_ctx(scene: &StoryScene, cx: &FrameCtx) -> FrameCtx {
-    let mut view = (*cx.view).clone();
-    view.enlarged = scene.enlarged.iter().cloned().collect();
+    // The view (with the briefing's ink) is copied only when the scene enlarges other tiles
+    // than the view does: most scenes enlarge none, and this runs for every scene drawn.
+    let enlarged: std::collections::BTreeMap<String, String> =
+        scene.enlarged.iter().cloned().collect();
+    let view = if cx.view.enlarged == enlarged {
+        std::sync::Arc::clone(&cx.view)
+    } else {
+        let mut view = (*cx.view).clone();
+        view.enlarged = enlarged;
+        std::sync::Arc::new(view)
+    };
     FrameCtx {
-        view: std::sync::Arc::new(view),
+        view,
         type_scale: match scene.show {
             Show::Wall => 1.0,
             Show::Monitor(_) | Show::Tile(_) => LARGE_TYPE,
