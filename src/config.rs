@@ -45,6 +45,10 @@ pub struct Config {
     /// processor, without a GPU), "on" or "off".
     #[serde(default)]
     pub low_power: LowPower,
+    /// Consoles in step through NATS: the wall shared by several PCs and desks (absent: this
+    /// console works alone).
+    #[serde(default)]
+    pub sync: Option<crate::sync::SyncConfig>,
 }
 
 /// Whether the console draws as little as possible: clocks to the minute, no pulsing, a frame

@@ -24,6 +24,7 @@ pub mod sim;
 pub mod sources;
 pub mod status;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod tiles;
 pub mod ui;

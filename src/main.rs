@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ioc_console::cli::{self, export, layout, outbox, probe, run, sim, snapshot};
+use ioc_console::cli::{self, export, layout, outbox, probe, run, sim, snapshot, wall};
 use ioc_console::config;
 use ioc_console::i18n::{Lang, tr_args};
 
@@ -54,6 +54,11 @@ enum Command {
     Export {
         #[command(subcommand)]
         command: export::ExportCommand,
+    },
+    /// The wall shared by consoles in step (NATS): its state and consoles, and pushes to it.
+    Wall {
+        #[command(subcommand)]
+        command: wall::WallCommand,
     },
 }
 
@@ -117,6 +122,12 @@ fn main() -> ExitCode {
         Command::Export {
             command: export::ExportCommand::Briefing(a),
         } => export::export_briefing(a, &cfg, lang),
+        Command::Wall {
+            command: wall::WallCommand::Status(a),
+        } => wall::status(a, &cfg, lang),
+        Command::Wall {
+            command: wall::WallCommand::Push(a),
+        } => wall::push(a, &cfg, lang),
         Command::Act(a) => outbox::act(a, &cfg),
         Command::Probe(a) => probe::probe(a, &cfg, lang),
         Command::Outbox {

@@ -45,6 +45,22 @@ impl ConsoleApp {
                     if ui.button(cx.t("settings.open")).clicked() {
                         self.commands.push(Command::ToggleSettings);
                     }
+                    // Consoles in step: the link in a few words (red when lost), the wall's
+                    // consoles on a click.
+                    if let Some(step) = &self.sync {
+                        let (words, good) = super::in_step::link_words(cx, step);
+                        let colour = if good {
+                            theme::colors::LIVE
+                        } else {
+                            theme::colors::ERROR
+                        };
+                        if ui
+                            .selectable_label(self.show_sync, RichText::new(words).color(colour))
+                            .clicked()
+                        {
+                            self.show_sync = !self.show_sync;
+                        }
+                    }
                     // Cameras sent to the wall from the map can be given back from here too,
                     // whatever is selected now.
                     if cx.view.sent_cameras.is_some()

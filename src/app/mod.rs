@@ -8,6 +8,7 @@ pub mod connect;
 pub mod demo_panel;
 mod desk;
 pub mod export;
+pub mod in_step;
 pub mod incident_panel;
 mod pace;
 mod profile_window;
@@ -103,6 +104,31 @@ pub struct WallState {
     pub frozen: Option<Arc<Store>>,
     /// The storyboard of the briefing in progress (what the audience's viewports draw).
     pub storyboard: Option<Arc<crate::wall::storyboard::Storyboard>>,
+    /// The monitors this console drives, by name, when it drives part of the wall (consoles in
+    /// step); None: all of them.
+    pub driven: Option<Vec<String>>,
+}
+
+/// The layout in force from the base layout, the scene in force and the cameras pushed to
+/// tiles. `s.base` is set whenever the layout in force differs from the base.
+pub(crate) fn compose_layout(s: &mut WallState) {
+    let base = s.base.clone().unwrap_or_else(|| Arc::clone(&s.layout));
+    if s.view.scene.is_none() && s.view.pushed.is_empty() {
+        s.layout = base;
+        s.base = None;
+        return;
+    }
+    let mut layout = s
+        .view
+        .scene
+        .as_deref()
+        .and_then(|n| base.with_scene(n))
+        .unwrap_or_else(|| (*base).clone());
+    if !s.view.pushed.is_empty() {
+        layout = layout.with_cameras(&s.view.pushed);
+    }
+    s.layout = Arc::new(layout);
+    s.base = Some(base);
 }
 
 impl WallState {
@@ -192,6 +218,11 @@ pub struct ConsoleApp {
     show_scope: bool,
     /// The view stamp the wall viewports were last woken for.
     wall_view_seen: std::cell::Cell<u64>,
+    /// Consoles in step (`[sync]`), when configured.
+    sync: Option<in_step::InStep>,
+    show_sync: bool,
+    /// The desk's last frame, in milliseconds (for the heartbeat).
+    last_frame_ms: f32,
 }
 
 impl ConsoleApp {
@@ -242,6 +273,7 @@ impl ConsoleApp {
                 low_power: false,
                 frozen: None,
                 storyboard: None,
+                driven: None,
             })),
             clock,
             watcher,
@@ -259,6 +291,9 @@ impl ConsoleApp {
             exports: std::sync::mpsc::channel(),
             notice: None,
             wall_view_seen: std::cell::Cell::new(0),
+            sync: None,
+            show_sync: false,
+            last_frame_ms: 0.0,
             incidents: incident_panel::IncidentPanel::default(),
             arrange: arrange::ArrangeMode::default(),
             scope_picker: scope::ScopePicker::default(),
@@ -392,7 +427,13 @@ impl ConsoleApp {
                         s.base = None;
                     }
                 }
+                view.pushed
+                    .retain(|t, _| s.layout.tiles.iter().any(|x| x.id == *t));
+                let pushed = !view.pushed.is_empty();
                 s.view = Arc::new(view);
+                if pushed {
+                    compose_layout(&mut s);
+                }
                 s.loaded_at = (self.clock)();
                 s.error = None;
                 // A changed monitor count may change the display mode.
@@ -404,6 +445,10 @@ impl ConsoleApp {
 
     /// The one place commands take effect.
     pub fn apply(&mut self, command: Command) {
+        // Consoles in step: what changes the wall goes to the broker, and comes back.
+        if self.push_to_wall(&command) {
+            return;
+        }
         if let Ok(mut s) = self.state.write() {
             let mut view = (*s.view).clone();
             if view.apply(&command) {
@@ -435,11 +480,55 @@ impl ConsoleApp {
                     s.profile.set_enabled(self.show_profile);
                 }
             }
+            Command::PushCamera { tile, camera } => {
+                if let Ok(mut s) = self.state.write() {
+                    let mut view = (*s.view).clone();
+                    match camera {
+                        Some(c) => view.pushed.insert(tile, c),
+                        None => view.pushed.remove(&tile),
+                    };
+                    s.view = Arc::new(view);
+                    compose_layout(&mut s);
+                }
+            }
+            Command::WallPush(change) => self.apply_wall_change(change),
             // Applied to the view above.
             Command::SelectIncident(_)
             | Command::SendCameras(_)
             | Command::Enlarge { .. }
             | Command::Scope(_) => {}
+        }
+    }
+
+    /// A wall change (`wall push`'s kind) on a console alone: the matching commands.
+    fn apply_wall_change(&mut self, change: crate::model::wall_share::WallChange) {
+        use crate::model::wall_share::WallChange;
+        match change {
+            WallChange::Scene { scene, .. } => self.apply(Command::RecallScene(scene)),
+            WallChange::Camera { tile, camera } => self.apply(Command::PushCamera { tile, camera }),
+            WallChange::Nearby { nearby } => self.apply(Command::SendCameras(nearby.map(|n| {
+                crate::context::command::SentCameras {
+                    incident: n.incident,
+                    cameras: n.cameras,
+                }
+            }))),
+            WallChange::Enlarge { monitor, tile } => self.apply(Command::Enlarge { monitor, tile }),
+            WallChange::Scope { unit } => self.apply(Command::Scope(unit)),
+            WallChange::Clear => {
+                self.apply(Command::RecallScene(None));
+                self.apply(Command::SendCameras(None));
+                self.apply(Command::Scope(None));
+                if let Ok(mut s) = self.state.write() {
+                    let mut view = (*s.view).clone();
+                    view.pushed.clear();
+                    view.enlarged.clear();
+                    s.view = Arc::new(view);
+                    compose_layout(&mut s);
+                }
+            }
+            WallChange::Layout { .. } | WallChange::Briefing { .. } => {
+                tracing::info!(?change, "a wall change that only consoles in step apply");
+            }
         }
     }
 
@@ -457,13 +546,7 @@ impl ConsoleApp {
             .and_then(|n| Some((base.scene(n)?, base.with_scene(n)?)))
         {
             Some((scene, scened)) => {
-                for id in &scene.enlarge {
-                    if let Some(t) = base.tiles.iter().find(|t| &t.id == id)
-                        && let Some(m) = base.monitors.get(t.monitor)
-                    {
-                        view.enlarged.insert(m.name.clone(), id.clone());
-                    }
-                }
+                view.enlarged = base.scene_enlargements(&scene.name);
                 tracing::info!(scene = %scene.name, "scene recalled");
                 view.scene = Some(scene.name.clone());
                 s.layout = Arc::new(scened);
@@ -483,7 +566,16 @@ impl ConsoleApp {
                 s.base = None;
             }
         }
+        let pushed = !view.pushed.is_empty();
         s.view = Arc::new(view);
+        if pushed {
+            compose_layout(&mut s);
+        }
+    }
+
+    /// The message of the status bar (a refusal, an export written), if any.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
     }
 
     /// The mode in force.
@@ -535,8 +627,10 @@ impl ConsoleApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         // `RUST_LOG=ioc_console::frames=trace` logs every frame of the desk (to count them).
         tracing::trace!(target: "ioc_console::frames", pass = ui.ctx().cumulative_pass_nr(), "desk frame");
+        let frame_started = std::time::Instant::now();
         self.poll_layout();
         self.poll_backend();
+        self.poll_sync(self.last_frame_ms);
         self.apply_sent();
         let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
         if trainer
@@ -624,6 +718,16 @@ impl ConsoleApp {
         if self.show_settings {
             self.settings_window(ui.ctx(), &cx);
         }
+        if self.show_sync
+            && let Some(step) = &self.sync
+        {
+            let mut open = true;
+            egui::Window::new(cx.t("sync.title"))
+                .open(&mut open)
+                .resizable(false)
+                .show(ui.ctx(), |ui| in_step::sync_window(ui, &cx, step, &state));
+            self.show_sync = open;
+        }
         if self.show_profile {
             profile_window::show(ui.ctx(), &cx, &state.layout, &mut self.commands);
         }
@@ -646,6 +750,7 @@ impl ConsoleApp {
             next = next.min((at - now).to_std().unwrap_or_default());
         }
         ui.ctx().request_repaint_after(next);
+        self.last_frame_ms = frame_started.elapsed().as_secs_f32() * 1000.0;
     }
 }
 impl ConsoleApp {
@@ -742,6 +847,7 @@ pub fn run(
     opts: LaunchOptions,
     low_power: crate::config::LowPower,
     brief: Option<(PathBuf, bool)>,
+    sync: Option<(crate::sync::SyncLink, Box<dyn std::any::Any>)>,
 ) -> Result<(), String> {
     let kiosk = brief.as_ref().is_some_and(|(_, rotate)| *rotate);
     let title = format!(
@@ -778,6 +884,9 @@ pub fn run(
             let low_power = low_power.resolve(software);
             tracing::info!(software, low_power, "renderer");
             let mut app = ConsoleApp::new(&cc.egui_ctx, opts).with_low_power(low_power);
+            if let Some((link, keep)) = sync {
+                app = app.with_sync(link, keep);
+            }
             if let Some((path, rotate)) = brief {
                 app = app.with_storyboard(path, rotate);
             }

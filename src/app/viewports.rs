@@ -12,7 +12,18 @@ impl ConsoleApp {
         // The wall repaints once a second; a selection made on the desk shows at once.
         let stamp = state.view.stamp();
         let selection_changed = self.wall_view_seen.replace(stamp) != stamp;
+        // A console driving part of the wall (consoles in step) opens its monitors only, on
+        // this PC's displays in the order it drives them.
+        let mut nth = 0usize;
         for (index, monitor) in state.layout.monitors.iter().enumerate() {
+            let display = match &state.driven {
+                Some(driven) if !driven.contains(&monitor.name) => continue,
+                Some(_) => {
+                    nth += 1;
+                    nth - 1
+                }
+                None => monitor.display as usize,
+            };
             let id = ViewportId::from_hash_of(("wall-monitor", &monitor.name));
             if selection_changed {
                 ctx.request_repaint_of(id);
@@ -23,7 +34,7 @@ impl ConsoleApp {
                     "wall.window_title",
                     &[("name", &monitor.name)],
                 ))
-                .with_monitor(monitor.display as usize)
+                .with_monitor(display)
                 .with_fullscreen(true)
                 .with_decorations(false);
             let shared = Arc::clone(&self.state);

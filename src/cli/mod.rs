@@ -9,6 +9,7 @@ pub mod probe;
 pub mod run;
 pub mod sim;
 pub mod snapshot;
+pub mod wall;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

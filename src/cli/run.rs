@@ -33,6 +33,10 @@ pub struct RunArgs {
     /// refreshed every round (a lobby or a leader's office screen).
     #[arg(long, requires = "storyboard")]
     pub rotate: bool,
+    /// The layout's monitors this console drives, e.g. A1,B1,C1 (consoles in step; overrides
+    /// the configuration's [sync] monitors).
+    #[arg(long, value_delimiter = ',')]
+    pub monitors: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -89,6 +93,23 @@ pub fn launch(
         }
         None => (None, None),
     };
+    // Consoles in step: the sync task on its own small runtime, waking the window as data does.
+    let wake = wake.unwrap_or_default();
+    let sync = cfg.sync.clone().map(|mut sc| {
+        if !args.monitors.is_empty() {
+            sc.monitors.clone_from(&args.monitors);
+        }
+        start_sync(&sc, cfg, &wake)
+    });
+    let sync = match sync {
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+        None => None,
+    };
+    let wake = Some(wake);
     let opts = LaunchOptions {
         backend,
         wake,
@@ -102,7 +123,7 @@ pub fn launch(
         cameras: camera_hub(cfg),
     };
     let brief = args.storyboard.map(|p| (p, args.rotate));
-    match app::run(opts, cfg.low_power, brief) {
+    match app::run(opts, cfg.low_power, brief, sync) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{}", tr_args(lang, "cli.window_failed", &[("error", &e)]));
@@ -110,6 +131,28 @@ pub fn launch(
             ExitCode::from(3)
         }
     }
+}
+
+/// Starts the sync task of `[sync]` on a runtime of its own (kept alive with the link).
+fn start_sync(
+    sc: &crate::sync::SyncConfig,
+    cfg: &config::Config,
+    wake: &connect::WakeTarget,
+) -> Result<(crate::sync::SyncLink, Box<dyn std::any::Any>), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("ioc-sync")
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the sync runtime: {e}"))?;
+    let target = std::sync::Arc::clone(wake);
+    let waker: crate::sync::Waker = std::sync::Arc::new(move || {
+        if let Some(ctx) = target.get() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(5));
+        }
+    });
+    let link = crate::sync::start(rt.handle(), sc, cfg.ca_bundle.clone(), Some(waker));
+    Ok((link, Box::new(rt)))
 }
 
 /// `demo`: the simulated IOC in-process and the console connected to it.

@@ -76,6 +76,14 @@ pub enum Command {
     ExportReport,
     /// A step of the briefing (Brief mode).
     Brief(BriefStep),
+    /// Put camera `camera` on camera tile `tile` (None: the tile's own camera again).
+    PushCamera {
+        tile: String,
+        camera: Option<String>,
+    },
+    /// A change of the wall as consoles in step share it (`wall push`, a desk's push to the
+    /// wall); without sync it is applied here as the matching command.
+    WallPush(crate::model::wall_share::WallChange),
 }
 
 /// What the presenter of a briefing asks for.

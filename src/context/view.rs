@@ -30,6 +30,8 @@ pub struct ViewState {
     pub briefing: Option<BriefingView>,
     /// The unit (id) the wall or the briefing is scoped to (None: the province).
     pub scope: Option<String>,
+    /// Cameras pushed to camera tiles (tile id → camera id): the layout in force shows them.
+    pub pushed: BTreeMap<String, String>,
 }
 
 /// Where a briefing stands: what the audience sees. (The storyboard itself is the app's; this is
@@ -87,7 +89,12 @@ impl ViewState {
                 ^ u64::from(b.black)
                 ^ b.ink_generation.rotate_left(41)
         });
-        let scope = self.scope.as_deref().map_or(0, crate::util::hash::fnv1a);
+        let scope = self.scope.as_deref().map_or(0, crate::util::hash::fnv1a)
+            ^ self.pushed.iter().fold(0u64, |h, (t, c)| {
+                h.rotate_left(5)
+                    ^ crate::util::hash::fnv1a(t)
+                    ^ crate::util::hash::fnv1a(c).rotate_left(13)
+            });
         self.generation
             ^ scope.rotate_left(29)
             ^ self.sent_generation.rotate_left(32)

@@ -6,6 +6,7 @@
 
 mod period;
 pub mod sim;
+pub mod wall_share;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

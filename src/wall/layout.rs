@@ -257,6 +257,36 @@ impl WallLayout {
         Some(out)
     }
 
+    /// The tiles scene `name` enlarges, by the monitor each fills (monitor name → tile id).
+    pub fn scene_enlargements(&self, name: &str) -> std::collections::BTreeMap<String, String> {
+        let mut out = std::collections::BTreeMap::new();
+        if let Some(scene) = self.scene(name) {
+            for id in &scene.enlarge {
+                if let Some(t) = self.tiles.iter().find(|t| &t.id == id)
+                    && let Some(m) = self.monitors.get(t.monitor)
+                {
+                    out.insert(m.name.clone(), id.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// This layout with cameras pushed to its camera tiles (tile id → camera id); a pushed tile
+    /// shows that camera instead of its own (its `nearby` slot, if any, gives way to it).
+    pub fn with_cameras(&self, pushed: &std::collections::BTreeMap<String, String>) -> WallLayout {
+        let mut out = self.clone();
+        for t in &mut out.tiles {
+            if let (Some(camera), crate::tiles::TileOptions::Camera(o)) =
+                (pushed.get(&t.id), &mut t.options)
+            {
+                o.camera.clone_from(camera);
+                o.nearby = None;
+            }
+        }
+        out
+    }
+
     /// This layout up to period `p`: the tiles that have periods show none after it.
     pub fn in_period(&self, p: crate::model::PeriodKey) -> WallLayout {
         let mut out = self.clone();

@@ -1,0 +1,450 @@
+//! Consoles in step (`[sync]`): what this console pushes to the wall and what it takes from it.
+//!
+//! With sync on, a command that changes the wall (a scene, an enlarged tile, cameras for an
+//! incident, a camera pushed to a tile, the scope) is not applied here: it goes to the broker
+//! as a [`WallChange`], and every console of the wall, this one too, applies it when the
+//! watched value comes back, through the same code as a local click. A leader's desk, or a
+//! console without its link, refuses it with the reason. The wall's consoles and the monitors
+//! each drives are on the desk's sync window.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use super::{ConsoleApp, WallState};
+use crate::context::command::SentCameras;
+use crate::context::{Command, FrameCtx};
+use crate::model::wall_share::{
+    BadValue, NearbyCameras, Presence, SharedWall, WallChange, driven_monitors,
+};
+use crate::role::Role;
+use crate::sync::{LinkState, PushRefused, SyncLink, SyncRequest, SyncUpdate};
+
+/// The app's side of the sync task.
+pub struct InStep {
+    pub link: SyncLink,
+    pub state: LinkState,
+    /// The revision of the value applied last.
+    pub revision: u64,
+    /// The value applied last (the wall's last good state).
+    pub wall: Option<SharedWall>,
+    /// The wall's consoles alive (this one included).
+    pub consoles: Vec<Presence>,
+    /// A value not applied: why, and its revision.
+    pub bad: Option<(u64, BadValue)>,
+    /// A value this console could not apply to its layout (another layout, unknown tiles).
+    pub mismatch: Option<String>,
+    /// Pushes waiting for the broker: id → when sent.
+    pub pending: BTreeMap<u64, Instant>,
+    next_id: u64,
+    last_presence: Option<Instant>,
+    /// The monitors this console drives now.
+    pub driven: Vec<String>,
+    /// Applied at (for the push latency: the value's `at` to here).
+    pub applied_at: Option<DateTime<Utc>>,
+    /// What is kept alive with the link (its runtime).
+    _keep: Box<dyn std::any::Any>,
+}
+
+impl InStep {
+    pub fn new(link: SyncLink, keep: Box<dyn std::any::Any>) -> InStep {
+        let driven = link.monitors.clone();
+        InStep {
+            link,
+            state: LinkState::Connecting,
+            revision: 0,
+            wall: None,
+            consoles: Vec::new(),
+            bad: None,
+            mismatch: None,
+            pending: BTreeMap::new(),
+            next_id: 1,
+            last_presence: None,
+            driven,
+            applied_at: None,
+            _keep: keep,
+        }
+    }
+}
+
+impl ConsoleApp {
+    /// Puts this console in step with its wall's other consoles.
+    pub fn with_sync(mut self, link: SyncLink, keep: Box<dyn std::any::Any>) -> Self {
+        let step = InStep::new(link, keep);
+        if let Ok(mut s) = self.state.write() {
+            s.driven = (!step.driven.is_empty()).then(|| step.driven.clone());
+        }
+        self.sync = Some(step);
+        self
+    }
+
+    /// The sync state, if sync is on.
+    pub fn in_step(&self) -> Option<&InStep> {
+        self.sync.as_ref()
+    }
+
+    /// The change `command` asks of the wall, when it is one.
+    fn wall_change(&self, command: &Command) -> Option<WallChange> {
+        let state = self.wall_state();
+        Some(match command {
+            Command::RecallScene(scene) => {
+                // The scene's own enlargements go with it, so every console shows the same.
+                let base = state
+                    .base
+                    .clone()
+                    .unwrap_or_else(|| Arc::clone(&state.layout));
+                WallChange::Scene {
+                    scene: scene.clone(),
+                    enlarged: scene
+                        .as_deref()
+                        .map(|n| base.scene_enlargements(n))
+                        .unwrap_or_default(),
+                }
+            }
+            Command::Enlarge { monitor, tile } => WallChange::Enlarge {
+                monitor: monitor.clone(),
+                tile: tile.clone(),
+            },
+            Command::SendCameras(sent) => WallChange::Nearby {
+                nearby: sent.as_ref().map(|s| NearbyCameras {
+                    incident: s.incident.clone(),
+                    cameras: s.cameras.clone(),
+                }),
+            },
+            Command::PushCamera { tile, camera } => WallChange::Camera {
+                tile: tile.clone(),
+                camera: camera.clone(),
+            },
+            Command::Scope(unit) => WallChange::Scope { unit: unit.clone() },
+            Command::WallPush(change) => change.clone(),
+            _ => return None,
+        })
+    }
+
+    /// With sync on, a command that changes the wall goes to the broker (or is refused with the
+    /// reason); true when it was taken here and must not be applied locally.
+    pub(super) fn push_to_wall(&mut self, command: &Command) -> bool {
+        if self.sync.is_none() {
+            return false;
+        }
+        let Some(change) = self.wall_change(command) else {
+            return false;
+        };
+        let state = self.wall_state();
+        let lang = state.lang;
+        let Some(step) = self.sync.as_mut() else {
+            return false;
+        };
+        if state.role == Role::Leader {
+            tracing::warn!(?change, "a leader's desk does not change the wall");
+            self.notice = Some(crate::i18n::tr(lang, "sync.refused_leader").to_string());
+            return true;
+        }
+        if let LinkState::Down { since, .. } | LinkState::Refused { since, .. } = &step.state {
+            tracing::warn!(?change, "no link to the broker: the push is refused");
+            self.notice = Some(refusal(lang, &PushRefused::NoLink(*since), Utc::now()));
+            return true;
+        }
+        let id = step.next_id;
+        step.next_id += 1;
+        match step
+            .link
+            .requests
+            .try_send(SyncRequest::Push { id, change })
+        {
+            Ok(()) => {
+                step.pending.insert(id, Instant::now());
+            }
+            Err(_) => {
+                tracing::warn!("the sync task is busy; a push is refused");
+                self.notice = Some(crate::i18n::tr(lang, "sync.busy").to_string());
+            }
+        }
+        true
+    }
+
+    /// Takes what the sync task sent since the last frame: the wall's value applied, the
+    /// consoles, the outcome of pushes; and sends this console's heartbeat.
+    pub fn poll_sync(&mut self, frame_ms: f32) {
+        let Some(step) = self.sync.as_mut() else {
+            return;
+        };
+        let mut updates = Vec::new();
+        while let Ok(u) = step.link.updates.try_recv() {
+            updates.push(u);
+        }
+        let lang = self.wall_state().lang;
+        let mut wall_value = None;
+        for u in updates {
+            let Some(step) = self.sync.as_mut() else {
+                return;
+            };
+            match u {
+                SyncUpdate::Link(l) => step.state = l,
+                SyncUpdate::Wall { revision, wall } => {
+                    step.revision = revision;
+                    step.bad = None;
+                    wall_value = Some(*wall);
+                }
+                SyncUpdate::Bad { revision, why } => step.bad = Some((revision, why)),
+                SyncUpdate::Consoles(c) => step.consoles = c,
+                SyncUpdate::Pushed { id, outcome } => {
+                    step.pending.remove(&id);
+                    if let Err(why) = outcome {
+                        self.notice = Some(refusal(lang, &why, Utc::now()));
+                    }
+                }
+            }
+        }
+        if let Some(wall) = wall_value {
+            self.apply_shared(wall);
+        }
+        self.update_driven();
+        let state = self.wall_state();
+        let Some(step) = self.sync.as_mut() else {
+            return;
+        };
+        if step
+            .last_presence
+            .is_none_or(|t| t.elapsed() >= Duration::from_millis(500))
+        {
+            step.last_presence = Some(Instant::now());
+            let health = match state
+                .store
+                .status(crate::sources::Resource::Incidents, Utc::now())
+                .state
+            {
+                crate::status::SourceState::Live => "ok",
+                crate::status::SourceState::Offline => "offline",
+                _ => "degraded",
+            };
+            let p = Presence {
+                console: step.link.console.clone(),
+                host: crate::sync::host_name(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                layout: Some(state.layout.name.clone()),
+                monitors: if step.driven.is_empty() {
+                    state
+                        .layout
+                        .monitors
+                        .iter()
+                        .map(|m| m.name.clone())
+                        .collect()
+                } else {
+                    step.driven.clone()
+                },
+                primary: step.link.monitors.clone(),
+                standby: step.link.standby.clone(),
+                frame_ms,
+                health: health.into(),
+                role: format!("{:?}", state.role).to_lowercase(),
+                at: Utc::now(),
+            };
+            let _ = step
+                .link
+                .requests
+                .try_send(SyncRequest::Presence(Box::new(p)));
+        }
+    }
+
+    /// The monitors this console drives, from its own, its standby set and the live consoles.
+    fn update_driven(&mut self) {
+        let Some(step) = self.sync.as_mut() else {
+            return;
+        };
+        if step.link.monitors.is_empty() && step.link.standby.is_empty() {
+            return;
+        }
+        let others: Vec<Presence> = step
+            .consoles
+            .iter()
+            .filter(|p| p.console != step.link.console)
+            .cloned()
+            .collect();
+        // Without the link, a standby keeps what it drives (it cannot know better).
+        let driven = if step.state.is_up() {
+            driven_monitors(&step.link.monitors, &step.link.standby, &others)
+        } else {
+            step.driven.clone()
+        };
+        if driven != step.driven {
+            tracing::info!(?driven, "sync: the monitors this console drives changed");
+            step.driven = driven.clone();
+        }
+        if let Ok(mut s) = self.state.write()
+            && s.driven.as_ref() != Some(&driven)
+        {
+            s.driven = Some(driven);
+            self.display = None;
+        }
+    }
+
+    /// Applies the wall's value: the same commands as a local click, for what differs.
+    fn apply_shared(&mut self, wall: SharedWall) {
+        let state = self.wall_state();
+        let base = state
+            .base
+            .clone()
+            .unwrap_or_else(|| Arc::clone(&state.layout));
+        let mismatch =
+            match wall.layout.as_deref() {
+                Some(name) if name != base.name => Some(crate::i18n::tr_args(
+                    state.lang,
+                    "sync.other_layout",
+                    &[("wall", &name), ("here", &base.name)],
+                )),
+                _ => {
+                    let unknown = wall.unknown(
+                        |t| base.tiles.iter().any(|x| x.id == t),
+                        |m| base.monitors.iter().any(|x| x.name == m),
+                    );
+                    let scene_unknown = wall
+                        .scene
+                        .as_deref()
+                        .filter(|s| base.scene(s).is_none())
+                        .map(str::to_string);
+                    unknown.first().cloned().or(scene_unknown).map(|id| {
+                        crate::i18n::tr_args(state.lang, "sync.unknown_tile", &[("id", &id)])
+                    })
+                }
+            };
+        if let Some(why) = mismatch {
+            tracing::warn!(%why, "sync: the wall's value is not applied here");
+            if let Some(step) = self.sync.as_mut() {
+                step.mismatch = Some(why);
+            }
+            return;
+        }
+        if state.view.scene != wall.scene {
+            self.recall_scene(wall.scene.clone());
+        }
+        if let Ok(mut s) = self.state.write() {
+            let mut view = (*s.view).clone();
+            view.enlarged = wall.enlarged.clone();
+            let sent = wall.nearby.as_ref().map(|n| SentCameras {
+                incident: n.incident.clone(),
+                cameras: n.cameras.clone(),
+            });
+            view.apply(&Command::SendCameras(sent));
+            view.scope.clone_from(&wall.scope);
+            let cameras_changed = view.pushed != wall.cameras;
+            view.pushed = wall.cameras.clone();
+            s.view = Arc::new(view);
+            if cameras_changed {
+                super::compose_layout(&mut s);
+            }
+        }
+        if let Some(step) = self.sync.as_mut() {
+            step.mismatch = None;
+            step.wall = Some(wall);
+            step.applied_at = Some(Utc::now());
+        }
+    }
+}
+
+/// A refused push, in words.
+pub fn refusal(lang: crate::i18n::Lang, why: &PushRefused, now: DateTime<Utc>) -> String {
+    match why {
+        PushRefused::NoLink(since) => crate::i18n::tr_args(
+            lang,
+            "sync.refused_no_link",
+            &[("age", &crate::format::age(lang, now - *since))],
+        ),
+        PushRefused::Broker(w) => crate::i18n::tr_args(lang, "sync.refused_broker", &[("why", w)]),
+        PushRefused::Contended(n) => {
+            crate::i18n::tr_args(lang, "sync.refused_contended", &[("n", &n.to_string())])
+        }
+    }
+}
+
+/// The sync state in a few words for the top bar, and whether it is good.
+pub fn link_words(cx: &FrameCtx, step: &InStep) -> (String, bool) {
+    match &step.state {
+        LinkState::Connecting => (cx.t("sync.connecting").to_string(), false),
+        LinkState::Up => (
+            cx.t_args("sync.up", &[("n", &step.consoles.len().to_string())]),
+            step.bad.is_none() && step.mismatch.is_none(),
+        ),
+        LinkState::Down { since, .. } => (
+            cx.t_args(
+                "sync.down",
+                &[("age", &crate::format::age(cx.lang, cx.now - *since))],
+            ),
+            false,
+        ),
+        LinkState::Refused { why, .. } => (cx.t_args("sync.refused", &[("why", why)]), false),
+    }
+}
+
+/// The desk's sync window: the wall's consoles, the monitors they drive, the monitors none
+/// drives, and what was not applied.
+pub fn sync_window(ui: &mut egui::Ui, cx: &FrameCtx, step: &InStep, state: &WallState) {
+    let (words, good) = link_words(cx, step);
+    let colour = if good {
+        crate::ui::theme::colors::LIVE
+    } else {
+        crate::ui::theme::colors::ERROR
+    };
+    ui.colored_label(colour, words);
+    if let LinkState::Down { why, .. } = &step.state {
+        ui.label(cx.t_args("sync.down_why", &[("why", why)]));
+    }
+    ui.label(cx.t_args(
+        "sync.wall_name",
+        &[("wall", &step.link.wall), ("console", &step.link.console)],
+    ));
+    if let Some((rev, why)) = &step.bad {
+        let why = match why {
+            BadValue::Malformed(m) => cx.t_args("sync.bad_malformed", &[("why", m)]),
+            BadValue::Newer(f) => cx.t_args("sync.bad_newer", &[("format", &f.to_string())]),
+            BadValue::TooLarge(n) => cx.t_args("sync.bad_large", &[("bytes", &n.to_string())]),
+        };
+        ui.colored_label(
+            crate::ui::theme::colors::STALE,
+            cx.t_args("sync.bad", &[("rev", &rev.to_string()), ("why", &why)]),
+        );
+    }
+    if let Some(m) = &step.mismatch {
+        ui.colored_label(crate::ui::theme::colors::STALE, m);
+    }
+    ui.separator();
+    egui::Grid::new("sync-consoles")
+        .striped(true)
+        .show(ui, |ui| {
+            for h in [
+                "sync.col_console",
+                "sync.col_monitors",
+                "sync.col_frame",
+                "sync.col_health",
+            ] {
+                ui.strong(cx.t(h));
+            }
+            ui.end_row();
+            for p in &step.consoles {
+                let me = p.console == step.link.console;
+                let name = if me {
+                    cx.t_args("sync.this_console", &[("name", &p.console)])
+                } else {
+                    format!("{} ({})", p.console, p.host)
+                };
+                ui.label(name);
+                ui.label(p.monitors.join(", "));
+                ui.label(format!("{:.1} ms", p.frame_ms));
+                ui.label(&p.health);
+                ui.end_row();
+            }
+        });
+    let base = state.base.as_deref().unwrap_or(&state.layout);
+    let undriven = crate::model::wall_share::undriven(
+        base.monitors.iter().map(|m| m.name.as_str()),
+        &step.consoles,
+    );
+    if step.state.is_up() && !undriven.is_empty() {
+        ui.colored_label(
+            crate::ui::theme::colors::ERROR,
+            cx.t_args("sync.undriven", &[("monitors", &undriven.join(", "))]),
+        );
+    }
+}

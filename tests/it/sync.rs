@@ -1,0 +1,630 @@
+//! Consoles in step through a real `nats-server` (JetStream key-value) on loopback: a push from
+//! one desk applied by the other consoles, a wall split across two PCs, the broker stopped and
+//! started, bad values in the bucket, a standby taking over and giving back, a cluster losing
+//! its leader, wrong credentials, and `wall status` / `wall push`.
+//!
+//! The consoles are console cores (`ConsoleApp` without a window) in this process, each with its
+//! own sync task, runtime and connection, polled as a frame would.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ioc_console::app::{ConsoleApp, DisplayChoice, LaunchOptions};
+use ioc_console::context::Command;
+use ioc_console::i18n::Lang;
+use ioc_console::model::wall_share::{BadValue, SharedWall, WallChange};
+use ioc_console::role::Role;
+use ioc_console::sync::{self, LinkState, SyncConfig, SyncLink, SyncRequest, SyncUpdate};
+use ioc_console::tiles::TileOptions;
+
+use crate::nats::{Nats, wait_for};
+use crate::support::{load_layout, repo};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn config(servers: Vec<String>, wall: &str, console: &str) -> SyncConfig {
+    let mut c = SyncConfig::new(servers, wall);
+    c.console = Some(console.into());
+    c.heartbeat_s = Some(0.25);
+    c.expire_s = Some(1.0);
+    c
+}
+
+/// A console core on the main wall, in step through `config`.
+struct Console {
+    app: ConsoleApp,
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl Console {
+    fn new(config: &SyncConfig, role: Role) -> Console {
+        let rt = runtime();
+        let link = sync::start(rt.handle(), config, None, None);
+        let app = ConsoleApp::new(
+            &egui::Context::default(),
+            LaunchOptions {
+                layout: load_layout("ioc-main.toml"),
+                layout_path: None,
+                lang: Lang::Vi,
+                role,
+                display: DisplayChoice::Preview,
+                watch: false,
+                backend: None,
+                wake: None,
+                map: Default::default(),
+                cameras: Default::default(),
+            },
+        )
+        .with_sync(link, Box::new(()));
+        Console { app, rt: Some(rt) }
+    }
+
+    fn poll(&mut self) {
+        self.app.poll_sync(1.0);
+    }
+
+    fn scene(&self) -> Option<String> {
+        self.app.wall_state().view.scene.clone()
+    }
+
+    fn link(&self) -> LinkState {
+        self.app.in_step().unwrap().state.clone()
+    }
+
+    fn up(&mut self) -> bool {
+        self.poll();
+        self.link().is_up()
+    }
+
+    /// The process dies without a goodbye (as under SIGKILL): its runtime and connection go,
+    /// its heartbeat stays in the bucket until it expires.
+    fn crash(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Polls every console until `f` holds for them all.
+fn until_all(consoles: &mut [&mut Console], what: &str, f: impl Fn(&Console) -> bool) {
+    wait_for(LIMIT, what, || {
+        // Every console is polled (its heartbeat goes out from its frames), then checked.
+        for c in consoles.iter_mut() {
+            c.poll();
+        }
+        consoles.iter().all(|c| f(c))
+    });
+}
+
+/// The sync layer alone (no console): its link on its own runtime.
+fn link(config: &SyncConfig) -> (tokio::runtime::Runtime, SyncLink) {
+    let rt = runtime();
+    let l = sync::start(rt.handle(), config, None, None);
+    (rt, l)
+}
+
+/// A raw client's put of `bytes` as the wall's value (another program writing the bucket).
+fn put_raw(url: &str, wall: &str, bytes: &'static [u8]) {
+    let rt = runtime();
+    // Right after a restart the server may still be recovering its streams: tried for a while.
+    let until = std::time::Instant::now() + LIMIT;
+    loop {
+        let done = rt.block_on(async {
+            let client = async_nats::connect(url).await.ok()?;
+            let js = async_nats::jetstream::new(client);
+            let kv = js.get_key_value(sync::WALL_BUCKET).await.ok()?;
+            kv.put(sync::key_token(wall), bytes.into()).await.ok()
+        });
+        if done.is_some() {
+            return;
+        }
+        assert!(std::time::Instant::now() < until, "cannot write the bucket");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn ioc_console() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ioc-console"))
+}
+
+#[test]
+fn a_push_from_one_desk_is_applied_by_every_console_and_a_leader_cannot_push() {
+    let nats = Nats::start();
+    let wall = "hall";
+    let mut desk = Console::new(&config(vec![nats.url()], wall, "desk-1"), Role::Operator);
+    let mut screen = Console::new(&config(vec![nats.url()], wall, "wall-pc"), Role::Operator);
+    let mut leader = Console::new(&config(vec![nats.url()], wall, "leader"), Role::Leader);
+    until_all(
+        &mut [&mut desk, &mut screen, &mut leader],
+        "links up",
+        |c| c.link().is_up(),
+    );
+
+    // A scene from the desk: not applied there until the broker has it, then everywhere with
+    // its enlarged tile.
+    desk.app.apply(Command::RecallScene(Some("lu-lut".into())));
+    until_all(
+        &mut [&mut desk, &mut screen, &mut leader],
+        "the scene everywhere",
+        |c| c.scene().as_deref() == Some("lu-lut"),
+    );
+    let view = screen.app.wall_state().view;
+    assert_eq!(view.enlarged_on("B2"), Some("camera-07"), "{view:?}");
+
+    // A camera pushed to a tile: the wall console's layout shows it there.
+    desk.app.apply(Command::PushCamera {
+        tile: "camera-01".into(),
+        camera: Some("CAM-BT-09".into()),
+    });
+    until_all(&mut [&mut screen], "the camera on the tile", |c| {
+        c.app.wall_state().layout.tiles.iter().any(|t| {
+            t.id == "camera-01"
+                && matches!(&t.options, TileOptions::Camera(o) if o.camera == "CAM-BT-09")
+        })
+    });
+
+    // The leader's desk sees the wall but its push is refused, with the reason, and nothing
+    // reaches the bucket.
+    let before = screen.app.in_step().unwrap().revision;
+    leader.app.apply(Command::RecallScene(None));
+    let notice = leader.app.notice().unwrap_or_default().to_string();
+    assert!(notice.contains("lãnh đạo"), "{notice}");
+    std::thread::sleep(Duration::from_millis(300));
+    screen.poll();
+    assert_eq!(screen.app.in_step().unwrap().revision, before);
+    assert_eq!(screen.scene().as_deref(), Some("lu-lut"));
+
+    // Every console's heartbeat is seen.
+    until_all(&mut [&mut desk], "three consoles", |c| {
+        c.app.in_step().unwrap().consoles.len() == 3
+    });
+}
+
+#[test]
+fn a_wall_split_across_two_pcs_shows_one_scene_and_says_which_pc_drives_what() {
+    let nats = Nats::start();
+    let wall = "split";
+    let mut left_cfg = config(vec![nats.url()], wall, "pc-left");
+    left_cfg.monitors = vec!["A1".into(), "B1".into(), "C1".into()];
+    let mut right_cfg = config(vec![nats.url()], wall, "pc-right");
+    right_cfg.monitors = vec!["A2".into(), "B2".into(), "C2".into()];
+    let mut left = Console::new(&left_cfg, Role::Operator);
+    let mut right = Console::new(&right_cfg, Role::Operator);
+    let mut desk = Console::new(&config(vec![nats.url()], wall, "desk"), Role::Operator);
+    until_all(
+        &mut [&mut left, &mut right, &mut desk],
+        "all see three",
+        |c| c.app.in_step().is_some_and(|s| s.consoles.len() == 3),
+    );
+    assert_eq!(
+        left.app.wall_state().driven,
+        Some(vec!["A1".into(), "B1".into(), "C1".into()])
+    );
+    assert_eq!(
+        right.app.wall_state().driven,
+        Some(vec!["A2".into(), "B2".into(), "C2".into()])
+    );
+    desk.app.apply(Command::RecallScene(Some("lu-lut".into())));
+    desk.app.apply(Command::Enlarge {
+        monitor: "A1".into(),
+        tile: Some("chart-grdp".into()),
+    });
+    until_all(
+        &mut [&mut left, &mut right],
+        "one scene on both halves",
+        |c| {
+            let v = c.app.wall_state().view;
+            v.scene.as_deref() == Some("lu-lut") && v.enlarged_on("A1") == Some("chart-grdp")
+        },
+    );
+    assert_eq!(left.app.wall_state().view, right.app.wall_state().view);
+    assert_eq!(
+        left.app.wall_state().layout.tiles,
+        right.app.wall_state().layout.tiles,
+        "both halves have the same layout in force"
+    );
+
+    // `wall status` sees both halves and the desk.
+    let out = ioc_console()
+        .args([
+            "--lang",
+            "en",
+            "wall",
+            "status",
+            "--server",
+            &nats.url(),
+            "--wall",
+            wall,
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("scene: lu-lut"), "{text}");
+    assert!(
+        text.contains("pc-left") && text.contains("A1,B1,C1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pc-right") && text.contains("A2,B2,C2"),
+        "{text}"
+    );
+
+    // The right PC stops: its monitors are driven by no console, and the desk says which.
+    right.crash();
+    until_all(&mut [&mut desk], "the right half undriven", |c| {
+        let s = c.app.in_step().unwrap();
+        let all = ["A1", "B1", "C1", "A2", "B2", "C2"];
+        // The desk drives every monitor in its preview; the wall PCs' monitors are what count.
+        let wall_pcs: Vec<_> = s
+            .consoles
+            .iter()
+            .filter(|p| p.console.starts_with("pc-"))
+            .cloned()
+            .collect();
+        ioc_console::model::wall_share::undriven(all, &wall_pcs) == ["A2", "B2", "C2"]
+    });
+}
+
+#[test]
+fn the_broker_stopped_keeps_the_last_state_refuses_pushes_and_catches_up_after() {
+    let mut nats = Nats::start();
+    let wall = "restart";
+    let mut a = Console::new(&config(vec![nats.url()], wall, "a"), Role::Operator);
+    let mut b = Console::new(&config(vec![nats.url()], wall, "b"), Role::Operator);
+    until_all(&mut [&mut a, &mut b], "links up", |c| c.link().is_up());
+    a.app.apply(Command::RecallScene(Some("lu-lut".into())));
+    until_all(&mut [&mut a, &mut b], "the scene", |c| {
+        c.scene().as_deref() == Some("lu-lut")
+    });
+
+    nats.kill();
+    until_all(&mut [&mut a, &mut b], "the link lost", |c| {
+        matches!(c.link(), LinkState::Down { .. })
+    });
+    // The last state stays; a push meanwhile is refused with the reason, visibly.
+    assert_eq!(b.scene().as_deref(), Some("lu-lut"));
+    a.app
+        .apply(Command::RecallScene(Some("binh-thuong".into())));
+    let notice = a.app.notice().unwrap_or_default().to_string();
+    assert!(notice.contains("mất kết nối đồng bộ"), "{notice}");
+    assert_eq!(
+        a.scene().as_deref(),
+        Some("lu-lut"),
+        "not applied locally either"
+    );
+
+    nats.restart();
+    // The state written while the consoles were away is what they take when they come back.
+    put_raw(
+        &nats.url(),
+        wall,
+        br#"{"format":1,"scene":"giao-ban","by":"another"}"#,
+    );
+    until_all(
+        &mut [&mut a, &mut b],
+        "back in step with the new state",
+        |c| c.link().is_up() && c.scene().as_deref() == Some("giao-ban"),
+    );
+    a.app
+        .apply(Command::RecallScene(Some("binh-thuong".into())));
+    until_all(&mut [&mut a, &mut b], "a push after the outage", |c| {
+        c.scene().as_deref() == Some("binh-thuong")
+    });
+}
+
+#[test]
+fn malformed_newer_and_foreign_values_are_ignored_and_the_wall_keeps_its_state() {
+    let nats = Nats::start();
+    let wall = "bad";
+    let mut a = Console::new(&config(vec![nats.url()], wall, "a"), Role::Operator);
+    until_all(&mut [&mut a], "link up", |c| c.link().is_up());
+    a.app.apply(Command::RecallScene(Some("lu-lut".into())));
+    until_all(&mut [&mut a], "the scene", |c| {
+        c.scene().as_deref() == Some("lu-lut")
+    });
+
+    put_raw(&nats.url(), wall, b"{not json at all");
+    until_all(&mut [&mut a], "a malformed value said", |c| {
+        matches!(
+            c.app.in_step().unwrap().bad,
+            Some((_, BadValue::Malformed(_)))
+        )
+    });
+    assert_eq!(a.scene().as_deref(), Some("lu-lut"));
+
+    put_raw(&nats.url(), wall, br#"{"format":7,"scene":"binh-thuong"}"#);
+    until_all(&mut [&mut a], "a newer value said", |c| {
+        matches!(c.app.in_step().unwrap().bad, Some((_, BadValue::Newer(7))))
+    });
+    assert_eq!(a.scene().as_deref(), Some("lu-lut"));
+
+    put_raw(
+        &nats.url(),
+        wall,
+        br#"{"format":1,"scene":"lu-lut","enlarged":{"A1":"no-such-tile"}}"#,
+    );
+    until_all(&mut [&mut a], "an unknown tile said", |c| {
+        c.app
+            .in_step()
+            .unwrap()
+            .mismatch
+            .as_deref()
+            .is_some_and(|m| m.contains("no-such-tile"))
+    });
+    assert_eq!(a.app.wall_state().view.enlarged_on("A1"), None);
+
+    put_raw(
+        &nats.url(),
+        wall,
+        br#"{"format":1,"layout":"another wall","scene":"x"}"#,
+    );
+    until_all(&mut [&mut a], "another layout said", |c| {
+        c.app
+            .in_step()
+            .unwrap()
+            .mismatch
+            .as_deref()
+            .is_some_and(|m| m.contains("another wall"))
+    });
+    assert_eq!(a.scene().as_deref(), Some("lu-lut"));
+
+    // A good value again is applied, and the notices go: the wall back on this layout.
+    let name = a.app.wall_state().layout.name.clone();
+    a.app
+        .apply(Command::WallPush(WallChange::Layout { layout: name }));
+    until_all(&mut [&mut a], "cleared", |c| {
+        let s = c.app.in_step().unwrap();
+        c.scene().is_none() && s.bad.is_none() && s.mismatch.is_none()
+    });
+}
+
+#[test]
+fn a_standby_takes_the_monitors_of_a_dead_primary_and_gives_them_back() {
+    let nats = Nats::start();
+    let wall = "standby";
+    let mut primary_cfg = config(vec![nats.url()], wall, "primary");
+    primary_cfg.monitors = vec!["A1".into(), "B1".into()];
+    let mut standby_cfg = config(vec![nats.url()], wall, "standby");
+    standby_cfg.monitors = vec!["C1".into()];
+    standby_cfg.standby = vec!["A1".into(), "B1".into()];
+    let mut primary = Console::new(&primary_cfg, Role::Operator);
+    let mut standby = Console::new(&standby_cfg, Role::Operator);
+    until_all(&mut [&mut primary, &mut standby], "both seen", |c| {
+        c.app.in_step().is_some_and(|s| s.consoles.len() == 2)
+    });
+    assert_eq!(standby.app.wall_state().driven, Some(vec!["C1".into()]));
+
+    primary.crash();
+    until_all(&mut [&mut standby], "the standby taking over", |c| {
+        c.app.wall_state().driven == Some(vec!["C1".into(), "A1".into(), "B1".into()])
+    });
+    // Its heartbeat says so: the monitors are driven.
+    until_all(
+        &mut [&mut standby],
+        "the heartbeat with the monitors",
+        |c| {
+            c.app
+                .in_step()
+                .unwrap()
+                .consoles
+                .iter()
+                .any(|p| p.console == "standby" && p.monitors == ["C1", "A1", "B1"])
+        },
+    );
+
+    let mut back = Console::new(&primary_cfg, Role::Operator);
+    until_all(&mut [&mut back, &mut standby], "given back", |c| {
+        c.app.wall_state().driven
+            == Some(if c.app.in_step().unwrap().link.console == "standby" {
+                vec!["C1".into()]
+            } else {
+                vec!["A1".into(), "B1".into()]
+            })
+    });
+}
+
+#[test]
+fn a_cluster_losing_its_leader_loses_no_acknowledged_push() {
+    let mut nodes = Nats::cluster();
+    let urls: Vec<String> = nodes.iter().map(Nats::url).collect();
+    let wall = "cluster";
+    let mut cfg = config(urls.clone(), wall, "pusher");
+    cfg.replicas = Some(3);
+    let (_rt, mut pusher) = link(&cfg);
+    let mut watcher_cfg = config(vec![urls[2].clone(), urls[1].clone()], wall, "watcher");
+    watcher_cfg.replicas = Some(3);
+    let (_rt2, mut watcher) = link(&watcher_cfg);
+
+    // Pushes go one at a time, each waiting for its outcome, as an operator's would.
+    let push = |l: &mut SyncLink, id: u64| -> Result<u64, String> {
+        l.requests
+            .blocking_send(SyncRequest::Push {
+                id,
+                change: WallChange::Camera {
+                    tile: format!("t{id:03}"),
+                    camera: Some(format!("c{id}")),
+                },
+            })
+            .unwrap();
+        let until = std::time::Instant::now() + LIMIT;
+        loop {
+            match l.updates.try_recv() {
+                Ok(SyncUpdate::Pushed { id: got, outcome }) if got == id => {
+                    return outcome.map_err(|e| format!("{e:?}"));
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    assert!(
+                        std::time::Instant::now() < until,
+                        "no outcome for push {id}"
+                    );
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
+    };
+    wait_for(LIMIT, "the first push lands", || {
+        push(&mut pusher, 0).is_ok()
+    });
+
+    // The leader of the wall's bucket, from the broker.
+    let leader = runtime().block_on(async {
+        let client = async_nats::connect(urls[0].as_str()).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        let mut stream = js.get_stream("KV_ioc_walls").await.unwrap();
+        let info = stream.info().await.unwrap();
+        info.cluster
+            .as_ref()
+            .and_then(|c| c.leader.clone())
+            .unwrap()
+    });
+    let mut acknowledged = Vec::new();
+    let mut refused = 0;
+    for id in 1..=60u64 {
+        if id == 20 {
+            let node = nodes.iter_mut().find(|n| n.name() == leader).unwrap();
+            node.kill();
+        }
+        match push(&mut pusher, id) {
+            Ok(_) => acknowledged.push(id),
+            Err(_) => refused += 1,
+        }
+    }
+    assert!(acknowledged.len() >= 40, "{refused} refused of 60");
+    assert!(
+        acknowledged.iter().any(|&i| i > 20),
+        "pushes after the leader went"
+    );
+
+    // Every acknowledged push is in the wall's value, as the watcher sees it.
+    let mut last: Option<SharedWall> = None;
+    wait_for(LIMIT, "the watcher in step", || {
+        while let Ok(u) = watcher.updates.try_recv() {
+            if let SyncUpdate::Wall { wall, .. } = u {
+                last = Some(*wall);
+            }
+        }
+        last.as_ref().is_some_and(|w| {
+            acknowledged
+                .iter()
+                .all(|i| w.cameras.get(&format!("t{i:03}")) == Some(&format!("c{i}")))
+        })
+    });
+}
+
+#[test]
+fn wrong_credentials_are_said_and_never_shown() {
+    let nats = Nats::start_with(vec![
+        "--user".into(),
+        "wall".into(),
+        "--pass".into(),
+        "right-pass".into(),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("nats.creds");
+    std::fs::write(&creds, "wall:Wr0ngSecret\n").unwrap();
+    let mut cfg = config(vec![nats.url()], "creds", "a");
+    cfg.credentials = Some(creds.clone());
+    let mut a = Console::new(&cfg, Role::Operator);
+    wait_for(LIMIT, "refused", || {
+        a.poll();
+        matches!(a.link(), LinkState::Refused { .. })
+    });
+    let LinkState::Refused { why, .. } = a.link() else {
+        unreachable!()
+    };
+    assert!(!why.contains("Wr0ngSecret"), "{why}");
+    // With the right ones it connects.
+    std::fs::write(&creds, "wall:right-pass\n").unwrap();
+    let mut b = Console::new(&cfg, Role::Operator);
+    wait_for(LIMIT, "connected", || b.up());
+
+    // `wall status` with the wrong ones: an error, no secret in what it prints or logs.
+    std::fs::write(&creds, "wall:Wr0ngSecret\n").unwrap();
+    let conf = dir.path().join("config.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            "[sync]\nservers = [\"{}\"]\nwall = \"creds\"\ncredentials = \"{}\"\n",
+            nats.url(),
+            creds.display()
+        ),
+    )
+    .unwrap();
+    let out = ioc_console()
+        .args(["--lang", "en", "--config"])
+        .arg(&conf)
+        .args(["wall", "status"])
+        .env("RUST_LOG", "debug")
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{all}");
+    assert!(all.to_lowercase().contains("authorization"), "{all}");
+    assert!(!all.contains("Wr0ngSecret"), "{all}");
+}
+
+#[test]
+fn wall_push_and_status_from_the_command_line() {
+    let nats = Nats::start();
+    let wall = "cli";
+    let mut a = Console::new(&config(vec![nats.url()], wall, "a"), Role::Operator);
+    until_all(&mut [&mut a], "link up", |c| c.link().is_up());
+    let layout = repo().join("layouts/ioc-main.toml");
+    let run = |args: &[&str]| {
+        let out = ioc_console()
+            .args(["--lang", "en", "wall"])
+            .args(args)
+            .args(["--server", &nats.url(), "--wall", wall])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let l = layout.to_str().unwrap();
+    let (code, out, err) = run(&["push", "--scene", "lu-lut", "--layout", l]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    until_all(&mut [&mut a], "the scene from the command line", |c| {
+        c.scene().as_deref() == Some("lu-lut")
+            && c.app.wall_state().view.enlarged_on("B2") == Some("camera-07")
+    });
+    let (code, _, _) = run(&["push", "--camera", "CAM-X", "--tile", "camera-02"]);
+    assert_eq!(code, Some(0));
+    until_all(&mut [&mut a], "the camera", |c| {
+        c.app.wall_state().view.pushed
+            == BTreeMap::from([("camera-02".to_string(), "CAM-X".to_string())])
+    });
+    let (code, out, _) = run(&["status", "--json"]);
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["state"]["scene"], "lu-lut");
+    assert_eq!(v["state"]["cameras"]["camera-02"], "CAM-X");
+    assert_eq!(v["consoles"][0]["console"], "a");
+    let (code, _, err) = run(&["push", "--scene", "no-such-scene", "--layout", l]);
+    assert_eq!(
+        code,
+        Some(2),
+        "an unknown scene is refused before it is pushed: {err}"
+    );
+    let (code, _, _) = run(&["push", "--clear"]);
+    assert_eq!(code, Some(0));
+    until_all(&mut [&mut a], "cleared", |c| {
+        c.scene().is_none() && c.app.wall_state().view.pushed.is_empty()
+    });
+}
