@@ -17,7 +17,7 @@ use super::{ConsoleApp, WallState};
 use crate::context::command::SentCameras;
 use crate::context::{Command, FrameCtx};
 use crate::model::wall_share::{
-    BadValue, NearbyCameras, Presence, SharedWall, WallChange, driven_monitors,
+    BadValue, NearbyCameras, Presence, SharedBriefing, SharedWall, WallChange, driven_monitors,
 };
 use crate::role::Role;
 use crate::sync::{LinkState, PushRefused, SyncLink, SyncRequest, SyncUpdate};
@@ -44,6 +44,10 @@ pub struct InStep {
     pub driven: Vec<String>,
     /// Applied at (for the push latency: the value's `at` to here).
     pub applied_at: Option<DateTime<Utc>>,
+    /// The briefing shown was started by the wall's value (not by this console's presenter).
+    pub briefing_from_wall: bool,
+    /// The briefing this console's presenter shared last.
+    shared_briefing: Option<Option<SharedBriefing>>,
     /// What is kept alive with the link (its runtime).
     _keep: Box<dyn std::any::Any>,
 }
@@ -64,6 +68,8 @@ impl InStep {
             last_presence: None,
             driven,
             applied_at: None,
+            briefing_from_wall: false,
+            shared_briefing: None,
             _keep: keep,
         }
     }
@@ -117,6 +123,8 @@ impl ConsoleApp {
                 tile: tile.clone(),
                 camera: camera.clone(),
             },
+            // A briefing's scope goes with its position (`share_briefing`).
+            Command::Scope(_) if state.view.briefing.is_some() => return None,
             Command::Scope(unit) => WallChange::Scope { unit: unit.clone() },
             Command::WallPush(change) => change.clone(),
             _ => return None,
@@ -163,6 +171,110 @@ impl ConsoleApp {
             }
         }
         true
+    }
+
+    /// With sync on, a presenter's briefing (where it stands, its "as of", its scope) goes to
+    /// the wall after each step. A leader presenting on their own desk keeps it there.
+    pub(super) fn share_briefing(&mut self) {
+        let state = self.wall_state();
+        let Some(step) = self.sync.as_mut() else {
+            return;
+        };
+        if state.role == Role::Leader {
+            return;
+        }
+        let briefing = state.view.briefing.as_ref().map(|b| SharedBriefing {
+            storyboard: b
+                .storyboard
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            scene: b.scene,
+            as_of: b.as_of,
+            black: b.black,
+            scope: state.view.scope.clone(),
+        });
+        // Unchanged since this console last shared it (or as the wall has it, for a console
+        // that has not presented).
+        let known = match &step.shared_briefing {
+            Some(b) => b.as_ref(),
+            None => step.wall.as_ref().and_then(|w| w.briefing.as_ref()),
+        };
+        if known == briefing.as_ref() {
+            return;
+        }
+        if let LinkState::Down { since, .. } | LinkState::Refused { since, .. } = &step.state {
+            self.notice = Some(refusal(
+                state.lang,
+                &PushRefused::NoLink(*since),
+                Utc::now(),
+            ));
+            return;
+        }
+        let id = step.next_id;
+        step.next_id += 1;
+        step.shared_briefing = Some(briefing.clone());
+        let change = WallChange::Briefing { briefing };
+        if step
+            .link
+            .requests
+            .try_send(SyncRequest::Push { id, change })
+            .is_ok()
+        {
+            step.pending.insert(id, Instant::now());
+        }
+    }
+
+    /// The wall's briefing on this console: started from the same storyboard (found in this
+    /// console's `briefings/` folder), at the same scene, black or not, scoped alike, with the
+    /// presenter's "as of".
+    fn apply_shared_briefing(&mut self, wall: &SharedWall) {
+        use crate::context::BriefStep;
+        let state = self.wall_state();
+        let local = state.view.briefing.clone();
+        let Some(remote) = &wall.briefing else {
+            if local.is_some() && self.sync.as_ref().is_some_and(|s| s.briefing_from_wall) {
+                self.brief_step(BriefStep::End);
+                if let Some(s) = self.sync.as_mut() {
+                    s.briefing_from_wall = false;
+                }
+            }
+            return;
+        };
+        let same_board = local.as_ref().is_some_and(|b| {
+            b.storyboard
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                == Some(remote.storyboard.clone())
+        });
+        if !same_board {
+            let path = self.brief.storyboard_path(&remote.storyboard);
+            self.brief_step(BriefStep::Start(path));
+            if let Some(s) = self.sync.as_mut() {
+                s.briefing_from_wall = true;
+            }
+        }
+        let Some(local) = self.wall_state().view.briefing.clone() else {
+            // The storyboard is not on this console: the notice says so.
+            return;
+        };
+        if local.as_of != remote.as_of {
+            self.brief_step(BriefStep::Refresh);
+        }
+        if local.scene != remote.scene {
+            self.brief_step(BriefStep::Go(remote.scene + 1));
+        }
+        if local.black != remote.black {
+            self.brief_step(BriefStep::Black);
+        }
+        if let Ok(mut s) = self.state.write() {
+            let mut view = (*s.view).clone();
+            if let Some(b) = view.briefing.as_mut() {
+                b.as_of = remote.as_of;
+            }
+            view.scope.clone_from(&remote.scope);
+            s.view = Arc::new(view);
+        }
     }
 
     /// Takes what the sync task sent since the last frame: the wall's value applied, the
@@ -328,7 +440,9 @@ impl ConsoleApp {
                 cameras: n.cameras.clone(),
             });
             view.apply(&Command::SendCameras(sent));
-            view.scope.clone_from(&wall.scope);
+            if wall.briefing.is_none() {
+                view.scope.clone_from(&wall.scope);
+            }
             let cameras_changed = view.pushed != wall.cameras;
             view.pushed = wall.cameras.clone();
             s.view = Arc::new(view);
@@ -336,6 +450,7 @@ impl ConsoleApp {
                 super::compose_layout(&mut s);
             }
         }
+        self.apply_shared_briefing(&wall);
         if let Some(step) = self.sync.as_mut() {
             step.mismatch = None;
             step.wall = Some(wall);

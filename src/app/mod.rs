@@ -449,6 +449,23 @@ impl ConsoleApp {
         if self.push_to_wall(&command) {
             return;
         }
+        // A briefing's position (and its scope) is the presenter's: applied here at once, then
+        // shared with the wall's other consoles.
+        let briefing = match &command {
+            Command::Brief(step) => !matches!(
+                step,
+                crate::context::BriefStep::Ink(_) | crate::context::BriefStep::ExportDeck
+            ),
+            Command::Scope(_) => self.wall_state().view.briefing.is_some(),
+            _ => false,
+        };
+        self.apply_here(command);
+        if briefing {
+            self.share_briefing();
+        }
+    }
+
+    fn apply_here(&mut self, command: Command) {
         if let Ok(mut s) = self.state.write() {
             let mut view = (*s.view).clone();
             if view.apply(&command) {

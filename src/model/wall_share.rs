@@ -71,6 +71,9 @@ pub struct SharedBriefing {
     pub as_of: Timestamp,
     #[serde(default)]
     pub black: bool,
+    /// The unit the briefing is scoped to (None: the province).
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 /// A change a console asks of the wall. Applied to the current value under compare-and-swap,

@@ -628,3 +628,57 @@ fn wall_push_and_status_from_the_command_line() {
         c.scene().is_none() && c.app.wall_state().view.pushed.is_empty()
     });
 }
+
+#[test]
+fn a_briefing_on_the_presenter_desk_is_shown_by_the_wall_console_in_step() {
+    use ioc_console::context::BriefStep;
+    let nats = Nats::start();
+    let wall = "brief";
+    let mut presenter = Console::new(&config(vec![nats.url()], wall, "presenter"), Role::Operator);
+    let mut screen = Console::new(&config(vec![nats.url()], wall, "screen"), Role::Operator);
+    until_all(&mut [&mut presenter, &mut screen], "links up", |c| {
+        c.link().is_up()
+    });
+    let board = repo().join("layouts/briefings/giao-ban-thang.toml");
+    presenter.app.apply(Command::Brief(BriefStep::Start(board)));
+    presenter.app.apply(Command::Brief(BriefStep::Next));
+    presenter.app.apply(Command::Brief(BriefStep::Next));
+    let as_of = presenter
+        .app
+        .wall_state()
+        .view
+        .briefing
+        .as_ref()
+        .unwrap()
+        .as_of;
+    until_all(
+        &mut [&mut screen],
+        "the wall at the presenter's scene",
+        |c| {
+            c.app
+                .wall_state()
+                .view
+                .briefing
+                .as_ref()
+                .is_some_and(|b| b.scene == 2 && b.as_of == as_of)
+        },
+    );
+    let state = screen.app.wall_state();
+    assert!(state.frozen.is_some(), "the wall's data is frozen too");
+    assert_eq!(state.storyboard.as_ref().unwrap().scenes.len(), 7);
+
+    // The presenter's scope and black screen follow; the end of the briefing too.
+    presenter
+        .app
+        .apply(Command::Scope(Some("xa-an-thuy".into())));
+    presenter.app.apply(Command::Brief(BriefStep::Black));
+    until_all(&mut [&mut screen], "scope and black", |c| {
+        let v = c.app.wall_state().view;
+        v.scope.as_deref() == Some("xa-an-thuy") && v.briefing.as_ref().is_some_and(|b| b.black)
+    });
+    presenter.app.apply(Command::Brief(BriefStep::End));
+    until_all(&mut [&mut screen], "the briefing ended on the wall", |c| {
+        let s = c.app.wall_state();
+        s.view.briefing.is_none() && s.frozen.is_none()
+    });
+}

@@ -74,6 +74,11 @@ pub enum Tool {
 const ERASER: f32 = 0.025;
 
 impl BriefMode {
+    /// Where storyboard `name` (a file name, as consoles in step share it) is on this console.
+    pub fn storyboard_path(&self, name: &str) -> PathBuf {
+        self.layouts.join("briefings").join(name)
+    }
+
     pub fn new(layouts: PathBuf) -> Self {
         BriefMode {
             layouts,
