@@ -45,22 +45,6 @@ impl ConsoleApp {
                     if ui.button(cx.t("settings.open")).clicked() {
                         self.commands.push(Command::ToggleSettings);
                     }
-                    // Consoles in step: the link in a few words (red when lost), the wall's
-                    // consoles on a click.
-                    if let Some(step) = &self.sync {
-                        let (words, good) = super::in_step::link_words(cx, step);
-                        let colour = if good {
-                            theme::colors::LIVE
-                        } else {
-                            theme::colors::ERROR
-                        };
-                        if ui
-                            .selectable_label(self.show_sync, RichText::new(words).color(colour))
-                            .clicked()
-                        {
-                            self.show_sync = !self.show_sync;
-                        }
-                    }
                     // Cameras sent to the wall from the map can be given back from here too,
                     // whatever is selected now.
                     if cx.view.sent_cameras.is_some()
@@ -126,7 +110,7 @@ impl ConsoleApp {
     }
 
     pub(super) fn bottom_bar(
-        &self,
+        &mut self,
         ui: &mut egui::Ui,
         cx: &FrameCtx,
         state: &WallState,
@@ -141,6 +125,23 @@ impl ConsoleApp {
                 };
                 ui.label(display_text);
                 ui.separator();
+                // Consoles in step: the link in a few words (red when lost), the wall's
+                // consoles on a click.
+                if let Some(step) = &self.sync {
+                    let (words, good) = super::in_step::link_words(cx, step);
+                    let colour = if good {
+                        theme::colors::LIVE
+                    } else {
+                        theme::colors::ERROR
+                    };
+                    if ui
+                        .selectable_label(self.show_sync, RichText::new(words).color(colour))
+                        .clicked()
+                    {
+                        self.show_sync = !self.show_sync;
+                    }
+                    ui.separator();
+                }
                 let path = state.layout.path.as_ref().map_or_else(
                     || cx.t("layout.builtin").to_owned(),
                     |p| p.display().to_string(),

@@ -48,6 +48,8 @@ pub struct InStep {
     pub briefing_from_wall: bool,
     /// The briefing this console's presenter shared last.
     shared_briefing: Option<Option<SharedBriefing>>,
+    /// The desk's "push a camera" form: the camera and the tile picked.
+    pub form: (Option<String>, Option<String>),
     /// What is kept alive with the link (its runtime).
     _keep: Box<dyn std::any::Any>,
 }
@@ -70,6 +72,7 @@ impl InStep {
             applied_at: None,
             briefing_from_wall: false,
             shared_briefing: None,
+            form: (None, None),
             _keep: keep,
         }
     }
@@ -495,7 +498,13 @@ pub fn link_words(cx: &FrameCtx, step: &InStep) -> (String, bool) {
 
 /// The desk's sync window: the wall's consoles, the monitors they drive, the monitors none
 /// drives, and what was not applied.
-pub fn sync_window(ui: &mut egui::Ui, cx: &FrameCtx, step: &InStep, state: &WallState) {
+pub fn sync_window(
+    ui: &mut egui::Ui,
+    cx: &FrameCtx,
+    step: &mut InStep,
+    state: &WallState,
+    commands: &mut Vec<Command>,
+) {
     let (words, good) = link_words(cx, step);
     let colour = if good {
         crate::ui::theme::colors::LIVE
@@ -560,6 +569,141 @@ pub fn sync_window(ui: &mut egui::Ui, cx: &FrameCtx, step: &InStep, state: &Wall
         ui.colored_label(
             crate::ui::theme::colors::ERROR,
             cx.t_args("sync.undriven", &[("monitors", &undriven.join(", "))]),
+        );
+    }
+    ui.separator();
+    push_camera_form(ui, cx, step, base, commands);
+}
+
+/// "Đưa lên tường": a camera onto one of the layout's camera tiles, and those pushed, each with
+/// a button to give the tile its own camera back.
+fn push_camera_form(
+    ui: &mut egui::Ui,
+    cx: &FrameCtx,
+    step: &mut InStep,
+    layout: &crate::wall::WallLayout,
+    commands: &mut Vec<Command>,
+) {
+    use crate::tiles::TileOptions;
+    ui.strong(cx.t("sync.push_camera"));
+    let cameras = cx.store.cameras.data.as_deref().unwrap_or(&[]);
+    let tiles: Vec<&crate::wall::layout::Tile> = layout
+        .tiles
+        .iter()
+        .filter(|t| matches!(t.options, TileOptions::Camera(_)))
+        .collect();
+    if cameras.is_empty() || tiles.is_empty() {
+        ui.label(cx.t("sync.push_camera_none"));
+        return;
+    }
+    let (camera, tile) = &mut step.form;
+    ui.horizontal(|ui| {
+        let which = ui.label(cx.t("sync.push_camera_which"));
+        let shown = camera
+            .as_deref()
+            .and_then(|id| cameras.iter().find(|c| c.id == id))
+            .map_or_else(|| cx.t("sync.pick").to_string(), |c| c.name.clone());
+        egui::ComboBox::from_id_salt("sync-push-camera")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                for c in cameras {
+                    ui.selectable_value(camera, Some(c.id.clone()), &c.name);
+                }
+            })
+            .response
+            .labelled_by(which.id);
+        let to = ui.label(cx.t("sync.push_camera_to"));
+        let shown = tile
+            .as_deref()
+            .and_then(|id| tiles.iter().find(|t| t.id == id))
+            .map_or_else(|| cx.t("sync.pick").to_string(), |t| t.title.clone());
+        egui::ComboBox::from_id_salt("sync-push-tile")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                for t in &tiles {
+                    ui.selectable_value(tile, Some(t.id.clone()), &t.title);
+                }
+            })
+            .response
+            .labelled_by(to.id);
+        let ready = camera.is_some() && tile.is_some();
+        if ui
+            .add_enabled(ready, egui::Button::new(cx.t("sync.push")))
+            .clicked()
+            && let (Some(c), Some(t)) = (camera.clone(), tile.clone())
+        {
+            commands.push(Command::PushCamera {
+                tile: t,
+                camera: Some(c),
+            });
+        }
+    });
+    for (t, c) in &cx.view.pushed {
+        ui.horizontal(|ui| {
+            let title = tiles
+                .iter()
+                .find(|x| &x.id == t)
+                .map_or(t.as_str(), |x| x.title.as_str());
+            let name = cameras
+                .iter()
+                .find(|x| &x.id == c)
+                .map_or(c.as_str(), |x| x.name.as_str());
+            ui.label(format!("{title}: {name}"));
+            if ui.small_button(cx.t("sync.give_back")).clicked() {
+                commands.push(Command::PushCamera {
+                    tile: t.clone(),
+                    camera: None,
+                });
+            }
+        });
+    }
+}
+
+/// On the desk's picture of the wall, the monitors no console of the wall drives.
+pub fn mark_undriven(
+    ui: &egui::Ui,
+    avail: egui::Rect,
+    layout: &crate::wall::WallLayout,
+    cx: &FrameCtx,
+    step: &InStep,
+) {
+    if !step.state.is_up() {
+        return;
+    }
+    // The wall's own PCs: consoles that drive a set of monitors (a desk's preview drives none).
+    let wall_pcs: Vec<Presence> = step
+        .consoles
+        .iter()
+        .filter(|p| !p.primary.is_empty() || !p.standby.is_empty())
+        .cloned()
+        .collect();
+    if wall_pcs.is_empty() {
+        return;
+    }
+    let undriven = crate::model::wall_share::undriven(
+        layout.monitors.iter().map(|m| m.name.as_str()),
+        &wall_pcs,
+    );
+    let (screens, _) = super::wall_view::wall_screens(layout, avail);
+    let painter = ui.painter_at(avail);
+    for (i, m) in layout.monitors.iter().enumerate() {
+        if !undriven.contains(&m.name) {
+            continue;
+        }
+        let Some(r) = screens.get(i) else { continue };
+        painter.rect_filled(*r, 0.0, egui::Color32::from_black_alpha(170));
+        painter.rect_stroke(
+            *r,
+            0.0,
+            egui::Stroke::new(3.0, crate::ui::theme::colors::ERROR),
+            egui::StrokeKind::Inside,
+        );
+        painter.text(
+            r.center(),
+            egui::Align2::CENTER_CENTER,
+            cx.t_args("sync.monitor_undriven", &[("name", &m.name)]),
+            egui::FontId::proportional((r.height() / 12.0).clamp(10.0, 28.0)),
+            crate::ui::theme::colors::TEXT,
         );
     }
 }

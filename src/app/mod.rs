@@ -717,6 +717,9 @@ impl ConsoleApp {
                 let avail = ui.max_rect();
                 let layout = scope::scoped(&state.layout, &cx);
                 wall_view::paint_wall_with(ui, avail, &layout, &cx, true);
+                if let Some(step) = &self.sync {
+                    in_step::mark_undriven(ui, avail, &layout, &cx, step);
+                }
             });
             if self.show_scope {
                 let mut open = true;
@@ -736,13 +739,15 @@ impl ConsoleApp {
             self.settings_window(ui.ctx(), &cx);
         }
         if self.show_sync
-            && let Some(step) = &self.sync
+            && let Some(step) = &mut self.sync
         {
             let mut open = true;
             egui::Window::new(cx.t("sync.title"))
                 .open(&mut open)
                 .resizable(false)
-                .show(ui.ctx(), |ui| in_step::sync_window(ui, &cx, step, &state));
+                .show(ui.ctx(), |ui| {
+                    in_step::sync_window(ui, &cx, step, &state, &mut self.commands)
+                });
             self.show_sync = open;
         }
         if self.show_profile {

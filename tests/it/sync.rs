@@ -682,3 +682,102 @@ fn a_briefing_on_the_presenter_desk_is_shown_by_the_wall_console_in_step() {
         s.view.briefing.is_none() && s.frozen.is_none()
     });
 }
+
+#[test]
+fn a_desk_puts_a_camera_on_the_wall_from_its_sync_window_and_sees_the_undriven_monitors() {
+    use egui_kittest::kittest::Queryable as _;
+    use ioc_console::sim::{SimConfig, SimServer};
+    let rt = runtime();
+    let sim = rt
+        .block_on(SimServer::start(SimConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            epoch: Some(crate::support::fixed_now()),
+            paused: true,
+            ..SimConfig::default()
+        }))
+        .unwrap();
+    let nats = Nats::start();
+    let wall = "desk-ui";
+    let desk_rt = runtime();
+    let link = sync::start(
+        desk_rt.handle(),
+        &config(vec![nats.url()], wall, "desk"),
+        None,
+        None,
+    );
+    let desk = crate::support::connected(
+        sim.base_url(),
+        Lang::Vi,
+        Role::Operator,
+        load_layout("ioc-main.toml"),
+    );
+    let desk = std::rc::Rc::new(std::cell::RefCell::new(
+        std::rc::Rc::try_unwrap(desk)
+            .ok()
+            .unwrap()
+            .into_inner()
+            .with_sync(link, Box::new(desk_rt)),
+    ));
+    let mut left_cfg = config(vec![nats.url()], wall, "pc-left");
+    left_cfg.monitors = vec!["A1".into(), "B1".into(), "C1".into()];
+    let mut left = Console::new(&left_cfg, Role::Operator);
+    let mut h = crate::support::harness([1600.0, 900.0], {
+        let desk = std::rc::Rc::clone(&desk);
+        move |ui| desk.borrow_mut().show(ui)
+    });
+    wait_for(LIMIT, "data and both consoles", || {
+        left.poll();
+        h.step();
+        let d = desk.borrow();
+        d.wall_state().store.cameras.data.is_some()
+            && d.in_step().is_some_and(|s| s.consoles.len() == 2)
+    });
+    h.run();
+    h.get_by_label("Đồng bộ: 2 máy").click();
+    h.run();
+    let camera = desk
+        .borrow()
+        .wall_state()
+        .store
+        .cameras
+        .data
+        .as_ref()
+        .unwrap()[3]
+        .clone();
+    let tile_title = load_layout("ioc-main.toml")
+        .tiles
+        .iter()
+        .find(|t| t.id == "camera-02")
+        .unwrap()
+        .title
+        .clone();
+    use egui::accesskit::Role as A11y;
+    h.get_by_role_and_label(A11y::ComboBox, "Camera").click();
+    h.run();
+    // The name is on the wall's picture too: the drop-down's entry is the last one.
+    h.get_all_by_label(&camera.name).last().unwrap().click();
+    h.run();
+    h.get_by_role_and_label(A11y::ComboBox, "vào ô").click();
+    h.run();
+    h.get_all_by_label(&tile_title).last().unwrap().click();
+    h.run();
+    h.get_by_label("Đưa lên tường").click();
+    h.run();
+    until_all(&mut [&mut left], "the camera on the wall PC's tile", |c| {
+        c.app.wall_state().view.pushed.get("camera-02") == Some(&camera.id)
+    });
+    // The desk shows it pushed, with a button to give it back.
+    wait_for(LIMIT, "the desk's list of pushed cameras", || {
+        h.step();
+        h.query_by_label("Trả lại").is_some()
+    });
+    h.run();
+    let img = h.render().unwrap();
+    let out = std::env::temp_dir().join("ioc-sync-desk.png");
+    img.save(&out).unwrap();
+    h.get_by_label("Trả lại").click();
+    h.run();
+    until_all(&mut [&mut left], "the tile's own camera again", |c| {
+        c.app.wall_state().view.pushed.is_empty()
+    });
+}
