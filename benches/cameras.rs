@@ -87,34 +87,9 @@ const RESOLUTIONS: [Resolution; 2] = [
 // ---------------------------------------------------------------------------------------------
 // /proc
 
-fn clk_tck() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-/// utime + stime (clock ticks) from a `stat` file's text.
-fn ticks_of(stat: &str) -> Option<u64> {
-    // The command name may hold spaces and parentheses: fields are counted after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
-/// CPU time of a process (all its threads, living and gone), in clock ticks.
-fn cpu_ticks(pid: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| ticks_of(&s))
-        .unwrap_or(0)
-}
-
 #[path = "common/proc.rs"]
 mod proc_info;
-use proc_info::rss_kb;
+use proc_info::{clk_tck, cpu_ticks, rss_kb, ticks_of};
 
 /// CPU ticks per thread name (digits dropped: "llvmpipe-0" and "llvmpipe-1" are one group).
 fn thread_ticks(pid: &str) -> HashMap<String, u64> {

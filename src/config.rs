@@ -185,6 +185,19 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Diagnostic> {
             return Err(Diagnostic::at(path, text, span, message));
         }
     }
+    if let Some(sync) = &config.sync
+        && let Err((key, message)) = sync.validate()
+    {
+        let span = value_span(text, "sync").unwrap_or(0..0);
+        return Err(Diagnostic::at(
+            path,
+            text,
+            span,
+            Text::key("config.key")
+                .arg("key", key)
+                .arg("message", message),
+        ));
+    }
     if let Err((key, message)) = config.video.validate() {
         let span = value_span(text, "video").unwrap_or(0..0);
         return Err(Diagnostic::at(

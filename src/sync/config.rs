@@ -56,6 +56,45 @@ impl SyncConfig {
         }
     }
 
+    /// The first mistake, as (key, what is wrong), in English (the configuration's words).
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.servers.is_empty() {
+            return Err((
+                "sync.servers",
+                "name at least one NATS server, e.g. \"nats://10.0.0.5:4222\"".into(),
+            ));
+        }
+        for s in &self.servers {
+            let scheme_ok = ["nats://", "tls://"].iter().any(|p| s.starts_with(p));
+            let has_port = s
+                .rsplit(':')
+                .next()
+                .is_some_and(|p| p.trim_end_matches('/').parse::<u16>().is_ok());
+            if !scheme_ok || !has_port {
+                return Err((
+                    "sync.servers",
+                    format!(
+                        "`{}` is not a nats:// or tls:// address with a port",
+                        crate::util::redact::redact(s)
+                    ),
+                ));
+            }
+        }
+        if self.wall.trim().is_empty() {
+            return Err((
+                "sync.wall",
+                "name the wall (consoles with the same name show one wall)".into(),
+            ));
+        }
+        if self.monitors.iter().any(|m| self.standby.contains(m)) {
+            return Err((
+                "sync.standby",
+                "a monitor cannot be both driven and stood by for".into(),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn heartbeat(&self) -> Duration {
         Duration::from_secs_f64(self.heartbeat_s.unwrap_or(2.0).clamp(0.2, 60.0))
     }

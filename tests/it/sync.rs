@@ -781,3 +781,39 @@ fn a_desk_puts_a_camera_on_the_wall_from_its_sync_window_and_sees_the_undriven_m
         c.app.wall_state().view.pushed.is_empty()
     });
 }
+
+#[test]
+fn the_readme_sync_configuration_parses_and_mistakes_are_named() {
+    use std::path::Path;
+    let text = &crate::support::readme_config();
+    let cfg = ioc_console::config::parse(Path::new("config.toml"), text).unwrap();
+    let s = cfg.sync.unwrap();
+    assert_eq!(s.servers.len(), 3);
+    assert_eq!(s.monitors, ["A1", "B1", "C1"]);
+    assert_eq!(s.replicas, Some(3));
+    for (bad, says) in [
+        ("[sync]\nservers = []\nwall = \"w\"", "sync.servers"),
+        (
+            "[sync]\nservers = [\"http://x:80\"]\nwall = \"w\"",
+            "nats://",
+        ),
+        (
+            "[sync]\nservers = [\"nats://u:secret@x:4222\"]\nwall = \" \"",
+            "sync.wall",
+        ),
+        (
+            "[sync]\nservers = [\"nats://x:4222\"]\nwall = \"w\"\nmonitors = [\"A1\"]\nstandby = [\"A1\"]",
+            "sync.standby",
+        ),
+        (
+            "[sync]\nserver = [\"nats://x:4222\"]\nwall = \"w\"",
+            "server",
+        ),
+    ] {
+        let e = ioc_console::config::parse(Path::new("config.toml"), bad)
+            .expect_err(bad)
+            .say(Lang::En);
+        assert!(e.contains(says), "{bad}: {e}");
+        assert!(!e.contains("secret"), "{e}");
+    }
+}
