@@ -160,11 +160,11 @@ impl ConsoleApp {
         }
         let id = step.next_id;
         step.next_id += 1;
-        match step
-            .link
-            .requests
-            .try_send(SyncRequest::Push { id, change })
-        {
+        match step.link.requests.try_send(SyncRequest::Push {
+            id,
+            change,
+            layout: Some(state.base.as_ref().unwrap_or(&state.layout).name.clone()),
+        }) {
             Ok(()) => {
                 step.pending.insert(id, Instant::now());
             }
@@ -221,7 +221,11 @@ impl ConsoleApp {
         if step
             .link
             .requests
-            .try_send(SyncRequest::Push { id, change })
+            .try_send(SyncRequest::Push {
+                id,
+                change,
+                layout: Some(state.base.as_ref().unwrap_or(&state.layout).name.clone()),
+            })
             .is_ok()
         {
             step.pending.insert(id, Instant::now());
@@ -473,6 +477,9 @@ pub fn refusal(lang: crate::i18n::Lang, why: &PushRefused, now: DateTime<Utc>) -
         PushRefused::Broker(w) => crate::i18n::tr_args(lang, "sync.refused_broker", &[("why", w)]),
         PushRefused::Contended(n) => {
             crate::i18n::tr_args(lang, "sync.refused_contended", &[("n", &n.to_string())])
+        }
+        PushRefused::OtherLayout(l) => {
+            crate::i18n::tr_args(lang, "sync.refused_other_layout", &[("layout", l)])
         }
     }
 }

@@ -56,6 +56,8 @@ pub enum PushRefused {
     Broker(String),
     /// Other consoles kept changing the value (compare-and-swap lost this many times).
     Contended(usize),
+    /// The wall shows another layout (its name) than the pushing console.
+    OtherLayout(String),
 }
 
 /// What the task tells the app.
@@ -84,9 +86,12 @@ pub enum SyncUpdate {
 /// What the app asks of the task.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SyncRequest {
+    /// A change of the wall; `layout` is the pushing console's layout (its name): written into
+    /// a value that has none, and a push onto a wall showing another layout is refused.
     Push {
         id: u64,
         change: WallChange,
+        layout: Option<String>,
     },
     /// This console's heartbeat from now on.
     Presence(Box<Presence>),

@@ -275,8 +275,8 @@ impl Task {
                 r = self.requests.recv() => match r {
                     None => return Ended::Closed,
                     Some(SyncRequest::Presence(p)) => self.presence = Some(*p),
-                    Some(SyncRequest::Push { id, change }) => {
-                        let outcome = push(&walls, &key, &change, &self.last_good, &self.console).await;
+                    Some(SyncRequest::Push { id, change, layout }) => {
+                        let outcome = push(&walls, &key, &change, layout.as_deref(), &self.last_good, &self.console).await;
                         if let Err(PushRefused::Broker(why)) = &outcome {
                             tracing::warn!(%why, "sync: a push was refused");
                         }
@@ -466,6 +466,7 @@ async fn push(
     walls: &kv::Store,
     key: &str,
     change: &WallChange,
+    layout: Option<&str>,
     last_good: &SharedWall,
     console: &str,
 ) -> Result<u64, PushRefused> {
@@ -480,8 +481,19 @@ async fn push(
                 ),
                 Ok(Some(e)) => (SharedWall::default(), e.revision),
                 Ok(None) => (SharedWall::default(), 0),
-                Err(e) => return Err((format!("{e}"), false)),
+                Err(e) => return Err(Err((format!("{e}"), false))),
             };
+            if let Some(here) = layout {
+                match &wall.layout {
+                    Some(there)
+                        if there != here && !matches!(change, WallChange::Layout { .. }) =>
+                    {
+                        return Err(Ok(there.clone()));
+                    }
+                    Some(_) => {}
+                    None => wall.layout = Some(here.to_string()),
+                }
+            }
             wall.apply(change);
             wall.by = console.to_string();
             wall.at = Some(chrono::Utc::now());
@@ -489,24 +501,25 @@ async fn push(
             if revision == 0 {
                 walls.create(key, bytes).await.map_err(|e| {
                     let again = e.kind() == kv::CreateErrorKind::AlreadyExists;
-                    (format!("{e}"), again)
+                    Err((format!("{e}"), again))
                 })
             } else {
                 walls.update(key, bytes, revision).await.map_err(|e| {
                     let again = e.kind() == kv::UpdateErrorKind::WrongLastRevision;
-                    (format!("{e}"), again)
+                    Err((format!("{e}"), again))
                 })
             }
         };
         match attempt.await {
             Ok(rev) => return Ok(rev),
-            Err((_, true)) => {
+            Err(Ok(there)) => return Err(PushRefused::OtherLayout(there)),
+            Err(Err((_, true))) => {
                 lost += 1;
                 if lost >= CAS_TRIES {
                     return Err(PushRefused::Contended(lost));
                 }
             }
-            Err((why, false)) => {
+            Err(Err((why, false))) => {
                 if Instant::now() >= deadline || is_refusal(&why) {
                     return Err(PushRefused::Broker(why));
                 }
@@ -586,7 +599,7 @@ pub async fn one_shot_push(
     )
     .await?;
     let console = config.console_name();
-    let rev = push(&walls, &key, change, &SharedWall::default(), &console)
+    let rev = push(&walls, &key, change, None, &SharedWall::default(), &console)
         .await
         .map_err(|e| match e {
             PushRefused::NoLink(_) => "no link to the broker".to_string(),
@@ -594,6 +607,7 @@ pub async fn one_shot_push(
             PushRefused::Contended(n) => {
                 format!("other consoles changed the wall {n} times meanwhile")
             }
+            PushRefused::OtherLayout(l) => format!("the wall shows layout {l}"),
         })?;
     let _ = client.flush().await;
     Ok(rev)
