@@ -20,6 +20,10 @@ use super::{
 };
 use crate::model::wall_share::{Presence, SharedWall, WallChange};
 
+/// The broker's last "permissions violation" and when: a publish it denies gets no answer, only
+/// this error on the connection, so a push looks here before it waits any longer.
+type Violation = std::sync::Arc<std::sync::Mutex<Option<(Instant, String)>>>;
+
 /// How many times a push re-reads the value when another console wrote between its read and
 /// its write.
 const CAS_TRIES: usize = 16;
@@ -34,6 +38,7 @@ pub(super) struct Task {
     last_good: SharedWall,
     link: LinkState,
     wake: Option<super::Waker>,
+    violation: Violation,
 }
 
 /// How a session ended.
@@ -63,6 +68,7 @@ impl Task {
             last_good: SharedWall::default(),
             link: LinkState::Connecting,
             wake,
+            violation: Violation::default(),
         }
     }
 
@@ -131,6 +137,7 @@ impl Task {
                 self.ca_bundle.as_deref(),
                 &self.console,
                 events_tx.clone(),
+                self.violation.clone(),
             )
             .await
             {
@@ -238,7 +245,10 @@ impl Task {
                     Some(async_nats::Event::ServerError(err)) => {
                         let why = err.to_string();
                         tracing::warn!(%why, "sync: the broker says");
-                        if is_refusal(&why) {
+                        // Credentials refused end the session; a denied subject does not (the
+                        // push that met it says so).
+                        let w = why.to_ascii_lowercase();
+                        if w.contains("authorization") || w.contains("authentication") {
                             return Ended::Lost(why);
                         }
                     }
@@ -276,7 +286,7 @@ impl Task {
                     None => return Ended::Closed,
                     Some(SyncRequest::Presence(p)) => self.presence = Some(*p),
                     Some(SyncRequest::Push { id, change, layout }) => {
-                        let outcome = push(&walls, &key, &change, layout.as_deref(), &self.last_good, &self.console).await;
+                        let outcome = push(&walls, &key, &change, layout.as_deref(), &self.last_good, &self.console, &self.violation).await;
                         if let Err(PushRefused::Broker(why)) = &outcome {
                             tracing::warn!(%why, "sync: a push was refused");
                         }
@@ -362,6 +372,7 @@ async fn connect(
     ca_bundle: Option<&std::path::Path>,
     console: &str,
     events: mpsc::UnboundedSender<async_nats::Event>,
+    violation: Violation,
 ) -> Result<async_nats::Client, (String, bool)> {
     let mut opts = match &config.credentials {
         None => async_nats::ConnectOptions::new(),
@@ -392,6 +403,13 @@ async fn connect(
             Duration::from_millis((100 * attempts.min(20) as u64).max(100))
         })
         .event_callback(move |event| {
+            if let async_nats::Event::ServerError(e) = &event {
+                let text = e.to_string();
+                if text.to_ascii_lowercase().contains("permission") {
+                    *violation.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((Instant::now(), text));
+                }
+            }
             let events = events.clone();
             async move {
                 let _ = events.send(event);
@@ -469,8 +487,10 @@ async fn push(
     layout: Option<&str>,
     last_good: &SharedWall,
     console: &str,
+    violation: &Violation,
 ) -> Result<u64, PushRefused> {
-    let deadline = Instant::now() + Duration::from_secs(8);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(8);
     let mut lost = 0;
     loop {
         let attempt = async {
@@ -520,6 +540,15 @@ async fn push(
                 }
             }
             Err(Err((why, false))) => {
+                let denied = violation
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .as_ref()
+                    .filter(|(at, _)| *at >= started)
+                    .map(|(_, w)| w.clone());
+                if let Some(w) = denied {
+                    return Err(PushRefused::Broker(w));
+                }
                 if Instant::now() >= deadline || is_refusal(&why) {
                     return Err(PushRefused::Broker(why));
                 }
@@ -542,7 +571,7 @@ pub async fn one_shot_status(
     String,
 > {
     let (tx, _rx) = mpsc::unbounded_channel();
-    let client = connect(config, ca_bundle, "wall-status", tx)
+    let client = connect(config, ca_bundle, "wall-status", tx, Violation::default())
         .await
         .map_err(|(why, _)| why)?;
     let js = jetstream::new(client);
@@ -585,7 +614,8 @@ pub async fn one_shot_push(
     change: &WallChange,
 ) -> Result<u64, String> {
     let (tx, _rx) = mpsc::unbounded_channel();
-    let client = connect(config, ca_bundle, "wall-push", tx)
+    let violation = Violation::default();
+    let client = connect(config, ca_bundle, "wall-push", tx, violation.clone())
         .await
         .map_err(|(why, _)| why)?;
     let js = jetstream::new(client.clone());
@@ -599,16 +629,24 @@ pub async fn one_shot_push(
     )
     .await?;
     let console = config.console_name();
-    let rev = push(&walls, &key, change, None, &SharedWall::default(), &console)
-        .await
-        .map_err(|e| match e {
-            PushRefused::NoLink(_) => "no link to the broker".to_string(),
-            PushRefused::Broker(w) => w,
-            PushRefused::Contended(n) => {
-                format!("other consoles changed the wall {n} times meanwhile")
-            }
-            PushRefused::OtherLayout(l) => format!("the wall shows layout {l}"),
-        })?;
+    let rev = push(
+        &walls,
+        &key,
+        change,
+        None,
+        &SharedWall::default(),
+        &console,
+        &violation,
+    )
+    .await
+    .map_err(|e| match e {
+        PushRefused::NoLink(_) => "no link to the broker".to_string(),
+        PushRefused::Broker(w) => w,
+        PushRefused::Contended(n) => {
+            format!("other consoles changed the wall {n} times meanwhile")
+        }
+        PushRefused::OtherLayout(l) => format!("the wall shows layout {l}"),
+    })?;
     let _ = client.flush().await;
     Ok(rev)
 }
