@@ -185,29 +185,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Diagnostic> {
             return Err(Diagnostic::at(path, text, span, message));
         }
     }
+    // A section's own checks: the first mistake, at the section.
+    let section = |name: &str, key: &str, message: String| {
+        let span = value_span(text, name).unwrap_or(0..0);
+        Diagnostic::at(
+            path,
+            text,
+            span,
+            Text::key("config.key")
+                .arg("key", key)
+                .arg("message", message),
+        )
+    };
     if let Some(sync) = &config.sync
         && let Err((key, message)) = sync.validate()
     {
-        let span = value_span(text, "sync").unwrap_or(0..0);
-        return Err(Diagnostic::at(
-            path,
-            text,
-            span,
-            Text::key("config.key")
-                .arg("key", key)
-                .arg("message", message),
-        ));
+        return Err(section("sync", key, message));
     }
     if let Err((key, message)) = config.video.validate() {
-        let span = value_span(text, "video").unwrap_or(0..0);
-        return Err(Diagnostic::at(
-            path,
-            text,
-            span,
-            Text::key("config.key")
-                .arg("key", key)
-                .arg("message", message),
-        ));
+        return Err(section("video", key, message));
     }
     Ok(config)
 }

@@ -605,34 +605,30 @@ fn push_camera_form(
     }
     let (camera, tile) = &mut step.form;
     ui.horizontal(|ui| {
-        let which = ui.label(cx.t("sync.push_camera_which"));
-        let shown = camera
-            .as_deref()
-            .and_then(|id| cameras.iter().find(|c| c.id == id))
-            .map_or_else(|| cx.t("sync.pick").to_string(), |c| c.name.clone());
-        egui::ComboBox::from_id_salt("sync-push-camera")
-            .selected_text(shown)
-            .show_ui(ui, |ui| {
-                for c in cameras {
-                    ui.selectable_value(camera, Some(c.id.clone()), &c.name);
-                }
-            })
-            .response
-            .labelled_by(which.id);
-        let to = ui.label(cx.t("sync.push_camera_to"));
-        let shown = tile
-            .as_deref()
-            .and_then(|id| tiles.iter().find(|t| t.id == id))
-            .map_or_else(|| cx.t("sync.pick").to_string(), |t| t.title.clone());
-        egui::ComboBox::from_id_salt("sync-push-tile")
-            .selected_text(shown)
-            .show_ui(ui, |ui| {
-                for t in &tiles {
-                    ui.selectable_value(tile, Some(t.id.clone()), &t.title);
-                }
-            })
-            .response
-            .labelled_by(to.id);
+        let camera_names: Vec<(&str, &str)> = cameras
+            .iter()
+            .map(|c| (c.id.as_str(), c.name.as_str()))
+            .collect();
+        pick(
+            ui,
+            cx,
+            "sync-push-camera",
+            "sync.push_camera_which",
+            camera,
+            &camera_names,
+        );
+        let tile_names: Vec<(&str, &str)> = tiles
+            .iter()
+            .map(|t| (t.id.as_str(), t.title.as_str()))
+            .collect();
+        pick(
+            ui,
+            cx,
+            "sync-push-tile",
+            "sync.push_camera_to",
+            tile,
+            &tile_names,
+        );
         let ready = camera.is_some() && tile.is_some();
         if ui
             .add_enabled(ready, egui::Button::new(cx.t("sync.push")))
@@ -664,6 +660,31 @@ fn push_camera_form(
             }
         });
     }
+}
+
+/// A labelled drop-down of (id, name) choices.
+fn pick(
+    ui: &mut egui::Ui,
+    cx: &FrameCtx,
+    salt: &str,
+    label: &'static str,
+    choice: &mut Option<String>,
+    options: &[(&str, &str)],
+) {
+    let l = ui.label(cx.t(label));
+    let shown = choice
+        .as_deref()
+        .and_then(|id| options.iter().find(|(i, _)| *i == id))
+        .map_or_else(|| cx.t("sync.pick").to_string(), |(_, n)| n.to_string());
+    egui::ComboBox::from_id_salt(salt)
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            for (id, name) in options {
+                ui.selectable_value(choice, Some(id.to_string()), *name);
+            }
+        })
+        .response
+        .labelled_by(l.id);
 }
 
 /// On the desk's picture of the wall, the monitors no console of the wall drives.

@@ -277,13 +277,7 @@ impl QueueIndex {
             return;
         }
         let since = self.version.unwrap_or(0);
-        let changed: std::collections::HashSet<&str> = store
-            .incident_log
-            .iter()
-            .rev()
-            .take_while(|(lg, _)| *lg > since)
-            .map(|(_, id)| id.as_str())
-            .collect();
+        let changed: std::collections::HashSet<&str> = store.incident_log.since(since).collect();
         for id in changed {
             if let Some(i) = map.get(id) {
                 self.upsert(id, i);

@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+pub mod incident_log;
+
 use crate::model::sim::SimStatus;
 use crate::model::*;
 use crate::sources::{FetchError, Payload, Resource, Timing, Update};
@@ -85,7 +87,7 @@ pub struct Store {
     /// happening again is shown again after a dismissal), the incident and the reason.
     pub refused: Option<(u64, String, crate::outbox::Refusal)>,
     /// Which incidents changed at which generation (bounded), so that views refresh only those.
-    pub incident_log: std::collections::VecDeque<(u64, String)>,
+    pub incident_log: incident_log::IncidentLog,
     /// The newest generation whose change entries were dropped from the log.
     pub incident_log_evicted: u64,
     /// The generation at which the incident map was last replaced whole.
@@ -100,14 +102,11 @@ pub struct Store {
     series_events: HashMap<(String, String), u64>,
 }
 
-/// How many incident changes the log keeps.
-const INCIDENT_LOG: usize = 50_000;
-
 impl Store {
     /// Grows whenever an incident changes (or all are replaced): what views of the incidents
     /// alone cache against, so that other datasets' updates do not rebuild them.
     pub fn incidents_version(&self) -> u64 {
-        let last = self.incident_log.back().map_or(0, |(g, _)| *g);
+        let last = self.incident_log.newest().unwrap_or(0);
         self.incidents_reset
             .max(last)
             .max(self.incident_log_evicted)
@@ -295,12 +294,8 @@ impl Store {
     }
 
     fn log_incident(&mut self, id: &str) {
-        self.incident_log
-            .push_back((self.generation, id.to_owned()));
-        while self.incident_log.len() > INCIDENT_LOG {
-            if let Some((g, _)) = self.incident_log.pop_front() {
-                self.incident_log_evicted = g;
-            }
+        if let Some(g) = self.incident_log.push(self.generation, id) {
+            self.incident_log_evicted = g;
         }
     }
 

@@ -46,12 +46,16 @@ struct Console {
 
 impl Console {
     fn new(config: &SyncConfig, role: Role) -> Console {
+        Console::with_layout(config, role, "ioc-main.toml")
+    }
+
+    fn with_layout(config: &SyncConfig, role: Role, layout: &str) -> Console {
         let rt = runtime();
         let link = sync::start(rt.handle(), config, None, None);
         let app = ConsoleApp::new(
             &egui::Context::default(),
             LaunchOptions {
-                layout: load_layout("ioc-main.toml"),
+                layout: load_layout(layout),
                 layout_path: None,
                 lang: Lang::Vi,
                 role,
@@ -199,32 +203,11 @@ fn a_push_from_one_desk_is_applied_by_every_console_and_a_leader_cannot_push() {
     });
 
     // A console of another layout does not push onto this wall: refused, with the reason.
-    let mut other = {
-        let rt = runtime();
-        let link = sync::start(
-            rt.handle(),
-            &config(vec![nats.url()], wall, "other"),
-            None,
-            None,
-        );
-        let app = ConsoleApp::new(
-            &egui::Context::default(),
-            LaunchOptions {
-                layout: load_layout("desk.toml"),
-                layout_path: None,
-                lang: Lang::Vi,
-                role: Role::Operator,
-                display: DisplayChoice::Preview,
-                watch: false,
-                backend: None,
-                wake: None,
-                map: Default::default(),
-                cameras: Default::default(),
-            },
-        )
-        .with_sync(link, Box::new(()));
-        Console { app, rt: Some(rt) }
-    };
+    let mut other = Console::with_layout(
+        &config(vec![nats.url()], wall, "other"),
+        Role::Operator,
+        "desk.toml",
+    );
     until_all(&mut [&mut other], "the other console up", |c| {
         c.link().is_up()
     });

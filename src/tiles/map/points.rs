@@ -183,13 +183,7 @@ pub(super) fn apply_changes(
     let Some(map) = store.incidents.data.as_ref() else {
         return false;
     };
-    let mut changed: Vec<&str> = store
-        .incident_log
-        .iter()
-        .rev()
-        .take_while(|(g, _)| *g > since)
-        .map(|(_, id)| id.as_str())
-        .collect();
+    let mut changed: Vec<&str> = store.incident_log.since(since).collect();
     changed.sort_unstable();
     changed.dedup();
     if changed.len() > CHANGES_ONE_BY_ONE {
