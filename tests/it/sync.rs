@@ -895,3 +895,104 @@ fn the_readme_sync_configuration_parses_and_mistakes_are_named() {
         assert!(!e.contains("secret"), "{e}");
     }
 }
+
+/// An X server of its own for a console window (`Xvfb`), stopped when dropped.
+struct Xvfb {
+    child: std::process::Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        // A display number no other test or session uses.
+        let n = 200 + (std::process::id() % 500);
+        let child = std::process::Command::new("Xvfb")
+            .args([
+                &format!(":{n}"),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("Xvfb (packaging/dev.sh installs it)");
+        let socket = format!("/tmp/.X11-unix/X{n}");
+        wait_for(LIMIT, "Xvfb", || std::path::Path::new(&socket).exists());
+        Xvfb {
+            child,
+            display: format!(":{n}"),
+        }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_standby_takes_over_from_a_console_process_killed_with_sigkill() {
+    let nats = Nats::start();
+    let x = Xvfb::start();
+    let wall = "sigkill";
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("config.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            "[sync]\nservers = [\"{}\"]\nwall = \"{wall}\"\nconsole = \"primary-pc\"\nmonitors = [\"A1\", \"B1\"]\nheartbeat_s = 0.25\nexpire_s = 1.0\n",
+            nats.url()
+        ),
+    )
+    .unwrap();
+    let runtime_dir = dir.path().join("xdg");
+    std::fs::create_dir_all(&runtime_dir).unwrap();
+    let primary = || {
+        ioc_console()
+            .arg("--config")
+            .arg(&conf)
+            .args(["run", "--preview", "--layout"])
+            .arg(repo().join("layouts/ioc-main.toml"))
+            .env("DISPLAY", &x.display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("XDG_RUNTIME_DIR", &runtime_dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut standby_cfg = config(vec![nats.url()], wall, "standby");
+    standby_cfg.monitors = vec!["C1".into()];
+    standby_cfg.standby = vec!["A1".into(), "B1".into()];
+    let mut standby = Console::new(&standby_cfg, Role::Operator);
+
+    let mut child = primary();
+    until_all(&mut [&mut standby], "the primary's heartbeat", |c| {
+        c.app
+            .in_step()
+            .unwrap()
+            .consoles
+            .iter()
+            .any(|p| p.console == "primary-pc" && p.monitors == ["A1", "B1"])
+    });
+    assert_eq!(standby.app.wall_state().driven, Some(vec!["C1".into()]));
+
+    // SIGKILL: no goodbye, the heartbeat stops.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    until_all(&mut [&mut standby], "the standby taking over", |c| {
+        c.app.wall_state().driven == Some(vec!["C1".into(), "A1".into(), "B1".into()])
+    });
+
+    let mut child = primary();
+    until_all(&mut [&mut standby], "given back to the primary", |c| {
+        c.app.wall_state().driven == Some(vec!["C1".into()])
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
