@@ -996,3 +996,73 @@ fn a_standby_takes_over_from_a_console_process_killed_with_sigkill() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn tls_with_the_configured_ca_bundle_and_a_token_from_the_credentials_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // A test CA, and the server's certificate for 127.0.0.1 signed by it.
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Test control room CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params
+        .subject_alt_names
+        .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let (ca_pem, cert_pem, key_pem) = (
+        dir.path().join("ca.pem"),
+        dir.path().join("server.pem"),
+        dir.path().join("server-key.pem"),
+    );
+    std::fs::write(&ca_pem, ca.pem()).unwrap();
+    std::fs::write(&cert_pem, cert.pem()).unwrap();
+    std::fs::write(&key_pem, key.serialize_pem()).unwrap();
+    let arg = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    let nats = Nats::start_with(vec![
+        "--tls".into(),
+        "--tlscert".into(),
+        arg(&cert_pem),
+        "--tlskey".into(),
+        arg(&key_pem),
+        "--auth".into(),
+        "s3cret-token".into(),
+    ]);
+    let creds = dir.path().join("token");
+    std::fs::write(&creds, "s3cret-token\n").unwrap();
+    let mut cfg = config(
+        vec![format!("tls://127.0.0.1:{}", nats.port)],
+        "tls",
+        "tls-console",
+    );
+    cfg.credentials = Some(creds);
+
+    // With the bundle: in step.
+    let rt = runtime();
+    let mut up = sync::start(rt.handle(), &cfg, Some(ca_pem), None);
+    wait_for(LIMIT, "connected over TLS", || {
+        matches!(up.updates.try_recv(), Ok(SyncUpdate::Link(LinkState::Up)))
+    });
+    // Without it the server's certificate is not trusted: the link says why, and never
+    // comes up.
+    let rt2 = runtime();
+    let mut down = sync::start(rt2.handle(), &cfg, None, None);
+    let mut why = String::new();
+    wait_for(LIMIT, "refused without the bundle", || {
+        while let Ok(u) = down.updates.try_recv() {
+            match u {
+                SyncUpdate::Link(LinkState::Down { why: w, .. })
+                | SyncUpdate::Link(LinkState::Refused { why: w, .. }) => why = w,
+                SyncUpdate::Link(LinkState::Up) => panic!("an untrusted server was accepted"),
+                _ => {}
+            }
+        }
+        !why.is_empty()
+    });
+    assert!(!why.contains("s3cret"), "{why}");
+}
