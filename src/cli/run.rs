@@ -66,6 +66,10 @@ pub fn launch(
         Ok(l) => l,
         Err(code) => return code,
     };
+    if !args.monitors.is_empty() && cfg.sync.is_none() {
+        eprintln!("{}", tr(lang, "cli.monitors_need_sync"));
+        return ExitCode::from(2);
+    }
     // A storyboard is checked before any window opens.
     if let Some(path) = &args.storyboard
         && let Err(e) = crate::wall::storyboard::load(path)

@@ -1066,3 +1066,21 @@ fn tls_with_the_configured_ca_bundle_and_a_token_from_the_credentials_file() {
     });
     assert!(!why.contains("s3cret"), "{why}");
 }
+
+#[test]
+fn monitors_without_sync_is_an_error_that_says_what_to_add() {
+    // No configuration (an empty configuration folder): no [sync], so --monitors is refused
+    // before any window would open.
+    let config_home = tempfile::tempdir().unwrap();
+    let out = ioc_console()
+        .args(["--lang", "en", "run", "--monitors", "A1,B1"])
+        .env_remove("IOC_CONSOLE_CONFIG")
+        .env("XDG_CONFIG_HOME", config_home.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("[sync]"), "{err}");
+}
