@@ -23,8 +23,8 @@ pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 pub struct SharedWall {
     /// The format of this value ([`FORMAT`]).
     pub format: u32,
-    /// The layout (its `name`) the wall shows. Consoles showing another layout say so and apply
-    /// nothing of it.
+    /// The layout (its `name`) the wall shows, written by the first console that pushes.
+    /// Consoles showing another layout say so, apply nothing of it and cannot push onto it.
     #[serde(default)]
     pub layout: Option<String>,
     /// The layout's scene in force (None: the base layout).
