@@ -124,32 +124,41 @@ pub fn status(args: WallArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
         Ok(w) => {
             let none = tr(lang, "cli.wall_none");
             let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| none.to_string());
-            println!("  layout: {}", or_none(&w.layout));
-            println!("  scene: {}", or_none(&w.scene));
+            let line = |key: &'static str, value: &dyn std::fmt::Display| {
+                println!("  {}", tr_args(lang, key, &[("v", value)]));
+            };
+            line("cli.wall_layout", &or_none(&w.layout));
+            line("cli.wall_scene", &or_none(&w.scene));
             for (tile, camera) in &w.cameras {
-                println!("  camera: {tile} ← {camera}");
+                line("cli.wall_camera", &format!("{tile} = {camera}"));
             }
             for (monitor, tile) in &w.enlarged {
-                println!("  enlarged: {monitor} = {tile}");
+                line("cli.wall_enlarged", &format!("{monitor} = {tile}"));
             }
             if let Some(n) = &w.nearby {
-                println!("  nearby: {} → {}", n.incident, n.cameras.join(", "));
+                line(
+                    "cli.wall_nearby",
+                    &format!("{}: {}", n.incident, n.cameras.join(", ")),
+                );
             }
-            println!("  scope: {}", or_none(&w.scope));
+            line("cli.wall_scope", &or_none(&w.scope));
             if let Some(b) = &w.briefing {
                 println!(
-                    "  briefing: {} scene {} as of {}",
-                    b.storyboard,
-                    b.scene + 1,
-                    b.as_of
+                    "  {}",
+                    tr_args(
+                        lang,
+                        "cli.wall_briefing",
+                        &[
+                            ("board", &b.storyboard),
+                            ("scene", &(b.scene + 1)),
+                            ("as_of", &b.as_of.to_rfc3339()),
+                        ],
+                    )
                 );
             }
             if !w.by.is_empty() {
-                println!(
-                    "  by: {} {}",
-                    w.by,
-                    w.at.map(|a| a.to_rfc3339()).unwrap_or_default()
-                );
+                let at = w.at.map(|a| a.to_rfc3339()).unwrap_or_default();
+                line("cli.wall_by", &format!("{} {at}", w.by));
             }
         }
         Err(why) => {
