@@ -426,9 +426,12 @@ fn main() {
         "  resident memory: after 1 h {} KiB, max after {} KiB, at the end {} KiB ({hours} samples): growth {growth:.2} % (target < 5 %)",
         after_first_hour, max_after, last
     );
+    let atlas = r.ctx.fonts(|f| f.font_image_size());
     println!(
-        "  heap in use: after 1 h {heap_first} KiB, max after {heap_max} KiB, at the end {} KiB: growth {heap_growth:.2} %",
-        heap.last().copied().unwrap_or(0)
+        "  heap in use: after 1 h {heap_first} KiB, max after {heap_max} KiB, at the end {} KiB: growth {heap_growth:.2} %; font atlas at the end {}x{}",
+        heap.last().copied().unwrap_or(0),
+        atlas[0],
+        atlas[1]
     );
     println!(
         "  frame (kiosk, the storyboard's frozen scenes): p50 {:.3} ms, p99 {:.3} ms",
