@@ -456,7 +456,8 @@ impl ConsoleApp {
                 step,
                 crate::context::BriefStep::Ink(_) | crate::context::BriefStep::ExportDeck
             ),
-            Command::Scope(_) => self.wall_state().view.briefing.is_some(),
+            // Leaving Brief mode ends the briefing.
+            Command::Scope(_) | Command::SetMode(_) => self.wall_state().view.briefing.is_some(),
             _ => false,
         };
         self.apply_here(command);

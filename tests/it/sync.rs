@@ -759,6 +759,23 @@ fn a_briefing_on_the_presenter_desk_is_shown_by_the_wall_console_in_step() {
         let s = c.app.wall_state();
         s.view.briefing.is_none() && s.frozen.is_none()
     });
+
+    // Leaving Brief mode by another mode ends it on the wall too.
+    presenter
+        .app
+        .apply(Command::SetMode(ioc_console::role::Mode::Brief));
+    presenter.app.apply(Command::Brief(BriefStep::Start(
+        repo().join("layouts/briefings/giao-ban-thang.toml"),
+    )));
+    until_all(&mut [&mut screen], "a second briefing on the wall", |c| {
+        c.app.wall_state().view.briefing.is_some()
+    });
+    presenter
+        .app
+        .apply(Command::SetMode(ioc_console::role::Mode::Operate));
+    until_all(&mut [&mut screen], "ended by leaving the mode", |c| {
+        c.app.wall_state().view.briefing.is_none()
+    });
 }
 
 #[test]
