@@ -46,8 +46,14 @@ pub struct InStep {
     pub applied_at: Option<DateTime<Utc>>,
     /// The briefing shown was started by the wall's value (not by this console's presenter).
     pub briefing_from_wall: bool,
-    /// The briefing this console's presenter shared last.
+    /// The briefing this console's presenter shared last, and the push that carries it.
     shared_briefing: Option<Option<SharedBriefing>>,
+    briefing_push: Option<u64>,
+    /// Since when the link is up (None: it is not).
+    up_since: Option<Instant>,
+    /// The wall's value as received last (applied or not: applied again after a layout
+    /// reload).
+    pub received: Option<SharedWall>,
     /// The desk's "push a camera" form: the camera and the tile picked.
     pub form: (Option<String>, Option<String>),
     /// What is kept alive with the link (its runtime).
@@ -72,8 +78,27 @@ impl InStep {
             applied_at: None,
             briefing_from_wall: false,
             shared_briefing: None,
+            briefing_push: None,
+            up_since: None,
+            received: None,
             form: (None, None),
             _keep: keep,
+        }
+    }
+}
+
+impl Drop for InStep {
+    /// The console closes: its task purges its heartbeat (the wall's other consoles see it go
+    /// at once rather than after an expiry) before the runtime goes; waited for at most 1 s.
+    fn drop(&mut self) {
+        let (closed, _) = tokio::sync::mpsc::channel(1);
+        drop(std::mem::replace(&mut self.link.requests, closed));
+        let until = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < until {
+            match self.link.updates.try_recv() {
+                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => break,
+                _ => std::thread::sleep(Duration::from_millis(10)),
+            }
         }
     }
 }
@@ -217,6 +242,7 @@ impl ConsoleApp {
         let id = step.next_id;
         step.next_id += 1;
         step.shared_briefing = Some(briefing.clone());
+        step.briefing_push = Some(id);
         let change = WallChange::Briefing { briefing };
         if step
             .link
@@ -239,6 +265,12 @@ impl ConsoleApp {
         use crate::context::BriefStep;
         let state = self.wall_state();
         let local = state.view.briefing.clone();
+        // A briefing presented here (not one shown from the wall) is this console's own: the
+        // wall's value does not move it (its own pushes still on their way, a leader presenting
+        // on their desk).
+        if local.is_some() && !self.sync.as_ref().is_some_and(|s| s.briefing_from_wall) {
+            return;
+        }
         let Some(remote) = &wall.briefing else {
             if local.is_some() && self.sync.as_ref().is_some_and(|s| s.briefing_from_wall) {
                 self.brief_step(BriefStep::End);
@@ -269,7 +301,7 @@ impl ConsoleApp {
             self.brief_step(BriefStep::Refresh);
         }
         if local.scene != remote.scene {
-            self.brief_step(BriefStep::Go(remote.scene + 1));
+            self.brief_step(BriefStep::Go(remote.scene.saturating_add(1)));
         }
         if local.black != remote.black {
             self.brief_step(BriefStep::Black);
@@ -301,16 +333,27 @@ impl ConsoleApp {
                 return;
             };
             match u {
-                SyncUpdate::Link(l) => step.state = l,
+                SyncUpdate::Link(l) => {
+                    step.up_since = match (&l, step.up_since) {
+                        (LinkState::Up, Some(t)) => Some(t),
+                        (LinkState::Up, None) => Some(Instant::now()),
+                        _ => None,
+                    };
+                    step.state = l;
+                }
                 SyncUpdate::Wall { revision, wall } => {
                     step.revision = revision;
                     step.bad = None;
+                    step.received = Some((*wall).clone());
                     wall_value = Some(*wall);
                 }
                 SyncUpdate::Bad { revision, why } => step.bad = Some((revision, why)),
                 SyncUpdate::Consoles(c) => step.consoles = c,
                 SyncUpdate::Pushed { id, outcome } => {
                     step.pending.remove(&id);
+                    if outcome.is_err() && step.briefing_push == Some(id) {
+                        step.shared_briefing = None;
+                    }
                     if let Err(why) = outcome {
                         self.notice = Some(refusal(lang, &why, Utc::now()));
                     }
@@ -344,16 +387,8 @@ impl ConsoleApp {
                 host: crate::sync::host_name(),
                 version: env!("CARGO_PKG_VERSION").into(),
                 layout: Some(state.layout.name.clone()),
-                monitors: if step.driven.is_empty() {
-                    state
-                        .layout
-                        .monitors
-                        .iter()
-                        .map(|m| m.name.clone())
-                        .collect()
-                } else {
-                    step.driven.clone()
-                },
+                // A desk (no monitors named, no standby) drives none of the wall's monitors.
+                monitors: step.driven.clone(),
                 primary: step.link.monitors.clone(),
                 standby: step.link.standby.clone(),
                 frame_ms,
@@ -382,8 +417,14 @@ impl ConsoleApp {
             .filter(|p| p.console != step.link.console)
             .cloned()
             .collect();
-        // Without the link, a standby keeps what it drives (it cannot know better).
-        let driven = if step.state.is_up() {
+        // Without the link, a standby keeps what it drives (it cannot know better); with it,
+        // only once the link has been up for one expiry (the other consoles' heartbeats have
+        // had time to arrive: a standby starting beside a live primary does not grab its
+        // monitors for a moment).
+        let settled = step
+            .up_since
+            .is_some_and(|t| t.elapsed() >= step.link.expire);
+        let driven = if step.state.is_up() && settled {
             driven_monitors(&step.link.monitors, &step.link.standby, &others)
         } else {
             step.driven.clone()
@@ -397,6 +438,14 @@ impl ConsoleApp {
         {
             s.driven = Some(driven);
             self.display = None;
+        }
+    }
+
+    /// After a layout reload: the wall's last value again (it may name tiles the new layout
+    /// has, or not have what the old one lacked).
+    pub(super) fn reapply_shared(&mut self) {
+        if let Some(wall) = self.sync.as_ref().and_then(|s| s.received.clone()) {
+            self.apply_shared(wall);
         }
     }
 
@@ -481,6 +530,7 @@ pub fn refusal(lang: crate::i18n::Lang, why: &PushRefused, now: DateTime<Utc>) -
         PushRefused::OtherLayout(l) => {
             crate::i18n::tr_args(lang, "sync.refused_other_layout", &[("layout", l)])
         }
+        PushRefused::Unreadable(_) => crate::i18n::tr(lang, "sync.refused_unreadable").to_string(),
     }
 }
 
@@ -568,11 +618,12 @@ pub fn sync_window(
             }
         });
     let base = state.base.as_deref().unwrap_or(&state.layout);
+    let wall_pcs = wall_pcs(&step.consoles);
     let undriven = crate::model::wall_share::undriven(
         base.monitors.iter().map(|m| m.name.as_str()),
-        &step.consoles,
+        &wall_pcs,
     );
-    if step.state.is_up() && !undriven.is_empty() {
+    if step.state.is_up() && !wall_pcs.is_empty() && !undriven.is_empty() {
         ui.colored_label(
             crate::ui::theme::colors::ERROR,
             cx.t_args("sync.undriven", &[("monitors", &undriven.join(", "))]),
@@ -687,6 +738,15 @@ fn pick(
         .labelled_by(l.id);
 }
 
+/// The wall's own PCs: consoles that name monitors or stand by for some (a desk names none).
+fn wall_pcs(consoles: &[Presence]) -> Vec<Presence> {
+    consoles
+        .iter()
+        .filter(|p| !p.primary.is_empty() || !p.standby.is_empty())
+        .cloned()
+        .collect()
+}
+
 /// On the desk's picture of the wall, the monitors no console of the wall drives.
 pub fn mark_undriven(
     ui: &egui::Ui,
@@ -698,13 +758,7 @@ pub fn mark_undriven(
     if !step.state.is_up() {
         return;
     }
-    // The wall's own PCs: consoles that drive a set of monitors (a desk's preview drives none).
-    let wall_pcs: Vec<Presence> = step
-        .consoles
-        .iter()
-        .filter(|p| !p.primary.is_empty() || !p.standby.is_empty())
-        .cloned()
-        .collect();
+    let wall_pcs = wall_pcs(&step.consoles);
     if wall_pcs.is_empty() {
         return;
     }

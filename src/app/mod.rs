@@ -384,7 +384,11 @@ impl ConsoleApp {
         let Some(event) = self.watcher.as_ref().and_then(LayoutWatcher::poll) else {
             return;
         };
+        let reloaded = matches!(event, LayoutEvent::Reloaded(_));
         self.apply_layout_event(event);
+        if reloaded {
+            self.reapply_shared();
+        }
     }
 
     /// A reloaded layout replaces the wall; an invalid one leaves the wall alone and raises the
@@ -460,6 +464,13 @@ impl ConsoleApp {
             Command::Scope(_) | Command::SetMode(_) => self.wall_state().view.briefing.is_some(),
             _ => false,
         };
+        // A step taken here makes this console the briefing's presenter.
+        if matches!(command, Command::Brief(_))
+            && briefing
+            && let Some(step) = self.sync.as_mut()
+        {
+            step.briefing_from_wall = false;
+        }
         self.apply_here(command);
         if briefing {
             self.share_briefing();

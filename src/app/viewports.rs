@@ -14,14 +14,12 @@ impl ConsoleApp {
         let selection_changed = self.wall_view_seen.replace(stamp) != stamp;
         // A console driving part of the wall (consoles in step) opens its monitors only, on
         // this PC's displays in the order it drives them.
-        let mut nth = 0usize;
         for (index, monitor) in state.layout.monitors.iter().enumerate() {
             let display = match &state.driven {
-                Some(driven) if !driven.contains(&monitor.name) => continue,
-                Some(_) => {
-                    nth += 1;
-                    nth - 1
-                }
+                Some(driven) => match driven.iter().position(|m| *m == monitor.name) {
+                    Some(k) => k,
+                    None => continue,
+                },
                 None => monitor.display as usize,
             };
             let id = ViewportId::from_hash_of(("wall-monitor", &monitor.name));

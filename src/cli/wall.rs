@@ -193,21 +193,25 @@ pub fn push(args: PushArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    // A scene is checked against the layout file, and pushed only onto a wall of that layout.
+    let mut layout = None;
     let change = if args.clear {
         WallChange::Clear
     } else if let Some(scene) = args.scene {
-        let (layout, _) = match super::resolve_layout(args.layout.as_deref(), cfg, lang) {
+        let (file, _) = match super::resolve_layout(args.layout.as_deref(), cfg, lang) {
             Ok(l) => l,
             Err(code) => return code,
         };
-        if !scene.is_empty() && layout.scene(&scene).is_none() {
+        if !scene.is_empty() && file.scene(&scene).is_none() {
             eprintln!("{}", tr_args(lang, "scene.unknown", &[("name", &scene)]));
             return ExitCode::from(2);
         }
-        WallChange::Scene {
-            enlarged: layout.scene_enlargements(&scene),
+        let change = WallChange::Scene {
+            enlarged: file.scene_enlargements(&scene),
             scene: (!scene.is_empty()).then_some(scene),
-        }
+        };
+        layout = Some(file.name.clone());
+        change
     } else if let (Some(camera), Some(tile)) = (args.camera, args.tile) {
         WallChange::Camera {
             tile,
@@ -224,7 +228,7 @@ pub fn push(args: PushArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
     let got = runtime().block_on(async {
         tokio::time::timeout(
             std::time::Duration::from_secs(15),
-            crate::sync::one_shot_push(&c, cfg.ca_bundle.as_deref(), &change),
+            crate::sync::one_shot_push(&c, cfg.ca_bundle.as_deref(), &change, layout.as_deref()),
         )
         .await
         .unwrap_or_else(|_| Err("timed out".into()))

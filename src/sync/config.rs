@@ -80,6 +80,14 @@ impl SyncConfig {
                 ));
             }
         }
+        for (key, v) in [
+            ("sync.heartbeat_s", self.heartbeat_s),
+            ("sync.expire_s", self.expire_s),
+        ] {
+            if v.is_some_and(|v| !v.is_finite() || v <= 0.0) {
+                return Err((key, "a number of seconds above 0".into()));
+            }
+        }
         if self.wall.trim().is_empty() {
             return Err((
                 "sync.wall",
@@ -96,14 +104,17 @@ impl SyncConfig {
     }
 
     pub fn heartbeat(&self) -> Duration {
-        Duration::from_secs_f64(self.heartbeat_s.unwrap_or(2.0).clamp(0.2, 60.0))
+        let s = self.heartbeat_s.filter(|s| s.is_finite()).unwrap_or(2.0);
+        Duration::from_secs_f64(s.clamp(0.2, 60.0))
     }
 
     pub fn expire(&self) -> Duration {
         let h = self.heartbeat();
         match self.expire_s {
-            Some(s) => Duration::from_secs_f64(s.clamp(h.as_secs_f64() * 2.0, 600.0)),
-            None => h * 3,
+            Some(s) if s.is_finite() => {
+                Duration::from_secs_f64(s.clamp(h.as_secs_f64() * 2.0, 600.0))
+            }
+            _ => h * 3,
         }
     }
 

@@ -58,6 +58,8 @@ pub enum PushRefused {
     Contended(usize),
     /// The wall shows another layout (its name) than the pushing console.
     OtherLayout(String),
+    /// The wall's value cannot be read here (newer, malformed): only clearing it replaces it.
+    Unreadable(crate::model::wall_share::BadValue),
 }
 
 /// What the task tells the app.

@@ -35,7 +35,8 @@ pub(super) struct Task {
     up: mpsc::Sender<SyncUpdate>,
     requests: mpsc::Receiver<SyncRequest>,
     presence: Option<Presence>,
-    last_good: SharedWall,
+    /// The wall's last good value (shared with the session's pusher).
+    last_good: std::sync::Arc<std::sync::Mutex<SharedWall>>,
     link: LinkState,
     wake: Option<super::Waker>,
     violation: Violation,
@@ -65,7 +66,7 @@ impl Task {
             up,
             requests,
             presence: None,
-            last_good: SharedWall::default(),
+            last_good: Default::default(),
             link: LinkState::Connecting,
             wake,
             violation: Violation::default(),
@@ -202,11 +203,13 @@ impl Task {
             Err(e) => return Ended::Lost(e),
         };
         let key = key_token(&self.config.wall);
-        let mut watch = match walls.watch(&key).await {
+        // The watch starts with the stream's latest value (the direct read below may come from a
+        // replica that lags), then brings what changes.
+        let mut watch = match walls.watch_with_history(&key).await {
             Ok(w) => w,
             Err(e) => return Ended::Lost(format!("watch: {e}")),
         };
-        // The value now (the watch brings what changes after).
+        // The value now, at once.
         let mut revision = match walls.entry(&key).await {
             Ok(Some(e)) => {
                 let r = e.revision;
@@ -214,7 +217,7 @@ impl Task {
                 r
             }
             Ok(None) => {
-                self.last_good = SharedWall::default();
+                *self.last_good.lock().unwrap_or_else(|p| p.into_inner()) = SharedWall::default();
                 self.tell(SyncUpdate::Wall {
                     revision: 0,
                     wall: Box::default(),
@@ -232,8 +235,45 @@ impl Task {
         self.say(SyncUpdate::Link(LinkState::Up)).await;
         tracing::info!(wall = %self.config.wall, console = %self.console, "sync: in step");
         let own_key = presence_key(&self.config.wall, &self.console);
+        // Pushes go one after another on a task of their own, so that a slow one (a cluster
+        // electing its leader) holds up neither the heartbeat nor the watch. When the session
+        // ends, what is still queued there is refused (the connection is not up).
+        let (push_tx, mut push_rx) = mpsc::channel::<(u64, WallChange, Option<String>)>(256);
+        {
+            let walls = walls.clone();
+            let key = key.clone();
+            let console = self.console.clone();
+            let up = self.up.clone();
+            let wake = self.wake.clone();
+            let violation = self.violation.clone();
+            let last_good = std::sync::Arc::clone(&self.last_good);
+            let client = client.clone();
+            tokio::spawn(async move {
+                while let Some((id, change, layout)) = push_rx.recv().await {
+                    let base = last_good.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    let outcome = push(
+                        &client,
+                        &walls,
+                        &key,
+                        &change,
+                        layout.as_deref(),
+                        &base,
+                        &console,
+                        &violation,
+                    )
+                    .await;
+                    if let Err(why) = &outcome {
+                        tracing::warn!(?why, "sync: a push was refused");
+                    }
+                    let _ = up.send(SyncUpdate::Pushed { id, outcome }).await;
+                    if let Some(w) = &wake {
+                        w();
+                    }
+                }
+            });
+        }
         let mut seen: HashMap<String, (Presence, Instant)> = HashMap::new();
-        let mut last_sent: Vec<String> = Vec::new();
+        let mut last_sent: Vec<Presence> = Vec::new();
         let mut beat = tokio::time::interval(self.config.heartbeat());
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut scan = tokio::time::interval(self.config.heartbeat() / 4);
@@ -269,12 +309,10 @@ impl Task {
                         if e.operation == kv::Operation::Put
                             && let Some(p) = Presence::decode(&e.value)
                         {
-                            // A value from the history is as old as the broker says.
-                            let age = chrono::Utc::now().timestamp() - e.created.unix_timestamp();
-                            let at = Instant::now()
-                                .checked_sub(Duration::from_secs(age.max(0) as u64))
-                                .unwrap_or_else(Instant::now);
-                            seen.insert(e.key.clone(), (p, at));
+                            // Alive as of now by this console's clock (never the other PCs' or
+                            // the broker's): a console dead just before this one started looks
+                            // alive for one expiry.
+                            seen.insert(e.key.clone(), (p, Instant::now()));
                         } else {
                             seen.remove(&e.key);
                         }
@@ -286,11 +324,10 @@ impl Task {
                     None => return Ended::Closed,
                     Some(SyncRequest::Presence(p)) => self.presence = Some(*p),
                     Some(SyncRequest::Push { id, change, layout }) => {
-                        let outcome = push(&walls, &key, &change, layout.as_deref(), &self.last_good, &self.console, &self.violation).await;
-                        if let Err(PushRefused::Broker(why)) = &outcome {
-                            tracing::warn!(%why, "sync: a push was refused");
+                        if push_tx.try_send((id, change, layout)).is_err() {
+                            let outcome = Err(PushRefused::Broker("too many pushes waiting".into()));
+                            self.tell(SyncUpdate::Pushed { id, outcome }).await;
                         }
-                        self.tell(SyncUpdate::Pushed { id, outcome }).await;
                     }
                 },
                 _ = beat.tick() => {
@@ -311,12 +348,11 @@ impl Task {
                         .map(|(p, _)| p.clone())
                         .collect();
                     alive.sort_by(|a, b| a.console.cmp(&b.console));
-                    let names: Vec<String> = alive
-                        .iter()
-                        .map(|p| format!("{}|{}", p.console, p.monitors.join(",")))
-                        .collect();
-                    if names != last_sent {
-                        last_sent = names;
+                    // Sent when anything but the heartbeat's own time changed.
+                    let same = alive.len() == last_sent.len()
+                        && alive.iter().zip(&last_sent).all(|(a, b)| Presence { at: b.at, ..a.clone() } == *b);
+                    if !same {
+                        last_sent = alive.clone();
                         self.tell(SyncUpdate::Consoles(alive)).await;
                     }
                 },
@@ -328,7 +364,7 @@ impl Task {
     async fn take(&mut self, e: kv::Entry) {
         let revision = e.revision;
         if e.operation != kv::Operation::Put {
-            self.last_good = SharedWall::default();
+            *self.last_good.lock().unwrap_or_else(|p| p.into_inner()) = SharedWall::default();
             self.tell(SyncUpdate::Wall {
                 revision,
                 wall: Box::default(),
@@ -338,7 +374,7 @@ impl Task {
         }
         match SharedWall::decode(&e.value) {
             Ok(wall) => {
-                self.last_good = wall.clone();
+                *self.last_good.lock().unwrap_or_else(|p| p.into_inner()) = wall.clone();
                 self.tell(SyncUpdate::Wall {
                     revision,
                     wall: Box::new(wall),
@@ -419,8 +455,10 @@ async fn connect(
         .servers
         .iter()
         .map(|s| {
-            s.parse()
-                .map_err(|e| (format!("server address {s}: {e}"), false))
+            s.parse().map_err(|e| {
+                let s = crate::util::redact::redact(s);
+                (format!("server address {s}: {e}"), false)
+            })
         })
         .collect::<Result<_, _>>()?;
     if servers.is_empty() {
@@ -480,7 +518,9 @@ async fn bucket(
 /// Applies `change` to the wall's value under compare-and-swap: read, change, write if no other
 /// console wrote meanwhile, else again. A timeout (a cluster electing a leader) is tried again
 /// for a few seconds; the push is acknowledged only when the broker has stored it.
+#[allow(clippy::too_many_arguments)]
 async fn push(
+    client: &async_nats::Client,
     walls: &kv::Store,
     key: &str,
     change: &WallChange,
@@ -493,12 +533,25 @@ async fn push(
     let deadline = started + Duration::from_secs(8);
     let mut lost = 0;
     loop {
+        if client.connection_state() != async_nats::connection::State::Connected {
+            return Err(PushRefused::NoLink(chrono::Utc::now()));
+        }
         let attempt = async {
             let (mut wall, revision) = match walls.entry(key).await {
-                Ok(Some(e)) if e.operation == kv::Operation::Put => (
-                    SharedWall::decode(&e.value).unwrap_or_else(|_| last_good.clone()),
-                    e.revision,
-                ),
+                Ok(Some(e)) if e.operation == kv::Operation::Put => {
+                    match SharedWall::decode(&e.value) {
+                        Ok(w) => (w, e.revision),
+                        // A value this console cannot read is not overwritten by a change of
+                        // it (a newer console's fields would be lost); clearing it or putting a
+                        // layout replaces it whole.
+                        Err(why) => match change {
+                            WallChange::Clear | WallChange::Layout { .. } => {
+                                (last_good.clone(), e.revision)
+                            }
+                            _ => return Err(Ok(Err(why))),
+                        },
+                    }
+                }
                 Ok(Some(e)) => (SharedWall::default(), e.revision),
                 Ok(None) => (SharedWall::default(), 0),
                 Err(e) => return Err(Err((format!("{e}"), false))),
@@ -508,7 +561,7 @@ async fn push(
                     Some(there)
                         if there != here && !matches!(change, WallChange::Layout { .. }) =>
                     {
-                        return Err(Ok(there.clone()));
+                        return Err(Ok(Ok(there.clone())));
                     }
                     Some(_) => {}
                     None => wall.layout = Some(here.to_string()),
@@ -532,7 +585,8 @@ async fn push(
         };
         match attempt.await {
             Ok(rev) => return Ok(rev),
-            Err(Ok(there)) => return Err(PushRefused::OtherLayout(there)),
+            Err(Ok(Ok(there))) => return Err(PushRefused::OtherLayout(there)),
+            Err(Ok(Err(why))) => return Err(PushRefused::Unreadable(why)),
             Err(Err((_, true))) => {
                 lost += 1;
                 if lost >= CAS_TRIES {
@@ -612,6 +666,7 @@ pub async fn one_shot_push(
     config: &SyncConfig,
     ca_bundle: Option<&std::path::Path>,
     change: &WallChange,
+    layout: Option<&str>,
 ) -> Result<u64, String> {
     let (tx, _rx) = mpsc::unbounded_channel();
     let violation = Violation::default();
@@ -630,10 +685,11 @@ pub async fn one_shot_push(
     .await?;
     let console = config.console_name();
     let rev = push(
+        &client,
         &walls,
         &key,
         change,
-        None,
+        layout,
         &SharedWall::default(),
         &console,
         &violation,
@@ -646,6 +702,9 @@ pub async fn one_shot_push(
             format!("other consoles changed the wall {n} times meanwhile")
         }
         PushRefused::OtherLayout(l) => format!("the wall shows layout {l}"),
+        PushRefused::Unreadable(why) => {
+            format!("the wall's value cannot be read ({why:?}); only --clear replaces it")
+        }
     })?;
     let _ = client.flush().await;
     Ok(rev)

@@ -201,6 +201,17 @@ fn a_push_from_one_desk_is_applied_by_every_console_and_a_leader_cannot_push() {
     until_all(&mut [&mut desk], "three consoles", |c| {
         c.app.in_step().unwrap().consoles.len() == 3
     });
+    // A console that closes takes its heartbeat with it (no waiting for it to expire).
+    drop(leader);
+    let gone = runtime().block_on(async {
+        let client = async_nats::connect(nats.url().as_str()).await.unwrap();
+        let kv = async_nats::jetstream::new(client)
+            .get_key_value(sync::PRESENCE_BUCKET)
+            .await
+            .unwrap();
+        kv.get(sync::presence_key(wall, "leader")).await.unwrap()
+    });
+    assert_eq!(gone, None, "the closed console's heartbeat is purged");
 
     // A console of another layout does not push onto this wall: refused, with the reason.
     let mut other = Console::with_layout(
@@ -377,6 +388,21 @@ fn malformed_newer_and_foreign_values_are_ignored_and_the_wall_keeps_its_state()
         matches!(c.app.in_step().unwrap().bad, Some((_, BadValue::Newer(7))))
     });
     assert_eq!(a.scene().as_deref(), Some("lu-lut"));
+    // A change pushed onto a value this console cannot read would drop what the newer one
+    // wrote: refused, and the value stays as it was.
+    a.app.apply(Command::RecallScene(Some("giao-ban".into())));
+    wait_for(LIMIT, "the push refused", || {
+        a.poll();
+        a.app.in_step().unwrap().pending.is_empty()
+            && a.app.notice().is_some_and(|n| n.contains("không đọc được"))
+    });
+    let (_, value, _) = runtime()
+        .block_on(sync::one_shot_status(
+            &config(vec![nats.url()], wall, "check"),
+            None,
+        ))
+        .unwrap();
+    assert_eq!(value, Err(BadValue::Newer(7)));
 
     put_raw(
         &nats.url(),
@@ -754,6 +780,38 @@ fn a_briefing_on_the_presenter_desk_is_shown_by_the_wall_console_in_step() {
         let v = c.app.wall_state().view;
         v.scope.as_deref() == Some("xa-an-thuy") && v.briefing.as_ref().is_some_and(|b| b.black)
     });
+    // A leader presenting their own storyboard on their desk keeps it: the wall's briefing
+    // does not take it over.
+    let mut leader = Console::new(&config(vec![nats.url()], wall, "leader"), Role::Leader);
+    until_all(&mut [&mut leader], "the leader up", |c| c.link().is_up());
+    leader
+        .app
+        .apply(Command::SetMode(ioc_console::role::Mode::Brief));
+    leader.app.apply(Command::Brief(BriefStep::Start(
+        repo().join("layouts/briefings/giao-ban-thang.toml"),
+    )));
+    presenter.app.apply(Command::Brief(BriefStep::Go(5)));
+    until_all(&mut [&mut screen], "the wall at scene 5", |c| {
+        c.app
+            .wall_state()
+            .view
+            .briefing
+            .as_ref()
+            .is_some_and(|b| b.scene == 4)
+    });
+    leader.poll();
+    assert_eq!(
+        leader
+            .app
+            .wall_state()
+            .view
+            .briefing
+            .as_ref()
+            .map(|b| b.scene),
+        Some(0),
+        "the leader's own briefing stays where the leader is"
+    );
+
     presenter.app.apply(Command::Brief(BriefStep::End));
     until_all(&mut [&mut screen], "the briefing ended on the wall", |c| {
         let s = c.app.wall_state();
@@ -903,6 +961,10 @@ fn the_readme_sync_configuration_parses_and_mistakes_are_named() {
         (
             "[sync]\nserver = [\"nats://x:4222\"]\nwall = \"w\"",
             "server",
+        ),
+        (
+            "[sync]\nservers = [\"nats://x:4222\"]\nwall = \"w\"\nheartbeat_s = nan",
+            "sync.heartbeat_s",
         ),
     ] {
         let e = ioc_console::config::parse(Path::new("config.toml"), bad)
