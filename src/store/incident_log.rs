@@ -2,9 +2,11 @@
 //! refresh only those (a queue's index, a map's placed points).
 //!
 //! A ring of fixed size, allocated and written whole on first use, of (generation, number)
-//! pairs; the numbers name interned ids (one shared `Arc<str>` per incident). Its memory is
-//! what it will be from the first change on, whatever the rate of changes, and a copy of the
-//! store (a briefing's frozen data) copies 16 bytes an entry and shares the ids.
+//! pairs; the numbers name interned ids (one shared `Arc<str>` per incident changed since the
+//! incidents were last loaded whole, so they grow with the incidents, not with the changes).
+//! The ring's memory is what it will be from the first change on, whatever the rate of changes,
+//! and a copy of the store (a briefing's frozen data) copies 16 bytes an entry and shares the
+//! ids.
 
 use std::collections::HashMap;
 use std::sync::Arc;
