@@ -1080,20 +1080,7 @@ fn a_standby_takes_over_from_a_console_process_killed_with_sigkill() {
 fn tls_with_the_configured_ca_bundle_and_a_token_from_the_credentials_file() {
     let dir = tempfile::tempdir().unwrap();
     // A test CA, and the server's certificate for 127.0.0.1 signed by it.
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "Test control room CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    params
-        .subject_alt_names
-        .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
-    let cert = params.signed_by(&key, &issuer).unwrap();
+    let (ca, cert, key) = crate::tls::test_ca_and_server_cert("Test control room CA");
     let (ca_pem, cert_pem, key_pem) = (
         dir.path().join("ca.pem"),
         dir.path().join("server.pem"),

@@ -7,15 +7,17 @@ use std::sync::Arc;
 use ioc_console::sim::{SimConfig, SimServer};
 use ioc_console::sources::{Client, ClientConfig, FetchError};
 
-/// A CA, a server certificate for 127.0.0.1 signed by it, and a TLS terminator forwarding to
-/// `backend`. Returns the terminator's port and the CA's PEM.
-async fn tls_front(backend: std::net::SocketAddr) -> (u16, String) {
+/// A test CA named `name`, and a server certificate for localhost and 127.0.0.1 signed by it
+/// (with its key).
+pub fn test_ca_and_server_cert(
+    name: &str,
+) -> (rcgen::Certificate, rcgen::Certificate, rcgen::KeyPair) {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     ca_params
         .distinguished_name
-        .push(rcgen::DnType::CommonName, "Test government root CA");
+        .push(rcgen::DnType::CommonName, name);
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let key = rcgen::KeyPair::generate().unwrap();
@@ -24,6 +26,13 @@ async fn tls_front(backend: std::net::SocketAddr) -> (u16, String) {
         .subject_alt_names
         .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
     let cert = params.signed_by(&key, &issuer).unwrap();
+    (ca, cert, key)
+}
+
+/// A CA, a server certificate for 127.0.0.1 signed by it, and a TLS terminator forwarding to
+/// `backend`. Returns the terminator's port and the CA's PEM.
+async fn tls_front(backend: std::net::SocketAddr) -> (u16, String) {
+    let (ca, cert, key) = test_ca_and_server_cert("Test government root CA");
 
     ioc_console::util::tls::install_crypto_provider();
     let server = rustls::ServerConfig::builder()
