@@ -7,7 +7,7 @@
 //! console without its link, refuses it with the reason. The wall's consoles and the monitors
 //! each drives are on the desk's sync window.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,14 +36,12 @@ pub struct InStep {
     pub bad: Option<(u64, BadValue)>,
     /// A value this console could not apply to its layout (another layout, unknown tiles).
     pub mismatch: Option<String>,
-    /// Pushes waiting for the broker: id → when sent.
-    pub pending: BTreeMap<u64, Instant>,
+    /// Pushes waiting for the broker (their ids).
+    pub pending: BTreeSet<u64>,
     next_id: u64,
     last_presence: Option<Instant>,
     /// The monitors this console drives now.
     pub driven: Vec<String>,
-    /// Applied at (for the push latency: the value's `at` to here).
-    pub applied_at: Option<DateTime<Utc>>,
     /// The briefing shown was started by the wall's value (not by this console's presenter).
     pub briefing_from_wall: bool,
     /// The briefing this console's presenter shared last, and the push that carries it.
@@ -71,11 +69,10 @@ impl InStep {
             consoles: Vec::new(),
             bad: None,
             mismatch: None,
-            pending: BTreeMap::new(),
+            pending: Default::default(),
             next_id: 1,
             last_presence: None,
             driven,
-            applied_at: None,
             briefing_from_wall: false,
             shared_briefing: None,
             briefing_push: None,
@@ -191,7 +188,7 @@ impl ConsoleApp {
             layout: Some(state.base.as_ref().unwrap_or(&state.layout).name.clone()),
         }) {
             Ok(()) => {
-                step.pending.insert(id, Instant::now());
+                step.pending.insert(id);
             }
             Err(_) => {
                 tracing::warn!("the sync task is busy; a push is refused");
@@ -254,7 +251,7 @@ impl ConsoleApp {
             })
             .is_ok()
         {
-            step.pending.insert(id, Instant::now());
+            step.pending.insert(id);
         }
     }
 
@@ -510,7 +507,6 @@ impl ConsoleApp {
         if let Some(step) = self.sync.as_mut() {
             step.mismatch = None;
             step.wall = Some(wall);
-            step.applied_at = Some(Utc::now());
         }
     }
 }

@@ -98,10 +98,7 @@ impl Task {
     }
 
     async fn lost(&mut self, why: String, refused: bool) {
-        let since = match &self.link {
-            LinkState::Down { since, .. } | LinkState::Refused { since, .. } => *since,
-            _ => chrono::Utc::now(),
-        };
+        let since = self.since();
         tracing::warn!(wall = %self.config.wall, %why, "sync: link to the broker lost");
         let state = if refused {
             LinkState::Refused { since, why }
