@@ -945,16 +945,7 @@ fn a_scope_drills_the_scene_down_to_one_unit_and_esc_returns_to_the_province() {
     let TileOptions::Map(m) = tile("incident-map").options else {
         panic!()
     };
-    let ba_tri = cx
-        .store
-        .units
-        .data
-        .as_ref()
-        .unwrap()
-        .iter()
-        .find(|u| u.id == "bt-ba-tri")
-        .unwrap()
-        .clone();
+    let ba_tri = unit(&cx.store, "bt-ba-tri");
     assert_eq!(m.center, ba_tri.location);
     assert_eq!(m.zoom, Some(ioc_console::tiles::SCOPE_ZOOM));
     let placed = ioc_console::tiles::map::prepare_incident_points(
@@ -1160,15 +1151,7 @@ period = "2026-Q3"
     };
     assert_eq!(k.period, PeriodKey::parse("2026-Q3"));
     // Scoped to Ba Tri, which ended on 30/06/2025: in Q3 2026 it did not exist, and says so.
-    let ba_tri = store
-        .units
-        .data
-        .as_ref()
-        .unwrap()
-        .iter()
-        .find(|u| u.id == "bt-ba-tri")
-        .unwrap()
-        .clone();
+    let ba_tri = unit(&store, "bt-ba-tri");
     let scoped = board.scenes[1].layout.scoped(&ba_tri, "toàn tỉnh");
     let TileOptions::Chart(spec) = options(1, "chart-exports", &scoped) else {
         panic!()
@@ -1326,4 +1309,15 @@ fn frozen_tiles_say_their_state_as_of_the_freeze_stale_included() {
         status(epoch + chrono::Duration::minutes(1), Some(later)),
         Stale
     );
+}
+
+/// The backend's unit `id` from `store` (the test fails when it is not there).
+fn unit(store: &ioc_console::store::Store, id: &str) -> ioc_console::model::Unit {
+    store
+        .units
+        .data
+        .as_deref()
+        .and_then(|units| units.iter().find(|u| u.id == id))
+        .unwrap_or_else(|| panic!("no unit {id}"))
+        .clone()
 }

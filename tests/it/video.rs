@@ -388,16 +388,12 @@ fn frames_that_do_not_hold_their_planes_are_refused() {
 
 use ioc_console::video::stream::{CameraStream, Recovery, StreamState, live_pipelines};
 
+#[path = "../../benches/common/proc.rs"]
+mod proc_info;
+
 /// Resident memory of this process in KiB.
 fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
+    proc_info::rss_kb("self")
 }
 
 fn threads() -> usize {
