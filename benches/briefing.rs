@@ -17,7 +17,8 @@
 //!
 //! Run: `cargo bench --bench briefing` (`IOC_BENCH_DAYS=1` for a shorter run,
 //! `IOC_BENCH_CHURN=0` without the extra incident changes, `IOC_BENCH_WORLD_ONLY=1` for the memory
-//! of the world, the feed and the store alone, without frames).
+//! of the world, the feed and the store alone, without frames, `IOC_BENCH_HOURLY=1` for a line
+//! every simulated hour).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -342,15 +343,20 @@ fn main() {
             rss.push(rss_kb());
             heap.push(heap_in_use_kb());
             let hour = rss.len() - 1;
-            if hour % 24 == 0 || [1, 2, 4, 8, 12].contains(&hour) {
+            if hour % 24 == 0
+                || [1, 2, 4, 8, 12].contains(&hour)
+                || std::env::var_os("IOC_BENCH_HOURLY").is_some()
+            {
                 let state = r.app.wall_state();
                 let count = |s: &ioc_console::store::Store| {
                     s.incidents.data.as_ref().map_or(0, |d| d.len())
                 };
                 let egui_ids = r.ctx.memory(|m| m.data.len());
                 let atlas = r.ctx.fonts(|f| f.font_image_size());
+                let rows =
+                    r.ctx.fonts(|f| f.font_atlas_fill_ratio()) * atlas[0].max(atlas[1]) as f32;
                 println!(
-                    "  hour {:>3}: {} KiB resident, {} KiB in use on the heap; incidents live {}, frozen {}, in the world {}; egui state {} ids, font atlas {}x{}",
+                    "  hour {:>3}: {} KiB resident, {} KiB in use on the heap; incidents live {}, frozen {}, in the world {}; egui state {} ids, font atlas {}x{} ({rows:.0} rows used)",
                     rss.len() - 1,
                     rss.last().unwrap(),
                     heap_in_use_kb(),

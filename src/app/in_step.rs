@@ -780,7 +780,7 @@ pub fn mark_undriven(
             r.center(),
             egui::Align2::CENTER_CENTER,
             cx.t_args("sync.monitor_undriven", &[("name", &m.name)]),
-            egui::FontId::proportional((r.height() / 12.0).clamp(10.0, 28.0)),
+            crate::ui::theme::prop_font((r.height() / 12.0).clamp(10.0, 28.0)),
             crate::ui::theme::colors::TEXT,
         );
     }

@@ -314,7 +314,7 @@ pub fn paint_wall_with(
             pos2(screen.left() + bezel, screen.bottom() + bezel * 0.5),
             Align2::LEFT_CENTER,
             label,
-            egui::FontId::proportional((bezel * 0.75).max(5.0)),
+            theme::prop_font((bezel * 0.75).max(5.0)),
             theme::colors::TEXT_DIM,
         );
     }

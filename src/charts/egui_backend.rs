@@ -47,9 +47,9 @@ impl<'a> EguiBackend<'a> {
         let size = (style.size() as f32 / SUPERSAMPLE).max(3.0);
         let bold = matches!(style.style(), FontStyle::Bold);
         if bold {
-            egui::FontId::new(size, theme::bold_family())
+            theme::bold_font(size)
         } else {
-            egui::FontId::proportional(size)
+            theme::prop_font(size)
         }
     }
 }

@@ -72,7 +72,7 @@ impl TileView for ClockOptions {
             pos2(x, y),
             Align2::CENTER_TOP,
             &time,
-            egui::FontId::new(size, theme::bold_family()),
+            theme::bold_font(size),
             theme::colors::TEXT,
         );
         y += size * 1.15;
@@ -82,7 +82,7 @@ impl TileView for ClockOptions {
                 pos2(x, y),
                 Align2::CENTER_TOP,
                 line,
-                egui::FontId::proportional(date_size),
+                theme::prop_font(date_size),
                 theme::colors::TEXT,
             );
             y += date_size * 1.3;
@@ -91,7 +91,7 @@ impl TileView for ClockOptions {
             pos2(x, y),
             Align2::CENTER_TOP,
             cx.t("clock.zone"),
-            egui::FontId::proportional(caption),
+            theme::prop_font(caption),
             theme::colors::TEXT_DIM,
         );
     }

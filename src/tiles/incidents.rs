@@ -179,7 +179,7 @@ impl Rows<'_> {
                 pos2(title_right, r.top() + row_h * 0.28),
                 Align2::RIGHT_CENTER,
                 &word,
-                egui::FontId::new(self.small.size, theme::bold_family()),
+                theme::bold_font(self.small.size),
                 theme::colors::ERROR,
             );
             let c = pos2(w.left() - self.small.size * 0.7, r.top() + row_h * 0.28);
@@ -200,7 +200,7 @@ impl Rows<'_> {
                 pos2(r.right() - self.pad * 0.3, r.top() + row_h * 0.72),
                 Align2::RIGHT_CENTER,
                 self.cx.t("queue.new").to_uppercase(),
-                egui::FontId::new(self.small.size, theme::bold_family()),
+                theme::bold_font(self.small.size),
                 theme::colors::TEXT,
             );
         }
@@ -258,8 +258,8 @@ impl TileView for IncidentsOptions {
         let t = theme::WALL;
         let pad = t.padding * scale;
         let inner = rect.shrink(pad * 0.6);
-        let font = egui::FontId::proportional((t.caption * scale * 1.05).max(5.0));
-        let small = egui::FontId::proportional((t.caption * scale * 0.85).max(4.0));
+        let font = theme::prop_font((t.caption * scale * 1.05).max(5.0));
+        let small = theme::prop_font((t.caption * scale * 0.85).max(4.0));
         let row_h = font.size * 2.5;
         let header = cx.t_args(
             "queue.summary",

@@ -103,17 +103,17 @@ impl TileView for KpiOptions {
             inner.left_top(),
             Align2::LEFT_TOP,
             &number,
-            egui::FontId::new(big, theme::bold_family()),
+            theme::bold_font(big),
             theme::colors::TEXT,
         );
         painter.text(
             pos2(g.right() + pad * 0.5, g.bottom() - big * 0.18),
             Align2::LEFT_BOTTOM,
             &indicator.unit_of_measure,
-            egui::FontId::proportional(big * 0.38),
+            theme::prop_font(big * 0.38),
             theme::colors::TEXT_DIM,
         );
-        let small = egui::FontId::proportional((t.caption * scale).max(5.0));
+        let small = theme::prop_font((t.caption * scale).max(5.0));
         let mut y = g.bottom() + pad * 0.3;
         painter.text(
             pos2(inner.left(), y),

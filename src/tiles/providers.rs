@@ -154,7 +154,7 @@ impl TileView for ProvidersOptions {
         let pad = t.padding * scale;
         let inner = rect.shrink(pad);
         let total_overdue: usize = rows.iter().map(|r| r.overdue.len()).sum();
-        let head = egui::FontId::new((t.body * scale).max(6.0), theme::bold_family());
+        let head = theme::bold_font((t.body * scale).max(6.0));
         let summary = cx.t_args(
             "providers.summary",
             &[
@@ -191,8 +191,8 @@ impl TileView for ProvidersOptions {
             head.clone(),
             color,
         );
-        let row_font = egui::FontId::proportional((t.caption * scale * 1.1).max(5.0));
-        let small = egui::FontId::proportional((t.caption * scale * 0.9).max(4.0));
+        let row_font = theme::prop_font((t.caption * scale * 1.1).max(5.0));
+        let small = theme::prop_font((t.caption * scale * 0.9).max(4.0));
         let mut y = inner.top() + head.size * 1.7;
         for r in rows {
             if y + row_font.size * 1.3 > inner.bottom() {

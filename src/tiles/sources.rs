@@ -87,8 +87,8 @@ impl TileView for SourcesOptions {
         // Two lines a row (name and state; then counts and age, or the reason), leaving room for
         // the stream line and the frame's reason strip.
         let row_h = (inner.height() / (rows.len() as f32 + 2.0)).min(t.body * scale * 2.0);
-        let font = egui::FontId::proportional((row_h * 0.42).max(5.0));
-        let small = egui::FontId::proportional((row_h * 0.32).max(4.0));
+        let font = theme::prop_font((row_h * 0.42).max(5.0));
+        let small = theme::prop_font((row_h * 0.32).max(4.0));
         for (i, (r, status)) in rows.iter().enumerate() {
             let top = inner.top() + row_h * i as f32;
             let y1 = top + row_h * 0.3;

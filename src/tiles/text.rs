@@ -79,7 +79,7 @@ impl TileView for TextOptions {
         loop {
             let galley = painter.layout(
                 self.body.clone(),
-                egui::FontId::proportional(size),
+                theme::prop_font(size),
                 theme::colors::TEXT,
                 body_rect.width().max(1.0),
             );

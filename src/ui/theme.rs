@@ -55,7 +55,38 @@ pub fn wall_font(size: f32, scale: f32, bold: bool) -> FontId {
     } else {
         FontFamily::Proportional
     };
-    FontId::new((size * scale).max(4.0), family)
+    font(size * scale, family)
+}
+
+/// A font of `size` points snapped down to the type ladder (see [`snap_size`]).
+pub fn font(size: f32, family: FontFamily) -> FontId {
+    FontId::new(snap_size(size), family)
+}
+
+/// A regular font of about `size` points on the type ladder.
+pub fn prop_font(size: f32) -> FontId {
+    font(size, FontFamily::Proportional)
+}
+
+/// A bold font of about `size` points on the type ladder.
+pub fn bold_font(size: f32) -> FontId {
+    font(size, bold_family())
+}
+
+/// Snaps a text size down to the type ladder: 16 sizes an octave, evenly spaced within it
+/// (… 8, 8.5 … 15.5, 16, 17 … 31, 32, 34 … 62, 64, 68 …), never below 4 points.
+///
+/// Sizes come from the tile's share of its monitor, so without the ladder every scene, enlarged
+/// tile and window size asks for sizes of its own, and egui keeps each glyph once per size in its
+/// font atlas: a wall that has drawn its text once then draws it again from the atlas instead of
+/// growing it (docs/benchmarks.md, briefing rotation). Snapping down keeps text that was sized to
+/// fit a box inside it; the step is at most 1/16 (6 %) of the size.
+pub fn snap_size(size: f32) -> f32 {
+    if !size.is_finite() || size <= 4.0 {
+        return 4.0;
+    }
+    let step = 2f32.powi(size.log2().floor() as i32 - 4);
+    ((size / step).floor() * step).max(4.0)
 }
 
 pub mod colors {
@@ -99,6 +130,10 @@ pub fn apply_desk_style(ctx: &egui::Context) {
     ctx.set_theme(egui::Theme::Dark);
     ctx.all_styles_mut(|style| {
         use egui::TextStyle;
+        // One bitmap per glyph and size in egui's font atlas instead of up to four (sub-pixel
+        // positions): half the atlas for the wall's large type, where a quarter-pixel shift of
+        // a letter cannot be seen (docs/benchmarks.md, briefing rotation).
+        style.visuals.text_options.subpixel_binning = false;
         style
             .text_styles
             .insert(TextStyle::Body, FontId::proportional(15.0));
@@ -115,4 +150,37 @@ pub fn apply_desk_style(ctx: &egui::Context) {
             .text_styles
             .insert(TextStyle::Monospace, FontId::monospace(14.0));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snap_size;
+
+    #[test]
+    fn sizes_snap_down_to_sixteen_steps_an_octave() {
+        // The desk's own sizes are on the ladder already.
+        for size in [11.5, 12.0, 14.0, 15.0, 16.0, 18.0, 20.0, 34.0, 144.0] {
+            assert_eq!(snap_size(size), size, "{size}");
+        }
+        assert_eq!(snap_size(26.19), 26.0);
+        assert_eq!(snap_size(33.9), 32.0);
+        assert_eq!(snap_size(101.0), 100.0);
+        assert_eq!(snap_size(150.0), 144.0);
+        assert_eq!(snap_size(9.74), 9.5);
+        assert_eq!(snap_size(3.0), 4.0);
+        assert_eq!(snap_size(f32::NAN), 4.0);
+        assert_eq!(snap_size(f32::INFINITY), 4.0);
+        // Never larger than asked (text sized to fit a box still fits), at most 1/16 smaller,
+        // and a snapped size stays where it is.
+        let mut size = 4.0f32;
+        while size < 400.0 {
+            let snapped = snap_size(size);
+            assert!(
+                snapped <= size && snapped >= size * (15.0 / 16.0),
+                "{size} -> {snapped}"
+            );
+            assert_eq!(snap_size(snapped), snapped);
+            size += 0.37;
+        }
+    }
 }

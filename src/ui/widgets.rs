@@ -65,7 +65,7 @@ pub fn paint_status_badge(
     label: &str,
     font_size: f32,
 ) -> Rect {
-    let font = egui::FontId::new(font_size, theme::bold_family());
+    let font = theme::bold_font(font_size);
     let color = theme::status_color(state);
     let galley = painter.layout_no_wrap(label.to_uppercase(), font, colors::TEXT);
     let pad = font_size * 0.45;

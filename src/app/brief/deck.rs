@@ -93,14 +93,14 @@ impl Deck<'_> {
             pos2(rect.max.x - footer_h * 0.6, rect.max.y - footer_h / 2.0),
             Align2::RIGHT_CENTER,
             number,
-            egui::FontId::proportional(footer_h * 0.5),
+            theme::prop_font(footer_h * 0.5),
             theme::colors::TEXT_DIM,
         );
         ui.painter().text(
             pos2(rect.min.x + footer_h * 0.6, rect.max.y - footer_h / 2.0),
             Align2::LEFT_CENTER,
             &self.board.title,
-            egui::FontId::proportional(footer_h * 0.5),
+            theme::prop_font(footer_h * 0.5),
             theme::colors::TEXT_DIM,
         );
     }
@@ -111,7 +111,7 @@ impl Deck<'_> {
         let left = rect.min.x + rect.width() * 0.08;
         let mut y = rect.min.y + h * 0.28;
         let mut line = |text: &str, size: f32, bold: bool, colour: Color32| {
-            let font = egui::FontId::new(
+            let font = theme::font(
                 size,
                 if bold {
                     theme::bold_family()

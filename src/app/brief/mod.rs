@@ -349,7 +349,7 @@ impl BriefMode {
                     rect.center(),
                     egui::Align2::CENTER_CENTER,
                     cx.t("brief.blacked"),
-                    egui::FontId::proportional(18.0),
+                    crate::ui::theme::prop_font(18.0),
                     crate::ui::theme::colors::TEXT_DIM,
                 );
             } else {

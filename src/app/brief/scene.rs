@@ -192,8 +192,8 @@ fn paint_strip(ui: &egui::Ui, strip: Rect, scene: &StoryScene, cx: &FrameCtx) {
     let row = Rect::from_min_size(strip.min, vec2(strip.width(), row_h));
     let size = row_h * 0.5;
     let pad = row_h * 0.4;
-    let title_font = egui::FontId::new(size, theme::bold_family());
-    let font = egui::FontId::proportional(size * 0.9);
+    let title_font = theme::bold_font(size);
+    let font = theme::prop_font(size * 0.9);
     let mut right = as_of_line(cx).unwrap_or_default();
     if !right.is_empty() && has_cameras(scene) {
         right = format!("{right} · {}", cx.t("brief.as_of_live_cameras"));
