@@ -16,6 +16,7 @@ pub mod scope;
 pub mod snapshot;
 mod viewports;
 pub mod wall_view;
+mod watchdog;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -223,6 +224,8 @@ pub struct ConsoleApp {
     show_sync: bool,
     /// The desk's last frame, in milliseconds (for the heartbeat).
     last_frame_ms: f32,
+    /// systemd's watchdog, pinged from this loop, when the console runs under it.
+    watchdog: Option<watchdog::UiWatchdog>,
 }
 
 impl ConsoleApp {
@@ -294,6 +297,7 @@ impl ConsoleApp {
             sync: None,
             show_sync: false,
             last_frame_ms: 0.0,
+            watchdog: None,
             incidents: incident_panel::IncidentPanel::default(),
             arrange: arrange::ArrangeMode::default(),
             scope_picker: scope::ScopePicker::default(),
@@ -309,6 +313,12 @@ impl ConsoleApp {
 
     /// Offers storyboard `path` first in Brief mode; with `rotate`, starts it at once and steps
     /// through its scenes by their durations (unattended rotation).
+    /// Notifies systemd (READY, watchdog pings from the UI loop) when started by it.
+    pub fn with_systemd_watchdog(mut self) -> Self {
+        self.watchdog = watchdog::UiWatchdog::from_env();
+        self
+    }
+
     pub fn with_storyboard(mut self, path: PathBuf, rotate: bool) -> Self {
         self.brief.name(path.clone(), rotate);
         if rotate {
@@ -783,6 +793,9 @@ impl ConsoleApp {
         {
             next = next.min((at - now).to_std().unwrap_or_default());
         }
+        if let Some(within) = self.watchdog.as_ref().and_then(|w| w.next_frame_within()) {
+            next = next.min(within);
+        }
         ui.ctx().request_repaint_after(next);
         self.last_frame_ms = frame_started.elapsed().as_secs_f32() * 1000.0;
     }
@@ -857,6 +870,9 @@ impl ConsoleApp {
 
 impl eframe::App for ConsoleApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        if let Some(w) = &mut self.watchdog {
+            w.frame_begins();
+        }
         if self.monitors_available.is_none() {
             self.monitors_available = frame.winit_window().map(|w| w.available_monitors().count());
             if let Some(n) = self.monitors_available {
@@ -864,6 +880,12 @@ impl eframe::App for ConsoleApp {
             }
         }
         self.show(ui);
+    }
+
+    fn on_exit(&mut self) {
+        if let Some(w) = &mut self.watchdog {
+            w.stopping();
+        }
     }
 }
 
@@ -917,7 +939,9 @@ pub fn run(
             }
             let low_power = low_power.resolve(software);
             tracing::info!(software, low_power, "renderer");
-            let mut app = ConsoleApp::new(&cc.egui_ctx, opts).with_low_power(low_power);
+            let mut app = ConsoleApp::new(&cc.egui_ctx, opts)
+                .with_low_power(low_power)
+                .with_systemd_watchdog();
             if let Some((link, keep)) = sync {
                 app = app.with_sync(link, keep);
             }

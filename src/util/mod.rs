@@ -1,7 +1,8 @@
 //! Small utilities with no knowledge of the IOC: a seeded random generator, a stable hash,
-//! credentials out of URLs, the TLS provider.
+//! credentials out of URLs, the TLS provider, systemd notifications.
 
 pub mod hash;
 pub mod redact;
 pub mod rng;
+pub mod sd_notify;
 pub mod tls;

@@ -21,3 +21,4 @@ mod sync;
 mod tls;
 mod ui;
 mod video;
+mod watchdog;

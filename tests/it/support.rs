@@ -158,3 +158,44 @@ impl ViewRig {
         self.view.borrow().clone()
     }
 }
+
+/// An X server of its own for a console window (`Xvfb`), stopped when dropped.
+pub struct Xvfb {
+    child: std::process::Child,
+    pub display: String,
+}
+
+impl Xvfb {
+    pub fn start() -> Xvfb {
+        // A display number no other test or session uses.
+        let n = 200 + (std::process::id() % 500);
+        let child = std::process::Command::new("Xvfb")
+            .args([
+                &format!(":{n}"),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("Xvfb (packaging/dev.sh installs it)");
+        let socket = format!("/tmp/.X11-unix/X{n}");
+        crate::nats::wait_for(std::time::Duration::from_secs(20), "Xvfb", || {
+            std::path::Path::new(&socket).exists()
+        });
+        Xvfb {
+            child,
+            display: format!(":{n}"),
+        }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

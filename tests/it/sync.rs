@@ -18,7 +18,7 @@ use ioc_console::sync::{self, LinkState, SyncConfig, SyncLink, SyncRequest, Sync
 use ioc_console::tiles::TileOptions;
 
 use crate::nats::{Nats, wait_for};
-use crate::support::{load_layout, repo};
+use crate::support::{Xvfb, load_layout, repo};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -972,45 +972,6 @@ fn the_readme_sync_configuration_parses_and_mistakes_are_named() {
             .say(Lang::En);
         assert!(e.contains(says), "{bad}: {e}");
         assert!(!e.contains("secret"), "{e}");
-    }
-}
-
-/// An X server of its own for a console window (`Xvfb`), stopped when dropped.
-struct Xvfb {
-    child: std::process::Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> Xvfb {
-        // A display number no other test or session uses.
-        let n = 200 + (std::process::id() % 500);
-        let child = std::process::Command::new("Xvfb")
-            .args([
-                &format!(":{n}"),
-                "-screen",
-                "0",
-                "1280x800x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("Xvfb (packaging/dev.sh installs it)");
-        let socket = format!("/tmp/.X11-unix/X{n}");
-        wait_for(LIMIT, "Xvfb", || std::path::Path::new(&socket).exists());
-        Xvfb {
-            child,
-            display: format!(":{n}"),
-        }
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
