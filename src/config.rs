@@ -1,6 +1,6 @@
 //! The console's configuration file (TOML): backend URL, token file, language, default layout,
-//! role. Found with `--config PATH` or at `$XDG_CONFIG_HOME/ioc-console/config.toml`; missing
-//! means defaults. A bad file is an error that names the key and says how to fix it. The token
+//! role. Found with `--config PATH`, else at `$XDG_CONFIG_HOME/ioc-console/config.toml`, else at
+//! `/etc/ioc-console/config.toml` (the installed package's); none of them means defaults. A bad file is an error that names the key and says how to fix it. The token
 //! itself never lives here (nor in layouts or logs): only the path of the file that holds it.
 
 use std::path::{Path, PathBuf};
@@ -98,20 +98,30 @@ impl ConfigError {
     }
 }
 
-/// Where the configuration is looked for when `--config` is not given.
+/// The user's configuration, looked for first when `--config` is not given.
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "ioc-console")
         .map(|d| d.config_dir().join("config.toml"))
 }
 
-/// Loads the configuration: the given file (which must exist), or the default location (which
-/// may be absent, meaning defaults).
+/// The machine's configuration (a conffile of the package), looked for after the user's.
+pub const SYSTEM_PATH: &str = "/etc/ioc-console/config.toml";
+
+/// The first of the places to look that holds a file: the user's, then the machine's.
+pub fn search(user: Option<PathBuf>, system: &Path) -> Option<PathBuf> {
+    user.into_iter()
+        .chain(std::iter::once(system.to_path_buf()))
+        .find(|p| p.is_file())
+}
+
+/// Loads the configuration: the given file (which must exist), or the first found of the user's
+/// and the machine's (neither means defaults).
 pub fn load(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
     let path = match explicit {
         Some(p) => p.to_path_buf(),
-        None => match default_path() {
-            Some(p) if p.exists() => p,
-            _ => return Ok((Config::default(), None)),
+        None => match search(default_path(), Path::new(SYSTEM_PATH)) {
+            Some(p) => p,
+            None => return Ok((Config::default(), None)),
         },
     };
     let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
@@ -239,6 +249,25 @@ fn value_span(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_users_file_comes_before_the_machines_and_neither_means_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let user = dir.path().join("user/config.toml");
+        let system = dir.path().join("etc/config.toml");
+        assert_eq!(search(Some(user.clone()), &system), None);
+        std::fs::create_dir_all(system.parent().unwrap()).unwrap();
+        std::fs::write(&system, "").unwrap();
+        assert_eq!(search(Some(user.clone()), &system), Some(system.clone()));
+        assert_eq!(search(None, &system), Some(system.clone()));
+        std::fs::create_dir_all(user.parent().unwrap()).unwrap();
+        std::fs::write(&user, "").unwrap();
+        assert_eq!(search(Some(user.clone()), &system), Some(user));
+        // A directory where the file should be is not a configuration.
+        let odd = dir.path().join("odd");
+        std::fs::create_dir_all(&odd).unwrap();
+        assert_eq!(search(Some(odd), &dir.path().join("none")), None);
+    }
 
     fn err(text: &str) -> Diagnostic {
         parse(Path::new("config.toml"), text).unwrap_err()

@@ -16,7 +16,7 @@ use ioc_console::i18n::{Lang, tr_args};
     about = "Video-wall and operator console of a provincial IOC"
 )]
 struct Cli {
-    /// Configuration file (default: $XDG_CONFIG_HOME/ioc-console/config.toml).
+    /// Configuration file (default: $XDG_CONFIG_HOME/ioc-console/config.toml, else /etc/ioc-console/config.toml).
     #[arg(long, global = true, env = "IOC_CONSOLE_CONFIG")]
     config: Option<PathBuf>,
     /// Language of the interface: vi (default) or en.
