@@ -134,6 +134,7 @@ impl TileView for KpiOptions {
             painter: &painter,
             cx,
             left: inner.left(),
+            right: inner.right(),
             small: &small,
         };
         if let Some(prev) = last.checked_sub(1).and_then(|i| line.values[i]) {
@@ -155,10 +156,24 @@ struct Lines<'a> {
     painter: &'a egui::Painter,
     cx: &'a FrameCtx,
     left: f32,
+    /// The tile's inner right edge: a line narrower than its words gets smaller type.
+    right: f32,
     small: &'a egui::FontId,
 }
 
 impl Lines<'_> {
+    /// The small font, or smaller where `text` (after its icon) would run past the right edge.
+    fn fit(&self, text: &str) -> egui::FontId {
+        let width = self.right - (self.left + self.small.size * 1.2);
+        crate::ui::widgets::font_to_fit(
+            self.painter,
+            text,
+            self.small.clone(),
+            width,
+            self.small.size * 0.6,
+        )
+    }
+
     /// The change against the previous period (arrow shape, sign and words); returns the next
     /// line's top.
     fn change(
@@ -202,17 +217,18 @@ impl Lines<'_> {
         };
         let arrow_c = pos2(self.left + self.small.size * 0.5, y + self.small.size * 0.6);
         paint_arrow(self.painter, arrow_c, self.small.size * 0.45, diff, color);
+        let text = self.cx.t_args(
+            key,
+            &[
+                ("amount", &amount),
+                ("period", &format::period(self.cx.lang, previous)),
+            ],
+        );
         self.painter.text(
             pos2(self.left + self.small.size * 1.2, y),
             Align2::LEFT_TOP,
-            self.cx.t_args(
-                key,
-                &[
-                    ("amount", &amount),
-                    ("period", &format::period(self.cx.lang, previous)),
-                ],
-            ),
-            self.small.clone(),
+            &text,
+            self.fit(&text),
             theme::colors::TEXT,
         );
         y + self.small.size * 1.4
@@ -262,11 +278,12 @@ impl Lines<'_> {
                 SourceState::Stale
             },
         );
+        let font = self.fit(&text);
         self.painter.text(
             pos2(self.left + self.small.size * 1.2, y),
             Align2::LEFT_TOP,
             text,
-            self.small.clone(),
+            font,
             color,
         );
         y + self.small.size * 1.4

@@ -102,6 +102,33 @@ pub fn paint_status_badge(
     rect
 }
 
+/// `font`, made smaller (on the type ladder, not below `min` points) until `text` fits `width` on
+/// one line: a line of a tile that is narrower than its words is not cut off at the edge.
+pub fn font_to_fit(
+    painter: &Painter,
+    text: &str,
+    font: egui::FontId,
+    width: f32,
+    min: f32,
+) -> egui::FontId {
+    let mut size = font.size;
+    loop {
+        let candidate = egui::FontId::new(
+            theme::snap_size(size).max(min).min(font.size),
+            font.family.clone(),
+        );
+        let wide = painter
+            .layout_no_wrap(text.to_owned(), candidate.clone(), colors::TEXT)
+            .size()
+            .x;
+        if wide <= width || candidate.size <= min {
+            return candidate;
+        }
+        // The next step of the ladder down, or the size that would fit if width is linear.
+        size = (candidate.size * (width / wide).max(0.5)).min(candidate.size * 0.97);
+    }
+}
+
 /// Text centred in a rect, wrapped to its width (the words a tile shows when it has no data).
 pub fn paint_centered_text(
     painter: &Painter,
@@ -164,4 +191,46 @@ pub fn elided(
         }
     }
     (best, true)
+}
+
+#[cfg(test)]
+mod fit_tests {
+    use super::*;
+
+    #[test]
+    fn a_line_too_wide_for_its_tile_gets_smaller_type_until_it_fits() {
+        let ctx = egui::Context::default();
+        crate::ui::fonts::install(&ctx);
+        let text = "Tăng 0,06 điểm % so với T10/2026";
+        let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let painter = ui.painter().clone();
+            let font = theme::prop_font(22.0);
+            let width = |f: &egui::FontId| {
+                painter
+                    .layout_no_wrap(text.to_owned(), f.clone(), colors::TEXT)
+                    .size()
+                    .x
+            };
+            let full = width(&font);
+            // Room enough: the same font.
+            assert_eq!(
+                font_to_fit(&painter, text, font.clone(), full + 1.0, 8.0),
+                font
+            );
+            // Three quarters of the room: smaller, on the ladder, and it fits.
+            let fitted = font_to_fit(&painter, text, font.clone(), full * 0.75, 8.0);
+            assert!(fitted.size < font.size, "{fitted:?}");
+            assert_eq!(theme::snap_size(fitted.size), fitted.size);
+            assert!(
+                width(&fitted) <= full * 0.75,
+                "{} > {}",
+                width(&fitted),
+                full * 0.75
+            );
+            // No room at all: down to the minimum, never below it.
+            let least = font_to_fit(&painter, text, font.clone(), 1.0, 8.0);
+            assert_eq!(least.size, 8.0);
+        });
+        out.textures_delta.clear();
+    }
 }
