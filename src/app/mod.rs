@@ -793,9 +793,6 @@ impl ConsoleApp {
         {
             next = next.min((at - now).to_std().unwrap_or_default());
         }
-        if let Some(within) = self.watchdog.as_ref().and_then(|w| w.next_frame_within()) {
-            next = next.min(within);
-        }
         ui.ctx().request_repaint_after(next);
         self.last_frame_ms = frame_started.elapsed().as_secs_f32() * 1000.0;
     }
@@ -869,10 +866,13 @@ impl ConsoleApp {
 }
 
 impl eframe::App for ConsoleApp {
-    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         if let Some(w) = &mut self.watchdog {
-            w.frame_begins();
+            w.pass(ctx);
         }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         if self.monitors_available.is_none() {
             self.monitors_available = frame.winit_window().map(|w| w.available_monitors().count());
             if let Some(n) = self.monitors_available {
@@ -880,6 +880,9 @@ impl eframe::App for ConsoleApp {
             }
         }
         self.show(ui);
+        if let Some(w) = &mut self.watchdog {
+            w.frame_drawn();
+        }
     }
 
     fn on_exit(&mut self) {

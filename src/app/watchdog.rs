@@ -1,5 +1,5 @@
 //! The console under systemd's watchdog: READY once the first frame has been drawn, and
-//! WATCHDOG pings from the UI loop itself (never from a background thread), so a frozen UI or a
+//! WATCHDOG pings from the UI loop itself (`App::logic`, never from a background thread), so a frozen UI or a
 //! stuck GPU stops the pings and systemd restarts the console (`Type=notify`, `WatchdogSec`).
 
 use std::path::PathBuf;
@@ -26,9 +26,12 @@ impl UiWatchdog {
         })
     }
 
-    /// At the start of a frame: the previous frame has been painted, so the call after the first
-    /// frame says READY, and from then on every call pings when due.
-    pub fn frame_begins(&mut self) {
+    /// Every pass of the UI loop (`App::logic`: eframe runs it even while the window is hidden
+    /// or minimized and no frame is drawn, so a desk out of sight is not restarted). After the
+    /// first frame has been painted: READY once, then pings when due; and the next pass asked
+    /// for within the ping interval (frames are otherwise as sparse as a minute when drawing
+    /// sparingly).
+    pub fn pass(&mut self, ctx: &egui::Context) {
         if let Some(file) = &self.stall_file {
             while file.exists() {
                 std::thread::sleep(Duration::from_millis(50));
@@ -38,16 +41,20 @@ impl UiWatchdog {
             self.notifier.ready("drawing");
             self.notifier.ping(Instant::now());
         }
-        self.frames += 1;
+        // Before READY, the next pass at once.
+        let within = if self.frames < 2 {
+            Some(Duration::ZERO)
+        } else {
+            self.notifier.ping_every()
+        };
+        if let Some(within) = within {
+            ctx.request_repaint_after(within);
+        }
     }
 
-    /// The longest a frame may wait for the next one: the ping interval (frames are otherwise
-    /// as sparse as a minute when drawing sparingly). Before READY, the next frame at once.
-    pub fn next_frame_within(&self) -> Option<Duration> {
-        if self.frames < 2 {
-            return Some(Duration::ZERO);
-        }
-        self.notifier.ping_every()
+    /// A frame was drawn (`App::ui`); it is painted before the next pass.
+    pub fn frame_drawn(&mut self) {
+        self.frames += 1;
     }
 
     pub fn stopping(&mut self) {
