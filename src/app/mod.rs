@@ -10,11 +10,12 @@ mod desk;
 pub mod export;
 pub mod in_step;
 pub mod incident_panel;
+pub mod kiosk;
 mod pace;
 mod profile_window;
 pub mod scope;
 pub mod snapshot;
-mod viewports;
+pub mod viewports;
 pub mod wall_view;
 mod watchdog;
 
@@ -36,6 +37,10 @@ use crate::store::Store;
 use crate::ui::fonts;
 use crate::wall::watch::{LayoutEvent, LayoutWatcher};
 use crate::wall::{LayoutErrors, WallLayout};
+
+/// The window's app id (Wayland) and class (X11): the desktop entry's `StartupWMClass` and icon
+/// name (`packaging/deb/ioc-console.desktop`).
+pub const APP_ID: &str = "ioc-console";
 
 /// How the wall is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,6 +231,8 @@ pub struct ConsoleApp {
     last_frame_ms: f32,
     /// systemd's watchdog, pinged from this loop, when the console runs under it.
     watchdog: Option<watchdog::UiWatchdog>,
+    /// `run --kiosk`: the wall alone, left only with the technician's PIN.
+    kiosk: Option<kiosk::Kiosk>,
 }
 
 impl ConsoleApp {
@@ -298,6 +305,7 @@ impl ConsoleApp {
             show_sync: false,
             last_frame_ms: 0.0,
             watchdog: None,
+            kiosk: None,
             incidents: incident_panel::IncidentPanel::default(),
             arrange: arrange::ArrangeMode::default(),
             scope_picker: scope::ScopePicker::default(),
@@ -311,14 +319,27 @@ impl ConsoleApp {
         }
     }
 
-    /// Offers storyboard `path` first in Brief mode; with `rotate`, starts it at once and steps
-    /// through its scenes by their durations (unattended rotation).
     /// Notifies systemd (READY, watchdog pings from the UI loop) when started by it.
     pub fn with_systemd_watchdog(mut self) -> Self {
         self.watchdog = watchdog::UiWatchdog::from_env();
         self
     }
 
+    /// A kiosk: no bars or panels, the wall alone (the root window shows the monitor on the
+    /// first display, or the whole wall when the PC has fewer monitors than the layout), the
+    /// cursor hidden at rest, closing only with the technician's PIN.
+    pub fn with_kiosk(mut self, kiosk: kiosk::Kiosk) -> Self {
+        self.kiosk = Some(kiosk);
+        self
+    }
+
+    /// Whether this console is a kiosk whose technician has typed the PIN (it is closing).
+    pub fn kiosk_leaving(&self) -> bool {
+        self.kiosk.as_ref().is_some_and(kiosk::Kiosk::leaving)
+    }
+
+    /// Offers storyboard `path` first in Brief mode; with `rotate`, starts it at once and steps
+    /// through its scenes by their durations (unattended rotation).
     pub fn with_storyboard(mut self, path: PathBuf, rotate: bool) -> Self {
         self.brief.name(path.clone(), rotate);
         if rotate {
@@ -696,9 +717,9 @@ impl ConsoleApp {
                 .request_repaint_after(std::time::Duration::from_secs(1));
         }
 
-        // An unattended rotation shows nothing but its scenes.
-        let kiosk = self.mode == Mode::Brief && self.brief.rotate;
-        if !kiosk {
+        // An unattended rotation shows nothing but its scenes; a kiosk nothing but the wall.
+        let bare = (self.mode == Mode::Brief && self.brief.rotate) || self.kiosk.is_some();
+        if !bare {
             self.top_bar(ui, &cx, &state);
             self.bottom_bar(ui, &cx, &state, display);
         }
@@ -708,7 +729,7 @@ impl ConsoleApp {
         if self.mode == Mode::Arrange {
             self.arrange.show(ui, &cx);
         }
-        if self.mode == Mode::Operate && self.backend.is_some() {
+        if self.mode == Mode::Operate && self.backend.is_some() && self.kiosk.is_none() {
             let read_only = state.role == Role::Leader;
             egui::Panel::right("incident-panel")
                 .resizable(true)
@@ -717,7 +738,7 @@ impl ConsoleApp {
                     self.incidents.show(ui, &cx, read_only, &mut self.commands);
                 });
         }
-        if self.mode == Mode::Demo {
+        if self.mode == Mode::Demo && self.kiosk.is_none() {
             egui::Panel::right("demo-panel")
                 .resizable(false)
                 .show(ui, |ui| {
@@ -735,10 +756,20 @@ impl ConsoleApp {
             self.scene_keys(ui, &state);
         }
         if !matches!(self.mode, Mode::Arrange | Mode::Brief) {
+            let kiosk_monitor = match (&self.kiosk, display) {
+                (Some(_), DisplayMode::Wall) => viewports::first_display_monitor(&state),
+                _ => None,
+            };
             egui::CentralPanel::no_frame().show(ui, |ui| {
                 let avail = ui.max_rect();
                 let layout = scope::scoped(&state.layout, &cx);
-                wall_view::paint_wall_with(ui, avail, &layout, &cx, true);
+                match (&self.kiosk, kiosk_monitor) {
+                    (Some(_), Some(index)) => {
+                        wall_view::paint_monitor(ui, avail, &layout, index, &cx)
+                    }
+                    (Some(_), None) => wall_view::paint_wall_with(ui, avail, &layout, &cx, false),
+                    (None, _) => wall_view::paint_wall_with(ui, avail, &layout, &cx, true),
+                }
                 if let Some(step) = &self.sync {
                     in_step::mark_undriven(ui, avail, &layout, &cx, step);
                 }
@@ -777,6 +808,9 @@ impl ConsoleApp {
         }
         if display == DisplayMode::Wall {
             self.show_wall_viewports(ui.ctx(), &state);
+        }
+        if let Some(k) = &mut self.kiosk {
+            k.show(ui.ctx(), &cx, now);
         }
         // Arrange mode asked to leave (its changes saved or discarded): from the next frame.
         if let Some(arrange::Outcome::Leave(to)) = self.arrange.take_outcome() {
@@ -907,8 +941,10 @@ pub fn run(
     low_power: crate::config::LowPower,
     brief: Option<(PathBuf, bool)>,
     sync: Option<(crate::sync::SyncLink, Box<dyn std::any::Any>)>,
+    kiosk: Option<kiosk::Kiosk>,
 ) -> Result<(), String> {
-    let kiosk = brief.as_ref().is_some_and(|(_, rotate)| *rotate);
+    let rotate = brief.as_ref().is_some_and(|(_, rotate)| *rotate);
+    let bare = kiosk.is_some();
     let title = format!(
         "{} — {}",
         crate::i18n::tr(opts.lang, "app.title"),
@@ -919,12 +955,18 @@ pub fn run(
             .with_title(title)
             .with_inner_size([1600.0, 900.0])
             .with_min_inner_size([640.0, 400.0])
-            .with_fullscreen(kiosk),
+            .with_fullscreen(rotate || bare)
+            .with_decorations(!bare),
         renderer: eframe::Renderer::Wgpu,
         ..Default::default()
     };
+    let mut native = native;
+    if bare {
+        // The kiosk's own window is the monitor on the first display.
+        native.viewport = native.viewport.with_monitor(0);
+    }
     eframe::run_native(
-        "ioc-console",
+        APP_ID,
         native,
         Box::new(move |cc| {
             let mut software = false;
@@ -950,6 +992,9 @@ pub fn run(
             }
             if let Some((path, rotate)) = brief {
                 app = app.with_storyboard(path, rotate);
+            }
+            if let Some(k) = kiosk {
+                app = app.with_kiosk(k.with_blanking_inhibited());
             }
             Ok(Box::new(app))
         }),

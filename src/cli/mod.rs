@@ -3,6 +3,7 @@
 //! layout come from, the runtime, logging.
 
 pub mod export;
+pub mod kiosk;
 pub mod layout;
 pub mod outbox;
 pub mod probe;
@@ -69,8 +70,12 @@ pub fn data_spec(args: &DataArgs, cfg: &config::Config, trainer: bool) -> Option
         })
 }
 
-/// The layout to show: the explicit one, the configured one, `layouts/ioc-main.toml`, or the
-/// copy built into the binary (so a console started anywhere still shows the wall).
+/// Where the Debian package puts the shipped layouts and storyboards.
+pub const INSTALLED_LAYOUT_DIR: &str = "/usr/share/ioc-console/layouts";
+
+/// The layout to show: the explicit one, the configured one, `layouts/ioc-main.toml` (in a
+/// checkout), the installed package's, or the copy built into the binary (so a console started
+/// anywhere still shows the wall).
 pub fn resolve_layout(
     explicit: Option<&Path>,
     cfg: &config::Config,
@@ -79,7 +84,13 @@ pub fn resolve_layout(
     let candidate = explicit
         .map(Path::to_path_buf)
         .or_else(|| cfg.default_layout.clone())
-        .or_else(|| Some(PathBuf::from("layouts/ioc-main.toml")).filter(|p| p.exists()));
+        .or_else(|| {
+            [INSTALLED_LAYOUT_DIR, "layouts"]
+                .iter()
+                .rev()
+                .map(|dir| Path::new(dir).join("ioc-main.toml"))
+                .find(|p| p.exists())
+        });
     let result = match &candidate {
         Some(path) => crate::wall::layout::load(path),
         None => crate::wall::layout::parse(Path::new("<built-in ioc-main.toml>"), BUILTIN_LAYOUT),

@@ -37,6 +37,11 @@ pub struct RunArgs {
     /// the configuration's [sync] monitors).
     #[arg(long, value_delimiter = ',')]
     pub monitors: Vec<String>,
+    /// The wall PC's kiosk: the wall alone, full screen without decorations, the cursor hidden
+    /// at rest, screen blanking held off, closed only with the technician's PIN
+    /// (`[kiosk] pin_hash`; Ctrl+Shift+Q or a close request asks for it).
+    #[arg(long, conflicts_with = "rotate")]
+    pub kiosk: bool,
 }
 
 #[derive(clap::Args)]
@@ -127,7 +132,10 @@ pub fn launch(
         cameras: camera_hub(cfg),
     };
     let brief = args.storyboard.map(|p| (p, args.rotate));
-    match app::run(opts, cfg.low_power, brief, sync) {
+    let kiosk = args
+        .kiosk
+        .then(|| app::kiosk::Kiosk::new(cfg.kiosk.pin_hash.clone()));
+    match app::run(opts, cfg.low_power, brief, sync, kiosk) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{}", tr_args(lang, "cli.window_failed", &[("error", &e)]));

@@ -10,6 +10,7 @@ mod charts;
 mod cli;
 mod http_video;
 mod incidents;
+mod kiosk;
 mod layout;
 mod map;
 mod nats;
