@@ -159,6 +159,7 @@ fn rig(epoch: Timestamp, brief: Option<std::path::PathBuf>) -> Rig {
                 link,
                 trainer: false,
                 keep_alive: Vec::new(),
+                outbox: None,
             }),
             map: Default::default(),
             cameras: Default::default(),

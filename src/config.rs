@@ -52,6 +52,28 @@ pub struct Config {
     /// The wall PC's kiosk (`run --kiosk`): the technician's PIN for leaving it.
     #[serde(default)]
     pub kiosk: KioskConfig,
+    /// Health metrics for Prometheus or Zabbix, in the Prometheus text format (absent: no
+    /// endpoint).
+    #[serde(default)]
+    pub metrics: Option<MetricsConfig>,
+}
+
+/// `[metrics]`
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address to serve `GET /metrics` on (default "127.0.0.1:9464": loopback, for a
+    /// Prometheus or Zabbix agent on the same PC; another address only when the IT team's
+    /// monitoring scrapes over the network).
+    #[serde(default = "MetricsConfig::default_listen")]
+    #[schemars(with = "String")]
+    pub listen: std::net::SocketAddr,
+}
+
+impl MetricsConfig {
+    fn default_listen() -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], 9464))
+    }
 }
 
 /// `[kiosk]`
@@ -317,13 +339,17 @@ mod tests {
             })
             .collect::<Vec<_>>()
             .join("\n");
-        assert!(keys >= 8, "{keys} settings shown");
+        assert!(keys >= 9, "{keys} settings shown");
         let c = parse(Path::new("config.toml"), &uncommented).unwrap();
         assert_eq!(
             c.backend_url.as_deref(),
             Some("https://ioc.example.gov.vn/api/v1")
         );
         assert!(c.kiosk.pin_hash.as_ref().is_some_and(|h| h.verify("2468")));
+        assert_eq!(
+            c.metrics.map(|m| m.listen.to_string()).as_deref(),
+            Some("127.0.0.1:9464")
+        );
     }
 
     #[test]

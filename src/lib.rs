@@ -17,6 +17,7 @@ pub mod format;
 pub mod i18n;
 pub mod incidents;
 pub mod map;
+pub mod metrics;
 pub mod model;
 pub mod outbox;
 pub mod role;

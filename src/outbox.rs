@@ -272,6 +272,22 @@ impl Outbox {
         self.entries_where("WHERE state = 'pending' ORDER BY seq", 10_000)
     }
 
+    /// How many actions wait to be sent, and when the oldest of them was recorded (RFC 3339).
+    pub fn pending_summary(&self) -> Result<(u64, Option<String>), OutboxError> {
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT COUNT(*), MIN(created_at) FROM actions WHERE state = 'pending'",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?.max(0) as u64,
+                    r.get::<_, Option<String>>(1)?,
+                ))
+            },
+        )
+        .map_err(write_err)
+    }
+
     /// The newest actions of every state (for the operator's view).
     pub fn recent(&self, limit: usize) -> Result<Vec<Entry>, OutboxError> {
         self.entries_where("ORDER BY seq DESC", limit)

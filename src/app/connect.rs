@@ -122,8 +122,8 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
             None
         }
     };
-    let link =
-        sources::start(rt.handle(), &cfg, timing, wake, outbox).map_err(|e| e.to_string())?;
+    let link = sources::start(rt.handle(), &cfg, timing, wake, outbox.clone())
+        .map_err(|e| e.to_string())?;
     // Dropped front to back: the simulator's handle first, then the runtime it runs on.
     keep_alive.push(Box::new(rt));
     // Last: the outbox is closed once the runtime and its tasks are gone.
@@ -135,6 +135,7 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
             link,
             trainer,
             keep_alive,
+            outbox,
         },
         target,
     ))

@@ -169,6 +169,8 @@ pub struct Backend {
     pub trainer: bool,
     /// The runtime and the in-process simulator, dropped with the backend.
     pub keep_alive: Vec<Box<dyn std::any::Any>>,
+    /// The actions' outbox (read by the metrics endpoint; the backend's tasks own the sending).
+    pub outbox: Option<Arc<crate::outbox::Outbox>>,
 }
 
 /// Everything needed to start the console.
@@ -233,6 +235,10 @@ pub struct ConsoleApp {
     watchdog: Option<watchdog::UiWatchdog>,
     /// `run --kiosk`: the wall alone, left only with the technician's PIN.
     kiosk: Option<kiosk::Kiosk>,
+    /// Health metrics (`[metrics]`): frame times and the store's health go there.
+    metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// The store generation last handed to the metrics, and when.
+    metrics_published: Option<(u64, std::time::Instant)>,
 }
 
 impl ConsoleApp {
@@ -306,6 +312,8 @@ impl ConsoleApp {
             last_frame_ms: 0.0,
             watchdog: None,
             kiosk: None,
+            metrics: None,
+            metrics_published: None,
             incidents: incident_panel::IncidentPanel::default(),
             arrange: arrange::ArrangeMode::default(),
             scope_picker: scope::ScopePicker::default(),
@@ -323,6 +331,36 @@ impl ConsoleApp {
     pub fn with_systemd_watchdog(mut self) -> Self {
         self.watchdog = watchdog::UiWatchdog::from_env();
         self
+    }
+
+    /// Reports to `metrics`: frame times, the store's health, the camera streams and the outbox.
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        let cameras = Arc::clone(&self.wall_state().cameras);
+        let outbox = self.backend.as_ref().and_then(|b| b.outbox.clone());
+        metrics.watch(Some(cameras), outbox);
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Hands the frame time and, when it changed (or a second passed), the store's health to the
+    /// metrics.
+    fn report_metrics(&mut self, ctx: &egui::Context, frame_seconds: f64) {
+        let Some(m) = &self.metrics else {
+            return;
+        };
+        m.observe_frame(frame_seconds);
+        let store = match self.state.read() {
+            Ok(s) => Arc::clone(&s.store),
+            Err(p) => Arc::clone(&p.into_inner().store),
+        };
+        let due = self.metrics_published.is_none_or(|(generation, at)| {
+            generation != store.generation || at.elapsed() >= std::time::Duration::from_secs(1)
+        });
+        if due {
+            m.publish_store(&store, (self.clock)());
+            m.set_egui_textures(ctx.tex_manager().read().num_allocated());
+            self.metrics_published = Some((store.generation, std::time::Instant::now()));
+        }
     }
 
     /// A kiosk: no bars or panels, the wall alone (the root window shows the monitor on the
@@ -913,10 +951,18 @@ impl eframe::App for ConsoleApp {
                 tracing::info!(monitors = n, "monitors detected");
             }
         }
+        let started = std::time::Instant::now();
         self.show(ui);
         if let Some(w) = &mut self.watchdog {
             w.frame_drawn();
         }
+        // The whole frame of the previous pass (building, tessellating, painting) when eframe
+        // measured it; else this pass's building.
+        let seconds = frame
+            .info()
+            .cpu_usage
+            .map_or_else(|| started.elapsed().as_secs_f64(), f64::from);
+        self.report_metrics(ui.ctx(), seconds);
     }
 
     fn on_exit(&mut self) {
@@ -942,6 +988,7 @@ pub fn run(
     brief: Option<(PathBuf, bool)>,
     sync: Option<(crate::sync::SyncLink, Box<dyn std::any::Any>)>,
     kiosk: Option<kiosk::Kiosk>,
+    metrics: Option<Arc<crate::metrics::Metrics>>,
 ) -> Result<(), String> {
     let rotate = brief.as_ref().is_some_and(|(_, rotate)| *rotate);
     let bare = kiosk.is_some();
@@ -995,6 +1042,9 @@ pub fn run(
             }
             if let Some(k) = kiosk {
                 app = app.with_kiosk(k.with_blanking_inhibited());
+            }
+            if let Some(m) = metrics {
+                app = app.with_metrics(m);
             }
             Ok(Box::new(app))
         }),

@@ -148,14 +148,48 @@ pub struct DataArgs {
 
 pub const BUILTIN_LAYOUT: &str = include_str!("../../layouts/ioc-main.toml");
 
+/// Logs to standard error, or, when systemd connected standard error to the journal (a
+/// service), to the journal in its own protocol: each line with its priority (error, warning,
+/// info, debug), target and fields, under the identifier `ioc-console`.
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(
-            "info,wgpu_core=warn,wgpu_hal=warn,naga=warn,eframe=warn,egui_wgpu=warn",
-        )
-    });
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(
+                "info,wgpu_core=warn,wgpu_hal=warn,naga=warn,eframe=warn,egui_wgpu=warn",
+            )
+        })
+    };
+    let journal_stream = std::env::var("JOURNAL_STREAM").ok();
+    if stderr_is_journal(journal_stream.as_deref()) {
+        match tracing_journald::layer() {
+            Ok(layer) => {
+                tracing_subscriber::registry()
+                    .with(filter())
+                    .with(layer.with_syslog_identifier("ioc-console".into()))
+                    .init();
+                tracing::info!("logging to the systemd journal");
+                return;
+            }
+            Err(e) => eprintln!("the systemd journal cannot be reached ({e}): logging to stderr"),
+        }
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(filter())
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// Whether standard error is the stream systemd named in `JOURNAL_STREAM` ("device:inode"):
+/// a service's output, not a shell's redirection of a console started from a service's shell.
+fn stderr_is_journal(journal_stream: Option<&str>) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let Some((dev, ino)) = journal_stream.and_then(|v| v.trim().split_once(':')) else {
+        return false;
+    };
+    let (Ok(dev), Ok(ino)) = (dev.parse::<u64>(), ino.parse::<u64>()) else {
+        return false;
+    };
+    std::fs::metadata("/proc/self/fd/2").is_ok_and(|m| m.dev() == dev && m.ino() == ino)
 }

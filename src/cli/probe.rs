@@ -78,6 +78,12 @@ pub fn probe(args: ProbeArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
             for l in lines {
                 println!("{l}");
             }
+            if crate::video::converted_on_the_way(&r.format) {
+                println!(
+                    "{}",
+                    tr_args(lang, "video.probe.converted", &[("format", &r.format)])
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -42,6 +42,10 @@ pub struct RunArgs {
     /// (`[kiosk] pin_hash`; Ctrl+Shift+Q or a close request asks for it).
     #[arg(long, conflicts_with = "rotate")]
     pub kiosk: bool,
+    /// Serve health metrics (Prometheus text format) on this address, e.g. 127.0.0.1:9464
+    /// (overrides the configuration's [metrics] listen).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 #[derive(clap::Args)]
@@ -131,11 +135,24 @@ pub fn launch(
         map: std::sync::Arc::new(crate::map::MapSetup::new(cfg.map.clone())),
         cameras: camera_hub(cfg),
     };
+    // Health metrics: the endpoint is up before the window opens (a taken port stops here).
+    let metrics_addr = args
+        .metrics
+        .or_else(|| cfg.metrics.as_ref().map(|m| m.listen));
+    let metrics = match metrics_addr.map(start_metrics) {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            eprintln!("{}", tr_args(lang, "cli.metrics_failed", &[("error", &e)]));
+            return ExitCode::from(2);
+        }
+        None => None,
+    };
     let brief = args.storyboard.map(|p| (p, args.rotate));
     let kiosk = args
         .kiosk
         .then(|| app::kiosk::Kiosk::new(cfg.kiosk.pin_hash.clone()));
-    match app::run(opts, cfg.low_power, brief, sync, kiosk) {
+    let (metrics, _endpoint) = metrics.unzip();
+    match app::run(opts, cfg.low_power, brief, sync, kiosk, metrics) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{}", tr_args(lang, "cli.window_failed", &[("error", &e)]));
@@ -143,6 +160,23 @@ pub fn launch(
             ExitCode::from(3)
         }
     }
+}
+
+/// The metrics and their endpoint on `addr` (kept alive with the returned endpoint).
+fn start_metrics(
+    addr: std::net::SocketAddr,
+) -> Result<
+    (
+        std::sync::Arc<crate::metrics::Metrics>,
+        crate::metrics::Endpoint,
+    ),
+    String,
+> {
+    let metrics = std::sync::Arc::new(
+        crate::metrics::Metrics::new().map_err(|e| format!("cannot set up the metrics: {e}"))?,
+    );
+    let endpoint = crate::metrics::serve(addr, std::sync::Arc::clone(&metrics))?;
+    Ok((metrics, endpoint))
 }
 
 /// Starts the sync task of `[sync]` on a runtime of its own (kept alive with the link).

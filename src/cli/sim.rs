@@ -33,6 +33,10 @@ pub struct SimArgs {
     /// Start with simulated time stopped (resume with POST /sim/control).
     #[arg(long)]
     pub paused: bool,
+    /// Background incidents arrive this many times as often as in the demo data (a busy day
+    /// for a soak test).
+    #[arg(long, default_value_t = 1.0)]
+    pub arrivals: f64,
 }
 
 pub fn sim(args: SimArgs) -> ExitCode {
@@ -58,6 +62,7 @@ pub fn sim(args: SimArgs) -> ExitCode {
         token,
         camera_base: args.camera_base,
         serve_cameras: args.serve_cameras,
+        arrivals: args.arrivals,
     };
     rt.block_on(async {
         match crate::sim::SimServer::start(config).await {

@@ -20,6 +20,12 @@ pub struct Faults {
     pub drop_sse: bool,
     /// Answer every API request with 403.
     pub forbidden: bool,
+    /// Answer every API GET (the event stream too) with a body that never ends (a hostile or
+    /// broken backend: the console's buffering must stay bounded).
+    pub endless: bool,
+    /// Demo cameras whose streams go off the air while the camera list still says they are
+    /// online (a camera failing by itself; the trainer's scenarios take cameras dark openly).
+    pub dark_cameras: Vec<String>,
 }
 
 /// Allowed speeds of simulated time.

@@ -96,10 +96,12 @@ impl DemoCameras {
         format!("rtsp://127.0.0.1:{}", self.server.port())
     }
 
-    /// Puts on or takes off the air each camera as the world says it is online.
-    pub fn follow(&self, world: &World) {
+    /// Puts on or takes off the air each camera as the world says it is online; the cameras in
+    /// `dark` (an injected fault) are off the air whatever the world says.
+    pub fn follow(&self, world: &World, dark: &[String]) {
         for id in self.paths.keys() {
-            self.set_on_air(id, world.camera_online(id).unwrap_or(true));
+            let online = world.camera_online(id).unwrap_or(true) && !dark.contains(id);
+            self.set_on_air(id, online);
         }
     }
 

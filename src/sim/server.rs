@@ -88,6 +88,9 @@ pub struct SimConfig {
     pub camera_base: String,
     /// Serve the demo cameras over RTSP on loopback (the base URL is then the server's).
     pub serve_cameras: bool,
+    /// Background incidents arrive this many times as often as the demo data's rates (1: as
+    /// they are; a soak runs a busy day).
+    pub arrivals: f64,
 }
 
 impl Default for SimConfig {
@@ -102,6 +105,7 @@ impl Default for SimConfig {
             token: None,
             camera_base: "rtsp://127.0.0.1:8554".into(),
             serve_cameras: false,
+            arrivals: 1.0,
         }
     }
 }
@@ -156,7 +160,7 @@ impl Shared {
             let mut w = self.lock_world();
             w.advance_to(t);
             if let Some(c) = &self.cameras {
-                c.follow(&w);
+                c.follow(&w, &self.faults().dark_cameras);
             }
             w.take_new_events()
         };
@@ -181,6 +185,8 @@ impl Shared {
             scenario,
             &self.config.camera_base,
         );
+        let mut world = world;
+        world.set_arrival_factor(self.config.arrivals);
         *self.lock_world() = world;
         *self.lock_clock() = SimClock::new(epoch, speed, false);
         *self.run.lock().unwrap_or_else(|p| p.into_inner()) += 1;
@@ -238,6 +244,8 @@ impl SimServer {
             scenario,
             &config.camera_base,
         );
+        let mut world = world;
+        world.set_arrival_factor(config.arrivals);
         let (tx, _) = broadcast::channel(4096);
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
@@ -315,6 +323,8 @@ impl SimServer {
         if let Ok(mut f) = self.shared.faults.write() {
             *f = faults;
         }
+        // Cameras taken off the air (or back) at once, not at the next tick.
+        self.shared.tick();
     }
 }
 
@@ -356,6 +366,24 @@ fn api_error(status: StatusCode, code: &str, message: impl Into<String>) -> Resp
 
 async fn not_found() -> Response {
     api_error(StatusCode::NOT_FOUND, "not_found", "no such resource")
+}
+
+/// A 200 answer whose body never ends: a list that keeps opening items, in 64 KiB chunks as
+/// fast as the reader takes them (the connection ends when the reader gives up).
+fn endless_body() -> Response {
+    let chunk = bytes::Bytes::from(r#"{"id":"x","name":"endless"},"#.repeat(2048));
+    let head = bytes::Bytes::from_static(br#"{"as_of":"2026-01-01T00:00:00Z","items":["#);
+    let stream = stream::iter(
+        std::iter::once(head)
+            .chain(std::iter::repeat(chunk))
+            .map(Ok::<_, Infallible>),
+    );
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 /// Authentication and injected faults, in front of every API route.
@@ -407,6 +435,9 @@ async fn guard(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Respon
                 "injected fault",
             );
         }
+    }
+    if f.endless && req.method() == axum::http::Method::GET {
+        return endless_body();
     }
     let is_events = req.uri().path().ends_with("/events");
     if f.malformed && req.method() == axum::http::Method::GET && !is_events {

@@ -62,6 +62,8 @@ pub struct World {
     pending: BinaryHeap<Reverse<(Timestamp, u64, Pending)>>,
     pending_seq: u64,
     next_arrival: Timestamp,
+    /// Background arrivals at this many times the demo data's rates (a soak's busy day).
+    arrival_factor: f64,
     scenario: Option<(Arc<Scenario>, usize)>,
     idempotency: HashMap<String, ActionOutcome>,
     idempotency_order: VecDeque<String>,
@@ -112,6 +114,7 @@ impl World {
             pending: BinaryHeap::new(),
             pending_seq: 0,
             next_arrival: start,
+            arrival_factor: 1.0,
             scenario: None,
             idempotency: HashMap::new(),
             idempotency_order: VecDeque::new(),
@@ -298,6 +301,19 @@ impl World {
 
     // ------------------------------------------------------------------ incidents
 
+    /// Background incidents arrive `factor` times as often from now on (history unchanged).
+    pub fn set_arrival_factor(&mut self, factor: f64) {
+        let factor = if factor.is_finite() {
+            factor.clamp(0.01, 10_000.0)
+        } else {
+            1.0
+        };
+        if factor != self.arrival_factor {
+            self.arrival_factor = factor;
+            self.schedule_next_arrival();
+        }
+    }
+
     fn schedule_next_arrival(&mut self) {
         let rate: f64 = self
             .data
@@ -305,7 +321,8 @@ impl World {
             .categories
             .iter()
             .map(|c| c.rate_per_day)
-            .sum();
+            .sum::<f64>()
+            * self.arrival_factor;
         let mean_minutes = if rate > 0.0 {
             1440.0 / rate
         } else {

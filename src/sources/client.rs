@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -93,6 +94,9 @@ pub enum FetchError {
     },
     #[error("the answer is larger than {limit} bytes")]
     TooLarge { limit: usize },
+    /// The console's buffers for answers being read are full (other answers hold them).
+    #[error("the console is already reading {budget} bytes of answers; this one waits for room")]
+    Busy { budget: usize },
     #[error("{0}")]
     Parse(#[from] parse::ParseError),
 }
@@ -106,6 +110,79 @@ pub enum ClientError {
     Ca(String, String),
     #[error("cannot build the HTTP client: {0}")]
     Build(String),
+}
+
+/// The whole console's room for answers being read and parsed, shared by every client of the
+/// process (each resource, the trainer's requests, actions, every backend): however many bodies
+/// arrive at once, and however long each is, together they hold at most this much. Each body
+/// also has its own limit (`ClientConfig::body_limit`).
+pub const BODY_BUDGET: usize = 96 * 1024 * 1024;
+
+/// How long a body waits for room in the budget before its fetch fails (and is tried again
+/// with backoff).
+const BUDGET_WAIT: Duration = Duration::from_secs(10);
+
+/// The smallest step a body's buffer grows by.
+const GROW_STEP: usize = 64 * 1024;
+
+fn budget() -> &'static Arc<tokio::sync::Semaphore> {
+    static BUDGET: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    BUDGET.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(BODY_BUDGET)))
+}
+
+/// Bytes of the budget free now (tests and diagnostics).
+pub fn body_budget_free() -> usize {
+    budget().available_permits()
+}
+
+/// An answer's body: its bytes and the room they hold in the console's budget, given back
+/// when it is dropped (after parsing).
+pub struct Body {
+    bytes: Vec<u8>,
+    _room: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Body({} bytes)", self.bytes.len())
+    }
+}
+
+impl Body {
+    /// The bytes alone (their room in the budget is given back).
+    pub fn into_vec(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// Takes `bytes` more room in the budget for a body that holds `room` already.
+async fn grow(
+    room: &mut Option<tokio::sync::OwnedSemaphorePermit>,
+    bytes: usize,
+) -> Result<(), FetchError> {
+    let busy = FetchError::Busy {
+        budget: BODY_BUDGET,
+    };
+    let n = u32::try_from(bytes).map_err(|_| busy.clone())?;
+    if n == 0 {
+        return Ok(());
+    }
+    let more = tokio::time::timeout(BUDGET_WAIT, Arc::clone(budget()).acquire_many_owned(n))
+        .await
+        .map_err(|_| busy.clone())?
+        .map_err(|_| busy)?;
+    match room {
+        Some(held) => held.merge(more),
+        None => *room = Some(more),
+    }
+    Ok(())
 }
 
 #[derive(Clone)]
@@ -178,7 +255,7 @@ impl Client {
     }
 
     /// GET `path` (relative to the base) and return the body, within the size limit.
-    pub async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, FetchError> {
+    pub async fn get_bytes(&self, path: &str) -> Result<Body, FetchError> {
         let url = self.url(path)?;
         let resp = self
             .auth(self.http.get(url))
@@ -188,7 +265,7 @@ impl Client {
         self.body(resp).await
     }
 
-    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Vec<u8>, FetchError> {
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Body, FetchError> {
         let resp = self.auth(req).send().await.map_err(transport)?;
         self.body(resp).await
     }
@@ -198,29 +275,44 @@ impl Client {
     }
 
     /// Reads a body chunk by chunk, refusing it once it passes the limit; maps error statuses.
-    async fn body(&self, resp: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+    /// Its buffer grows only with room taken in the console's budget first (waiting for other
+    /// bodies to give some back, up to `BUDGET_WAIT`).
+    async fn body(&self, resp: reqwest::Response) -> Result<Body, FetchError> {
         let status = resp.status();
-        if resp
-            .content_length()
-            .is_some_and(|n| n > self.body_limit as u64)
-        {
+        let declared = resp.content_length();
+        if declared.is_some_and(|n| n > self.body_limit as u64) {
             return Err(FetchError::TooLarge {
                 limit: self.body_limit,
             });
         }
-        let mut body = Vec::new();
+        let mut room = None;
+        let mut body: Vec<u8> = Vec::new();
+        if let Some(n) = declared.and_then(|n| usize::try_from(n).ok()) {
+            grow(&mut room, n).await?;
+            body.reserve_exact(n);
+        }
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(transport)?;
-            if body.len() + chunk.len() > self.body_limit {
+            let need = body.len() + chunk.len();
+            if need > self.body_limit {
                 return Err(FetchError::TooLarge {
                     limit: self.body_limit,
                 });
             }
+            if need > body.capacity() {
+                let cap = body.capacity();
+                let new_cap = (cap * 2).max(need).max(GROW_STEP).min(self.body_limit);
+                grow(&mut room, new_cap - cap).await?;
+                body.reserve_exact(new_cap - body.len());
+            }
             body.extend_from_slice(&chunk);
         }
         if status.is_success() {
-            return Ok(body);
+            return Ok(Body {
+                bytes: body,
+                _room: room,
+            });
         }
         let (code, message) = match parse::api_error(&body) {
             Some(e) => (e.error.code, e.error.message),
@@ -258,7 +350,7 @@ impl Client {
         incident_id: &str,
         req: &ActionRequest,
         key: &str,
-    ) -> Result<Vec<u8>, FetchError> {
+    ) -> Result<Body, FetchError> {
         // "." and ".." would be normalised away by the URL and the action would land elsewhere.
         if matches!(incident_id, "" | "." | "..") {
             // Classified as a client error, so the outbox shows it instead of retrying it.

@@ -163,7 +163,10 @@ pub(super) async fn sim_post_raw<T: serde::Serialize>(
     body: &T,
 ) -> Result<Vec<u8>, FetchError> {
     let url = client.sim_url(path)?;
-    client.send(client.http().post(url).json(body)).await
+    Ok(client
+        .send(client.http().post(url).json(body))
+        .await?
+        .into_vec())
 }
 
 pub(super) async fn sim_post<T: serde::Serialize>(

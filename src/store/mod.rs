@@ -399,16 +399,23 @@ impl Store {
         }
         Resource::ALL
             .iter()
-            .filter_map(|&r| {
-                let (fetched_at, failing, has_data) = self.meta(r);
-                if failing.is_some() || !has_data {
-                    return None;
-                }
-                let confirmed = self.confirmed(r, fetched_at)?;
-                let after = chrono::Duration::from_std(self.timing.stale_after(r)).ok()?;
-                Some(confirmed + after).filter(|t| *t > now)
-            })
+            .filter_map(|&r| self.stale_at(r).filter(|t| *t > now))
             .min()
+    }
+
+    /// When `r`'s data, live now, turns stale unless something new arrives; None when it has no
+    /// data or is failing.
+    pub fn stale_at(&self, r: Resource) -> Option<Timestamp> {
+        if !self.configured {
+            return None;
+        }
+        let (fetched_at, failing, has_data) = self.meta(r);
+        if failing.is_some() || !has_data {
+            return None;
+        }
+        let confirmed = self.confirmed(r, fetched_at)?;
+        let after = chrono::Duration::from_std(self.timing.stale_after(r)).ok()?;
+        Some(confirmed + after)
     }
 }
 
@@ -428,6 +435,10 @@ pub fn describe(e: &FetchError) -> (SourceState, Text) {
             Text::key("source.bad_status")
                 .arg("status", status)
                 .arg("message", message),
+        ),
+        FetchError::Busy { budget } => (
+            SourceState::Offline,
+            Text::key("source.busy").arg("mb", budget / (1024 * 1024)),
         ),
         FetchError::TooLarge { limit } => (
             SourceState::Error,

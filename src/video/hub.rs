@@ -117,6 +117,23 @@ struct Inner {
     planned_at: Option<Instant>,
 }
 
+/// One camera's stream, for the metrics endpoint.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CameraHealth {
+    pub camera: String,
+    /// One of [`CameraHealth::STATES`].
+    pub state: &'static str,
+    /// Frames received since its stream started (a stream closed and opened again starts at 0).
+    pub frames: u64,
+    /// Pipelines built again after the first.
+    pub reconnects: u64,
+}
+
+impl CameraHealth {
+    pub const STATES: [&'static str; 5] =
+        ["connecting", "live", "stalled", "reconnecting", "failed"];
+}
+
 /// The console's camera streams.
 pub struct CameraHub {
     config: VideoConfig,
@@ -395,6 +412,44 @@ impl CameraHub {
             }
         };
         close(closing);
+    }
+
+    /// Each planned camera's stream as the metrics endpoint reports it, and the decode in use
+    /// (megapixels per second of the planned profiles whose streams run).
+    pub fn health(&self) -> (Vec<CameraHealth>, f64) {
+        let g = self.lock();
+        let mut out = Vec::with_capacity(g.plan.len());
+        let mut in_use = 0.0;
+        for (camera, choice) in &g.plan {
+            let Some(running) = g.streams.get(&choice.profile.url) else {
+                continue;
+            };
+            in_use += super::plan::cost(&choice.profile) / 1e6;
+            let (frames, builds) = match &running.stream {
+                Ok(s) => (s.frames(), s.builds()),
+                Err(_) => (0, 0),
+            };
+            let state = match (&running.stream, running.state()) {
+                (Err(_), _) => "failed",
+                (_, StreamState::Connecting) => "connecting",
+                (_, StreamState::Live) => "live",
+                (_, StreamState::Stalled { .. }) => "stalled",
+                (_, StreamState::Reconnecting { .. }) => "reconnecting",
+            };
+            out.push(CameraHealth {
+                camera: camera.clone(),
+                state,
+                frames,
+                reconnects: builds.saturating_sub(1),
+            });
+        }
+        out.sort_by(|a, b| a.camera.cmp(&b.camera));
+        (out, in_use)
+    }
+
+    /// The configured decode budget, megapixels per second.
+    pub fn decode_budget_mpx_s(&self) -> f64 {
+        self.config.decode_budget_mpx_s
     }
 
     /// Streams running now.

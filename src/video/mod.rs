@@ -161,16 +161,47 @@ impl VideoError {
     }
 }
 
+/// GStreamer's error message in words only: its debug text (source files and lines, function
+/// names, element paths) is for the log, never for a tile or the probe's reason.
+pub(crate) fn words_only(message: &str) -> String {
+    const CODE_MARKS: [&str; 7] = [
+        "../",
+        ".c(",
+        ".c:",
+        "/GstPipeline",
+        "GstPipeline:",
+        "():",
+        "gst_",
+    ];
+    let cut = CODE_MARKS
+        .iter()
+        .filter_map(|m| message.find(m))
+        .min()
+        .unwrap_or(message.len());
+    // Back to the start of the word the mark is in.
+    let start = message[..cut]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let cut = if cut < message.len() { start } else { cut };
+    let words = message[..cut]
+        .trim()
+        .trim_end_matches([':', '(', '-', ','])
+        .trim();
+    if words.is_empty() {
+        "GStreamer".to_owned()
+    } else {
+        words.to_owned()
+    }
+}
+
 /// Classifies a GStreamer error message.
 pub(crate) fn classify(err: &gst::glib::Error, debug: Option<&str>, url: &str) -> VideoError {
-    let text = scrub(
-        &format!(
-            "{}{}",
-            err.message(),
-            debug.map(|d| format!(" ({d})")).unwrap_or_default()
-        ),
-        url,
-    );
+    let text = scrub(&words_only(err.message()), url);
+    if let Some(d) = debug {
+        tracing::debug!(error = %scrub(err.message(), url), debug = %scrub(d, url), "GStreamer error");
+    }
     // rtspsrc says which RTSP answer it got in its debug text; element names and source lines
     // there hold numbers too, so only that phrase is read.
     let rtsp_status = debug.and_then(|d| {
@@ -325,20 +356,70 @@ pub(crate) fn decoding_pipeline(
             }
         });
     let sink_pad = sink.static_pad("sink");
+    let accepted = caps.clone();
+    let bin = pipeline.downgrade();
+    let sink_element = sink.clone().upcast::<gst::Element>();
     source.connect_pad_added(move |_, pad| {
-        let is_video = pad
-            .current_caps()
-            .or_else(|| Some(pad.query_caps(None)))
-            .and_then(|c| c.structure(0).map(|s| s.name().starts_with("video/")))
-            .unwrap_or(false);
-        if let Some(sink_pad) = &sink_pad
-            && is_video
-            && !sink_pad.is_linked()
-        {
-            let _ = pad.link(sink_pad);
+        let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+        let is_video = caps
+            .structure(0)
+            .is_some_and(|s| s.name().starts_with("video/"));
+        let Some(sink_pad) = &sink_pad else { return };
+        if !is_video || sink_pad.is_linked() {
+            return;
+        }
+        match needs_conversion(&caps, &accepted) {
+            None => {
+                let _ = pad.link(sink_pad);
+            }
+            Some(format) => {
+                // A format the GPU path does not take (4:4:4, 10 or 12 bits): converted to what
+                // it takes on the processor, on the way to the sink.
+                let converted = bin.upgrade().and_then(|bin| {
+                    let convert = gst::ElementFactory::make("videoconvert").build().ok()?;
+                    bin.add(&convert).ok()?;
+                    convert.link(&sink_element).ok()?;
+                    convert.sync_state_with_parent().ok()?;
+                    pad.link(&convert.static_pad("sink")?).ok()?;
+                    Some(())
+                });
+                match converted {
+                    Some(()) => tracing::info!(
+                        %format,
+                        "the camera's decoded format is converted to 8-bit 4:2:0 on the processor"
+                    ),
+                    None => {
+                        tracing::warn!(%format, "cannot convert the camera's decoded format");
+                        let _ = pad.link(sink_pad);
+                    }
+                }
+            }
         }
     });
     Ok((pipeline, sink))
+}
+
+/// Whether frames decoded in `format` (as the probe reports it) are converted on the processor
+/// before a camera tile shows them: the GPU path takes 8-bit 4:2:0 (NV12, I420) only.
+pub fn converted_on_the_way(format: &str) -> bool {
+    !format.is_empty() && !matches!(format, "NV12" | "I420")
+}
+
+/// The decoded format when raw video in system memory arrives in a format `accepted` does not
+/// take (so a converter goes between); None when it fits, or when it is in another memory (a
+/// hardware decoder's surfaces negotiate with the sink themselves).
+fn needs_conversion(caps: &gst::Caps, accepted: &gst::Caps) -> Option<String> {
+    let s = caps.structure(0)?;
+    if s.name() != "video/x-raw" {
+        return None;
+    }
+    let system_memory = caps.features(0).is_none_or(|f| {
+        f.is_any() || f.contains(gst::CAPS_FEATURE_MEMORY_SYSTEM_MEMORY) || f.is_empty()
+    });
+    if !system_memory || caps.can_intersect(accepted) {
+        return None;
+    }
+    Some(s.get::<&str>("format").unwrap_or("?").to_owned())
 }
 
 /// Connects to `url` like a camera tile would, takes frames for `seconds` and reports.
@@ -460,4 +541,54 @@ pub(crate) fn first_error(bus: &gst::Bus, url: &str) -> Option<VideoError> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_text_never_reaches_the_words() {
+        assert_eq!(
+            words_only("Internal data stream error."),
+            "Internal data stream error."
+        );
+        assert_eq!(
+            words_only(
+                "Could not open resource ../gst/rtsp/gstrtspsrc.c(6427): gst_rtspsrc_send (): /GstPipeline:camera"
+            ),
+            "Could not open resource"
+        );
+        assert_eq!(
+            words_only("gst_rtspsrc_send (): /GstPipeline:camera/GstURIDecodeBin:uridecodebin0"),
+            "GStreamer"
+        );
+        assert_eq!(words_only("Lỗi\u{3000}../x.c(1)"), "Lỗi");
+    }
+
+    #[test]
+    fn a_gstreamer_error_is_said_without_files_functions_or_element_paths() {
+        init().unwrap();
+        let err = gst::glib::Error::new(
+            gst::StreamError::Failed,
+            "Internal data stream error. ../libs/gst/base/gstbasesrc.c(3132): gst_base_src_loop (): /GstPipeline:camera",
+        );
+        let debug = "../libs/gst/base/gstbasesrc.c(3132): gst_base_src_loop (): /GstPipeline:camera/GstURIDecodeBin:uridecodebin0:\nstreaming stopped, reason not-negotiated (-4)";
+        let e = classify(&err, Some(debug), "rtsp://u:p@127.0.0.1/x");
+        assert!(matches!(e, VideoError::Unsupported(_)), "{e:?}");
+        let shown = e.detail();
+        for code in [
+            ".c(",
+            "gst_",
+            "GstPipeline",
+            "uridecodebin",
+            "not-negotiated",
+        ] {
+            assert!(!shown.contains(code), "{shown}");
+        }
+        for lang in [crate::i18n::Lang::Vi, crate::i18n::Lang::En] {
+            let said = crate::i18n::tr_args(lang, e.key(), &[("detail", &shown)]);
+            assert!(!said.contains(".c(") && !said.contains("gst_"), "{said}");
+        }
+    }
 }

@@ -19,6 +19,13 @@ pub enum Picture {
     H264,
     /// Motion JPEG.
     Jpeg,
+    /// H.264 High 4:4:4 (x264enc from 8-bit 4:4:4): decoders give Y444, which the GPU path does
+    /// not take as it is (some cameras and encoders send it).
+    H264Yuv444,
+    /// H.265 Main 10 (x265enc from 10-bit 4:2:0): decoders give I420_10LE.
+    H265Main10,
+    /// H.265 Main 4:4:4 12 (x265enc from 12-bit 4:4:4): decoders give Y444_12LE.
+    H265Yuv444Bit12,
 }
 
 /// A path on the server and the picture it serves.
@@ -58,6 +65,18 @@ impl Mount {
                 self.fps.max(1)
             ),
             Picture::Jpeg => format!("( {raw} ! jpegenc ! rtpjpegpay name=pay0 pt=26 )"),
+            Picture::H264Yuv444 => format!(
+                "( {raw} ! videoconvert ! video/x-raw,format=Y444 ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={} ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )",
+                self.fps.max(1)
+            ),
+            Picture::H265Main10 => format!(
+                "( {raw} ! videoconvert ! video/x-raw,format=I420_10LE ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={} ! h265parse ! rtph265pay name=pay0 pt=96 config-interval=1 )",
+                self.fps.max(1)
+            ),
+            Picture::H265Yuv444Bit12 => format!(
+                "( {raw} ! videoconvert ! video/x-raw,format=Y444_12LE ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={} ! h265parse ! rtph265pay name=pay0 pt=96 config-interval=1 )",
+                self.fps.max(1)
+            ),
         }
     }
 }

@@ -148,6 +148,20 @@ pub struct YuvTextures {
     key: (u32, u32, Layout),
 }
 
+/// GPU textures of camera pictures alive in this process (three planes a stream).
+static TEXTURES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many plane textures camera pictures hold on the GPU right now.
+pub fn live_textures() -> usize {
+    TEXTURES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+impl Drop for YuvTextures {
+    fn drop(&mut self) {
+        TEXTURES.fetch_sub(3, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl YuvRenderer {
     pub fn new(device: &wgpu::Device, target: wgpu::TextureFormat) -> YuvRenderer {
         let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -351,6 +365,7 @@ impl YuvRenderer {
                 },
             ],
         });
+        TEXTURES.fetch_add(3, std::sync::atomic::Ordering::Relaxed);
         YuvTextures {
             y,
             u,

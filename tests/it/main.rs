@@ -8,6 +8,7 @@ mod brief;
 mod camera;
 mod charts;
 mod cli;
+mod health;
 mod http_video;
 mod incidents;
 mod kiosk;

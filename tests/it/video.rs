@@ -643,3 +643,84 @@ fn frames_from_a_camera_reach_the_picture_drawn_in_egui() {
         assert!(beside[..3].iter().all(|c| *c < 10), "{path}: {beside:?}");
     }
 }
+
+/// Some H.264 and H.265 cameras send 4:4:4 or 10/12-bit video, which the YUV shader does not
+/// take as it is: converted on the way and shown, the probe says so.
+#[test]
+fn streams_in_formats_the_shader_cannot_take_are_converted_and_shown() {
+    use ioc_console::video::converted_on_the_way;
+    use ioc_console::video::yuv::{Layout, check};
+    let _turn = turn();
+    let server = RtspServer::start(
+        &[
+            mount("/h264-444", Picture::H264Yuv444),
+            mount("/h265-10", Picture::H265Main10),
+            mount("/h265-444-12", Picture::H265Yuv444Bit12),
+        ],
+        None,
+    )
+    .unwrap();
+    for (path, codec, decoded) in [
+        ("/h264-444", "H.264", "Y444"),
+        ("/h265-10", "H.265", "I420_10LE"),
+        ("/h265-444-12", "H.265", "Y444_12LE"),
+    ] {
+        let url = server.url(path, None);
+        let r = probe(&url, 0.5, &opts()).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(
+            (r.codec.as_str(), r.format.as_str()),
+            (codec, decoded),
+            "{path}"
+        );
+        assert!(converted_on_the_way(&r.format));
+
+        let stream = CameraStream::start(&url, opts(), Recovery::default()).unwrap();
+        assert!(
+            stream.wait_for(Duration::from_secs(30), |s, n| *s == StreamState::Live
+                && n >= 3),
+            "{path}: {:?}",
+            stream.state()
+        );
+        let f = stream.frame().unwrap();
+        assert_eq!((f.width, f.height), (320, 240), "{path}");
+        assert!(matches!(f.layout, Layout::I420 | Layout::Nv12), "{path}");
+        check(&f.as_frame()).unwrap_or_else(|e| panic!("{path}: {e:?}"));
+        // The test pattern (a white ball on black), not noise: dark and bright luma, little
+        // in between.
+        let y: Vec<u8> = (0..f.height as usize)
+            .flat_map(|row| {
+                let start = f.offsets[0] + row * f.strides[0] as usize;
+                f.data[start..start + f.width as usize].to_vec()
+            })
+            .collect();
+        let dark = y.iter().filter(|&&v| v < 40).count();
+        let bright = y.iter().filter(|&&v| v > 200).count();
+        let middle = y.len() - dark - bright;
+        assert!(dark > y.len() / 2, "{path}: {dark} dark of {}", y.len());
+        assert!(bright > 100, "{path}: {bright} bright");
+        assert!(middle < y.len() / 10, "{path}: {middle} in between");
+        drop(stream);
+    }
+    assert_eq!(live_pipelines(), 0);
+}
+
+#[test]
+fn the_probe_command_says_a_converted_format_in_words() {
+    let _turn = turn();
+    let server = RtspServer::start(&[mount("/h265-10", Picture::H265Main10)], None).unwrap();
+    for (lang, words) in [("vi", "trên CPU"), ("en", "on the processor")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ioc-console"))
+            .args(["--config", "/dev/null", "--lang", lang, "probe"])
+            .arg(server.url("/h265-10", None))
+            .args(["--seconds", "0.5", "--tcp"])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{said}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(said.contains("I420_10LE") && said.contains(words), "{said}");
+    }
+}
