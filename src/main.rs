@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ioc_console::cli::{self, export, kiosk, layout, outbox, probe, run, sim, snapshot, wall};
+use ioc_console::cli::{
+    self, bench, export, kiosk, layout, outbox, probe, run, sim, snapshot, wall,
+};
 use ioc_console::config;
 use ioc_console::i18n::{Lang, tr_args};
 
@@ -65,6 +67,12 @@ enum Command {
     Wall {
         #[command(subcommand)]
         command: wall::WallCommand,
+    },
+    /// Measurements of the GPU benchmark (benches/gpu.sh): the wall rendered offscreen, camera
+    /// uploads, decoders (for developers and the IT team).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
     },
 }
 
@@ -141,6 +149,7 @@ fn main() -> ExitCode {
             command: kiosk::KioskCommand::SwayConfig(a),
         } => kiosk::sway_config(a, &cfg, lang),
         Command::Act(a) => outbox::act(a, &cfg),
+        Command::Bench { command } => bench::bench(command, &cfg, lang),
         Command::Probe(a) => probe::probe(a, &cfg, lang),
         Command::Outbox {
             command: outbox::OutboxCommand::Flush(a),

@@ -3,6 +3,7 @@
 //! commands from the UI are applied.
 
 pub mod arrange;
+pub mod bench;
 pub mod brief;
 pub mod connect;
 pub mod demo_panel;

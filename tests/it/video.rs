@@ -724,3 +724,27 @@ fn the_probe_command_says_a_converted_format_in_words() {
         assert!(said.contains("I420_10LE") && said.contains(words), "{said}");
     }
 }
+
+/// A stream that cannot be had says why in words, in Vietnamese and English, without
+/// GStreamer's debug text (source files, functions, element paths).
+#[test]
+fn failing_streams_are_said_without_gstreamer_debug_text_in_either_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_video = dir.path().join("not-video.mp4");
+    std::fs::write(&not_video, "this is not a video file\n".repeat(100)).unwrap();
+    let dead = format!("rtsp://127.0.0.1:{}/cam", crate::nats::free_port());
+    for url in [dead, not_video.display().to_string()] {
+        for lang in ["vi", "en"] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_ioc-console"))
+                .args(["--config", "/dev/null", "--lang", lang, "probe", &url])
+                .args(["--seconds", "1", "--tcp"])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(5), "{url} {lang}: {err}");
+            for code in [".c(", ".c:", "gst_", "GstPipeline", "/Gst", "():", "../"] {
+                assert!(!err.contains(code), "{url} {lang}: {err}");
+            }
+        }
+    }
+}
