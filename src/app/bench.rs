@@ -79,6 +79,8 @@ pub struct WallRun {
     pub frame_ms: Vec<f64>,
     /// Per frame, the GPU's time in the render passes (None without timestamp queries).
     pub gpu_ms: Option<Vec<f64>>,
+    /// Camera pictures on the GPU in the last frame.
+    pub camera_pictures: usize,
 }
 
 impl WallRun {
@@ -208,6 +210,7 @@ pub fn wall(
         cpu_ms: Vec::with_capacity(frames),
         frame_ms: Vec::with_capacity(frames),
         gpu_ms: queries.as_ref().map(|_| Vec::with_capacity(frames)),
+        camera_pictures: 0,
     };
     for frame in 0..warmup + frames {
         let started = Instant::now();
@@ -311,11 +314,17 @@ pub fn wall(
         for id in &to_free {
             renderer.free_texture(id);
         }
+        if frame == 0 && cx.cameras.stream_count() > 0 {
+            // The first frame started the camera streams: wait for their first pictures (or
+            // their errors), as the wall shows them a moment later.
+            if !cx.cameras.settle(Duration::from_secs(30)) {
+                tracing::warn!("some cameras gave no picture within 30 s");
+            }
+        }
         if frame < warmup {
-            // The first frames start the camera streams: give them a moment to send pictures.
-            std::thread::sleep(Duration::from_millis(100));
             continue;
         }
+        run.camera_pictures = crate::video::yuv::live_textures() / 3;
         run.cpu_ms.push(cpu.as_secs_f64() * 1000.0);
         run.frame_ms.push(whole.as_secs_f64() * 1000.0);
         if let (Some(v), Some(g)) = (run.gpu_ms.as_mut(), gpu_time) {

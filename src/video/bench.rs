@@ -1,17 +1,15 @@
 //! Decoding for `ioc-console bench decode` (the GPU benchmark): `streams` copies of one clip
 //! decoded at once through a named decoder (`nvh264dec`, `avdec_h264`, ...) into the camera
-//! path's sink (NV12 or I420 in system memory, the newest frame kept, older ones dropped),
-//! played in real time as a camera sends. Reported: frames taken against the frames the clip
-//! held for that time (the rest were dropped or late), and the process's CPU time per stream.
+//! path's memory and formats (NV12 or I420 in system memory), played in real time as a camera
+//! sends. Reported: frames shown against the frames the clip held for that time (the rest were
+//! dropped, late or never decoded), and the process's CPU time per stream. The clip must last
+//! longer than the measured time (`benches/gpu.sh` makes 15 s clips and measures 12 s).
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use gstreamer_app as gst_app;
 
 use super::VideoError;
 
@@ -87,13 +85,14 @@ pub fn decode(
         "h264parse"
     };
     let location = clip.display().to_string().replace('"', "");
-    let stop = Arc::new(AtomicBool::new(false));
     let mut pipelines = Vec::new();
-    let mut counters = Vec::new();
-    let mut threads = Vec::new();
-    for i in 0..streams {
+    let mut sinks = Vec::new();
+    for _ in 0..streams {
+        // The camera path's memory and formats (NV12 or I420 in system memory: a hardware
+        // decoder's pictures come down from the GPU), played against the clock as a camera
+        // sends; the sink counts what it showed and what came too late.
         let launch = format!(
-            "filesrc location=\"{location}\" ! matroskademux ! {parser} ! {decoder} name=dec ! appsink name=sink sync=true max-buffers=1 drop=true caps=video/x-raw,format={{NV12,I420}}"
+            "filesrc location=\"{location}\" ! matroskademux ! {parser} ! {decoder} name=dec ! capsfilter caps=\"video/x-raw,format={{NV12,I420}}\" ! fakesink name=sink sync=true qos=true"
         );
         let pipeline = gst::parse::launch(&launch)
             .map_err(|e| VideoError::Gstreamer(e.to_string()))?
@@ -101,54 +100,46 @@ pub fn decode(
             .map_err(|_| VideoError::Gstreamer("not a pipeline".into()))?;
         let sink = pipeline
             .by_name("sink")
-            .and_then(|s| s.downcast::<gst_app::AppSink>().ok())
-            .ok_or_else(|| VideoError::Gstreamer("no appsink".into()))?;
-        let count = Arc::new(AtomicU64::new(0));
-        let (c, st) = (Arc::clone(&count), Arc::clone(&stop));
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("bench-decode-{i}"))
-                .spawn(move || {
-                    while !st.load(Ordering::Relaxed) {
-                        if sink
-                            .try_pull_sample(gst::ClockTime::from_mseconds(100))
-                            .is_some()
-                        {
-                            c.fetch_add(1, Ordering::Relaxed);
-                        } else if sink.is_eos() {
-                            break;
-                        }
-                    }
-                })
-                .map_err(|e| VideoError::Gstreamer(e.to_string()))?,
-        );
-        counters.push(count);
+            .ok_or_else(|| VideoError::Gstreamer("no sink".into()))?;
+        sinks.push(sink);
         pipelines.push(pipeline);
     }
-    for p in &pipelines {
-        p.set_state(gst::State::Playing)
-            .map_err(|e| VideoError::Gstreamer(format!("{decoder}: {e}")))?;
-    }
-    // Wait until every stream gave its first frame (decoders start at different speeds), then
-    // count from there.
-    let start_wait = Instant::now();
-    while counters.iter().any(|c| c.load(Ordering::Relaxed) == 0) {
-        if start_wait.elapsed() > Duration::from_secs(30) {
-            break;
+    let stop_all = |pipelines: &[gst::Pipeline]| {
+        for p in pipelines {
+            let _ = p.set_state(gst::State::Null);
         }
-        if let Some(err) = pipelines.iter().find_map(|p| {
+    };
+    let rendered = |sink: &gst::Element| -> u64 {
+        sink.property::<gst::Structure>("stats")
+            .get::<u64>("rendered")
+            .unwrap_or(0)
+    };
+    for p in &pipelines {
+        if let Err(e) = p.set_state(gst::State::Playing) {
+            stop_all(&pipelines);
+            return Err(VideoError::Gstreamer(format!("{decoder}: {e}")));
+        }
+    }
+    // Wait until every stream showed its first frame (decoders start at different speeds),
+    // then count from there.
+    let start_wait = Instant::now();
+    while sinks.iter().any(|s| rendered(s) == 0) {
+        let error = pipelines.iter().find_map(|p| {
             p.bus()
                 .and_then(|b| b.pop_filtered(&[gst::MessageType::Error]))
-        }) && let gst::MessageView::Error(e) = err.view()
+        });
+        if let Some(err) = error
+            && let gst::MessageView::Error(e) = err.view()
         {
-            stop.store(true, Ordering::Relaxed);
-            for p in &pipelines {
-                let _ = p.set_state(gst::State::Null);
-            }
+            stop_all(&pipelines);
             return Err(VideoError::Unsupported(format!(
                 "{decoder}: {}",
                 super::words_only(e.error().message())
             )));
+        }
+        if start_wait.elapsed() > Duration::from_secs(30) {
+            stop_all(&pipelines);
+            return Err(VideoError::NoPicture(30));
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -161,24 +152,18 @@ pub fn decode(
         .map(|i| i.fps())
         .filter(|f| f.denom() > 0 && f.numer() > 0)
         .map_or(25.0, |f| f64::from(f.numer()) / f64::from(f.denom()));
-    let before: Vec<u64> = counters.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    let before: Vec<u64> = sinks.iter().map(rendered).collect();
     let cpu0 = cpu_seconds();
     let t0 = Instant::now();
     std::thread::sleep(Duration::from_secs_f64(seconds));
     let elapsed = t0.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu0;
-    let frames = counters
+    let frames = sinks
         .iter()
         .zip(before)
-        .map(|(c, b)| c.load(Ordering::Relaxed) - b)
+        .map(|(s, b)| rendered(s).saturating_sub(b))
         .collect();
-    stop.store(true, Ordering::Relaxed);
-    for p in &pipelines {
-        let _ = p.set_state(gst::State::Null);
-    }
-    for t in threads {
-        let _ = t.join();
-    }
+    stop_all(&pipelines);
     Ok(DecodeRun {
         decoder: decoder.to_owned(),
         streams,
