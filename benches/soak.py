@@ -300,60 +300,65 @@ def run(soak, a):
     next_sample = start
     done_minutes = set()
     while time.time() < end:
-        now = time.time()
-        t = now - start
-        minute = int(t // 60)
-        cycle = minute % 12
-        if minute not in done_minutes and t - minute * 60 < 5:
-            done_minutes.add(minute)
-            for at, name, faults in FAULTS:
-                if cycle == at and fault is None:
-                    soak.faults(**faults)
-                    fault = (name, t)
-            if minute % 4 == 2:
-                soak.reload_layout()
-            if minute % 2 == 0 and fault is None:
-                soak.act("up")
-        if fault and t - fault[1] >= a.fault_seconds:
-            soak.faults()
-            windows.append((fault[0], fault[1], t))
-            fault = None
-        if fault and fault[0] == "500s" and int(t) % 15 == 0 and int(t) != getattr(soak, "_last_down_act", -1):
-            soak._last_down_act = int(t)
-            soak.act("down")
-        if soak.console.poll() is not None:
-            soak.log(f"the console exited with {soak.console.returncode}")
+        try:
+            now = time.time()
+            t = now - start
+            minute = int(t // 60)
+            cycle = minute % 12
+            if minute not in done_minutes and t - minute * 60 < 5:
+                done_minutes.add(minute)
+                for at, name, faults in FAULTS:
+                    if cycle == at and fault is None:
+                        soak.faults(**faults)
+                        fault = (name, t)
+                if minute % 4 == 2:
+                    soak.reload_layout()
+                if minute % 2 == 0 and fault is None:
+                    soak.act("up")
+            if fault and t - fault[1] >= a.fault_seconds:
+                soak.faults()
+                windows.append((fault[0], fault[1], t))
+                fault = None
+            if fault and fault[0] == "500s" and int(t) % 15 == 0 and int(t) != getattr(soak, "_last_down_act", -1):
+                soak._last_down_act = int(t)
+                soak.act("down")
+            if soak.console.poll() is not None:
+                soak.log(f"the console exited with {soak.console.returncode}")
+                break
+            if now >= next_sample:
+                next_sample += a.sample
+                try:
+                    cur = soak.scrape()
+                except Exception as e:
+                    soak.log(f"scrape failed: {e}")
+                    continue
+                p50, p95, frames = frame_quantiles(prev, cur)
+                prev = cur
+                row = {
+                    "t_s": round(t, 1),
+                    "sim_hours": round(t * a.speed / 3600, 2),
+                    "rss_mb": round((get(cur, "process_resident_memory_bytes") or 0) / 1e6, 1),
+                    "threads": int(get(cur, "process_threads") or 0),
+                    "pipelines": int(get(cur, "ioc_console_gstreamer_pipelines") or 0),
+                    "camera_textures": int(get(cur, "ioc_console_gpu_textures", kind="camera") or 0),
+                    "egui_textures": int(get(cur, "ioc_console_gpu_textures", kind="egui") or 0),
+                    "frame_p50_ms": p50,
+                    "frame_p95_ms": p95,
+                    "frames": frames,
+                    "cameras_live": int(total(cur, "ioc_console_camera_state", state="live")),
+                    "datasets_live": int(total(cur, "ioc_console_dataset_state", state="live")),
+                    "stream_up": int(get(cur, "ioc_console_event_stream_state", state="up") or 0),
+                    "outbox_pending": int(get(cur, "ioc_console_outbox_pending") or 0),
+                    "fault": fault[0] if fault else "",
+                }
+                rows.append(row)
+                w.writerow(row)
+                f.flush()
+            time.sleep(0.2)
+        except KeyboardInterrupt:
+            # Stopped by hand (a run of days ends when someone says so): summarize what ran.
+            soak.log("stopped by hand")
             break
-        if now >= next_sample:
-            next_sample += a.sample
-            try:
-                cur = soak.scrape()
-            except Exception as e:
-                soak.log(f"scrape failed: {e}")
-                continue
-            p50, p95, frames = frame_quantiles(prev, cur)
-            prev = cur
-            row = {
-                "t_s": round(t, 1),
-                "sim_hours": round(t * a.speed / 3600, 2),
-                "rss_mb": round((get(cur, "process_resident_memory_bytes") or 0) / 1e6, 1),
-                "threads": int(get(cur, "process_threads") or 0),
-                "pipelines": int(get(cur, "ioc_console_gstreamer_pipelines") or 0),
-                "camera_textures": int(get(cur, "ioc_console_gpu_textures", kind="camera") or 0),
-                "egui_textures": int(get(cur, "ioc_console_gpu_textures", kind="egui") or 0),
-                "frame_p50_ms": p50,
-                "frame_p95_ms": p95,
-                "frames": frames,
-                "cameras_live": int(total(cur, "ioc_console_camera_state", state="live")),
-                "datasets_live": int(total(cur, "ioc_console_dataset_state", state="live")),
-                "stream_up": int(get(cur, "ioc_console_event_stream_state", state="up") or 0),
-                "outbox_pending": int(get(cur, "ioc_console_outbox_pending") or 0),
-                "fault": fault[0] if fault else "",
-            }
-            rows.append(row)
-            w.writerow(row)
-            f.flush()
-        time.sleep(0.2)
     if fault:
         soak.faults()
         windows.append((fault[0], fault[1], time.time() - start))

@@ -77,6 +77,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    cli::release_large_buffers();
     cli::init_logging();
     let args = Cli::parse();
     let pre_lang = args.lang.unwrap_or_default();
