@@ -105,8 +105,8 @@ EOF
     "x265enc bitrate=2000 speed-preset=ultrafast key-int-max=50" h265parse "$GPU_DIR/h265-1080p.mkv"
   cp "$GPU_DIR/h264-1080p.mkv" "$GPU_DIR/h265-1080p.mkv" "$STAGE/clips/"
   # The CPU decoders: libav's (avdec_*) would be the usual baseline, but gst-libav's libraries
-  # with their dependencies are 224 MB (about 70 MiB compressed), over the 64 MiB that travels
-  # with the working tree; openh264dec (H.264 Constrained Baseline: the clip is encoded so) and
+  # with their dependencies are 224 MB (the archive passed 45 MiB with much still to go), too
+  # much for the 64 MiB that travels with the working tree; openh264dec (H.264 Constrained Baseline: the clip is encoded so) and
   # libde265dec (H.265) are the CPU decoders carried instead.
   echo "cpu-decoders openh264dec libde265dec" > "$STAGE/DECODERS"
   manifest

@@ -208,3 +208,23 @@ fn stderr_is_journal(journal_stream: Option<&str>) -> bool {
     };
     std::fs::metadata("/proc/self/fd/2").is_ok_and(|m| m.dev() == dev && m.ino() == ino)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_stream_systemd_named_is_the_journal() {
+        use std::os::unix::fs::MetadataExt as _;
+        assert!(!stderr_is_journal(None));
+        assert!(!stderr_is_journal(Some("")));
+        assert!(!stderr_is_journal(Some("not:numbers")));
+        assert!(!stderr_is_journal(Some("12")));
+        let m = std::fs::metadata("/proc/self/fd/2").unwrap();
+        let ours = format!("{}:{}", m.dev(), m.ino());
+        assert!(stderr_is_journal(Some(&ours)));
+        // Another stream (systemd's value inherited by a shell that redirected the output).
+        let other = format!("{}:{}", m.dev(), m.ino() + 1);
+        assert!(!stderr_is_journal(Some(&other)));
+    }
+}
