@@ -510,28 +510,22 @@ mod tests {
         }
     }
 
+    fn ds(scrape: &prometheus_parse::Scrape, dataset: &str, state: &str) -> f64 {
+        value(
+            scrape,
+            "ioc_console_dataset_state",
+            &[("dataset", dataset), ("state", state)],
+        )
+    }
+
     #[test]
     fn a_store_without_backend_reads_offline_and_live_data_turns_stale_by_itself() {
         let m = Metrics::new().unwrap();
         let now = Utc::now();
         m.publish_store(&Store::default(), now);
         let s = parse(&m.render(now).unwrap());
-        assert_eq!(
-            value(
-                &s,
-                "ioc_console_dataset_state",
-                &[("dataset", "units"), ("state", "offline")]
-            ),
-            1.0
-        );
-        assert_eq!(
-            value(
-                &s,
-                "ioc_console_dataset_state",
-                &[("dataset", "units"), ("state", "live")]
-            ),
-            0.0
-        );
+        assert_eq!(ds(&s, "units", "offline"), 1.0);
+        assert_eq!(ds(&s, "units", "live"), 0.0);
         assert_eq!(
             value(&s, "ioc_console_event_stream_state", &[("state", "down")]),
             1.0
@@ -551,14 +545,7 @@ mod tests {
             stream_alive_at: Some(now),
         };
         let s = parse(&m.render(now).unwrap());
-        assert_eq!(
-            value(
-                &s,
-                "ioc_console_dataset_state",
-                &[("dataset", "units"), ("state", "live")]
-            ),
-            1.0
-        );
+        assert_eq!(ds(&s, "units", "live"), 1.0);
         assert_eq!(
             value(
                 &s,
@@ -569,22 +556,8 @@ mod tests {
         );
         let later = now + chrono::Duration::seconds(11);
         let s = parse(&m.render(later).unwrap());
-        assert_eq!(
-            value(
-                &s,
-                "ioc_console_dataset_state",
-                &[("dataset", "units"), ("state", "stale")]
-            ),
-            1.0
-        );
-        assert_eq!(
-            value(
-                &s,
-                "ioc_console_dataset_state",
-                &[("dataset", "units"), ("state", "live")]
-            ),
-            0.0
-        );
+        assert_eq!(ds(&s, "units", "stale"), 1.0);
+        assert_eq!(ds(&s, "units", "live"), 0.0);
         assert_eq!(value(&s, "ioc_console_event_stream_age_seconds", &[]), 11.0);
     }
 
