@@ -10,7 +10,6 @@
 //! - cameras, decode budget, GStreamer pipelines, camera textures on the GPU, the outbox, the
 //!   process (resident memory, threads, CPU, open files): read at scrape time from their owners.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -357,20 +356,18 @@ impl Metrics {
         };
         self.decode_budget.set(budget);
         self.decode_in_use.set(in_use);
-        // Cameras no longer shown leave the output (their series end).
+        // Cameras no longer shown leave the output (their series end); the counters are set to
+        // their owners' totals (one scrape at a time).
         self.camera_state.reset();
-        let mut seen: HashMap<&str, &CameraHealth> = HashMap::new();
-        for c in health.iter().take(MAX_CAMERAS) {
-            seen.insert(c.camera.as_str(), c);
-            for s in CameraHealth::STATES {
-                self.camera_state
-                    .with_label_values(&[c.camera.as_str(), s])
-                    .set(i64::from(s == c.state));
-            }
-        }
         self.camera_frames.reset();
         self.camera_reconnects.reset();
-        for (camera, c) in seen {
+        for c in health.iter().take(MAX_CAMERAS) {
+            let camera = c.camera.as_str();
+            for s in CameraHealth::STATES {
+                self.camera_state
+                    .with_label_values(&[camera, s])
+                    .set(i64::from(s == c.state));
+            }
             self.camera_frames
                 .with_label_values(&[camera])
                 .inc_by(c.frames);
