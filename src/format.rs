@@ -141,6 +141,19 @@ pub fn period(lang: Lang, p: crate::model::PeriodKey) -> String {
             )
         }
         PeriodKind::Quarterly => quarter(lang, text[6..].parse().unwrap_or(1), year as i32),
+        PeriodKind::HalfYearly if text.ends_with('1') => {
+            tr_args(lang, "period.half1", &[("year", &year)])
+        }
+        PeriodKind::HalfYearly => tr_args(lang, "period.half2", &[("year", &year)]),
+        PeriodKind::Weekly => tr_args(
+            lang,
+            "period.week",
+            &[
+                ("w", &text[6..].parse::<u8>().unwrap_or(1)),
+                ("year", &year),
+            ],
+        ),
+        PeriodKind::Daily => p.start().format("%d/%m/%Y").to_string(),
     }
 }
 

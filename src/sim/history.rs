@@ -13,8 +13,11 @@ use crate::util::rng::Rng;
 /// Days after a period ends by which its value is due.
 pub fn grace_days(kind: PeriodKind) -> i64 {
     match kind {
+        PeriodKind::Daily => 1,
+        PeriodKind::Weekly => 3,
         PeriodKind::Monthly => 10,
         PeriodKind::Quarterly => 20,
+        PeriodKind::HalfYearly => 30,
         PeriodKind::Yearly => 60,
     }
 }
@@ -24,8 +27,11 @@ pub fn grace_days(kind: PeriodKind) -> i64 {
 pub fn periods(kind: PeriodKind, epoch: NaiveDate, first_year: Option<u16>) -> Vec<PeriodKey> {
     let current = PeriodKey::containing(kind, epoch);
     let count = match kind {
+        PeriodKind::Daily => 730,
+        PeriodKind::Weekly => 104,
         PeriodKind::Monthly => 24,
         PeriodKind::Quarterly => 8,
+        PeriodKind::HalfYearly => 4,
         PeriodKind::Yearly => {
             let last = current.previous().year_number();
             first_year.map_or(3, |f| (last.saturating_sub(f) + 1).clamp(2, 10)) as usize
@@ -100,6 +106,7 @@ pub fn indicator_history(
                     period: *p,
                     value: round(*v, spec.decimals),
                     updated_at: updated(*p, r),
+                    status: None,
                 })
                 .filter(|pt| pt.updated_at <= epoch)
                 .collect();
@@ -111,6 +118,8 @@ pub fn indicator_history(
                     unit_id: unit.to_owned(),
                     points,
                     annotations,
+                    missing: Vec::new(),
+                    origin: None,
                 },
             );
         };
@@ -199,8 +208,11 @@ fn annotations(
 
 fn province_values(spec: &IndicatorSpec, periods: &[PeriodKey], r: &mut Rng) -> Vec<f64> {
     let per_year = match spec.period {
+        PeriodKind::Daily => 365.0,
+        PeriodKind::Weekly => 52.0,
         PeriodKind::Monthly => 12.0,
         PeriodKind::Quarterly => 4.0,
+        PeriodKind::HalfYearly => 2.0,
         PeriodKind::Yearly => 1.0,
     };
     let mut values: Vec<f64> = periods
