@@ -1,0 +1,387 @@
+//! One poll of an Open311 server: services (categories), requests page by page (`page` /
+//! `page_size`, or the server's `X-Next-Page-URL`), request updates where the server has
+//! FixMyStreet's `servicerequestupdates`; JSON, or XML from the first answer that shows the
+//! server has no JSON. Error lists are said with their codes; an operator's action on one of its
+//! incidents goes back as an update when the source is configured read-write.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
+
+use chrono::Utc;
+use reqwest::Url;
+
+use super::mapping;
+use super::parse::{self, Document, Record, Syntax};
+use crate::model::*;
+use crate::outbox::{Entry, Outcome};
+use crate::sources::client::FetchError;
+use crate::sources::external::{Failure, Polled, Running, Updates, retry_after};
+use crate::sources::messages::SourcePayload;
+use crate::sources::parse::ParseError;
+
+fn format_of(src: &Running) -> &'static str {
+    if src.xml.load(Ordering::Relaxed) {
+        "xml"
+    } else {
+        "json"
+    }
+}
+
+/// `{base}/{path}.{fmt}?params` (with the jurisdiction, and the key when reads need it).
+fn url(
+    src: &Running,
+    path: &str,
+    params: &[(&str, String)],
+    with_key: bool,
+) -> Result<Url, FetchError> {
+    let base = src.cfg.url.trim_end_matches('/');
+    let mut u = Url::parse(&format!("{base}/{path}.{}", format_of(src)))
+        .map_err(|e| FetchError::Unreachable(format!("{base}: {e}")))?;
+    {
+        let mut q = u.query_pairs_mut();
+        if let Some(j) = &src.cfg.jurisdiction_id {
+            q.append_pair("jurisdiction_id", j);
+        }
+        if with_key && let Some(k) = &src.key {
+            q.append_pair("api_key", k);
+        }
+        for (k, v) in params {
+            q.append_pair(k, v);
+        }
+    }
+    if u.query() == Some("") {
+        u.set_query(None);
+    }
+    Ok(u)
+}
+
+/// The failure an error list stands for.
+fn server_errors(status: u16, errors: &[parse::ServerError]) -> FetchError {
+    let words = errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    match status {
+        401 => FetchError::Unauthorized(words),
+        403 => FetchError::Forbidden(words),
+        _ => FetchError::Status {
+            status,
+            code: errors.first().map(|e| e.code.clone()).unwrap_or_default(),
+            message: words,
+        },
+    }
+}
+
+fn unusable(place: String, message: String) -> FetchError {
+    FetchError::Parse(ParseError {
+        resource: "open311",
+        path: place,
+        message,
+    })
+}
+
+/// GETs one document (switching an `auto` source to XML when the server has no JSON).
+async fn get(src: &Running, u: Url) -> Result<(Vec<Record>, reqwest::header::HeaderMap), Failure> {
+    let mut u = u;
+    for attempt in 0..2 {
+        let a = src.client.fetch(src.client.http().get(u.clone())).await?;
+        if a.status == 429 {
+            return Err(Failure {
+                error: FetchError::Status {
+                    status: 429,
+                    code: String::new(),
+                    message: "too many requests".into(),
+                },
+                retry_after: retry_after(&a.headers),
+            });
+        }
+        // An answer in XML, or a refusal of the format that is not an error list of JSON:
+        // the server has no JSON.
+        let text_kind = std::str::from_utf8(&a.body).ok().and_then(parse::sniff);
+        let no_json = text_kind == Some(Syntax::Xml)
+            || (matches!(a.status, 400 | 404 | 406 | 415 | 501)
+                && !matches!(parse::read(&a.body), Ok(Document::Errors(_))));
+        if attempt == 0
+            && src.cfg.format == crate::sources::external::Open311Format::Auto
+            && !src.xml.load(Ordering::Relaxed)
+            && no_json
+        {
+            tracing::info!(source = %src.cfg.id, "the Open311 server has no JSON: asking for XML");
+            src.xml.store(true, Ordering::Relaxed);
+            let path = u.path().trim_end_matches(".json").to_owned() + ".xml";
+            u.set_path(&path);
+            continue;
+        }
+        let ok = (200..300).contains(&a.status);
+        return match parse::read(&a.body) {
+            Ok(Document::Records(r)) if ok => Ok((r, a.headers)),
+            Ok(Document::Errors(e)) => {
+                Err(server_errors(if ok { 400 } else { a.status }, &e).into())
+            }
+            Ok(Document::Discovery(_)) if ok => Err(unusable(
+                "(body)".into(),
+                "a service discovery document, not a list: the source's url is one of its endpoints".into(),
+            )
+            .into()),
+            Ok(Document::Records(_)) | Ok(Document::Discovery(_)) | Err(_) if !ok => {
+                let snippet = String::from_utf8_lossy(&a.body[..a.body.len().min(200)])
+                    .trim()
+                    .to_owned();
+                Err(match a.status {
+                    401 => FetchError::Unauthorized(snippet),
+                    403 => FetchError::Forbidden(snippet),
+                    s => FetchError::Status {
+                        status: s,
+                        code: String::new(),
+                        message: snippet,
+                    },
+                }
+                .into())
+            }
+            Err(e) => Err(unusable(e.place, e.message).into()),
+            Ok(Document::Records(_)) | Ok(Document::Discovery(_)) => {
+                unreachable!("ok and not ok are both handled above")
+            }
+        };
+    }
+    Err(FetchError::Unreachable("no answer".into()).into())
+}
+
+/// One poll: services, every page of requests, updates.
+pub(in crate::sources) async fn poll(src: &Running) -> Result<Polled, Failure> {
+    let m = src.cfg.open311.clone().unwrap_or_default();
+    let id = &src.cfg.id;
+    let mut problems: Vec<String> = Vec::new();
+    let with_key = src.cfg.key_on_reads;
+    // Requests first: they decide the syntax of an `auto` source.
+    let mut records: Vec<Record> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let page_size = src.cfg.page_size;
+    let max_pages = src.cfg.max_pages.unwrap_or(50).max(1);
+    let mut next: Option<Url> = None;
+    let mut page = 1u32;
+    loop {
+        let u = match next.take() {
+            Some(u) => u,
+            None => {
+                let mut params = Vec::new();
+                if let Some(n) = page_size {
+                    params.push(("page_size", n.to_string()));
+                    params.push(("page", page.to_string()));
+                }
+                url(src, "requests", &params, with_key)?
+            }
+        };
+        let (mut got, headers) = get(src, u).await?;
+        let count = got.len();
+        for (i, r) in got.iter_mut().enumerate() {
+            r.place = format!(
+                "page {page} {}",
+                if r.place.is_empty() {
+                    format!("[{i}]")
+                } else {
+                    r.place.clone()
+                }
+            );
+        }
+        records.extend(got.into_iter().filter(|r| {
+            r.service_request_id
+                .as_ref()
+                .or(r.token.as_ref())
+                .is_none_or(|k| seen.insert(k.clone()))
+        }));
+        next = headers
+            .get("x-next-page-url")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.trim().is_empty())
+            .and_then(|v| Url::parse(v.trim()).ok());
+        let more = next.is_some() || page_size.is_some_and(|n| count >= n as usize && count > 0);
+        if !more {
+            break;
+        }
+        if page >= max_pages {
+            problems.push(format!(
+                "requests: more than {max_pages} pages; the rest not read (max_pages)"
+            ));
+            break;
+        }
+        page += 1;
+    }
+    // Services: their failure is said, the requests still shown.
+    let categories = match url(src, "services", &[], with_key) {
+        Ok(u) => match get(src, u).await {
+            Ok((services, _)) => {
+                let (c, p) = mapping::categories(&services, id, &m);
+                problems.extend(p.iter().map(|p| format!("services {p}")));
+                c
+            }
+            Err(f) => {
+                problems.push(format!("services: {}", src.redact(f.error)));
+                Vec::new()
+            }
+        },
+        Err(e) => {
+            problems.push(format!("services: {e}"));
+            Vec::new()
+        }
+    };
+    // Updates: history where the server has them.
+    let mut history: HashMap<String, Vec<HistoryEntry>> = HashMap::new();
+    if src.cfg.updates != Updates::None {
+        let now = Utc::now();
+        let params = [
+            (
+                "start_date",
+                (now - chrono::Duration::days(90))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+            (
+                "end_date",
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+        ];
+        match url(src, "servicerequestupdates", &params, with_key) {
+            Ok(u) => match get(src, u).await {
+                Ok((updates, _)) => {
+                    for u in &updates {
+                        match mapping::history_entry(u, &src.cfg.name, &m) {
+                            Some((rid, h)) => history.entry(rid).or_default().push(h),
+                            None => problems.push(format!(
+                                "servicerequestupdates {}: no request id or time: skipped",
+                                u.place
+                            )),
+                        }
+                    }
+                }
+                Err(f) => problems.push(format!("servicerequestupdates: {}", src.redact(f.error))),
+            },
+            Err(e) => problems.push(format!("servicerequestupdates: {e}")),
+        }
+    }
+    let sla: HashMap<String, u32> = categories
+        .iter()
+        .map(|c| (c.id.clone(), c.sla_hours))
+        .collect();
+    let from = mapping::From {
+        source: id,
+        name: &src.cfg.name,
+        writable: src.cfg.updates == Updates::ReadWrite,
+    };
+    let (incidents, p) =
+        mapping::incidents(records, &from, &m, &|c| sla.get(c).copied(), &mut history);
+    problems.extend(p.iter().map(ToString::to_string));
+    Ok(Polled {
+        payload: SourcePayload::Incidents {
+            incidents,
+            categories,
+        },
+        problems,
+        as_of: None,
+    })
+}
+
+/// The status code an action leaves the request in, as Open311 update servers take them.
+fn status_out(a: ActionKind) -> Option<&'static str> {
+    Some(match a {
+        ActionKind::Receive | ActionKind::Verify => "OPEN",
+        ActionKind::Forward => "INTERNAL_REFERRAL",
+        ActionKind::Start => "IN_PROGRESS",
+        ActionKind::Resolve => "FIXED",
+        ActionKind::Reject => "CLOSED",
+        ActionKind::Note => return None,
+    })
+}
+
+/// Sends an operator's action on one of this source's incidents as an update
+/// (`POST servicerequestupdates`, the idempotency key as `update_id`), then reads the request
+/// back.
+pub(in crate::sources) async fn send_update(
+    src: &Running,
+    entry: &Entry,
+    remote_id: &str,
+) -> Outcome {
+    if src.cfg.updates != Updates::ReadWrite {
+        return Outcome::Refused(format!(
+            "{} does not take updates (read-only)",
+            src.cfg.name
+        ));
+    }
+    let u = match url(src, "servicerequestupdates", &[], false) {
+        Ok(u) => u,
+        Err(e) => return Outcome::Retry(e.to_string()),
+    };
+    let r = &entry.request;
+    let mut form: Vec<(&str, String)> = vec![
+        ("service_request_id", remote_id.to_owned()),
+        ("update_id", entry.key.clone()),
+        (
+            "updated_datetime",
+            Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
+        (
+            "description",
+            r.note
+                .clone()
+                .unwrap_or_else(|| format!("{:?}", r.action).to_lowercase()),
+        ),
+    ];
+    if let Some(s) = status_out(r.action) {
+        form.push(("status", s.to_owned()));
+    }
+    if let Some(actor) = &r.actor {
+        form.push(("first_name", actor.clone()));
+    }
+    if let Some(k) = &src.key {
+        form.push(("api_key", k.clone()));
+    }
+    let answer = src
+        .client
+        .fetch(src.client.http().post(u).form(&form))
+        .await;
+    let a = match answer {
+        Ok(a) => a,
+        Err(e) => return Outcome::Retry(src.redact(e).to_string()),
+    };
+    if !(200..300).contains(&a.status) {
+        let words = match parse::read(&a.body) {
+            Ok(Document::Errors(e)) => e
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+            _ => String::from_utf8_lossy(&a.body[..a.body.len().min(200)]).into_owned(),
+        };
+        return if matches!(a.status, 408 | 429) || a.status >= 500 {
+            Outcome::Retry(format!("{}: {words}", a.status))
+        } else {
+            Outcome::Refused(format!("{}: {words}", a.status))
+        };
+    }
+    // Read the request back: the source's own view of it now.
+    let back = match url(
+        src,
+        &format!("requests/{remote_id}"),
+        &[],
+        src.cfg.key_on_reads,
+    ) {
+        Ok(u) => get(src, u).await.ok(),
+        Err(_) => None,
+    };
+    let m = src.cfg.open311.clone().unwrap_or_default();
+    let from = mapping::From {
+        source: &src.cfg.id,
+        name: &src.cfg.name,
+        writable: true,
+    };
+    if let Some((records, _)) = back {
+        let (mut inc, _) = mapping::incidents(records, &from, &m, &|_| None, &mut HashMap::new());
+        if let Some(i) = inc.pop().filter(|i| i.id == entry.incident_id) {
+            return Outcome::Acked(Box::new(i));
+        }
+    }
+    Outcome::AckedUnread(format!(
+        "{} took the update; its next poll shows it",
+        src.cfg.name
+    ))
+}
