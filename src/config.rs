@@ -56,6 +56,25 @@ pub struct Config {
     /// endpoint).
     #[serde(default)]
     pub metrics: Option<MetricsConfig>,
+    /// Sources beside the IOC backend (`[[source]]`): Open311 servers, SDMX and JSON-stat files
+    /// or endpoints, PX-Web tables.
+    #[serde(default)]
+    pub source: Vec<crate::sources::external::SourceConfig>,
+    /// Which sources give incidents, categories and indicator series ("backend" is the IOC
+    /// backend, the default for each).
+    #[serde(default)]
+    pub feeds: crate::sources::external::Feeds,
+}
+
+impl Config {
+    /// The sources beside the backend, as the background tasks take them.
+    pub fn external(&self) -> crate::sources::external::External {
+        crate::sources::external::External {
+            sources: self.source.clone(),
+            feeds: self.feeds.clone(),
+            ca_bundle: self.ca_bundle.clone(),
+        }
+    }
 }
 
 /// `[metrics]`
@@ -251,6 +270,26 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Diagnostic> {
     }
     if let Err((key, message)) = config.video.validate() {
         return Err(section("video", key, message));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for s in &config.source {
+        if let Err((key, message)) = s.check() {
+            return Err(section(
+                "source",
+                &format!("source.{key} ({})", s.id),
+                message,
+            ));
+        }
+        if !ids.insert(s.id.as_str()) {
+            return Err(section(
+                "source",
+                "source.id",
+                format!("\"{}\" is used twice", s.id),
+            ));
+        }
+    }
+    if let Err((key, message)) = config.feeds.check(&config.source) {
+        return Err(section("feeds", &key, message));
     }
     Ok(config)
 }

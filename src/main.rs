@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use ioc_console::cli::{
-    self, bench, export, kiosk, layout, outbox, probe, run, sim, snapshot, wall,
+    self, bench, export, kiosk, layout, outbox, probe, run, sim, snapshot, source, wall,
 };
 use ioc_console::config;
 use ioc_console::i18n::{Lang, tr_args};
@@ -67,6 +67,12 @@ enum Command {
     Wall {
         #[command(subcommand)]
         command: wall::WallCommand,
+    },
+    /// Sources beside the IOC backend (Open311, SDMX, JSON-stat): check what the console
+    /// understands of a file or URL.
+    Source {
+        #[command(subcommand)]
+        command: source::SourceCommand,
     },
     /// Measurements of the GPU benchmark (benches/gpu.sh): the wall rendered offscreen, camera
     /// uploads, decoders (for developers and the IT team).
@@ -151,6 +157,9 @@ fn main() -> ExitCode {
         } => kiosk::sway_config(a, &cfg, lang),
         Command::Act(a) => outbox::act(a, &cfg),
         Command::Bench { command } => bench::bench(command, &cfg, lang),
+        Command::Source {
+            command: source::SourceCommand::Check(a),
+        } => source::check(a, &cfg, lang),
         Command::Probe(a) => probe::probe(a, &cfg, lang),
         Command::Outbox {
             command: outbox::OutboxCommand::Flush(a),

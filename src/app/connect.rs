@@ -25,6 +25,8 @@ pub enum BackendSpec {
         scenario: Option<String>,
         speed: f64,
         seed: Option<u64>,
+        /// Incidents from the simulator's Open311 server rather than its IOC API.
+        open311: bool,
     },
 }
 
@@ -45,6 +47,15 @@ pub fn outbox_path_for(base_url: &str) -> PathBuf {
 
 /// Starts the runtime, the simulator when asked, and the client tasks.
 pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarget), String> {
+    connect_with(spec, timing, &sources::external::External::default())
+}
+
+/// [`connect`], with the sources beside the backend (`[[source]]`, `[feeds]`).
+pub fn connect_with(
+    spec: &BackendSpec,
+    timing: Timing,
+    external: &sources::external::External,
+) -> Result<(Backend, WakeTarget), String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("ioc-backend")
@@ -61,6 +72,7 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
         })
     };
     let mut keep_alive: Vec<Box<dyn std::any::Any>> = Vec::new();
+    let mut demo_external = None;
     let (cfg, trainer) = match spec {
         BackendSpec::Url {
             url,
@@ -80,6 +92,7 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
             scenario,
             speed,
             seed,
+            open311,
         } => {
             let mut sc = SimConfig {
                 scenario: scenario.clone(),
@@ -94,6 +107,9 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
                 .block_on(SimServer::start(sc))
                 .map_err(|e| format!("cannot start the simulator: {e}"))?;
             let cfg = ClientConfig::new(sim.base_url());
+            if *open311 {
+                demo_external = Some(demo_open311(&sim));
+            }
             keep_alive.push(Box::new(sim));
             (cfg, true)
         }
@@ -122,7 +138,8 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
             None
         }
     };
-    let link = sources::start(rt.handle(), &cfg, timing, wake, outbox.clone())
+    let external = demo_external.as_ref().unwrap_or(external);
+    let link = sources::start_with(rt.handle(), &cfg, timing, wake, outbox.clone(), external)
         .map_err(|e| e.to_string())?;
     // Dropped front to back: the simulator's handle first, then the runtime it runs on.
     keep_alive.push(Box::new(rt));
@@ -139,6 +156,64 @@ pub fn connect(spec: &BackendSpec, timing: Timing) -> Result<(Backend, WakeTarge
         },
         target,
     ))
+}
+
+/// The demo's incidents from the simulator's Open311 server: its agencies (unit names) mapped
+/// to units, its services to the IOC's own categories, updates read and written.
+pub fn demo_open311(sim: &SimServer) -> sources::external::External {
+    use sources::external::*;
+    use sources::open311::mapping::Open311Mapping;
+    let (units, categories, province) = sim.with_world(|w| {
+        (
+            w.units()
+                .iter()
+                .map(|u| (u.name.clone(), u.id.clone()))
+                .collect::<Vec<_>>(),
+            w.categories()
+                .iter()
+                .map(|c| c.id.clone())
+                .collect::<Vec<_>>(),
+            w.units()
+                .iter()
+                .find(|u| u.level == crate::model::UnitLevel::Province && u.valid_to.is_none())
+                .map(|u| u.id.clone())
+                .unwrap_or_default(),
+        )
+    });
+    let source = SourceConfig {
+        id: "phan-anh".into(),
+        name: "Phản ánh hiện trường (Open311)".into(),
+        kind: SourceKind::Open311,
+        url: sim.open311_url(),
+        poll_seconds: Some(10),
+        timeout_seconds: None,
+        body_limit_mb: None,
+        api_key_file: None,
+        key_on_reads: false,
+        format: Open311Format::Auto,
+        jurisdiction_id: None,
+        page_size: Some(500),
+        max_pages: None,
+        updates: Updates::ReadWrite,
+        open311: Some(Open311Mapping {
+            agencies: units.into_iter().collect(),
+            services: categories.iter().map(|c| (c.clone(), c.clone())).collect(),
+            default_unit: province,
+            ..Open311Mapping::default()
+        }),
+        query: None,
+        pxweb_version: None,
+        max_cells: None,
+        stats: None,
+    };
+    External {
+        feeds: Feeds {
+            incidents: vec![source.id.clone()],
+            ..Feeds::default()
+        },
+        sources: vec![source],
+        ca_bundle: None,
+    }
 }
 
 /// Removes a throw-away SQLite file (and its journal files) when dropped.
@@ -166,6 +241,11 @@ pub fn wait_for_first_load(backend: &mut Backend, store: &mut Store, limit: Dura
             let s = store.status(r, chrono::Utc::now());
             s.as_of.is_some()
                 || s.reason.as_ref().and_then(|r| r.catalogue_key()) != Some("source.loading")
+        }) && backend.link.external.iter().all(|id| {
+            store
+                .origins
+                .get(id)
+                .is_some_and(|o| o.fetched_at.is_some() || o.error.is_some())
         });
         if done {
             return true;

@@ -11,6 +11,7 @@ pub mod probe;
 pub mod run;
 pub mod sim;
 pub mod snapshot;
+pub mod source;
 pub mod wall;
 
 use std::path::{Path, PathBuf};
@@ -34,7 +35,9 @@ pub fn load_store(
     cfg: &config::Config,
     lang: Lang,
 ) -> Result<(crate::store::Store, Option<crate::app::Backend>), ExitCode> {
-    match data_spec(data, cfg, false).map(|s| connect::connect(&s, Timing::default())) {
+    match data_spec(data, cfg, false)
+        .map(|s| connect::connect_with(&s, Timing::default(), &cfg.external()))
+    {
         Some(Ok((mut b, _))) => {
             let mut store = crate::store::Store::connected(b.link.timing.clone());
             if !connect::wait_for_first_load(&mut b, &mut store, std::time::Duration::from_secs(30))
@@ -58,6 +61,7 @@ pub fn data_spec(args: &DataArgs, cfg: &config::Config, trainer: bool) -> Option
             scenario: None,
             speed: 1.0,
             seed: None,
+            open311: false,
         });
     }
     args.backend

@@ -58,6 +58,10 @@ pub struct DemoArgs {
     /// Speed of simulated time, 1 to 60.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
+    /// Incidents from the simulator's Open311 GeoReport v2 server (as from a citizen-report
+    /// system the IOC vendor did not write), everything else from its IOC API.
+    #[arg(long)]
+    pub open311: bool,
 }
 
 pub fn run(args: RunArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
@@ -98,14 +102,15 @@ pub fn launch(
     } else {
         DisplayChoice::Auto
     };
-    let (backend, wake) = match spec.map(|s| connect::connect(&s, Timing::default())) {
-        Some(Ok((b, w))) => (Some(b), Some(w)),
-        Some(Err(e)) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-        None => (None, None),
-    };
+    let (backend, wake) =
+        match spec.map(|s| connect::connect_with(&s, Timing::default(), &cfg.external())) {
+            Some(Ok((b, w))) => (Some(b), Some(w)),
+            Some(Err(e)) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+            None => (None, None),
+        };
     // Consoles in step: the sync task on its own small runtime, waking the window as data does.
     let wake = wake.unwrap_or_default();
     let sync = cfg.sync.clone().map(|mut sc| {
@@ -207,6 +212,7 @@ pub fn demo(args: DemoArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
         scenario: args.scenario,
         speed: args.speed.clamp(1.0, 60.0),
         seed: None,
+        open311: args.open311,
     };
     launch(args.run, cfg, lang, Some(spec))
 }

@@ -37,6 +37,10 @@ pub struct SimArgs {
     /// for a soak test).
     #[arg(long, default_value_t = 1.0)]
     pub arrivals: f64,
+    /// The API key Open311 updates must carry (read from the file); the incidents are also
+    /// served as an Open311 GeoReport v2 server under /open311/v2.
+    #[arg(long)]
+    pub open311_key_file: Option<PathBuf>,
 }
 
 pub fn sim(args: SimArgs) -> ExitCode {
@@ -47,6 +51,16 @@ pub fn sim(args: SimArgs) -> ExitCode {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
+    };
+    let open311_key = match &args.open311_key_file {
+        Some(p) => match crate::sources::external::read_key(p) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
     };
     let rt = match runtime(true) {
         Ok(rt) => rt,
@@ -63,6 +77,7 @@ pub fn sim(args: SimArgs) -> ExitCode {
         camera_base: args.camera_base,
         serve_cameras: args.serve_cameras,
         arrivals: args.arrivals,
+        open311_key,
     };
     rt.block_on(async {
         match crate::sim::SimServer::start(config).await {

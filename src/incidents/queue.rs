@@ -461,6 +461,7 @@ mod tests {
             version: 1,
             assigned_unit_id: None,
             history: vec![],
+            origin: None,
         }
     }
 

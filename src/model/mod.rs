@@ -118,6 +118,76 @@ pub struct Point {
     pub period: PeriodKey,
     pub value: f64,
     pub updated_at: Timestamp,
+    /// The observation's status as its source wrote it (SDMX `OBS_STATUS` "P" provisional,
+    /// "E" estimated; JSON-stat "e", "p"), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ObsStatus>,
+}
+
+/// An observation's status code as its source wrote it, up to 4 bytes (kept in the point
+/// without growing it).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObsStatus([u8; 4]);
+
+impl ObsStatus {
+    /// A status code; `None` when empty or longer than 4 bytes.
+    pub fn new(code: &str) -> Option<Self> {
+        let code = code.trim();
+        if code.is_empty() || code.len() > 4 {
+            return None;
+        }
+        let mut b = [0u8; 4];
+        b[..code.len()].copy_from_slice(code.as_bytes());
+        Some(ObsStatus(b))
+    }
+
+    pub fn as_str(&self) -> &str {
+        let len = self.0.iter().position(|&b| b == 0).unwrap_or(4);
+        std::str::from_utf8(&self.0[..len]).unwrap_or("")
+    }
+
+    /// Catalogue key of what the code means, for the codes of SDMX's `CL_OBS_STATUS` and the
+    /// usual JSON-stat symbols; other codes are shown as written.
+    pub fn meaning_key(&self) -> Option<&'static str> {
+        Some(match self.as_str() {
+            "P" | "p" => "obs_status.provisional",
+            "E" | "e" => "obs_status.estimated",
+            "F" | "f" => "obs_status.forecast",
+            "B" | "b" => "obs_status.break",
+            "I" | "i" => "obs_status.imputed",
+            "M" | ".." | "-" => "obs_status.missing",
+            "C" | "c" => "obs_status.confidential",
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Debug for ObsStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ObsStatus({:?})", self.as_str())
+    }
+}
+
+impl Serialize for ObsStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ObsStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ObsStatus::new(&s).ok_or_else(|| serde::de::Error::custom("a status code of 1 to 4 bytes"))
+    }
+}
+
+/// A period a source reports with no value ("na", "..", an empty cell): shown as missing,
+/// never as zero.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MissingObs {
+    pub period: PeriodKey,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ObsStatus>,
 }
 
 /// A note on a period of a series (an official figure, a change of boundaries, …).
@@ -137,6 +207,12 @@ pub struct Series {
     /// Notes the backend attaches to periods of this series.
     #[serde(default)]
     pub annotations: Vec<Annotation>,
+    /// Periods the source reports without a value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<MissingObs>,
+    /// The configured source it came from (absent: the IOC backend).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// One new or corrected observation (SSE `observation` event).
@@ -250,6 +326,26 @@ pub struct Incident {
     pub assigned_unit_id: Option<String>,
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
+    /// The configured source it came from, when not the IOC backend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// Where an incident from a source other than the IOC backend came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The source's id in the configuration (the incident's id is "{source}:{remote_id}").
+    pub source: String,
+    /// The source's name as configured, shown on the desk.
+    pub name: String,
+    /// The id the source gave it.
+    pub remote_id: String,
+    /// The status as the source wrote it ("open", "IN_PROGRESS", "investigating").
+    #[serde(default)]
+    pub raw_status: Option<String>,
+    /// Whether operators' actions go back to the source (as updates); when not, the desk shows
+    /// the incident read-only and says why.
+    pub writable: bool,
 }
 
 /// `POST /incidents/{id}/actions` body (with an `Idempotency-Key` header).

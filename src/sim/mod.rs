@@ -6,6 +6,7 @@
 pub mod cameras;
 pub mod data;
 pub mod history;
+pub mod open311;
 pub mod scenario;
 pub mod server;
 pub mod world;

@@ -91,6 +91,8 @@ pub struct SimConfig {
     /// Background incidents arrive this many times as often as the demo data's rates (1: as
     /// they are; a soak runs a busy day).
     pub arrivals: f64,
+    /// The API key Open311 updates must carry (`/open311/v2`; none: any is taken).
+    pub open311_key: Option<String>,
 }
 
 impl Default for SimConfig {
@@ -106,6 +108,7 @@ impl Default for SimConfig {
             camera_base: "rtsp://127.0.0.1:8554".into(),
             serve_cameras: false,
             arrivals: 1.0,
+            open311_key: None,
         }
     }
 }
@@ -140,7 +143,12 @@ pub struct Shared {
 }
 
 impl Shared {
-    fn lock_world(&self) -> std::sync::MutexGuard<'_, World> {
+    /// The key Open311 updates must carry, when set.
+    pub(super) fn open311_key(&self) -> Option<String> {
+        self.config.open311_key.clone()
+    }
+
+    pub(super) fn lock_world(&self) -> std::sync::MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|p| p.into_inner())
     }
     fn lock_clock(&self) -> std::sync::MutexGuard<'_, SimClock> {
@@ -304,6 +312,16 @@ impl SimServer {
         format!("http://{}/api/v1", self.addr)
     }
 
+    /// The same world as an Open311 GeoReport v2 server.
+    pub fn open311_url(&self) -> String {
+        format!("http://{}/open311/v2", self.addr)
+    }
+
+    /// Reads the simulated world.
+    pub fn with_world<T>(&self, f: impl FnOnce(&World) -> T) -> T {
+        f(&self.shared.lock_world())
+    }
+
     /// Stops serving and waits until the port is released.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -353,6 +371,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), guard));
     Router::new()
         .nest("/api/v1", api)
+        .nest("/open311/v2", super::open311::router())
         .route("/sim/status", get(sim_status))
         .route("/sim/control", post(sim_control))
         .route("/sim/faults", get(get_faults).post(set_faults))

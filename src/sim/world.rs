@@ -444,6 +444,7 @@ impl World {
                 unit_id: None,
                 note: None,
             }],
+            origin: None,
         };
         let idx = self.incidents.len();
         self.index.insert(id, idx);
@@ -753,6 +754,7 @@ impl World {
             period,
             value,
             updated_at: self.now,
+            status: None,
         };
         let series = self
             .series
@@ -762,6 +764,8 @@ impl World {
                 indicator_id: indicator_id.to_owned(),
                 unit_id: unit_id.to_owned(),
                 points: Vec::new(),
+                missing: Vec::new(),
+                origin: None,
             });
         match series.points.iter_mut().find(|p| p.period == period) {
             Some(p) => *p = point,

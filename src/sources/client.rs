@@ -185,6 +185,14 @@ async fn grow(
     Ok(())
 }
 
+/// An answer of any status (see [`Client::fetch`]).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Body,
+}
+
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -274,11 +282,24 @@ impl Client {
         &self.http
     }
 
-    /// Reads a body chunk by chunk, refusing it once it passes the limit; maps error statuses.
-    /// Its buffer grows only with room taken in the console's budget first (waiting for other
-    /// bodies to give some back, up to `BUDGET_WAIT`).
-    async fn body(&self, resp: reqwest::Response) -> Result<Body, FetchError> {
-        let status = resp.status();
+    /// An answer whatever its status (sources other than the IOC backend classify their own
+    /// error bodies): the status, headers and body, within the body limit and the budget.
+    pub async fn fetch(&self, req: reqwest::RequestBuilder) -> Result<Answer, FetchError> {
+        let resp = req.send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = self.read_body(resp).await?;
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Reads a body chunk by chunk, refusing it once it passes the limit. Its buffer grows only
+    /// with room taken in the console's budget first (waiting for other bodies to give some
+    /// back, up to `BUDGET_WAIT`).
+    async fn read_body(&self, resp: reqwest::Response) -> Result<Body, FetchError> {
         let declared = resp.content_length();
         if declared.is_some_and(|n| n > self.body_limit as u64) {
             return Err(FetchError::TooLarge {
@@ -308,11 +329,18 @@ impl Client {
             }
             body.extend_from_slice(&chunk);
         }
+        Ok(Body {
+            bytes: body,
+            _room: room,
+        })
+    }
+
+    /// Reads a body and maps error statuses.
+    async fn body(&self, resp: reqwest::Response) -> Result<Body, FetchError> {
+        let status = resp.status();
+        let body = self.read_body(resp).await?;
         if status.is_success() {
-            return Ok(Body {
-                bytes: body,
-                _room: room,
-            });
+            return Ok(body);
         }
         let (code, message) = match parse::api_error(&body) {
             Some(e) => (e.error.code, e.error.message),

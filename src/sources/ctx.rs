@@ -25,6 +25,9 @@ pub(super) struct Ctx {
     /// switch to their fast interval now rather than after the slow one.
     pub(super) stream_lost: tokio::sync::watch::Sender<u64>,
     pub(super) stream_up: std::sync::atomic::AtomicBool,
+    /// The ids of the sources beside the backend, and those running (for the outbox sender).
+    pub(super) external_ids: Vec<String>,
+    pub(super) externals: std::sync::Mutex<super::external::Registry>,
 }
 
 impl Ctx {

@@ -23,6 +23,21 @@ pub enum Payload {
     Providers(Vec<ProviderStatus>),
 }
 
+/// What a source beside the IOC backend gave (whole: it replaces that source's last load).
+#[derive(Clone, Debug)]
+pub enum SourcePayload {
+    /// Open311: requests as incidents, services as categories.
+    Incidents {
+        incidents: Vec<Incident>,
+        categories: Vec<Category>,
+    },
+    /// Statistics: indicators and their series.
+    Stats {
+        indicators: Vec<Indicator>,
+        series: Vec<Series>,
+    },
+}
+
 /// What the background sends to the UI.
 #[derive(Clone, Debug)]
 pub enum Update {
@@ -43,6 +58,31 @@ pub enum Update {
         at: Timestamp,
     },
     StreamDown {
+        error: FetchError,
+        at: Timestamp,
+    },
+    /// Which resources the IOC backend gives (sent first; `[feeds]` may give others to other
+    /// sources).
+    Feeds {
+        backend: Vec<Resource>,
+    },
+    /// A source beside the IOC backend loaded (see `sources::external`).
+    SourceLoaded {
+        source: String,
+        name: String,
+        feeds: Vec<Resource>,
+        stale_after: std::time::Duration,
+        payload: SourcePayload,
+        /// What could not be used, with its place ("line 12: period \"2024-13\"…").
+        problems: Vec<String>,
+        as_of: Timestamp,
+        fetched_at: Timestamp,
+    },
+    SourceFailed {
+        source: String,
+        name: String,
+        feeds: Vec<Resource>,
+        stale_after: std::time::Duration,
         error: FetchError,
         at: Timestamp,
     },

@@ -8,14 +8,18 @@ pub mod backoff;
 pub mod client;
 mod ctx;
 mod events;
+pub mod external;
 mod messages;
+pub mod open311;
 pub mod parse;
 mod poll;
 mod requests;
 mod resource;
 pub mod sse;
+pub mod stats;
+mod xml;
 
-pub use messages::{Payload, Request, Update};
+pub use messages::{Payload, Request, SourcePayload, Update};
 pub use poll::parse_payload;
 pub use resource::{Resource, Timing};
 
@@ -36,6 +40,8 @@ pub struct BackendLink {
     pub requests: mpsc::Sender<Request>,
     pub timing: Timing,
     pub base_url: String,
+    /// The ids of the sources beside the backend (`[[source]]`).
+    pub external: Vec<String>,
 }
 
 /// Starts the background tasks on `rt`. `wake` is called after every update. Actions go through
@@ -47,8 +53,35 @@ pub fn start(
     wake: Waker,
     outbox: Option<Arc<crate::outbox::Outbox>>,
 ) -> Result<BackendLink, client::ClientError> {
+    start_with(
+        rt,
+        cfg,
+        timing,
+        wake,
+        outbox,
+        &external::External::default(),
+    )
+}
+
+/// [`start`], with sources beside the backend and which resources each gives.
+pub fn start_with(
+    rt: &tokio::runtime::Handle,
+    cfg: &ClientConfig,
+    timing: Timing,
+    wake: Waker,
+    outbox: Option<Arc<crate::outbox::Outbox>>,
+    ext: &external::External,
+) -> Result<BackendLink, client::ClientError> {
     let client = Client::new(cfg)?;
     let (tx, rx) = mpsc::channel(1024);
+    let backend_feeds: Vec<Resource> = Resource::ALL
+        .into_iter()
+        .filter(|&r| ext.feeds.backend_feeds(r))
+        .collect();
+    // The store learns first which resources the backend gives (the channel is empty).
+    let _ = tx.try_send(Update::Feeds {
+        backend: backend_feeds.clone(),
+    });
     let (req_tx, req_rx) = mpsc::channel(64);
     let ctx = Arc::new(Ctx {
         client,
@@ -60,9 +93,22 @@ pub fn start(
         refresh: tokio::sync::watch::channel(0).0,
         stream_lost: tokio::sync::watch::channel(0).0,
         stream_up: false.into(),
+        external_ids: ext.sources.iter().map(|s| s.id.clone()).collect(),
+        externals: Default::default(),
     });
     for (i, r) in Resource::ALL.into_iter().enumerate() {
-        rt.spawn(poll_loop(Arc::clone(&ctx), r, i as u64));
+        if backend_feeds.contains(&r) {
+            rt.spawn(poll_loop(Arc::clone(&ctx), r, i as u64));
+        }
+    }
+    for (i, s) in ext.sources.iter().enumerate() {
+        rt.spawn(external::run(
+            Arc::clone(&ctx),
+            s.clone(),
+            ext.feeds.of(&s.id),
+            ext.ca_bundle.clone(),
+            1000 + i as u64,
+        ));
     }
     rt.spawn(stream_loop(Arc::clone(&ctx)));
     rt.spawn(request_loop(Arc::clone(&ctx), req_rx));
@@ -72,5 +118,6 @@ pub fn start(
         requests: req_tx,
         timing,
         base_url: cfg.base_url.clone(),
+        external: ext.sources.iter().map(|s| s.id.clone()).collect(),
     })
 }

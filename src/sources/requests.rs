@@ -51,7 +51,7 @@ pub(super) async fn outbox_loop(ctx: Arc<Ctx>) {
         let pending = with_outbox(&ctx, |o| o.pending()).await.unwrap_or_default();
         let mut retry = false;
         for entry in pending {
-            let outcome = actions::send(&ctx.client, &entry).await;
+            let outcome = send_action(&ctx, &entry).await;
             let key = entry.key.clone();
             let recorded = {
                 let outcome = outcome.clone();
@@ -87,6 +87,29 @@ pub(super) async fn outbox_loop(ctx: Arc<Ctx>) {
             _ = ctx.outbox_wake.notified() => {}
         }
     }
+}
+
+/// Sends an action to the source of its incident: a source beside the backend (its id before
+/// the incident's ':'), else the IOC backend.
+async fn send_action(ctx: &Ctx, entry: &crate::outbox::Entry) -> crate::outbox::Outcome {
+    if let Some((source, remote)) = entry.incident_id.split_once(':')
+        && ctx.external_ids.iter().any(|i| i == source)
+    {
+        {
+            let running = ctx
+                .externals
+                .lock()
+                .ok()
+                .and_then(|r| r.get(source).cloned());
+            return match running {
+                Some(r) => super::open311::fetch::send_update(&r, entry, remote).await,
+                None => {
+                    crate::outbox::Outcome::Retry(format!("source {source} has not started yet"))
+                }
+            };
+        }
+    }
+    actions::send(&ctx.client, entry).await
 }
 
 pub(super) async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>) {

@@ -10,7 +10,7 @@ pub mod incident_log;
 
 use crate::model::sim::SimStatus;
 use crate::model::*;
-use crate::sources::{FetchError, Payload, Resource, Timing, Update};
+use crate::sources::{FetchError, Payload, Resource, SourcePayload, Timing, Update};
 use crate::status::{DataStatus, SourceState};
 use crate::text::Text;
 
@@ -100,6 +100,87 @@ pub struct Store {
     series_loaded: u64,
     /// The generation of the last event of each series (indicator, unit).
     series_events: HashMap<(String, String), u64>,
+    /// Sources beside the IOC backend, by id: their state and what they gave.
+    pub origins: std::collections::BTreeMap<String, OriginState>,
+    /// The resources the IOC backend gives (`None`: all of them; `[feeds]` may name others).
+    pub backend_feeds: Option<Vec<Resource>>,
+}
+
+/// A source beside the IOC backend as the store knows it.
+#[derive(Clone, Debug)]
+pub struct OriginState {
+    pub name: String,
+    pub feeds: Vec<Resource>,
+    pub fetched_at: Option<Timestamp>,
+    pub error: Option<(FetchError, Timestamp)>,
+    /// What its last load could not use, with places.
+    pub problems: Vec<String>,
+    pub stale_after: std::time::Duration,
+    /// Its categories and indicators (kept to add again after the backend's own lists).
+    pub categories: Vec<Category>,
+    pub indicators: Vec<Indicator>,
+    /// How many incidents and series its last load gave.
+    pub incidents: usize,
+    pub series: usize,
+}
+
+impl OriginState {
+    fn failing(&self) -> Option<&FetchError> {
+        match (&self.error, self.fetched_at) {
+            (Some((e, at)), Some(ok)) if *at >= ok => Some(e),
+            (Some((e, _)), None) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Its state at `now`, with the reason naming it.
+    pub fn status(&self, now: Timestamp) -> DataStatus {
+        if let Some(e) = self.failing() {
+            let (state, reason) = describe_external(&self.name, e);
+            return DataStatus {
+                state,
+                as_of: self.fetched_at,
+                reason: Some(reason),
+            };
+        }
+        let Some(fetched) = self.fetched_at else {
+            return DataStatus::with_reason(
+                SourceState::Offline,
+                None,
+                Text::key("source.ext.loading").arg("source", &self.name),
+            );
+        };
+        let after = chrono::Duration::from_std(self.stale_after).unwrap_or(chrono::Duration::MAX);
+        if now - fetched > after {
+            return DataStatus::with_reason(
+                SourceState::Stale,
+                Some(fetched),
+                Text::key("source.ext.stale")
+                    .arg("source", &self.name)
+                    .arg_age("age", now - fetched),
+            );
+        }
+        DataStatus::live(fetched)
+    }
+
+    fn stale_at(&self) -> Option<Timestamp> {
+        if self.failing().is_some() {
+            return None;
+        }
+        Some(self.fetched_at? + chrono::Duration::from_std(self.stale_after).ok()?)
+    }
+}
+
+/// How bad a state is, to show the worst of several sources.
+fn severity(s: SourceState) -> u8 {
+    match s {
+        SourceState::Live => 0,
+        SourceState::Connecting => 1,
+        SourceState::Stale => 2,
+        SourceState::Offline => 3,
+        SourceState::Error => 4,
+        SourceState::NoPermission => 5,
+    }
 }
 
 impl Store {
@@ -180,6 +261,36 @@ impl Store {
                 self.stream.up = false;
                 self.stream.error = Some(error);
             }
+            Update::SourceLoaded {
+                source,
+                name,
+                feeds,
+                stale_after,
+                payload,
+                problems,
+                as_of: _,
+                fetched_at,
+            } => self.source_loaded(
+                source,
+                name,
+                feeds,
+                stale_after,
+                payload,
+                problems,
+                fetched_at,
+            ),
+            Update::SourceFailed {
+                source,
+                name,
+                feeds,
+                stale_after,
+                error,
+                at,
+            } => {
+                let o = self.origin(source, name, feeds, stale_after);
+                o.error = Some((error, at));
+            }
+            Update::Feeds { backend } => self.backend_feeds = Some(backend),
             Update::SimStatus(s) => self.sim = Some(s),
             // A refusal stays until the operator dismisses it (the desk keeps that) or another
             // one replaces it.
@@ -198,13 +309,35 @@ impl Store {
         match payload {
             Payload::Units(v) => self.units.loaded(v, as_of, fetched_at),
             Payload::Departments(v) => self.departments.loaded(v, as_of, fetched_at),
-            Payload::Categories(v) => self.categories.loaded(v, as_of, fetched_at),
-            Payload::Indicators(v) => self.indicators.loaded(v, as_of, fetched_at),
+            Payload::Categories(mut v) => {
+                v.extend(
+                    self.origins
+                        .values()
+                        .flat_map(|o| o.categories.iter().cloned()),
+                );
+                self.categories.loaded(v, as_of, fetched_at)
+            }
+            Payload::Indicators(mut v) => {
+                v.extend(
+                    self.origins
+                        .values()
+                        .flat_map(|o| o.indicators.iter().cloned()),
+                );
+                self.indicators.loaded(v, as_of, fetched_at)
+            }
             Payload::Series(v) => {
-                let map = v
+                let mut map: HashMap<(String, String), Series> = v
                     .into_iter()
                     .map(|s| ((s.indicator_id.clone(), s.unit_id.clone()), s))
                     .collect();
+                // The other sources' series stay.
+                if let Some(old) = self.series.data.take() {
+                    for (k, s) in old {
+                        if s.origin.is_some() {
+                            map.insert(k, s);
+                        }
+                    }
+                }
                 self.series.loaded(map, as_of, fetched_at);
                 self.series_loaded = self.generation;
                 self.series_events.clear();
@@ -213,10 +346,19 @@ impl Store {
                 let mut map = if incremental {
                     self.incidents.data.take().unwrap_or_default()
                 } else {
-                    // A whole list replaces the map: views rebuild from it.
+                    // A whole list replaces the backend's incidents (the other sources' stay):
+                    // views rebuild from it.
                     self.incidents_reset = self.generation;
                     self.incident_log.clear();
-                    std::sync::Arc::new(HashMap::with_capacity(items.len()))
+                    let mut m = HashMap::with_capacity(items.len());
+                    if let Some(old) = self.incidents.data.take() {
+                        m.extend(
+                            old.values()
+                                .filter(|i| i.origin.is_some())
+                                .map(|i| (i.id.clone(), i.clone())),
+                        );
+                    }
+                    std::sync::Arc::new(m)
                 };
                 {
                     let m = std::sync::Arc::make_mut(&mut map);
@@ -241,6 +383,12 @@ impl Store {
             Event::Camera(_) => Resource::Cameras,
             Event::Provider(_) => Resource::Providers,
         };
+        // The backend's events about what other sources give are not shown (an incident
+        // that says its source came from that source: an action's answer).
+        let from_other = matches!(&e, Event::Incident(i) if i.origin.is_some());
+        if !self.backend_gives(touched) && !from_other {
+            return;
+        }
         self.changed[touched as usize] = self.generation;
         match e {
             Event::Incident(i) => {
@@ -262,6 +410,8 @@ impl Store {
                             indicator_id: o.indicator_id.clone(),
                             unit_id: o.unit_id.clone(),
                             points: Vec::new(),
+                            missing: Vec::new(),
+                            origin: None,
                         });
                     match s.points.iter_mut().find(|p| p.period == o.point.period) {
                         Some(p) => *p = o.point,
@@ -339,8 +489,41 @@ impl Store {
         Resource::ALL.iter().filter(|r| self.meta(**r).2).count()
     }
 
-    /// The state of a resource at `now`, with the reason when it is not live.
+    /// Whether the IOC backend gives `r` (`[feeds]` may give it to other sources only).
+    pub fn backend_gives(&self, r: Resource) -> bool {
+        self.backend_feeds.as_ref().is_none_or(|f| f.contains(&r))
+    }
+
+    /// The state of a resource at `now`, with the reason when it is not live: the worst of the
+    /// IOC backend's and the other sources' that give it (their reasons name them).
     pub fn status(&self, r: Resource, now: Timestamp) -> DataStatus {
+        let mut worst = self.backend_gives(r).then(|| self.backend_status(r, now));
+        for o in self.origins.values().filter(|o| o.feeds.contains(&r)) {
+            let s = o.status(now);
+            worst = Some(match worst {
+                Some(w) if severity(w.state) >= severity(s.state) => DataStatus {
+                    as_of: match (w.as_of, s.as_of) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    },
+                    ..w
+                },
+                Some(w) => DataStatus {
+                    as_of: match (w.as_of, s.as_of) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    },
+                    ..s
+                },
+                None => s,
+            });
+        }
+        worst.unwrap_or_else(|| {
+            DataStatus::with_reason(SourceState::Offline, None, Text::key("source.loading"))
+        })
+    }
+
+    fn backend_status(&self, r: Resource, now: Timestamp) -> DataStatus {
         if !self.configured {
             return DataStatus::with_reason(
                 SourceState::Offline,
@@ -400,7 +583,114 @@ impl Store {
         Resource::ALL
             .iter()
             .filter_map(|&r| self.stale_at(r).filter(|t| *t > now))
+            .chain(
+                self.origins
+                    .values()
+                    .filter_map(OriginState::stale_at)
+                    .filter(|t| *t > now),
+            )
             .min()
+    }
+
+    fn origin(
+        &mut self,
+        source: String,
+        name: String,
+        feeds: Vec<Resource>,
+        stale_after: std::time::Duration,
+    ) -> &mut OriginState {
+        let o = self.origins.entry(source).or_insert_with(|| OriginState {
+            name: name.clone(),
+            feeds: feeds.clone(),
+            fetched_at: None,
+            error: None,
+            problems: Vec::new(),
+            stale_after,
+            categories: Vec::new(),
+            indicators: Vec::new(),
+            incidents: 0,
+            series: 0,
+        });
+        o.name = name;
+        o.feeds = feeds;
+        o.stale_after = stale_after;
+        o
+    }
+
+    /// A whole load of one source: it replaces that source's items, and only those.
+    #[allow(clippy::too_many_arguments)]
+    fn source_loaded(
+        &mut self,
+        source: String,
+        name: String,
+        feeds: Vec<Resource>,
+        stale_after: std::time::Duration,
+        payload: SourcePayload,
+        problems: Vec<String>,
+        fetched_at: Timestamp,
+    ) {
+        let generation = self.generation;
+        let gives = |r: Resource| feeds.contains(&r);
+        let (give_incidents, give_categories, give_series) = (
+            gives(Resource::Incidents),
+            gives(Resource::Categories),
+            gives(Resource::Series),
+        );
+        let of_source = |o: &Option<Origin>| o.as_ref().is_some_and(|o| o.source == source);
+        match payload {
+            SourcePayload::Incidents {
+                incidents,
+                categories,
+            } => {
+                if give_incidents {
+                    let mut map = self.incidents.data.take().unwrap_or_default();
+                    let m = std::sync::Arc::make_mut(&mut map);
+                    m.retain(|_, i| !of_source(&i.origin));
+                    let n = incidents.len();
+                    for i in incidents {
+                        m.insert(i.id.clone(), i);
+                    }
+                    self.incidents.data = Some(map);
+                    self.incidents_reset = generation;
+                    self.incident_log.clear();
+                    self.changed[Resource::Incidents as usize] = generation;
+                    self.origin(source.clone(), name.clone(), feeds.clone(), stale_after)
+                        .incidents = n;
+                }
+                // Categories come with incidents (their names): given whenever incidents are.
+                if give_incidents || give_categories {
+                    let o = self.origin(source.clone(), name.clone(), feeds.clone(), stale_after);
+                    let old = std::mem::replace(&mut o.categories, categories.clone());
+                    let list = self.categories.data.get_or_insert_with(Vec::new);
+                    list.retain(|c| !old.iter().any(|x| x.id == c.id));
+                    list.extend(categories);
+                    self.changed[Resource::Categories as usize] = generation;
+                }
+            }
+            SourcePayload::Stats { indicators, series } => {
+                if give_series {
+                    let map = self.series.data.get_or_insert_with(HashMap::new);
+                    map.retain(|_, s| s.origin.as_deref() != Some(source.as_str()));
+                    let n = series.len();
+                    for s in series {
+                        map.insert((s.indicator_id.clone(), s.unit_id.clone()), s);
+                    }
+                    self.series_loaded = generation;
+                    self.changed[Resource::Series as usize] = generation;
+                    let o = self.origin(source.clone(), name.clone(), feeds.clone(), stale_after);
+                    o.series = n;
+                    let old = std::mem::replace(&mut o.indicators, indicators.clone());
+                    let list = self.indicators.data.get_or_insert_with(Vec::new);
+                    list.retain(|i| !old.iter().any(|x| x.id == i.id));
+                    list.extend(indicators);
+                    self.changed[Resource::Indicators as usize] = generation;
+                }
+            }
+        }
+        let o = self.origin(source, name, feeds, stale_after);
+        o.fetched_at = Some(fetched_at);
+        o.error = None;
+        o.problems = problems;
     }
 
     /// When `r`'s data, live now, turns stale unless something new arrives; None when it has no
@@ -448,6 +738,60 @@ pub fn describe(e: &FetchError) -> (SourceState, Text) {
             SourceState::Error,
             Text::key("source.malformed")
                 .arg("resource", p.resource)
+                .arg("path", &p.path)
+                .arg("message", &p.message),
+        ),
+    }
+}
+
+/// The state and words for a failure of a source beside the IOC backend (its name said).
+pub fn describe_external(name: &str, e: &FetchError) -> (SourceState, Text) {
+    match e {
+        FetchError::Unreachable(m) => (
+            SourceState::Offline,
+            Text::key("source.ext.unreachable")
+                .arg("source", name)
+                .arg("detail", m),
+        ),
+        FetchError::Unauthorized(m) => (
+            SourceState::Error,
+            Text::key("source.ext.unauthorized")
+                .arg("source", name)
+                .arg("detail", m),
+        ),
+        FetchError::Forbidden(m) => (
+            SourceState::NoPermission,
+            Text::key("source.ext.forbidden")
+                .arg("source", name)
+                .arg("detail", m),
+        ),
+        FetchError::Status { status: 429, .. } => (
+            SourceState::Offline,
+            Text::key("source.ext.too_many").arg("source", name),
+        ),
+        FetchError::Status {
+            status, message, ..
+        } => (
+            SourceState::Error,
+            Text::key("source.ext.bad_status")
+                .arg("source", name)
+                .arg("status", status)
+                .arg("message", message),
+        ),
+        FetchError::Busy { budget } => (
+            SourceState::Offline,
+            Text::key("source.busy").arg("mb", budget / (1024 * 1024)),
+        ),
+        FetchError::TooLarge { limit } => (
+            SourceState::Error,
+            Text::key("source.ext.too_large")
+                .arg("source", name)
+                .arg("mb", limit / (1024 * 1024)),
+        ),
+        FetchError::Parse(p) => (
+            SourceState::Error,
+            Text::key("source.ext.malformed")
+                .arg("source", name)
                 .arg("path", &p.path)
                 .arg("message", &p.message),
         ),

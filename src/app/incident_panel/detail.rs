@@ -29,7 +29,27 @@ impl IncidentPanel {
             let v = format::to_vietnam_time(t);
             format!("{} {}", format::time(v, false), format::date(v))
         };
+        // An incident from a source that takes no updates is read-only here, and says why.
+        let from_read_only = inc.origin.as_ref().filter(|o| !o.writable);
+        let read_only = read_only || from_read_only.is_some();
         ui.label(RichText::new(&inc.title).heading());
+        if let Some(o) = &inc.origin {
+            ui.label(cx.t_args(
+                "panel.origin",
+                &[
+                    ("source", &o.name),
+                    ("id", &o.remote_id),
+                    ("status", &o.raw_status.as_deref().unwrap_or("—")),
+                ],
+            ));
+        }
+        if let Some(o) = from_read_only {
+            ui.label(
+                RichText::new(cx.t_args("panel.origin_read_only", &[("source", &o.name)]))
+                    .italics()
+                    .color(theme::colors::STALE),
+            );
+        }
         ui.label(format!(
             "{} · {} · {} · v{}",
             inc.id,
@@ -81,7 +101,11 @@ impl IncidentPanel {
                     ui.end_row();
                 }
                 ui.label(cx.t("panel.location"));
-                ui.label(format!("{:.5}, {:.5}", inc.location.lat, inc.location.lon));
+                if inc.location.is_valid() {
+                    ui.label(format!("{:.5}, {:.5}", inc.location.lat, inc.location.lon));
+                } else {
+                    ui.label(cx.t("panel.no_location"));
+                }
                 ui.end_row();
                 if let Some(u) = &inc.assigned_unit_id {
                     ui.label(cx.t("panel.assigned"));

@@ -66,6 +66,9 @@ impl IncidentPanel {
         let Some(inc) = self.selected.as_ref().and_then(|id| map.get(id)).cloned() else {
             return;
         };
+        if inc.origin.as_ref().is_some_and(|o| !o.writable) {
+            return;
+        }
         for (key, action) in [
             (Key::V, ActionKind::Verify),
             (Key::F, ActionKind::Forward),
