@@ -99,6 +99,7 @@ fn rig(epoch: Timestamp, brief: Option<std::path::PathBuf>) -> Rig {
         requests: req_tx,
         timing: Timing::default(),
         base_url: "http://bench.invalid".into(),
+        external: Vec::new(),
     };
     let load = |resource, payload| Update::Loaded {
         resource,

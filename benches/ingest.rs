@@ -86,6 +86,7 @@ fn incidents_json(n: usize) -> Vec<u8> {
                     hist(1, ActionKind::Verify, IncidentStatus::Verified),
                     hist(2, ActionKind::Forward, IncidentStatus::Forwarded),
                 ],
+                origin: None,
             }
         })
         .collect();
@@ -104,8 +105,11 @@ fn series_json(series: usize, points: usize) -> Vec<u8> {
                     period: PeriodKey::month(1950 + (p / 12) as u16, (p % 12) as u8 + 1).unwrap(),
                     value: (s * 31 + p) as f64 * 0.37,
                     updated_at: t0,
+                    status: None,
                 })
                 .collect(),
+            missing: Vec::new(),
+            origin: None,
         })
         .collect();
     serde_json::to_vec(&ListResponse { items, as_of: t0 }).unwrap()

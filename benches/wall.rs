@@ -183,9 +183,12 @@ fn chart_store(lines: usize, points: usize) -> Store {
                             + noise * 4.0
                             + spike,
                         updated_at: now,
+                        status: None,
                     }
                 })
                 .collect(),
+            missing: Vec::new(),
+            origin: None,
         })
         .collect();
     load(&mut store, Resource::Series, Payload::Series(series));

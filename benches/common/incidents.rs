@@ -65,6 +65,7 @@ pub fn incidents(n: usize) -> Vec<Incident> {
                 version: 1,
                 assigned_unit_id: None,
                 history: vec![],
+                origin: None,
             }
         })
         .collect()

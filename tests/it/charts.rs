@@ -477,6 +477,7 @@ fn a_chart_is_prepared_once_per_change_of_what_it_reads() {
                 period,
                 value: 1.0,
                 updated_at: fixed_now(),
+                status: None,
             },
         })));
     };

@@ -590,6 +590,7 @@ fn known(
         version: 1,
         assigned_unit_id: None,
         history,
+        origin: None,
     }
 }
 

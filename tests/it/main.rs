@@ -18,6 +18,8 @@ mod nats;
 mod parsers;
 mod reload;
 mod sim;
+mod source_check;
+mod sources_ext;
 mod support;
 mod sync;
 mod tls;
