@@ -287,7 +287,15 @@ impl<'a> Extraction<'a> {
             .collect();
         let mut periods: Vec<PeriodKey> = chosen
             .iter()
-            .flat_map(|(_, _, s)| s.iter().flat_map(|s| s.points.iter().map(|p| p.period)))
+            .flat_map(|(_, _, s)| {
+                // Periods a source reports without a value are periods too: shown as missing.
+                s.iter().flat_map(|s| {
+                    s.points
+                        .iter()
+                        .map(|p| p.period)
+                        .chain(s.missing.iter().map(|m| m.period))
+                })
+            })
             .filter(|p| self.within(*p))
             .collect();
         periods.sort();

@@ -110,6 +110,9 @@ pub struct Category {
     pub name_en: String,
     /// Hours from reception to the due time.
     pub sla_hours: u32,
+    /// Groups the source puts the category in (Open311 services' `group`/`groups`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 /// One observation of an indicator for a unit and period.
@@ -334,10 +337,9 @@ pub struct Incident {
 /// Where an incident from a source other than the IOC backend came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Origin {
-    /// The source's id in the configuration (the incident's id is "{source}:{remote_id}").
+    /// The source's id in the configuration (the incident's id is "{source}:{remote_id}"; its
+    /// name is the store's, `Store::origins`).
     pub source: String,
-    /// The source's name as configured, shown on the desk.
-    pub name: String,
     /// The id the source gave it.
     pub remote_id: String,
     /// The status as the source wrote it ("open", "IN_PROGRESS", "investigating").

@@ -189,6 +189,7 @@ impl CategorySpec {
             name_vi: self.name_vi.clone(),
             name_en: self.name_en.clone(),
             sla_hours: self.sla_hours,
+            groups: Vec::new(),
         }
     }
 }

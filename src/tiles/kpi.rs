@@ -36,7 +36,8 @@ fn twelve() -> usize {
 }
 
 impl KpiOptions {
-    fn spec(&self) -> ChartSpec {
+    /// The chart the KPI reads its values from.
+    pub fn spec(&self) -> ChartSpec {
         ChartSpec {
             chart: ChartType::Line,
             indicators: vec![self.indicator.clone()],
@@ -126,6 +127,38 @@ impl TileView for KpiOptions {
             theme::colors::TEXT_DIM,
         );
         y += small.size * 1.4;
+        // The value's status as its source wrote it (provisional, estimated…), and a newer
+        // period the source reports without a value: said, never shown as zero nor hidden.
+        let status = data
+            .series_read
+            .first()
+            .and_then(|k| cx.store.series.data.as_ref()?.get(k))
+            .and_then(|s| s.points.iter().find(|p| p.period == period))
+            .and_then(|p| p.status);
+        if let Some(key) = status.and_then(|s| s.meaning_key()) {
+            painter.text(
+                pos2(inner.left(), y),
+                Align2::LEFT_TOP,
+                cx.t_args("kpi.status", &[("status", &cx.t(key))]),
+                small.clone(),
+                theme::colors::STALE,
+            );
+            y += small.size * 1.4;
+        }
+        if last + 1 < data.periods.len() {
+            let newest = data.periods[data.periods.len() - 1];
+            painter.text(
+                pos2(inner.left(), y),
+                Align2::LEFT_TOP,
+                cx.t_args(
+                    "kpi.missing_latest",
+                    &[("period", &format::period(cx.lang, newest))],
+                ),
+                small.clone(),
+                theme::colors::STALE,
+            );
+            y += small.size * 1.4;
+        }
 
         let good_up = indicator
             .threshold

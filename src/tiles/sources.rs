@@ -19,11 +19,25 @@ use crate::ui::{theme, widgets};
 #[serde(deny_unknown_fields)]
 pub struct SourcesOptions {}
 
+/// One row: a dataset of the IOC backend (the worst of the sources that give it), or a source
+/// beside the backend by its name.
+enum Row {
+    Dataset(Resource),
+    Source(String),
+}
+
 impl SourcesOptions {
-    fn rows(cx: &FrameCtx) -> Vec<(Resource, DataStatus)> {
+    fn rows(cx: &FrameCtx) -> Vec<(Row, DataStatus)> {
+        let now = cx.data_now();
         Resource::ALL
             .iter()
-            .map(|&r| (r, cx.store.status(r, cx.data_now())))
+            .map(|&r| (Row::Dataset(r), cx.store.status(r, now)))
+            .chain(
+                cx.store
+                    .origins
+                    .iter()
+                    .map(|(id, o)| (Row::Source(id.clone()), o.status(now))),
+            )
             .collect()
     }
 }
@@ -89,7 +103,7 @@ impl TileView for SourcesOptions {
         let row_h = (inner.height() / (rows.len() as f32 + 2.0)).min(t.body * scale * 2.0);
         let font = theme::prop_font((row_h * 0.42).max(5.0));
         let small = theme::prop_font((row_h * 0.32).max(4.0));
-        for (i, (r, status)) in rows.iter().enumerate() {
+        for (i, (row, status)) in rows.iter().enumerate() {
             let top = inner.top() + row_h * i as f32;
             let y1 = top + row_h * 0.3;
             let y2 = top + row_h * 0.72;
@@ -101,10 +115,19 @@ impl TileView for SourcesOptions {
                 status.state,
             );
             let text_left = inner.left() + icon_r * 3.0;
+            let origin = match row {
+                Row::Source(id) => cx.store.origins.get(id),
+                Row::Dataset(_) => None,
+            };
+            let label = match (row, origin) {
+                (Row::Dataset(r), _) => cx.t(r.label_key()).to_owned(),
+                (Row::Source(_), Some(o)) => o.name.clone(),
+                (Row::Source(id), None) => id.clone(),
+            };
             painter.text(
                 pos2(text_left, y1),
                 Align2::LEFT_CENTER,
-                cx.t(r.label_key()),
+                label,
                 font.clone(),
                 theme::colors::TEXT,
             );
@@ -119,19 +142,26 @@ impl TileView for SourcesOptions {
                 .age(cx.data_now())
                 .map(|a| cx.age_words(a))
                 .unwrap_or_default();
-            let count = cx
-                .store
-                .count(*r)
-                .map(|n| {
-                    cx.t_args(
-                        "sources.count",
-                        &[("n", &format::integer(cx.lang, n as i64))],
-                    )
-                })
+            let count = match (row, origin) {
+                (Row::Dataset(r), _) => cx.store.count(*r),
+                (Row::Source(_), Some(o)) => Some(o.incidents + o.series),
+                (Row::Source(_), None) => None,
+            }
+            .map(|n| {
+                cx.t_args(
+                    "sources.count",
+                    &[("n", &format::integer(cx.lang, n as i64))],
+                )
+            })
+            .unwrap_or_default();
+            // What a source's last load could not use, counted (the log has each with its place).
+            let unused = origin
+                .filter(|o| !o.problems.is_empty())
+                .map(|o| cx.t_args("sources.unused", &[("n", &o.problems.len())]))
                 .unwrap_or_default();
             let detail = match (&status.reason, status.state) {
                 (Some(reason), s) if s != SourceState::Live => reason.say(cx.lang),
-                _ => [count, age]
+                _ => [count, unused, age]
                     .into_iter()
                     .filter(|s| !s.is_empty())
                     .collect::<Vec<_>>()

@@ -496,3 +496,107 @@ fn a_chart_is_prepared_once_per_change_of_what_it_reads() {
     let ba_tri = data.lines.iter().find(|l| l.label == "Ba Tri").unwrap();
     assert_eq!(ba_tri.values.last().copied().flatten(), Some(1.0));
 }
+
+/// Statistics from a source beside the backend: the SDMX-ML fixture through the mapping the
+/// console runs, the newest quarter reported without a value and the one before provisional.
+fn store_with_gso() -> Store {
+    use ioc_console::model::PeriodKind;
+    use ioc_console::sources::stats::mapping::{IndicatorMap, StatsMapping, map};
+    use ioc_console::sources::stats::{ReadOptions, StatsFormat};
+    use ioc_console::sources::{Resource, SourcePayload, Update};
+    let bytes =
+        std::fs::read(crate::support::repo().join("tests/data/sources/sdmx/nsdp-gdp.xml")).unwrap();
+    let cube = StatsFormat::SdmxMl
+        .read(&bytes, &ReadOptions::default())
+        .unwrap();
+    let m = StatsMapping {
+        default_unit: Some("bt".into()),
+        indicators: vec![IndicatorMap {
+            id: "gdp_growth_vn".into(),
+            select: [("INDICATOR".to_owned(), "NGDP_R_PC_CP_A_PT".to_owned())].into(),
+            name_vi: Some("Tăng trưởng GDP cả nước".into()),
+            unit_of_measure: Some("%".into()),
+            period: Some(PeriodKind::Quarterly),
+            decimals: Some(2),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut mapped = map(&cube, &m, "gso", fixed_now());
+    let s = &mut mapped.series[0];
+    s.points.last_mut().unwrap().status = ioc_console::model::ObsStatus::new("P");
+    s.missing.push(ioc_console::model::MissingObs {
+        period: "2024-Q4".parse_period(),
+        status: ioc_console::model::ObsStatus::new("M"),
+    });
+    let mut store = demo_store();
+    store.apply(Update::SourceLoaded {
+        source: "gso".into(),
+        name: "Tổng cục Thống kê (SDMX)".into(),
+        feeds: vec![Resource::Series, Resource::Indicators],
+        stale_after: std::time::Duration::from_secs(3 * 3600),
+        payload: SourcePayload::Stats {
+            indicators: mapped.indicators,
+            series: mapped.series,
+        },
+        problems: vec!["line 20: period \"2024-Q13\" cannot be read".into()],
+        as_of: fixed_now(),
+        fetched_at: fixed_now(),
+    });
+    store
+}
+
+/// The KPI shows the last value with its status ("provisional") and says that the newest
+/// period has no data (never a zero).
+#[test]
+fn a_kpi_from_sdmx_says_provisional_and_the_missing_newest_period() {
+    let store = store_with_gso();
+    let opts = TileOptions::Kpi(ioc_console::tiles::kpi::KpiOptions {
+        indicator: "gdp_growth_vn".into(),
+        unit: Some("bt".into()),
+        sparkline: 12,
+        period: None,
+    });
+    let TileOptions::Kpi(k) = &opts else {
+        unreachable!()
+    };
+    let data = ChartData::from_store(&k.spec(), &store, Lang::Vi);
+    assert_eq!(data.periods.last().unwrap().to_string(), "2024-Q4");
+    assert_eq!(
+        data.lines[0].values.last().unwrap(),
+        &None,
+        "missing, not zero"
+    );
+    let state = tile_snapshot(
+        "kpi_sdmx_missing_vi",
+        "Tăng trưởng GDP (TCTK)",
+        opts,
+        cx_with(store, Lang::Vi, fixed_now()),
+        [330.0, 260.0],
+    );
+    assert_eq!(state, SourceState::Live);
+}
+
+/// The sources tile lists a source beside the backend by its name, with what it gave and how
+/// many items it could not use.
+#[test]
+fn the_sources_tile_lists_a_source_beside_the_backend() {
+    let state = tile_snapshot(
+        "sources_with_gso_vi",
+        "Nguồn dữ liệu",
+        TileOptions::Sources(Default::default()),
+        cx_with(store_with_gso(), Lang::Vi, fixed_now()),
+        [420.0, 620.0],
+    );
+    assert_ne!(state, SourceState::Error);
+}
+
+trait ParsePeriod {
+    fn parse_period(&self) -> ioc_console::model::PeriodKey;
+}
+
+impl ParsePeriod for str {
+    fn parse_period(&self) -> ioc_console::model::PeriodKey {
+        ioc_console::model::PeriodKey::parse(self).unwrap()
+    }
+}

@@ -632,12 +632,14 @@ fn report_figures_on_a_known_data_set() {
             name_vi: "Ngập".into(),
             name_en: "Flooding".into(),
             sla_hours: 24,
+            groups: Vec::new(),
         },
         Category {
             id: "traffic".into(),
             name_vi: "Giao thông".into(),
             name_en: "Traffic".into(),
             sla_hours: 24,
+            groups: Vec::new(),
         },
     ];
     let now = Utc.with_ymd_and_hms(2026, 10, 5, 0, 0, 0).unwrap();
@@ -1120,4 +1122,73 @@ fn a_large_index_is_built_off_the_ui_thread_and_catches_up() {
         "a heartbeat keeps the selection as it is"
     );
     assert_eq!(cache.lock(&store).builds, builds);
+}
+
+/// An incident from an Open311 source that takes no updates: the desk says where it came from,
+/// its own status, that it is read-only and why; no action button, and the action keys do nothing.
+#[test]
+fn desk_panel_shows_an_open311_incident_read_only_with_the_reason_vi() {
+    let mut cx = demo_cx(Lang::Vi);
+    let mut panel = ioc_console::app::incident_panel::IncidentPanel::default();
+    let store = Arc::make_mut(&mut cx.store);
+    let mut i = store
+        .incidents
+        .data
+        .as_ref()
+        .unwrap()
+        .values()
+        .filter(|i| !i.status.is_closed())
+        .min_by_key(|i| i.id.clone())
+        .cloned()
+        .unwrap();
+    i.origin = Some(ioc_console::model::Origin {
+        source: "phan-anh".into(),
+        remote_id: "638344".into(),
+        raw_status: Some("open".into()),
+        writable: false,
+    });
+    i.id = "phan-anh:638344".into();
+    i.location = ioc_console::model::GeoPoint {
+        lat: f64::NAN,
+        lon: f64::NAN,
+    };
+    store.apply(ioc_console::sources::Update::SourceLoaded {
+        source: "phan-anh".into(),
+        name: "Phản ánh hiện trường (Open311)".into(),
+        feeds: vec![ioc_console::sources::Resource::Incidents],
+        stale_after: std::time::Duration::from_secs(180),
+        payload: ioc_console::sources::SourcePayload::Incidents {
+            incidents: vec![i],
+            categories: Vec::new(),
+        },
+        problems: Vec::new(),
+        as_of: fixed_now(),
+        fetched_at: fixed_now(),
+    });
+    panel.selected = Some("phan-anh:638344".into());
+    panel.open = true;
+    let mut commands = Vec::new();
+    let mut h = harness([560.0, 900.0], |ui| {
+        panel.show(ui, &cx, false, &mut commands)
+    });
+    h.run();
+    h.get_by_label_contains(
+        "Từ nguồn «Phản ánh hiện trường (Open311)», mã 638344, trạng thái gốc «open»",
+    );
+    h.get_by_label_contains("Chỉ xem: nguồn «Phản ánh hiện trường (Open311)» không nhận cập nhật");
+    h.get_by_label_contains("không có toạ độ");
+    assert!(
+        h.query_by_label_contains("Xác minh [").is_none(),
+        "no action button on a read-only incident"
+    );
+    h.key_press(egui::Key::V);
+    h.run();
+    crate::support::snapshot(&mut h, "desk_open311_read_only_vi");
+    drop(h);
+    assert!(
+        commands
+            .iter()
+            .all(|c| matches!(c, ioc_console::context::Command::SelectIncident(_))),
+        "the V key did nothing but keep the selection: {commands:?}"
+    );
 }

@@ -298,6 +298,13 @@ async fn a_json_only_server_is_read_page_by_page_and_an_xml_only_one_with_its_up
         cats.iter()
             .any(|c| c.id == "fms:001" && c.name_vi == "Ổ gà, hư hỏng mặt đường")
     );
+    // Groups kept, however the server wrote them.
+    let fms_001 = cats.iter().find(|c| c.id == "fms:001").unwrap();
+    assert_eq!(fms_001.groups, ["Giao thông", "Hạ tầng"]);
+    assert_eq!(
+        cats.iter().find(|c| c.id == "pa:002").unwrap().groups,
+        ["Hạ tầng"]
+    );
     assert!(cats.iter().any(|c| c.id == "pa:HIGH_HI88"));
     assert_eq!(
         rig.store.status(Resource::Incidents, Utc::now()).state,
@@ -787,4 +794,65 @@ async fn the_demo_wall_shows_incidents_from_an_open311_server_on_queue_map_and_r
     assert_eq!(report.total.received, own.total.received);
     assert_eq!(report.total.resolved, own.total.resolved);
     assert_eq!(report.total.rejected, own.total.rejected);
+}
+
+/// The API key from its file goes with the requests but never into a state, a reason or an error
+/// (a refused connection's words carry the URL; a server may echo its query); an unreadable key
+/// file is said and the source starts once the file is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_key_never_shows_and_a_missing_key_file_is_said_until_it_is_there() {
+    const KEY: &str = "s3cr3t-open311-key-2607";
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("phan-anh.key");
+    let echo = Router::new().fallback(|uri: axum::http::Uri| async move {
+        // A careless server: its error page repeats the request's query.
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("failed: {}", uri.query().unwrap_or("")),
+        )
+            .into_response()
+    });
+    let a = serve(echo).await;
+    let mut dead = open311("dead", "http://127.0.0.1:9/v2".into(), Updates::None, None);
+    let mut echoing = open311("echo", format!("http://{a}/v2"), Updates::None, None);
+    let mut later = open311("later", format!("http://{a}/v2"), Updates::None, None);
+    for s in [&mut dead, &mut echoing, &mut later] {
+        s.api_key_file = Some(key_file.clone());
+        s.key_on_reads = true;
+    }
+    later.api_key_file = Some(dir.path().join("later.key"));
+    std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
+    let mut rig = Rig::start(ext(vec![dead, echoing, later], true, false), None).await;
+    rig.until("three failures", |s| {
+        ["dead", "echo", "later"]
+            .iter()
+            .all(|id| s.origins.get(*id).is_some_and(|o| o.error.is_some()))
+    })
+    .await;
+    let everything = format!("{:?} {:?}", rig.store.origins, rig.seen);
+    assert!(!everything.contains(KEY), "the key shows: {everything}");
+    assert!(
+        everything.contains("api_key=***"),
+        "the echo was redacted, not lost: {everything}"
+    );
+    let st = rig.store.status(Resource::Incidents, Utc::now());
+    for lang in [ioc_console::i18n::Lang::Vi, ioc_console::i18n::Lang::En] {
+        assert!(!st.reason_in(lang).unwrap().contains(KEY));
+    }
+    let later = rig.store.origins["later"]
+        .status(Utc::now())
+        .reason_in(ioc_console::i18n::Lang::En)
+        .unwrap();
+    assert!(later.contains("cannot read the API key file"), "{later}");
+    // The file appears: the source starts (and meets the server's 500s).
+    std::fs::write(dir.path().join("later.key"), "k2").unwrap();
+    rig.until("the later source started", |s| {
+        s.origins["later"].error.as_ref().is_some_and(|(e, _)| {
+            matches!(
+                e,
+                ioc_console::sources::FetchError::Status { status: 500, .. }
+            )
+        })
+    })
+    .await;
 }

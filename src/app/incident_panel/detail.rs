@@ -32,12 +32,18 @@ impl IncidentPanel {
         // An incident from a source that takes no updates is read-only here, and says why.
         let from_read_only = inc.origin.as_ref().filter(|o| !o.writable);
         let read_only = read_only || from_read_only.is_some();
+        let source_name = |o: &crate::model::Origin| {
+            cx.store
+                .origins
+                .get(&o.source)
+                .map_or_else(|| o.source.clone(), |s| s.name.clone())
+        };
         ui.label(RichText::new(&inc.title).heading());
         if let Some(o) = &inc.origin {
             ui.label(cx.t_args(
                 "panel.origin",
                 &[
-                    ("source", &o.name),
+                    ("source", &source_name(o)),
                     ("id", &o.remote_id),
                     ("status", &o.raw_status.as_deref().unwrap_or("—")),
                 ],
@@ -45,7 +51,7 @@ impl IncidentPanel {
         }
         if let Some(o) = from_read_only {
             ui.label(
-                RichText::new(cx.t_args("panel.origin_read_only", &[("source", &o.name)]))
+                RichText::new(cx.t_args("panel.origin_read_only", &[("source", &source_name(o))]))
                     .italics()
                     .color(theme::colors::STALE),
             );

@@ -4,7 +4,7 @@
 //! server has no JSON. Error lists are said with their codes; an operator's action on one of its
 //! incidents goes back as an update when the source is configured read-write.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use chrono::Utc;
@@ -81,8 +81,35 @@ fn unusable(place: String, message: String) -> FetchError {
     })
 }
 
-/// GETs one document (switching an `auto` source to XML when the server has no JSON).
+/// GETs one document (switching an `auto` source to XML when the server has no JSON), its
+/// records collected.
 async fn get(src: &Running, u: Url) -> Result<(Vec<Record>, reqwest::header::HeaderMap), Failure> {
+    let mut records = Vec::new();
+    let (_, headers) = get_each(src, u, &mut |r| records.push(r)).await?;
+    Ok((records, headers))
+}
+
+/// The syntax of a body by its first character that is not white space.
+fn syntax_of(body: &[u8]) -> Option<Syntax> {
+    let first = body
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(body)
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())?;
+    match first {
+        b'[' | b'{' => Some(Syntax::Json),
+        b'<' => Some(Syntax::Xml),
+        _ => None,
+    }
+}
+
+/// GETs one document, giving each record to `each` as it is read; the number of records and
+/// the answer's headers.
+async fn get_each(
+    src: &Running,
+    u: Url,
+    each: &mut (dyn FnMut(Record) + Send),
+) -> Result<(usize, reqwest::header::HeaderMap), Failure> {
     let mut u = u;
     for attempt in 0..2 {
         let a = src.client.fetch(src.client.http().get(u.clone())).await?;
@@ -96,10 +123,10 @@ async fn get(src: &Running, u: Url) -> Result<(Vec<Record>, reqwest::header::Hea
                 retry_after: retry_after(&a.headers),
             });
         }
+        let ok = (200..300).contains(&a.status);
         // An answer in XML, or a refusal of the format that is not an error list of JSON:
         // the server has no JSON.
-        let text_kind = std::str::from_utf8(&a.body).ok().and_then(parse::sniff);
-        let no_json = text_kind == Some(Syntax::Xml)
+        let no_json = syntax_of(&a.body) == Some(Syntax::Xml)
             || (matches!(a.status, 400 | 404 | 406 | 415 | 501)
                 && !matches!(parse::read(&a.body), Ok(Document::Errors(_))));
         if attempt == 0
@@ -113,101 +140,48 @@ async fn get(src: &Running, u: Url) -> Result<(Vec<Record>, reqwest::header::Hea
             u.set_path(&path);
             continue;
         }
-        let ok = (200..300).contains(&a.status);
-        return match parse::read(&a.body) {
-            Ok(Document::Records(r)) if ok => Ok((r, a.headers)),
-            Ok(Document::Errors(e)) => {
-                Err(server_errors(if ok { 400 } else { a.status }, &e).into())
+        if !ok {
+            return Err(match parse::read(&a.body) {
+                Ok(Document::Errors(e)) => server_errors(a.status, &e),
+                _ => {
+                    let snippet = String::from_utf8_lossy(&a.body[..a.body.len().min(200)])
+                        .trim()
+                        .to_owned();
+                    match a.status {
+                        401 => FetchError::Unauthorized(snippet),
+                        403 => FetchError::Forbidden(snippet),
+                        s => FetchError::Status {
+                            status: s,
+                            code: String::new(),
+                            message: snippet,
+                        },
+                    }
+                }
             }
-            Ok(Document::Discovery(_)) if ok => Err(unusable(
+            .into());
+        }
+        // Reading a hundred thousand requests is CPU work: off the async workers.
+        return match tokio::task::block_in_place(|| parse::read_each(&a.body, each)) {
+            Ok(parse::Read::Records(n)) => Ok((n, a.headers)),
+            Ok(parse::Read::Errors(e)) => Err(server_errors(400, &e).into()),
+            Ok(parse::Read::Discovery(_)) => Err(unusable(
                 "(body)".into(),
                 "a service discovery document, not a list: the source's url is one of its endpoints".into(),
             )
             .into()),
-            Ok(Document::Records(_)) | Ok(Document::Discovery(_)) | Err(_) if !ok => {
-                let snippet = String::from_utf8_lossy(&a.body[..a.body.len().min(200)])
-                    .trim()
-                    .to_owned();
-                Err(match a.status {
-                    401 => FetchError::Unauthorized(snippet),
-                    403 => FetchError::Forbidden(snippet),
-                    s => FetchError::Status {
-                        status: s,
-                        code: String::new(),
-                        message: snippet,
-                    },
-                }
-                .into())
-            }
             Err(e) => Err(unusable(e.place, e.message).into()),
-            Ok(Document::Records(_)) | Ok(Document::Discovery(_)) => {
-                unreachable!("ok and not ok are both handled above")
-            }
         };
     }
     Err(FetchError::Unreachable("no answer".into()).into())
 }
 
-/// One poll: services, every page of requests, updates.
+/// One poll: services, updates, then every page of requests, each request mapped as it is
+/// read.
 pub(in crate::sources) async fn poll(src: &Running) -> Result<Polled, Failure> {
     let m = src.cfg.open311.clone().unwrap_or_default();
     let id = &src.cfg.id;
     let mut problems: Vec<String> = Vec::new();
     let with_key = src.cfg.key_on_reads;
-    // Requests first: they decide the syntax of an `auto` source.
-    let mut records: Vec<Record> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    let page_size = src.cfg.page_size;
-    let max_pages = src.cfg.max_pages.unwrap_or(50).max(1);
-    let mut next: Option<Url> = None;
-    let mut page = 1u32;
-    loop {
-        let u = match next.take() {
-            Some(u) => u,
-            None => {
-                let mut params = Vec::new();
-                if let Some(n) = page_size {
-                    params.push(("page_size", n.to_string()));
-                    params.push(("page", page.to_string()));
-                }
-                url(src, "requests", &params, with_key)?
-            }
-        };
-        let (mut got, headers) = get(src, u).await?;
-        let count = got.len();
-        for (i, r) in got.iter_mut().enumerate() {
-            r.place = format!(
-                "page {page} {}",
-                if r.place.is_empty() {
-                    format!("[{i}]")
-                } else {
-                    r.place.clone()
-                }
-            );
-        }
-        records.extend(got.into_iter().filter(|r| {
-            r.service_request_id
-                .as_ref()
-                .or(r.token.as_ref())
-                .is_none_or(|k| seen.insert(k.clone()))
-        }));
-        next = headers
-            .get("x-next-page-url")
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.trim().is_empty())
-            .and_then(|v| Url::parse(v.trim()).ok());
-        let more = next.is_some() || page_size.is_some_and(|n| count >= n as usize && count > 0);
-        if !more {
-            break;
-        }
-        if page >= max_pages {
-            problems.push(format!(
-                "requests: more than {max_pages} pages; the rest not read (max_pages)"
-            ));
-            break;
-        }
-        page += 1;
-    }
     // Services: their failure is said, the requests still shown.
     let categories = match url(src, "services", &[], with_key) {
         Ok(u) => match get(src, u).await {
@@ -216,6 +190,8 @@ pub(in crate::sources) async fn poll(src: &Running) -> Result<Polled, Failure> {
                 problems.extend(p.iter().map(|p| format!("services {p}")));
                 c
             }
+            // Nothing answers at all: the requests would not either.
+            Err(f) if matches!(f.error, FetchError::Unreachable(_)) => return Err(f),
             Err(f) => {
                 problems.push(format!("services: {}", src.redact(f.error)));
                 Vec::new()
@@ -259,17 +235,60 @@ pub(in crate::sources) async fn poll(src: &Running) -> Result<Polled, Failure> {
             Err(e) => problems.push(format!("servicerequestupdates: {e}")),
         }
     }
+    // Requests, page by page, mapped as they are read.
     let sla: HashMap<String, u32> = categories
         .iter()
         .map(|c| (c.id.clone(), c.sla_hours))
         .collect();
+    let sla_of = |c: &str| sla.get(c).copied();
     let from = mapping::From {
         source: id,
         name: &src.cfg.name,
         writable: src.cfg.updates == Updates::ReadWrite,
     };
-    let (incidents, p) =
-        mapping::incidents(records, &from, &m, &|c| sla.get(c).copied(), &mut history);
+    let mut mapper = mapping::Mapper::new(&from, &m, &sla_of, &mut history);
+    let page_size = src.cfg.page_size;
+    let max_pages = src.cfg.max_pages.unwrap_or(50).max(1);
+    let mut next: Option<Url> = None;
+    let mut page = 1u32;
+    loop {
+        let u = match next.take() {
+            Some(u) => u,
+            None => {
+                let mut params = Vec::new();
+                if let Some(n) = page_size {
+                    params.push(("page_size", n.to_string()));
+                    params.push(("page", page.to_string()));
+                }
+                url(src, "requests", &params, with_key)?
+            }
+        };
+        let paged = page_size.is_some() || page > 1;
+        let (count, headers) = get_each(src, u, &mut |mut r| {
+            if paged {
+                r.place = format!("page {page} {}", r.place);
+            }
+            mapper.push(r);
+        })
+        .await?;
+        next = headers
+            .get("x-next-page-url")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.trim().is_empty())
+            .and_then(|v| Url::parse(v.trim()).ok());
+        let more = next.is_some() || page_size.is_some_and(|n| count >= n as usize && count > 0);
+        if !more {
+            break;
+        }
+        if page >= max_pages {
+            problems.push(format!(
+                "requests: more than {max_pages} pages; the rest not read (max_pages)"
+            ));
+            break;
+        }
+        page += 1;
+    }
+    let (incidents, p) = mapper.finish();
     problems.extend(p.iter().map(ToString::to_string));
     Ok(Polled {
         payload: SourcePayload::Incidents {

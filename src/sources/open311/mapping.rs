@@ -97,18 +97,6 @@ impl Open311Mapping {
         parse_offset(&self.utc_offset)
             .unwrap_or_else(|| FixedOffset::east_opt(7 * 3600).expect("+7h is valid"))
     }
-
-    fn unit_of(&self, agency: Option<&str>) -> String {
-        agency
-            .and_then(|a| {
-                let a = a.trim().to_lowercase();
-                self.agencies
-                    .iter()
-                    .find(|(k, _)| k.to_lowercase() == a)
-                    .map(|(_, v)| v.clone())
-            })
-            .unwrap_or_else(|| self.default_unit.clone())
-    }
 }
 
 fn parse_offset(s: &str) -> Option<FixedOffset> {
@@ -134,6 +122,76 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
 /// ("+07:00", "+0700"), with fractions, with stray spaces ("05: 52: 00"), or with no zone or
 /// seconds ("2011-02-03 14:18", read at `offset`), or a date alone.
 pub fn parse_time(s: &str, offset: FixedOffset) -> Option<Timestamp> {
+    if let Some(t) = fast_time(s.trim().as_bytes()) {
+        return Some(t);
+    }
+    slow_time(s, offset)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fff…](Z|±HH:MM|±HHMM)`, the form nearly every server writes, read
+/// without allocating (a poll reads three per request, a hundred thousand requests at a time).
+fn fast_time(b: &[u8]) -> Option<Timestamp> {
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let mut n = 0u32;
+        for &c in b.get(r)? {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + (c - b'0') as u32;
+        }
+        Some(n)
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut i = 19;
+    let mut nanos = 0u32;
+    if b[i] == b'.' {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if i - start < 9 {
+                nanos = nanos * 10 + (b[i] - b'0') as u32;
+            }
+            i += 1;
+        }
+        let digits = (i - start).min(9);
+        if digits == 0 {
+            return None;
+        }
+        nanos *= 10u32.pow(9 - digits as u32);
+    }
+    let offset_secs: i32 = match b.get(i..)? {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let (oh, om) = match rest {
+                [a, b1, b':', c, d2] | [a, b1, c, d2] => {
+                    let hh = std::str::from_utf8(&[*a, *b1]).ok()?.parse::<i32>().ok()?;
+                    let mm = std::str::from_utf8(&[*c, *d2]).ok()?.parse::<i32>().ok()?;
+                    (hh, mm)
+                }
+                _ => return None,
+            };
+            let v = oh * 3600 + om * 60;
+            if *sign == b'-' { -v } else { v }
+        }
+        _ => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(y as i32, mo, d)?;
+    let local = date.and_hms_nano_opt(h, mi, sec, nanos)?;
+    let utc = local - chrono::Duration::seconds(offset_secs as i64);
+    Some(Utc.from_utc_datetime(&utc))
+}
+
+fn slow_time(s: &str, offset: FixedOffset) -> Option<Timestamp> {
     let s: String = {
         let t = s.trim();
         let mut out = String::with_capacity(t.len());
@@ -216,6 +274,7 @@ pub fn categories(
             name_vi: name.clone(),
             name_en: name,
             sla_hours: m.sla_hours,
+            groups: r.all_groups(),
         });
     }
     (out, problems)
@@ -269,140 +328,224 @@ pub fn incidents(
     records: Vec<Record>,
     from: &From<'_>,
     m: &Open311Mapping,
-    sla: &dyn Fn(&str) -> Option<u32>,
+    sla: &(dyn Fn(&str) -> Option<u32> + Sync),
     history: &mut HashMap<String, Vec<HistoryEntry>>,
 ) -> (Vec<Incident>, Vec<Problem>) {
-    let offset = m.offset();
-    let mut out = Vec::with_capacity(records.len());
-    let mut problems = Vec::new();
-    let mut say = |place: &str, message: String| {
-        if problems.len() < crate::sources::stats::MAX_PROBLEMS {
-            problems.push(Problem {
+    let mut mapper = Mapper::new(from, m, sla, history);
+    for r in records {
+        mapper.push(r);
+    }
+    mapper.finish()
+}
+
+/// Lower case, borrowed when it already is.
+fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Maps requests one by one as they are read (see `parse::read_each`), the tables looked up in
+/// lower case once.
+pub struct Mapper<'a> {
+    from: &'a From<'a>,
+    m: &'a Open311Mapping,
+    sla: &'a (dyn Fn(&str) -> Option<u32> + Sync),
+    history: &'a mut HashMap<String, Vec<HistoryEntry>>,
+    offset: FixedOffset,
+    status: HashMap<String, IncidentStatus>,
+    agencies: HashMap<String, String>,
+    /// Remote ids seen (a request on two pages is one incident).
+    seen: std::collections::HashSet<String>,
+    out: Vec<Incident>,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Mapper<'a> {
+    pub fn new(
+        from: &'a From<'a>,
+        m: &'a Open311Mapping,
+        sla: &'a (dyn Fn(&str) -> Option<u32> + Sync),
+        history: &'a mut HashMap<String, Vec<HistoryEntry>>,
+    ) -> Self {
+        Mapper {
+            from,
+            m,
+            sla,
+            history,
+            offset: m.offset(),
+            status: m
+                .status
+                .iter()
+                .map(|(k, v)| (k.trim().to_lowercase(), *v))
+                .collect(),
+            agencies: m
+                .agencies
+                .iter()
+                .map(|(k, v)| (k.trim().to_lowercase(), v.clone()))
+                .collect(),
+            seen: std::collections::HashSet::new(),
+            out: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    fn say(&mut self, place: &str, message: String) {
+        if self.problems.len() < crate::sources::stats::MAX_PROBLEMS {
+            self.problems.push(Problem {
                 place: place.to_owned(),
                 message,
             });
         }
-    };
-    for r in records {
-        let Some(remote) = r.service_request_id.clone().or_else(|| r.token.clone()) else {
-            say(
-                &r.place,
+    }
+
+    /// Maps one request (or says why not).
+    pub fn push(&mut self, r: Record) {
+        let Record {
+            service_request_id,
+            token,
+            status: raw_status,
+            status_notes,
+            service_name,
+            service_code,
+            description,
+            agency_responsible,
+            requested_datetime,
+            updated_datetime,
+            expected_datetime,
+            address,
+            lat,
+            long,
+            media_url,
+            place,
+            ..
+        } = r;
+        let Some(remote) = service_request_id.or(token) else {
+            self.say(
+                &place,
                 "a request with neither service_request_id nor token: skipped".into(),
             );
-            continue;
+            return;
         };
-        let raw_status = r.status.clone();
+        if !self.seen.insert(remote.clone()) {
+            return;
+        }
         let status = match raw_status.as_deref() {
-            Some(s) => m.status_of(s).unwrap_or_else(|| {
-                say(&r.place, format!("status \"{s}\" has no mapping: shown as received (add it to the source's status table)"));
-                IncidentStatus::Received
-            }),
+            Some(s) => {
+                let l = lower(s.trim());
+                match self
+                    .status
+                    .get(l.as_ref())
+                    .copied()
+                    .or_else(|| builtin_status(&l))
+                {
+                    Some(st) => st,
+                    None => {
+                        self.say(&place, format!("status \"{s}\" has no mapping: shown as received (add it to the source's status table)"));
+                        IncidentStatus::Received
+                    }
+                }
+            }
             None => IncidentStatus::Received,
         };
-        let requested = r
-            .requested_datetime
+        let offset = self.offset;
+        let requested = requested_datetime
             .as_deref()
             .and_then(|t| parse_time(t, offset));
-        let updated = r
-            .updated_datetime
+        let updated = updated_datetime
             .as_deref()
             .and_then(|t| parse_time(t, offset));
         if requested.is_none()
-            && let Some(t) = &r.requested_datetime
+            && let Some(t) = &requested_datetime
         {
-            say(
-                &r.place,
-                format!("requested_datetime \"{t}\" cannot be read"),
-            );
+            self.say(&place, format!("requested_datetime \"{t}\" cannot be read"));
         }
         let Some(received_at) = requested.or(updated) else {
-            say(
-                &r.place,
-                "a request with no time it was made: skipped".into(),
-            );
-            continue;
+            self.say(&place, "a request with no time it was made: skipped".into());
+            return;
         };
         let updated_at = updated.unwrap_or(received_at).max(received_at);
-        let category = match &r.service_code {
-            Some(c) => m
+        let source = self.from.source;
+        let category = match &service_code {
+            Some(c) => self
+                .m
                 .services
                 .get(c)
                 .cloned()
-                .unwrap_or_else(|| format!("{}:{c}", from.source)),
-            None => format!("{}:", from.source),
+                .unwrap_or_else(|| format!("{source}:{c}")),
+            None => format!("{source}:"),
         };
-        let due_at = r
-            .expected_datetime
+        let due_at = expected_datetime
             .as_deref()
             .and_then(|t| parse_time(t, offset))
             .unwrap_or_else(|| {
-                let hours = sla(&category).unwrap_or(m.sla_hours);
+                let hours = (self.sla)(&category).unwrap_or(self.m.sla_hours);
                 received_at + chrono::Duration::hours(hours as i64)
             });
-        let (lat, lon) = (coord(r.lat.as_deref()), coord(r.long.as_deref()));
-        let location = match (lat, lon) {
+        let nowhere = GeoPoint {
+            lat: f64::NAN,
+            lon: f64::NAN,
+        };
+        let location = match (coord(lat.as_deref()), coord(long.as_deref())) {
             (Some(lat), Some(lon)) => {
                 let p = GeoPoint { lat, lon };
                 let swapped = GeoPoint { lat: lon, lon: lat };
                 if p.is_valid() {
                     p
                 } else if swapped.is_valid() {
-                    say(&r.place, "lat and long swapped: put right".into());
+                    self.say(&place, "lat and long swapped: put right".into());
                     swapped
                 } else {
-                    say(
-                        &r.place,
+                    self.say(
+                        &place,
                         format!("coordinates {lat}, {lon} are not on Earth: not on the map"),
                     );
-                    GeoPoint {
-                        lat: f64::NAN,
-                        lon: f64::NAN,
-                    }
+                    nowhere
                 }
             }
-            _ => GeoPoint {
-                lat: f64::NAN,
-                lon: f64::NAN,
-            },
+            _ => nowhere,
         };
-        let title = r
-            .service_name
-            .clone()
-            .or_else(|| r.description.as_ref().map(|d| d.chars().take(80).collect()))
+        let title = service_name
+            .or_else(|| description.as_ref().map(|d| d.chars().take(80).collect()))
             .unwrap_or_else(|| remote.clone());
-        let mut hist = history.remove(&remote).unwrap_or_default();
+        let mut hist = self.history.remove(&remote).unwrap_or_default();
         hist.sort_by_key(|h| h.at);
         if hist.first().is_none_or(|h| h.at > received_at) {
             hist.insert(
                 0,
                 HistoryEntry {
                     at: received_at,
-                    actor: from.name.to_owned(),
+                    actor: self.from.name.to_owned(),
                     action: ActionKind::Receive,
                     status: IncidentStatus::Received,
                     unit_id: None,
-                    note: r.status_notes.clone(),
+                    note: status_notes,
                 },
             );
         }
         let updated_at = hist.last().map_or(updated_at, |h| h.at.max(updated_at));
-        out.push(Incident {
-            id: format!("{}:{remote}", from.source),
+        let unit_id = agency_responsible
+            .as_deref()
+            .and_then(|a| self.agencies.get(lower(a.trim()).as_ref()).cloned())
+            .unwrap_or_else(|| self.m.default_unit.clone());
+        self.out.push(Incident {
+            id: format!("{source}:{remote}"),
             source: IncidentSource::Citizen,
             category,
             priority: Priority::Normal,
             status,
-            unit_id: m.unit_of(r.agency_responsible.as_deref()),
+            unit_id,
             location,
-            address: r.address.clone(),
+            address,
             title,
-            description: r.description.clone().unwrap_or_default(),
-            media: r
-                .media_url
-                .iter()
-                .map(|u| MediaLink {
+            description: description.unwrap_or_default(),
+            media: media_url
+                .into_iter()
+                .map(|url| MediaLink {
                     kind: "image".into(),
-                    url: u.clone(),
+                    url,
                 })
                 .collect(),
             received_at,
@@ -412,15 +555,17 @@ pub fn incidents(
             assigned_unit_id: None,
             history: hist,
             origin: Some(Origin {
-                source: from.source.to_owned(),
-                name: from.name.to_owned(),
+                source: source.to_owned(),
                 remote_id: remote,
                 raw_status,
-                writable: from.writable,
+                writable: self.from.writable,
             }),
         });
     }
-    (out, problems)
+
+    pub fn finish(self) -> (Vec<Incident>, Vec<Problem>) {
+        (self.out, self.problems)
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use quick_xml::events::Event;
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::sources::stats::{Unusable, line_col, refuse_html, text as body_text};
+use crate::sources::stats::{Lines, Unusable, line_col, refuse_html, text as body_text};
 use crate::sources::xml::{local, reference};
 
 /// One record of any Open311 list: the union of the fields of services, requests, updates and
@@ -326,14 +326,40 @@ pub fn sniff(text: &str) -> Option<Syntax> {
 
 /// Reads a GeoReport list document (services, requests, updates or errors) in either syntax.
 pub fn read(bytes: &[u8]) -> Result<Document, Unusable> {
+    let mut records = Vec::new();
+    Ok(match read_each(bytes, &mut |r| records.push(r))? {
+        Read::Records(_) => Document::Records(records),
+        Read::Errors(e) => Document::Errors(e),
+        Read::Discovery(e) => Document::Discovery(e),
+    })
+}
+
+/// What [`read_each`] found: how many records it gave, or an error list, or a discovery
+/// document.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Read {
+    Records(usize),
+    Errors(Vec<ServerError>),
+    Discovery(Vec<Endpoint>),
+}
+
+/// Reads a document giving each record to `each` as soon as it is read (a hundred thousand
+/// requests are never all held as records). A list whose first record is an error is an error
+/// list.
+pub fn read_each(bytes: &[u8], each: &mut dyn FnMut(Record)) -> Result<Read, Unusable> {
     let text = body_text(bytes)?;
     refuse_html(text)?;
     if let Some(endpoints) = discovery(text) {
-        return Ok(Document::Discovery(endpoints));
+        return Ok(Read::Discovery(endpoints));
     }
-    let records = match sniff(text) {
-        Some(Syntax::Json) => json(text)?,
-        Some(Syntax::Xml) => xml(text)?,
+    let mut sink = Sink {
+        each,
+        errors: None,
+        count: 0,
+    };
+    match sniff(text) {
+        Some(Syntax::Json) => json(text, &mut sink)?,
+        Some(Syntax::Xml) => xml(text, &mut sink)?,
         None => {
             let first: String = text.chars().take(80).collect();
             return Err(Unusable::new(
@@ -341,19 +367,37 @@ pub fn read(bytes: &[u8]) -> Result<Document, Unusable> {
                 format!("neither JSON nor XML: \"{}\"", first.trim()),
             ));
         }
-    };
-    if !records.is_empty() && records.iter().all(Record::is_error) {
-        return Ok(Document::Errors(
-            records
-                .into_iter()
-                .map(|r| ServerError {
+    }
+    Ok(match sink.errors {
+        Some(e) => Read::Errors(e),
+        None => Read::Records(sink.count),
+    })
+}
+
+/// Where the records go.
+struct Sink<'a> {
+    each: &'a mut dyn FnMut(Record),
+    errors: Option<Vec<ServerError>>,
+    count: usize,
+}
+
+impl Sink<'_> {
+    fn push(&mut self, r: Record) {
+        if self.count == 0 && self.errors.is_none() && r.is_error() {
+            self.errors = Some(Vec::new());
+        }
+        if let Some(errors) = self.errors.as_mut() {
+            if r.is_error() {
+                errors.push(ServerError {
                     code: r.code.unwrap_or_default(),
                     description: r.description.unwrap_or_default(),
-                })
-                .collect(),
-        ));
+                });
+            }
+            return;
+        }
+        self.count += 1;
+        (self.each)(r);
     }
-    Ok(Document::Records(records))
 }
 
 const WRAPPERS: &[&str] = &[
@@ -365,76 +409,93 @@ const WRAPPERS: &[&str] = &[
     "errors",
 ];
 
-fn json(text: &str) -> Result<Vec<Record>, Unusable> {
-    struct Root(Vec<Record>);
-    impl<'de> Deserialize<'de> for Root {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Root;
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str("a list of records, or an object wrapping one")
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Root, A::Error> {
-                    let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-                    while let Some(r) = seq.next_element::<Record>()? {
-                        v.push(r);
-                    }
-                    Ok(Root(v))
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Root, A::Error> {
-                    // A wrapped list (`{"service_requests": […]}`), or one record alone.
-                    let mut out = None;
-                    let mut one = Record::default();
-                    let mut fields = 0;
-                    while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                        if WRAPPERS.contains(&k.as_ref()) && out.is_none() {
-                            out = Some(map.next_value::<Root>()?.0);
-                        } else if let Some(v) = map.next_value::<Lenient>()?.0 {
-                            let before = one.clone();
-                            one.set(&k, v);
-                            fields += usize::from(one != before);
-                        }
-                    }
-                    match out {
-                        Some(list) => Ok(Root(list)),
-                        None if fields > 0 => Ok(Root(vec![one])),
-                        None => Err(serde::de::Error::custom(
-                            "an object without service_requests, requests, services or errors",
-                        )),
-                    }
+fn json(text: &str, sink: &mut Sink<'_>) -> Result<(), Unusable> {
+    use serde::de::DeserializeSeed;
+    struct Root<'a, 'b>(&'a mut Sink<'b>);
+    impl<'de> DeserializeSeed<'de> for Root<'_, '_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Root<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of records, or an object wrapping one")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(mut r) = seq.next_element::<Record>()? {
+                r.place = format!("[{}]", self.0.count);
+                self.0.push(r);
+            }
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            // A wrapped list (`{"service_requests": […]}`), or one record alone.
+            let mut wrapped = false;
+            let mut one = Record::default();
+            let mut fields = 0;
+            while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if WRAPPERS.contains(&k.as_ref()) && !wrapped {
+                    wrapped = true;
+                    map.next_value_seed(Root(&mut *self.0))?;
+                } else if let Some(v) = map.next_value::<Lenient>()?.0 {
+                    let before = one.clone();
+                    one.set(&k, v);
+                    fields += usize::from(one != before);
                 }
             }
-            d.deserialize_any(V)
+            if wrapped {
+                Ok(())
+            } else if fields > 0 {
+                one.place = "[0]".into();
+                self.0.push(one);
+                Ok(())
+            } else {
+                Err(serde::de::Error::custom(
+                    "an object without service_requests, requests, services or errors",
+                ))
+            }
         }
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let root = Root::deserialize(&mut de)
-        .and_then(|r| de.end().map(|()| r))
+    Root(sink)
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
         .map_err(|e| {
             let m = e.to_string();
             let m = m
                 .rfind(" at line ")
                 .map_or(m.clone(), |i| m[..i].to_owned());
             Unusable::new(format!("line {}, column {}", e.line(), e.column()), m)
-        })?;
-    let mut records = root.0;
-    for (i, r) in records.iter_mut().enumerate() {
-        r.place = format!("[{i}]");
-    }
-    Ok(records)
+        })
 }
 
-fn xml(text: &str) -> Result<Vec<Record>, Unusable> {
+/// Text with its runs of white space made one space and its ends trimmed; borrowed when it
+/// already is.
+fn squeeze(v: &str) -> std::borrow::Cow<'_, str> {
+    let t = v.trim();
+    let tidy = !t
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0].is_ascii_whitespace() && (w[1].is_ascii_whitespace() || w[0] != b' '));
+    if tidy {
+        std::borrow::Cow::Borrowed(t)
+    } else {
+        std::borrow::Cow::Owned(t.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+}
+
+fn xml(text: &str, sink: &mut Sink<'_>) -> Result<(), Unusable> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
+    let mut lines = Lines::new(text);
     let mut depth = 0usize;
-    let mut records = Vec::new();
     let mut current: Option<Record> = None;
     let mut field: Option<String> = None;
     let mut value = String::new();
     // A record holding a list of its own (`<groups><group>`): the list's name.
-    let mut list: Option<String> = None;
+    let mut list = false;
     loop {
         let pos = reader.buffer_position() as usize;
         let ev = reader.read_event().map_err(|e| {
@@ -446,52 +507,58 @@ fn xml(text: &str) -> Result<Vec<Record>, Unusable> {
         match ev {
             Event::Start(e) => {
                 depth += 1;
-                let name = local(&e);
                 match depth {
                     2 => {
                         current = Some(Record {
-                            place: line_col(text, pos),
+                            place: lines.place(pos),
                             ..Default::default()
                         })
                     }
                     3 => {
-                        field = Some(name);
+                        let name = e.local_name();
+                        let name = std::str::from_utf8(name.as_ref()).unwrap_or_default();
+                        match field.as_mut() {
+                            Some(f) => {
+                                f.clear();
+                                f.push_str(name);
+                            }
+                            None => field = Some(name.to_owned()),
+                        }
                         value.clear();
                     }
-                    4 if field.as_deref() == Some("groups") => list = Some(name),
+                    4 if field.as_deref() == Some("groups") => list = true,
                     _ => {}
                 }
             }
-            Event::Empty(e) => {
-                if depth == 1 {
-                    records.push(Record {
-                        place: line_col(text, pos),
-                        ..Default::default()
-                    });
-                }
-                let _ = e;
-            }
+            Event::Empty(_) if depth == 1 => sink.push(Record {
+                place: lines.place(pos),
+                ..Default::default()
+            }),
             Event::End(_) => {
                 match depth {
-                    2 => records.extend(current.take()),
+                    2 => {
+                        if let Some(r) = current.take() {
+                            sink.push(r);
+                        }
+                    }
                     3 => {
-                        if let (Some(r), Some(f)) = (current.as_mut(), field.take()) {
-                            let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
+                        if let (Some(r), Some(f)) = (current.as_mut(), field.as_deref()) {
+                            let v = squeeze(&value);
                             if f != "groups" && !v.is_empty() {
-                                r.set(&f, v);
+                                r.set(f, v.into_owned());
                             }
                         }
                         value.clear();
                     }
-                    4 if list.is_some() => {
+                    4 if list => {
                         if let Some(r) = current.as_mut() {
-                            let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
+                            let v = squeeze(&value);
                             if !v.is_empty() {
-                                r.groups.push(v);
+                                r.groups.push(v.into_owned());
                             }
                         }
                         value.clear();
-                        list = None;
+                        list = false;
                     }
                     _ => {}
                 }
@@ -519,7 +586,7 @@ fn xml(text: &str) -> Result<Vec<Record>, Unusable> {
             "the XML ends inside an element",
         ));
     }
-    Ok(records)
+    Ok(())
 }
 
 #[cfg(test)]

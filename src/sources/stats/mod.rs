@@ -213,6 +213,47 @@ pub fn refuse_html(text: &str) -> Result<(), Unusable> {
     Ok(())
 }
 
+/// Lines and columns of offsets that only grow (a reader going through its input): counted
+/// from where the last one was, so a place for every record costs one pass in all.
+pub struct Lines<'a> {
+    text: &'a str,
+    at: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Lines {
+            text,
+            at: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    /// "line L, column C" of `offset` (an offset before the last one is counted from the start).
+    pub fn place(&mut self, offset: usize) -> String {
+        let offset = offset.min(self.text.len());
+        if offset < self.at {
+            return line_col(self.text, offset);
+        }
+        let bytes = &self.text.as_bytes()[self.at..offset];
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b'\n' {
+                self.line += 1;
+                self.line_start = self.at + i + 1;
+            }
+        }
+        self.at = offset;
+        format!(
+            "line {}, column {}",
+            self.line,
+            offset - self.line_start + 1
+        )
+    }
+}
+
 /// Line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> String {
     let offset = offset.min(text.len());

@@ -13,7 +13,7 @@ use super::number::{self, Cell};
 use super::sdmx_csv::is_attribute;
 use super::{Cube, ReadOptions, Unusable};
 use crate::model::ObsStatus;
-use crate::sources::xml::{attr, attrs, local, reference};
+use crate::sources::xml::{attr, attrs, reference};
 
 #[derive(Default)]
 struct Keys {
@@ -37,6 +37,10 @@ struct Reading<'a> {
     unknown: Vec<String>,
     opts: &'a ReadOptions,
     set_attrs: Vec<(String, String)>,
+    /// Places of problems, counted once through the input.
+    lines: super::Lines<'a>,
+    /// The current series' id once known (its observations add no dimension).
+    cached: Option<u32>,
 }
 
 fn is(a: &str, b: &str) -> bool {
@@ -65,34 +69,16 @@ impl Reading<'_> {
         }
     }
 
-    fn emit(
-        &mut self,
-        series: &Keys,
-        obs: &Keys,
-        time: Option<&str>,
-        value: Option<&str>,
-        place: impl Fn() -> String,
-    ) {
-        let Some(t) = time else {
-            self.cube
-                .problem(place(), format!("an observation without {}", self.time));
-            return;
-        };
-        let Some(period) = super::period::parse(t) else {
-            self.cube
-                .problem(place(), format!("period \"{t}\" cannot be read"));
-            return;
-        };
-        let raw = value.unwrap_or("");
-        let value = match number::parse(raw, self.opts.decimal) {
-            Cell::Value(v) => Some(v),
-            Cell::Missing => None,
-            Cell::Bad => {
-                self.cube
-                    .problem(place(), format!("\"{raw}\" is not a number"));
-                return;
-            }
-        };
+    /// The series of an observation: its key from the series' and the observation's
+    /// dimensions (`cube.dims` set by the first), with the series' `UNIT_MULT` and unit. When the
+    /// observation adds no dimension (time series) the answer is kept for the series' next
+    /// observations.
+    fn series_of(&mut self, series: &Keys, obs: &Keys, pos: usize) -> u32 {
+        if obs.dims.is_empty()
+            && let Some(s) = self.cached
+        {
+            return s;
+        }
         let all = || series.dims.iter().chain(obs.dims.iter());
         if self.cube.series.is_empty() && self.cube.dims.is_empty() {
             self.cube.dims = all().map(|(k, _)| k.clone()).collect();
@@ -101,34 +87,26 @@ impl Reading<'_> {
             if !self.cube.dims.contains(k) && !self.unknown.contains(k) {
                 self.unknown.push(k.clone());
                 self.cube.problem(
-                    place(),
+                    self.lines.place(pos),
                     format!("dimension {k} is not in the first series' key: ignored"),
                 );
             }
         }
-        let codes: Vec<String> = self
+        let codes: Vec<&str> = self
             .cube
             .dims
             .iter()
-            .map(|d| {
-                all()
-                    .find(|(k, _)| k == d)
-                    .map_or(String::new(), |(_, v)| v.clone())
-            })
+            .map(|d| all().find(|(k, _)| k == d).map_or("", |(_, v)| v.as_str()))
             .collect();
-        let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
-        let s = self.cube.series_id(&refs, &mut self.index);
+        let s = self.cube.series_id(&codes, &mut self.index);
         let find = |name: &str| {
-            obs.attrs
+            series
+                .attrs
                 .iter()
-                .chain(series.attrs.iter())
                 .chain(self.set_attrs.iter())
                 .find(|(k, _)| is(k, name))
                 .map(|(_, v)| v.as_str())
         };
-        let status = find("OBS_STATUS")
-            .or_else(|| find("OBS_FLAG"))
-            .and_then(ObsStatus::new);
         let mult = find("UNIT_MULT").and_then(|m| m.trim().parse::<i32>().ok());
         let unit = find("UNIT_MEASURE").map(str::to_owned);
         let sk = &mut self.cube.series[s as usize];
@@ -138,12 +116,122 @@ impl Reading<'_> {
         if unit.is_some() {
             sk.unit = unit;
         }
+        if obs.dims.is_empty() {
+            self.cached = Some(s);
+        }
+        s
+    }
+
+    /// One observation: its period, value (missing stays missing) and status.
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &mut self,
+        series: &Keys,
+        obs: &Keys,
+        time: Option<&str>,
+        value: Option<&str>,
+        status: Option<ObsStatus>,
+        pos: usize,
+    ) {
+        let Some(t) = time else {
+            self.cube.problem(
+                self.lines.place(pos),
+                format!("an observation without {}", self.time),
+            );
+            return;
+        };
+        let Some(period) = super::period::parse(t) else {
+            self.cube.problem(
+                self.lines.place(pos),
+                format!("period \"{t}\" cannot be read"),
+            );
+            return;
+        };
+        let raw = value.unwrap_or("");
+        let value = match number::parse(raw, self.opts.decimal) {
+            Cell::Value(v) => Some(v),
+            Cell::Missing => None,
+            Cell::Bad => {
+                self.cube
+                    .problem(self.lines.place(pos), format!("\"{raw}\" is not a number"));
+                return;
+            }
+        };
+        let s = self.series_of(series, obs, pos);
+        let find = |name: &str| {
+            obs.attrs
+                .iter()
+                .chain(series.attrs.iter())
+                .chain(self.set_attrs.iter())
+                .find(|(k, _)| is(k, name))
+                .map(|(_, v)| v.as_str())
+        };
+        let status = status.or_else(|| {
+            find("OBS_STATUS")
+                .or_else(|| find("OBS_FLAG"))
+                .and_then(ObsStatus::new)
+        });
+        if !obs.attrs.is_empty() {
+            // An observation's own UNIT_MULT (rare) is the series'.
+            if let Some(m) = obs
+                .attrs
+                .iter()
+                .find(|(k, _)| is(k, "UNIT_MULT"))
+                .and_then(|(_, m)| m.trim().parse::<i32>().ok())
+            {
+                self.cube.series[s as usize].unit_mult = Some(m);
+            }
+        }
         self.cube.obs.push(super::Obs {
             series: s,
             period,
             value,
             status,
         });
+    }
+
+    /// A structure-specific `<Obs …/>` of a time series read without copying its attributes;
+    /// false when it carries a dimension (cross-section, flat), for the general path.
+    fn fast_obs(
+        &mut self,
+        e: &quick_xml::events::BytesStart<'_>,
+        series: &Keys,
+        series_time: Option<&str>,
+        pos: usize,
+    ) -> bool {
+        let mut time: Option<std::borrow::Cow<'_, str>> = None;
+        let mut value: Option<std::borrow::Cow<'_, str>> = None;
+        let mut status: Option<ObsStatus> = None;
+        for a in e.attributes() {
+            let Ok(a) = a else { return false };
+            let key = a.key.local_name();
+            let k = key.as_ref();
+            if a.key.as_ref().starts_with(b"xmlns") {
+                continue;
+            }
+            let Ok(v) = a.normalized_value(quick_xml::XmlVersion::Implicit1_0) else {
+                return false;
+            };
+            if k.eq_ignore_ascii_case(self.time.as_bytes()) {
+                time = Some(v);
+            } else if k.eq_ignore_ascii_case(b"OBS_VALUE") {
+                value = Some(v);
+            } else if k.eq_ignore_ascii_case(b"OBS_STATUS") || k.eq_ignore_ascii_case(b"OBS_FLAG") {
+                status = ObsStatus::new(&v);
+            } else {
+                let name = std::str::from_utf8(k).unwrap_or_default();
+                if !(is_attribute(name) || name == "type") {
+                    return false;
+                }
+                if name.eq_ignore_ascii_case("UNIT_MULT") {
+                    return false;
+                }
+            }
+        }
+        let none = Keys::default();
+        let time = time.as_deref().or(series_time);
+        self.emit(series, &none, time, value.as_deref(), status, pos);
+        true
     }
 }
 
@@ -161,6 +249,8 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
             .unwrap_or_else(|| "TIME_PERIOD".into()),
         index: HashMap::new(),
         unknown: Vec::new(),
+        lines: super::Lines::new(text),
+        cached: None,
         opts,
         set_attrs: Vec::new(),
     };
@@ -198,11 +288,20 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
             _ => (None, false),
         };
         if let Some(e) = start {
-            let name = local(e);
+            let local_name = e.local_name();
+            let name = std::str::from_utf8(local_name.as_ref()).unwrap_or_default();
+            // Most elements of a large message are `<Obs …/>` of a time series: read in place.
+            if empty
+                && name == "Obs"
+                && in_series
+                && r.fast_obs(e, &series, series_time.as_deref(), pos)
+            {
+                continue;
+            }
             if root.is_none() {
-                root = Some(name.clone());
+                root = Some(name.to_owned());
                 if !matches!(
-                    name.as_str(),
+                    name,
                     "StructureSpecificData"
                         | "StructureSpecificTimeSeriesData"
                         | "GenericData"
@@ -215,7 +314,7 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
                     ));
                 }
             }
-            match name.as_str() {
+            match name {
                 "Structure" if dim_at_obs.is_none() => {
                     dim_at_obs = attr(e, "dimensionAtObservation");
                 }
@@ -243,6 +342,7 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
                 }
                 "Series" => {
                     in_series = true;
+                    r.cached = None;
                     series = Keys::default();
                     series_time = None;
                     let mut unused = None;
@@ -312,7 +412,8 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
                     &obs,
                     t.as_deref(),
                     obs_value.take().as_deref(),
-                    place,
+                    None,
+                    pos,
                 );
             } else if empty && name == "Series" {
                 in_series = false;
@@ -329,7 +430,8 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
                         &obs,
                         t.as_deref(),
                         obs_value.take().as_deref(),
-                        place,
+                        None,
+                        pos,
                     );
                     within = In::Nothing;
                 }
