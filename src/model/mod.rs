@@ -265,6 +265,21 @@ pub enum IncidentStatus {
     Rejected,
 }
 
+impl Incident {
+    /// The id the incident's source gave it ("638344" of "phan-anh:638344"), or its own id
+    /// when it is the IOC backend's.
+    pub fn remote_id(&self) -> &str {
+        match &self.origin {
+            Some(o) => self
+                .id
+                .strip_prefix(o.source.as_str())
+                .and_then(|r| r.strip_prefix(':'))
+                .unwrap_or(&self.id),
+            None => &self.id,
+        }
+    }
+}
+
 impl IncidentStatus {
     pub fn is_closed(self) -> bool {
         matches!(self, IncidentStatus::Resolved | IncidentStatus::Rejected)
@@ -337,11 +352,9 @@ pub struct Incident {
 /// Where an incident from a source other than the IOC backend came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Origin {
-    /// The source's id in the configuration (the incident's id is "{source}:{remote_id}"; its
-    /// name is the store's, `Store::origins`).
+    /// The source's id in the configuration (the incident's id is "{source}:{the source's own
+    /// id}", see [`Incident::remote_id`]; its name is the store's, `Store::origins`).
     pub source: String,
-    /// The id the source gave it.
-    pub remote_id: String,
     /// The status as the source wrote it ("open", "IN_PROGRESS", "investigating").
     #[serde(default)]
     pub raw_status: Option<String>,

@@ -26,9 +26,10 @@ pub enum Payload {
 /// What a source beside the IOC backend gave (whole: it replaces that source's last load).
 #[derive(Clone, Debug)]
 pub enum SourcePayload {
-    /// Open311: requests as incidents, services as categories.
+    /// Open311: requests as incidents (in batches, so that loading a hundred thousand never
+    /// holds them twice), services as categories.
     Incidents {
-        incidents: Vec<Incident>,
+        incidents: Vec<Vec<Incident>>,
         categories: Vec<Category>,
     },
     /// Statistics: indicators and their series.

@@ -646,9 +646,13 @@ impl Store {
                     let mut map = self.incidents.data.take().unwrap_or_default();
                     let m = std::sync::Arc::make_mut(&mut map);
                     m.retain(|_, i| !of_source(&i.origin));
-                    let n = incidents.len();
-                    for i in incidents {
-                        m.insert(i.id.clone(), i);
+                    let n: usize = incidents.iter().map(Vec::len).sum();
+                    m.reserve(n);
+                    // Batch by batch, each freed once in the map.
+                    for batch in incidents {
+                        for i in batch {
+                            m.insert(i.id.clone(), i);
+                        }
                     }
                     self.incidents.data = Some(map);
                     self.incidents_reset = generation;

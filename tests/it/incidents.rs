@@ -1143,7 +1143,6 @@ fn desk_panel_shows_an_open311_incident_read_only_with_the_reason_vi() {
         .unwrap();
     i.origin = Some(ioc_console::model::Origin {
         source: "phan-anh".into(),
-        remote_id: "638344".into(),
         raw_status: Some("open".into()),
         writable: false,
     });
@@ -1158,7 +1157,7 @@ fn desk_panel_shows_an_open311_incident_read_only_with_the_reason_vi() {
         feeds: vec![ioc_console::sources::Resource::Incidents],
         stale_after: std::time::Duration::from_secs(180),
         payload: ioc_console::sources::SourcePayload::Incidents {
-            incidents: vec![i],
+            incidents: vec![vec![i]],
             categories: Vec::new(),
         },
         problems: Vec::new(),

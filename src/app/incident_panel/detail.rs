@@ -44,7 +44,7 @@ impl IncidentPanel {
                 "panel.origin",
                 &[
                     ("source", &source_name(o)),
-                    ("id", &o.remote_id),
+                    ("id", &inc.remote_id()),
                     ("status", &o.raw_status.as_deref().unwrap_or("—")),
                 ],
             ));

@@ -288,7 +288,7 @@ pub(in crate::sources) async fn poll(src: &Running) -> Result<Polled, Failure> {
         }
         page += 1;
     }
-    let (incidents, p) = mapper.finish();
+    let (incidents, p) = mapper.finish_batches();
     problems.extend(p.iter().map(ToString::to_string));
     Ok(Polled {
         payload: SourcePayload::Incidents {

@@ -359,9 +359,13 @@ pub struct Mapper<'a> {
     agencies: HashMap<String, String>,
     /// Remote ids seen (a request on two pages is one incident).
     seen: std::collections::HashSet<String>,
-    out: Vec<Incident>,
+    /// Incidents in batches of [`BATCH`].
+    out: Vec<Vec<Incident>>,
     problems: Vec<Problem>,
 }
+
+/// Incidents per batch (see `SourcePayload::Incidents`).
+pub const BATCH: usize = 4096;
 
 impl<'a> Mapper<'a> {
     pub fn new(
@@ -530,7 +534,11 @@ impl<'a> Mapper<'a> {
             .as_deref()
             .and_then(|a| self.agencies.get(lower(a.trim()).as_ref()).cloned())
             .unwrap_or_else(|| self.m.default_unit.clone());
-        self.out.push(Incident {
+        if self.out.last().is_none_or(|b| b.len() >= BATCH) {
+            self.out.push(Vec::with_capacity(BATCH));
+        }
+        let batch = self.out.last_mut().expect("a batch was just made");
+        batch.push(Incident {
             id: format!("{source}:{remote}"),
             source: IncidentSource::Citizen,
             category,
@@ -556,15 +564,19 @@ impl<'a> Mapper<'a> {
             history: hist,
             origin: Some(Origin {
                 source: source.to_owned(),
-                remote_id: remote,
                 raw_status,
                 writable: self.from.writable,
             }),
         });
     }
 
-    pub fn finish(self) -> (Vec<Incident>, Vec<Problem>) {
+    /// The incidents in batches, and the problems.
+    pub fn finish_batches(self) -> (Vec<Vec<Incident>>, Vec<Problem>) {
         (self.out, self.problems)
+    }
+
+    pub fn finish(self) -> (Vec<Incident>, Vec<Problem>) {
+        (self.out.into_iter().flatten().collect(), self.problems)
     }
 }
 

@@ -125,158 +125,466 @@ struct Structure {
     attributes: Levels,
 }
 
-/// What was read of one data set, positions not yet resolved.
-#[derive(Default)]
-struct RawSet {
-    structure: usize,
-    delete: bool,
-    /// Per series: its key positions, and its attribute indices.
-    series_keys: Vec<Vec<u16>>,
-    series_attrs: Vec<Vec<Option<u32>>>,
-    /// Flat observations' keys, `ndims` positions each, one after another.
-    flat_keys: Vec<u16>,
-    obs: Vec<RawObs>,
-    bad_values: Vec<(String, String)>,
-}
-
 const NONE16: u16 = u16::MAX;
 
-struct RawObs {
-    /// Series index, or `u32::MAX` for a flat observation.
-    series: u32,
-    /// Observation-level key: the first position (time series), or the flat key's start.
-    key: u32,
-    value: f64,
-    missing: bool,
-    attrs: [u16; 3],
+// ---- how a structure's positions become series and periods ------------------------------------
+
+/// What resolving a data set of one structure needs, worked out once: every dimension in key
+/// order (data-set level, series level, observation level), which is time, the periods of the
+/// time dimension's values, where the attributes that matter are.
+struct Resolve {
+    /// Value ids of each dimension in key order.
+    codes: Vec<Vec<String>>,
+    n_set: usize,
+    n_series: usize,
+    time_at: Option<usize>,
+    /// Dimension positions (in key order) that make the cube's series key.
+    others: Vec<usize>,
+    ids: Vec<String>,
+    periods: Vec<Option<PeriodKey>>,
+    /// Observation attribute slot of OBS_STATUS (first three) and its codes.
+    status_at: Option<usize>,
+    status_codes: Vec<Option<ObsStatus>>,
+    mult_series: Option<usize>,
+    mult_codes: Vec<Option<i32>>,
+    mult_set: Option<i32>,
+    unit_series: Option<usize>,
+    unit_codes: Vec<String>,
+    unit_set: Option<String>,
+    /// The time dimension's id and values, for problems.
+    time_id: String,
+    bad_periods: Vec<(usize, String)>,
+    no_time_dims: String,
 }
 
-// ---- the one-pass reader of `dataSets` -------------------------------------------------------
+impl Resolve {
+    fn new(st: &Structure, want_time: Option<&str>) -> Resolve {
+        let d = &st.dimensions;
+        let all: Vec<&Component> = d
+            .data_set
+            .iter()
+            .chain(d.series.iter())
+            .chain(d.observation.iter())
+            .collect();
+        // The time dimension: named or with the time role, else the one whose values all read
+        // as periods (observation level first).
+        let time_at = all.iter().position(|c| c.is_time(want_time)).or_else(|| {
+            all.iter().rposition(|c| {
+                !c.values.is_empty()
+                    && c.values
+                        .iter()
+                        .all(|v| super::period::parse(&v.id).is_some())
+            })
+        });
+        let others: Vec<usize> = (0..all.len()).filter(|&i| Some(i) != time_at).collect();
+        let periods: Vec<Option<PeriodKey>> = time_at.map_or_else(Vec::new, |t| {
+            all[t]
+                .values
+                .iter()
+                .map(|v| super::period::parse(&v.id))
+                .collect()
+        });
+        let bad_periods = time_at.map_or_else(Vec::new, |t| {
+            all[t]
+                .values
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| periods[*i].is_none())
+                .map(|(i, v)| (i, v.id.clone()))
+                .collect()
+        });
+        let a = &st.attributes;
+        let find = |list: &[Component], id: &str| list.iter().position(|c| c.id == id);
+        let status_at = find(&a.observation, "OBS_STATUS").filter(|&i| i < 3);
+        let mult_series = find(&a.series, "UNIT_MULT");
+        let unit_series = find(&a.series, "UNIT_MEASURE");
+        let name_or_id = |v: &Value| v.name.0.clone().unwrap_or_else(|| v.id.clone());
+        Resolve {
+            codes: all
+                .iter()
+                .map(|c| c.values.iter().map(|v| v.id.clone()).collect())
+                .collect(),
+            n_set: d.data_set.len(),
+            n_series: d.series.len(),
+            time_at,
+            ids: others.iter().map(|&i| all[i].id.clone()).collect(),
+            others,
+            periods,
+            status_codes: status_at.map_or_else(Vec::new, |i| {
+                a.observation[i]
+                    .values
+                    .iter()
+                    .map(|v| ObsStatus::new(&v.id))
+                    .collect()
+            }),
+            status_at,
+            mult_codes: mult_series.map_or_else(Vec::new, |i| {
+                a.series[i]
+                    .values
+                    .iter()
+                    .map(|v| v.id.parse().ok())
+                    .collect()
+            }),
+            mult_series,
+            mult_set: a
+                .data_set
+                .iter()
+                .find(|c| c.id == "UNIT_MULT")
+                .and_then(|c| c.values.first())
+                .and_then(|v| v.id.parse::<i32>().ok()),
+            unit_codes: unit_series.map_or_else(Vec::new, |i| {
+                a.series[i].values.iter().map(name_or_id).collect()
+            }),
+            unit_series,
+            unit_set: a
+                .data_set
+                .iter()
+                .find(|c| c.id == "UNIT_MEASURE")
+                .and_then(|c| c.values.first())
+                .map(name_or_id),
+            time_id: time_at.map_or_else(String::new, |t| all[t].id.clone()),
+            bad_periods,
+            no_time_dims: all
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
 
-struct DataSetsSeed<'a>(&'a mut Vec<RawSet>);
+/// Pass two's state: the cube being filled and the data set being read.
+struct Filling<'a> {
+    cube: Cube,
+    resolves: &'a [Option<Resolve>],
+    /// The cube's series by their key positions (of the current data set's structure).
+    keyed: HashMap<Box<[u16]>, u32>,
+    index: HashMap<Vec<u32>, u32>,
+    dims_fixed: bool,
+    set: usize,
+    structure: usize,
+    skip: bool,
+    bad_keys: usize,
+    full: Vec<u16>,
+    key: Vec<u16>,
+}
 
-impl<'de> DeserializeSeed<'de> for DataSetsSeed<'_> {
+impl Filling<'_> {
+    fn resolve(&self) -> Option<&Resolve> {
+        self.resolves.get(self.structure).and_then(Option::as_ref)
+    }
+
+    /// Starts a data set: its structure must have time, and the same dimensions as the first.
+    fn begin_set(&mut self) {
+        self.keyed.clear();
+        self.bad_keys = 0;
+        self.skip = false;
+        let si = self.set;
+        let Some(r) = self.resolves.get(self.structure).and_then(Option::as_ref) else {
+            self.cube.problem(
+                format!("dataSets[{si}].structure"),
+                "no structure describes this data set",
+            );
+            self.skip = true;
+            return;
+        };
+        if r.time_at.is_none() {
+            let dims = r.no_time_dims.clone();
+            self.cube.problem(
+                format!("dataSets[{si}]"),
+                format!("no time dimension (its dimensions are {dims}): nothing to show over time"),
+            );
+            self.skip = true;
+            return;
+        }
+        if !self.dims_fixed {
+            self.cube.dims = r.ids.clone();
+            self.dims_fixed = true;
+            for (i, v) in r.bad_periods.clone() {
+                let id = r.time_id.clone();
+                self.cube.problem(
+                    format!("{id}.values[{i}]"),
+                    format!("period \"{v}\" cannot be read"),
+                );
+            }
+        } else if self.cube.dims != r.ids {
+            self.cube.problem(
+                format!("dataSets[{si}]"),
+                "its dimensions differ from the first data set's: skipped",
+            );
+            self.skip = true;
+        }
+        self.full = vec![0; r.codes.len()];
+    }
+
+    fn end_set(&mut self) {
+        if self.bad_keys > 0 {
+            let (si, n) = (self.set, self.bad_keys);
+            self.cube.problem(
+                format!("dataSets[{si}]"),
+                format!(
+                    "{n} observations with keys or periods the structure does not have: skipped"
+                ),
+            );
+        }
+    }
+
+    /// The cube's series of the key now in `full` (creating it), or None when a position is
+    /// outside its dimension's values.
+    fn series(&mut self) -> Option<u32> {
+        let r = self.resolves.get(self.structure)?.as_ref()?;
+        self.key.clear();
+        self.key.extend(r.others.iter().map(|&i| self.full[i]));
+        if let Some(&s) = self.keyed.get(&self.key[..]) {
+            return Some(s);
+        }
+        let mut codes: Vec<&str> = Vec::with_capacity(r.others.len());
+        for &i in &r.others {
+            codes.push(r.codes[i].get(self.full[i] as usize)?.as_str());
+        }
+        let s = self.cube.series_id(&codes, &mut self.index);
+        let sk = &mut self.cube.series[s as usize];
+        if sk.unit_mult.is_none() {
+            sk.unit_mult = r.mult_set;
+        }
+        if sk.unit.is_none() {
+            sk.unit = r.unit_set.clone();
+        }
+        self.keyed.insert(self.key.clone().into_boxed_slice(), s);
+        Some(s)
+    }
+
+    /// One observation whose key is in `full`.
+    fn observe(&mut self, value: f64, missing: bool, attrs: [u16; 3]) -> Option<u32> {
+        let r = self.resolves.get(self.structure)?.as_ref()?;
+        let t = r.time_at?;
+        let period = r.periods.get(self.full[t] as usize).copied().flatten();
+        let status = r
+            .status_at
+            .map(|i| attrs[i])
+            .filter(|&x| x != NONE16)
+            .and_then(|x| r.status_codes.get(x as usize).copied().flatten());
+        let Some(period) = period else {
+            self.bad_keys += 1;
+            return None;
+        };
+        let Some(s) = self.series() else {
+            self.bad_keys += 1;
+            return None;
+        };
+        self.cube.obs.push(super::Obs {
+            series: s,
+            period,
+            value: (!missing).then_some(value),
+            status,
+        });
+        Some(s)
+    }
+
+    /// A series object's attributes (UNIT_MULT, the unit) on the cube's series it made.
+    fn series_attrs(&mut self, attrs: &[Option<u32>], touched: &[u32]) {
+        let Some(r) = self.resolves.get(self.structure).and_then(Option::as_ref) else {
+            return;
+        };
+        let pick = |at: Option<usize>| attrs.get(at?).copied().flatten().map(|x| x as usize);
+        let mult = pick(r.mult_series).and_then(|x| r.mult_codes.get(x).copied().flatten());
+        let unit = pick(r.unit_series).and_then(|x| r.unit_codes.get(x).cloned());
+        for &s in touched {
+            let sk = &mut self.cube.series[s as usize];
+            if mult.is_some() {
+                sk.unit_mult = mult;
+            }
+            if unit.is_some() {
+                sk.unit = unit.clone();
+            }
+        }
+    }
+}
+
+// ---- reading `dataSets` (both passes) -----------------------------------------------------------
+
+/// `dataSets`: counted in pass one, resolved as read in pass two.
+struct DataSetsSeed<'a, 'b> {
+    count: &'a mut usize,
+    fill: Option<&'a mut Filling<'b>>,
+}
+
+impl<'de> DeserializeSeed<'de> for DataSetsSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for DataSetsSeed<'_> {
+impl<'de> Visitor<'de> for DataSetsSeed<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of data sets")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        loop {
-            let mut set = RawSet::default();
-            if seq.next_element_seed(DataSetSeed(&mut set))?.is_none() {
-                return Ok(());
+        match self.fill {
+            None => {
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    *self.count += 1;
+                }
             }
-            self.0.push(set);
+            Some(fill) => {
+                while seq.next_element_seed(DataSetSeed(&mut *fill))?.is_some() {
+                    fill.end_set();
+                    fill.set += 1;
+                    *self.count += 1;
+                }
+            }
         }
+        Ok(())
     }
 }
 
-struct DataSetSeed<'a>(&'a mut RawSet);
+struct DataSetSeed<'a, 'b>(&'a mut Filling<'b>);
 
-impl<'de> DeserializeSeed<'de> for DataSetSeed<'_> {
+impl<'de> DeserializeSeed<'de> for DataSetSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for DataSetSeed<'_> {
+impl<'de> Visitor<'de> for DataSetSeed<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a data set")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let set = self.0;
+        let fill = self.0;
+        fill.structure = 0;
+        let mut begun = false;
+        let obs_before = fill.cube.obs.len();
+        let mut delete = false;
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match k.as_ref() {
-                "structure" => set.structure = map.next_value::<usize>()?,
+                "structure" => {
+                    let s = map.next_value::<usize>()?;
+                    if begun && s != fill.structure {
+                        let si = fill.set;
+                        fill.cube.problem(
+                            format!("dataSets[{si}].structure"),
+                            "named after the data set's observations: read with the first structure",
+                        );
+                    } else {
+                        fill.structure = s;
+                    }
+                }
                 "action" => {
                     let a: String = map.next_value()?;
-                    set.delete = a.eq_ignore_ascii_case("delete");
+                    delete = a.eq_ignore_ascii_case("delete");
                 }
-                "series" => map.next_value_seed(SeriesMapSeed(set))?,
-                "observations" => map.next_value_seed(ObsMapSeed { set, series: None })?,
+                "series" | "observations" if delete => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                "series" | "observations" => {
+                    if !begun {
+                        fill.begin_set();
+                        begun = true;
+                    }
+                    if fill.skip {
+                        map.next_value::<IgnoredAny>()?;
+                    } else if k.as_ref() == "series" {
+                        map.next_value_seed(SeriesMapSeed(&mut *fill))?;
+                    } else {
+                        map.next_value_seed(ObsMapSeed {
+                            fill: &mut *fill,
+                            series: false,
+                        })?;
+                    }
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(())
-    }
-}
-
-fn positions(key: &str) -> Option<Vec<u16>> {
-    if key.is_empty() {
-        return Some(Vec::new());
-    }
-    key.split(':').map(|p| p.parse::<u16>().ok()).collect()
-}
-
-struct SeriesMapSeed<'a>(&'a mut RawSet);
-
-impl<'de> DeserializeSeed<'de> for SeriesMapSeed<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SeriesMapSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("series keyed by \"0:1:2\"")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let set = self.0;
-        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let Some(pos) = positions(&k) else {
-                set.bad_values.push((
-                    format!("series[\"{k}\"]"),
-                    "a series key that is not positions".into(),
-                ));
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            let index = set.series_keys.len() as u32;
-            set.series_keys.push(pos);
-            set.series_attrs.push(Vec::new());
-            map.next_value_seed(OneSeriesSeed { set, index })?;
+        if delete {
+            // A Delete action said after its data: what was read of it is not data.
+            fill.cube.obs.truncate(obs_before);
+            let si = fill.set;
+            fill.cube.problem(
+                format!("dataSets[{si}]"),
+                "a Delete action: nothing to show",
+            );
         }
         Ok(())
     }
 }
 
-struct OneSeriesSeed<'a> {
-    set: &'a mut RawSet,
-    index: u32,
+/// Parses "0:1:2" into `out` (cleared first); false when it is not positions.
+fn positions_into(key: &str, out: &mut Vec<u16>) -> bool {
+    out.clear();
+    if key.is_empty() {
+        return true;
+    }
+    for p in key.split(':') {
+        match p.parse::<u16>() {
+            Ok(v) => out.push(v),
+            Err(_) => return false,
+        }
+    }
+    true
 }
 
-impl<'de> DeserializeSeed<'de> for OneSeriesSeed<'_> {
+struct SeriesMapSeed<'a, 'b>(&'a mut Filling<'b>);
+
+impl<'de> DeserializeSeed<'de> for SeriesMapSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for OneSeriesSeed<'_> {
+impl<'de> Visitor<'de> for SeriesMapSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("series keyed by \"0:1:2\"")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let fill = self.0;
+        let mut pos = Vec::new();
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let (n_set, n_series) = fill.resolve().map_or((0, 0), |r| (r.n_set, r.n_series));
+            if !positions_into(&k, &mut pos) || pos.len() != n_series {
+                fill.bad_keys += 1;
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            fill.full[n_set..n_set + n_series].copy_from_slice(&pos);
+            map.next_value_seed(OneSeriesSeed(&mut *fill))?;
+        }
+        Ok(())
+    }
+}
+
+struct OneSeriesSeed<'a, 'b>(&'a mut Filling<'b>);
+
+impl<'de> DeserializeSeed<'de> for OneSeriesSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OneSeriesSeed<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a series")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let fill = self.0;
+        let mut attrs: Vec<Option<u32>> = Vec::new();
+        let mut touched: Vec<u32> = Vec::new();
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match k.as_ref() {
                 "attributes" => {
                     // Indices; anything else a sender put there (objects) is no index.
                     let a: Vec<Option<Scalar>> = map.next_value()?;
-                    self.set.series_attrs[self.index as usize] = a
+                    attrs = a
                         .into_iter()
                         .map(|x| match x {
                             Some(Scalar::Num(n)) if n >= 0.0 && n < u32::MAX as f64 => {
@@ -286,70 +594,78 @@ impl<'de> Visitor<'de> for OneSeriesSeed<'_> {
                         })
                         .collect();
                 }
-                "observations" => map.next_value_seed(ObsMapSeed {
-                    set: self.set,
-                    series: Some(self.index),
-                })?,
+                "observations" => {
+                    let before = fill.cube.series.len();
+                    map.next_value_seed(ObsMapSeed {
+                        fill: &mut *fill,
+                        series: true,
+                    })?;
+                    touched.extend(before as u32..fill.cube.series.len() as u32);
+                    // A series already known (another data set) is touched too.
+                    if let Some(s) = fill.series()
+                        && !touched.contains(&s)
+                    {
+                        touched.push(s);
+                    }
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
+        if !attrs.is_empty() {
+            fill.series_attrs(&attrs, &touched);
+        }
         Ok(())
     }
 }
 
-struct ObsMapSeed<'a> {
-    set: &'a mut RawSet,
-    series: Option<u32>,
+struct ObsMapSeed<'a, 'b> {
+    fill: &'a mut Filling<'b>,
+    /// Inside a series (the key holds the observation-level positions) or flat (all of them).
+    series: bool,
 }
 
-impl<'de> DeserializeSeed<'de> for ObsMapSeed<'_> {
+impl<'de> DeserializeSeed<'de> for ObsMapSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for ObsMapSeed<'_> {
+impl<'de> Visitor<'de> for ObsMapSeed<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("observations keyed by position")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let set = self.set;
+        let fill = self.fill;
+        let mut pos = Vec::new();
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let key = match self.series {
-                Some(_) => k.parse::<u32>().ok(),
-                None => positions(&k).map(|p| {
-                    let start = set.flat_keys.len() as u32;
-                    set.flat_keys.extend(p);
-                    set.flat_keys.push(NONE16); // end marker
-                    start
-                }),
+            let (n_set, n_series, n_all) = fill
+                .resolve()
+                .map_or((0, 0, 0), |r| (r.n_set, r.n_series, r.codes.len()));
+            let (start, want) = if self.series {
+                (n_set + n_series, n_all - n_set - n_series)
+            } else {
+                (n_set, n_all - n_set)
             };
-            let Some(key) = key else {
-                set.bad_values.push((
-                    format!("observations[\"{k}\"]"),
-                    "a key that is not positions".into(),
-                ));
+            if !positions_into(&k, &mut pos) || pos.len() != want {
+                fill.bad_keys += 1;
                 map.next_value::<IgnoredAny>()?;
                 continue;
-            };
+            }
+            fill.full[start..start + want].copy_from_slice(&pos);
             let (value, missing, attrs, bad) = map.next_value::<ObsArray>()?.0;
             if let Some(bad) = bad {
-                set.bad_values.push((
-                    format!("observations[\"{k}\"]"),
+                let si = fill.set;
+                fill.cube.problem(
+                    format!("dataSets[{si}].observations[\"{k}\"]"),
                     format!("\"{bad}\" is not a number"),
-                ));
+                );
+                continue;
             }
-            set.obs.push(RawObs {
-                series: self.series.unwrap_or(u32::MAX),
-                key,
-                value,
-                missing,
-                attrs,
-            });
+            fill.observe(value, missing, attrs);
         }
         Ok(())
     }
@@ -443,53 +759,66 @@ impl<'de> Deserialize<'de> for Scalar {
     }
 }
 
-// ---- the message's frame (1.0 and 2.x) --------------------------------------------------------
+// ---- the message's frame (1.0 and 2.x), in two passes ------------------------------------------
 
 #[derive(Default)]
 struct Message {
     structures: Vec<Structure>,
-    sets: Vec<RawSet>,
+    sets: usize,
     errors: Vec<String>,
     saw_frame: bool,
 }
 
-struct MessageSeed<'a>(&'a mut Message);
+/// Pass one (`fill` None): the structures, data sets counted not read. Pass two: the data sets
+/// read into the cube, the structures skipped.
+struct MessageSeed<'a, 'b> {
+    m: &'a mut Message,
+    fill: Option<&'a mut Filling<'b>>,
+}
 
-impl<'de> DeserializeSeed<'de> for MessageSeed<'_> {
+impl<'de> DeserializeSeed<'de> for MessageSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for MessageSeed<'_> {
+impl<'de> Visitor<'de> for MessageSeed<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an SDMX-JSON data message (an object)")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let m = self.0;
+        let m = self.m;
+        let mut fill = self.fill;
+        let first = fill.is_none();
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match k.as_ref() {
                 // 1.0
-                "structure" => {
+                "structure" if first => {
                     m.saw_frame = true;
                     m.structures.push(map.next_value()?);
                 }
                 "dataSets" => {
                     m.saw_frame = true;
-                    map.next_value_seed(DataSetsSeed(&mut m.sets))?;
+                    map.next_value_seed(DataSetsSeed {
+                        count: &mut m.sets,
+                        fill: fill.as_deref_mut(),
+                    })?;
                 }
                 // 2.x
                 "data" => {
                     m.saw_frame = true;
-                    map.next_value_seed(MessageSeed(&mut *m))?;
+                    map.next_value_seed(MessageSeed {
+                        m: &mut *m,
+                        fill: fill.as_deref_mut(),
+                    })?;
                 }
-                "structures" => {
+                "structures" if first => {
                     let s: Vec<Structure> = map.next_value()?;
                     m.structures.extend(s);
                 }
-                "errors" => {
+                "errors" if first => {
                     let e: Vec<serde_json::Value> = map.next_value()?;
                     m.errors.extend(e.iter().map(|e| {
                         let code = e.get("code").map(|c| c.to_string()).unwrap_or_default();
@@ -513,22 +842,32 @@ impl<'de> Visitor<'de> for MessageSeed<'_> {
     }
 }
 
-/// Reads an SDMX-JSON data message.
-pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
-    let text = super::text(bytes)?;
-    super::refuse_html(text)?;
-    let mut m = Message::default();
+fn pass(text: &str, seed: MessageSeed<'_, '_>) -> Result<(), Unusable> {
     let mut de = serde_json::Deserializer::from_str(text);
-    MessageSeed(&mut m)
-        .deserialize(&mut de)
+    seed.deserialize(&mut de)
         .and_then(|()| de.end())
         .map_err(|e| {
             Unusable::new(
                 format!("line {}, column {}", e.line(), e.column()),
                 clean(&e),
             )
-        })?;
-    if !m.errors.is_empty() && m.sets.is_empty() {
+        })
+}
+
+/// Reads an SDMX-JSON data message: the structures first (data sets skipped), then the data
+/// sets, each observation resolved as it is read (no list of raw positions is held).
+pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
+    let text = super::text(bytes)?;
+    super::refuse_html(text)?;
+    let mut m = Message::default();
+    pass(
+        text,
+        MessageSeed {
+            m: &mut m,
+            fill: None,
+        },
+    )?;
+    if !m.errors.is_empty() && m.sets == 0 {
         return Err(Unusable::new(
             "errors",
             format!("the server answered with errors: {}", m.errors.join("; ")),
@@ -540,7 +879,55 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
             "no \"dataSets\" nor \"data\": not an SDMX-JSON data message",
         ));
     }
-    resolve(m, opts)
+    let want = opts.time_dimension.as_deref();
+    let resolves: Vec<Option<Resolve>> = m
+        .structures
+        .iter()
+        .map(|s| Some(Resolve::new(s, want)))
+        .collect();
+    let mut cube = Cube {
+        title: m.structures.first().and_then(|s| s.name.0.clone()),
+        ..Default::default()
+    };
+    if let Some(st) = m.structures.first() {
+        let d = &st.dimensions;
+        for c in d.data_set.iter().chain(&d.series).chain(&d.observation) {
+            if c.is_time(want) {
+                continue;
+            }
+            if let Some(n) = &c.name.0 {
+                cube.dim_names.insert(c.id.clone(), n.clone());
+            }
+            for v in &c.values {
+                if let Some(n) = &v.name.0 {
+                    cube.code_names
+                        .insert((c.id.clone(), v.id.clone()), n.clone());
+                }
+            }
+        }
+    }
+    let mut fill = Filling {
+        cube,
+        resolves: &resolves,
+        keyed: HashMap::new(),
+        index: HashMap::new(),
+        dims_fixed: false,
+        set: 0,
+        structure: 0,
+        skip: false,
+        bad_keys: 0,
+        full: Vec::new(),
+        key: Vec::new(),
+    };
+    let mut again = Message::default();
+    pass(
+        text,
+        MessageSeed {
+            m: &mut again,
+            fill: Some(&mut fill),
+        },
+    )?;
+    Ok(fill.cube)
 }
 
 fn clean(e: &serde_json::Error) -> String {
@@ -549,230 +936,6 @@ fn clean(e: &serde_json::Error) -> String {
         Some(i) => s[..i].to_owned(),
         None => s,
     }
-}
-
-fn resolve(m: Message, opts: &ReadOptions) -> Result<Cube, Unusable> {
-    let mut cube = Cube::default();
-    let want_time = opts.time_dimension.as_deref();
-    let mut index: HashMap<Vec<u32>, u32> = HashMap::new();
-    let mut dims_fixed = false;
-    for (si, set) in m.sets.into_iter().enumerate() {
-        for (place, message) in &set.bad_values {
-            cube.problem(format!("dataSets[{si}].{place}"), message.clone());
-        }
-        if set.delete {
-            cube.problem(
-                format!("dataSets[{si}]"),
-                "a Delete action: nothing to show",
-            );
-            continue;
-        }
-        let Some(st) = m.structures.get(set.structure).or(m.structures.first()) else {
-            return Err(Unusable::new(
-                format!("dataSets[{si}].structure"),
-                "no structure describes this data set",
-            ));
-        };
-        if cube.title.is_none() {
-            cube.title = st.name.0.clone();
-        }
-        let d = &st.dimensions;
-        // Every dimension in key order, with the level it sits at.
-        let all: Vec<(&Component, u8)> = d
-            .data_set
-            .iter()
-            .map(|c| (c, 0))
-            .chain(d.series.iter().map(|c| (c, 1)))
-            .chain(d.observation.iter().map(|c| (c, 2)))
-            .collect();
-        // The time dimension: named or with the time role, else the one whose values all read
-        // as periods (observation level first).
-        let by_values = || {
-            all.iter().rposition(|(c, _)| {
-                !c.values.is_empty()
-                    && c.values
-                        .iter()
-                        .all(|v| super::period::parse(&v.id).is_some())
-            })
-        };
-        let Some(time_at) = all
-            .iter()
-            .position(|(c, _)| c.is_time(want_time))
-            .or_else(by_values)
-        else {
-            cube.problem(
-                format!("dataSets[{si}]"),
-                format!(
-                    "no time dimension (its dimensions are {}): nothing to show over time",
-                    all.iter()
-                        .map(|(c, _)| c.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-            continue;
-        };
-        let others: Vec<usize> = (0..all.len()).filter(|&i| i != time_at).collect();
-        let ids: Vec<String> = others.iter().map(|&i| all[i].0.id.clone()).collect();
-        if !dims_fixed {
-            cube.dims = ids.clone();
-            dims_fixed = true;
-            for &i in &others {
-                let c = all[i].0;
-                if let Some(n) = &c.name.0 {
-                    cube.dim_names.insert(c.id.clone(), n.clone());
-                }
-                for v in &c.values {
-                    if let Some(n) = &v.name.0 {
-                        cube.code_names
-                            .insert((c.id.clone(), v.id.clone()), n.clone());
-                    }
-                }
-            }
-        } else if cube.dims != ids {
-            cube.problem(
-                format!("dataSets[{si}]"),
-                "its dimensions differ from the first data set's: skipped",
-            );
-            continue;
-        }
-        let periods: Vec<Option<PeriodKey>> = all[time_at]
-            .0
-            .values
-            .iter()
-            .map(|v| super::period::parse(&v.id))
-            .collect();
-        for (i, p) in periods.iter().enumerate() {
-            if p.is_none() {
-                cube.problem(
-                    format!("{}.values[{i}]", all[time_at].0.id),
-                    format!("period \"{}\" cannot be read", all[time_at].0.values[i].id),
-                );
-            }
-        }
-        // Attribute positions that matter.
-        let a = &st.attributes;
-        let find = |list: &[Component], id: &str| list.iter().position(|c| c.id == id);
-        let status_at = find(&a.observation, "OBS_STATUS").filter(|&i| i < 3);
-        let mult_series = find(&a.series, "UNIT_MULT");
-        let mult_set = a
-            .data_set
-            .iter()
-            .find(|c| c.id == "UNIT_MULT")
-            .and_then(|c| c.values.first())
-            .and_then(|v| v.id.parse::<i32>().ok());
-        let unit_series = find(&a.series, "UNIT_MEASURE");
-        let unit_set = a
-            .data_set
-            .iter()
-            .find(|c| c.id == "UNIT_MEASURE")
-            .and_then(|c| c.values.first())
-            .map(|v| v.name.0.clone().unwrap_or_else(|| v.id.clone()));
-        let code_of = |level_pos: usize, pos: u16| -> Option<&str> {
-            all[level_pos]
-                .0
-                .values
-                .get(pos as usize)
-                .map(|v| v.id.as_str())
-        };
-        let n_set = d.data_set.len();
-        let n_series = d.series.len();
-        let mut full: Vec<u16> = vec![0; all.len()];
-        let mut keyed: HashMap<Vec<u16>, u32> = HashMap::new();
-        let mut series_of_raw: Vec<Option<u32>> = vec![None; set.series_keys.len()];
-        let mut bad_keys = 0usize;
-        for o in &set.obs {
-            // Fill the full key: data-set level (single value), series level, observation level.
-            for slot in full.iter_mut().take(n_set) {
-                *slot = 0;
-            }
-            if o.series != u32::MAX {
-                let Some(sk) = set.series_keys.get(o.series as usize) else {
-                    continue;
-                };
-                if sk.len() != n_series {
-                    bad_keys += 1;
-                    continue;
-                }
-                full[n_set..n_set + n_series].copy_from_slice(sk);
-                if all.len() > n_set + n_series {
-                    full[n_set + n_series] = o.key.min(u16::MAX as u32) as u16;
-                }
-            } else {
-                let start = o.key as usize;
-                let key = &set.flat_keys[start..];
-                let len = key.iter().position(|&p| p == NONE16).unwrap_or(key.len());
-                if len != all.len() - n_set {
-                    bad_keys += 1;
-                    continue;
-                }
-                full[n_set..].copy_from_slice(&key[..len]);
-            }
-            let Some(Some(period)) = periods.get(full[time_at] as usize) else {
-                bad_keys += 1;
-                continue;
-            };
-            let other_key: Vec<u16> = others.iter().map(|&i| full[i]).collect();
-            let s = if let Some(&s) = keyed.get(&other_key) {
-                s
-            } else {
-                let mut codes: Vec<&str> = Vec::with_capacity(others.len());
-                let mut ok = true;
-                for &i in &others {
-                    match code_of(i, full[i]) {
-                        Some(c) => codes.push(c),
-                        None => ok = false,
-                    }
-                }
-                if !ok {
-                    bad_keys += 1;
-                    continue;
-                }
-                let s = cube.series_id(&codes, &mut index);
-                // Series attributes: UNIT_MULT and the unit of measure.
-                let attrs = (o.series != u32::MAX)
-                    .then(|| set.series_attrs.get(o.series as usize))
-                    .flatten();
-                let attr = |at: Option<usize>| -> Option<&Value> {
-                    let at = at?;
-                    let idx = (*attrs?.get(at)?)?;
-                    a.series.get(at)?.values.get(idx as usize)
-                };
-                let sk = &mut cube.series[s as usize];
-                sk.unit_mult = attr(mult_series)
-                    .and_then(|v| v.id.parse().ok())
-                    .or(mult_set)
-                    .or(sk.unit_mult);
-                sk.unit = attr(unit_series)
-                    .map(|v| v.name.0.clone().unwrap_or_else(|| v.id.clone()))
-                    .or_else(|| unit_set.clone())
-                    .or(sk.unit.take());
-                keyed.insert(other_key, s);
-                if o.series != u32::MAX {
-                    series_of_raw[o.series as usize] = Some(s);
-                }
-                s
-            };
-            let status = status_at
-                .map(|i| o.attrs[i])
-                .filter(|&x| x != NONE16)
-                .and_then(|x| a.observation[status_at?].values.get(x as usize))
-                .and_then(|v| ObsStatus::new(&v.id));
-            cube.obs.push(super::Obs {
-                series: s,
-                period: *period,
-                value: (!o.missing).then_some(o.value),
-                status,
-            });
-        }
-        if bad_keys > 0 {
-            cube.problem(
-                format!("dataSets[{si}]"),
-                format!("{bad_keys} observations with keys or periods the structure does not have: skipped"),
-            );
-        }
-    }
-    Ok(cube)
 }
 
 #[cfg(test)]
