@@ -338,6 +338,17 @@ pub fn incidents(
     mapper.finish()
 }
 
+/// A description's first line, cut at a word when longer than 80 characters.
+fn headline(d: &str) -> Option<String> {
+    let line = d.lines().map(str::trim).find(|l| !l.is_empty())?;
+    if line.chars().count() <= 80 {
+        return Some(line.to_owned());
+    }
+    let cut: String = line.chars().take(80).collect();
+    let at = cut.rfind(' ').filter(|&i| i > 40).unwrap_or(cut.len());
+    Some(format!("{}…", cut[..at].trim_end()))
+}
+
 /// Lower case, borrowed when it already is.
 fn lower(s: &str) -> std::borrow::Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
@@ -511,8 +522,12 @@ impl<'a> Mapper<'a> {
             }
             _ => nowhere,
         };
-        let title = service_name
-            .or_else(|| description.as_ref().map(|d| d.chars().take(80).collect()))
+        // Open311 has no title: the description's first line (cut at a word near 80
+        // characters) says more in a queue than the service, which the category shows anyway.
+        let title = description
+            .as_deref()
+            .and_then(headline)
+            .or(service_name)
             .unwrap_or_else(|| remote.clone());
         let mut hist = self.history.remove(&remote).unwrap_or_default();
         hist.sort_by_key(|h| h.at);
@@ -586,6 +601,22 @@ mod tests {
 
     fn vn() -> FixedOffset {
         FixedOffset::east_opt(7 * 3600).unwrap()
+    }
+
+    #[test]
+    fn a_title_is_the_descriptions_first_line_cut_at_a_word() {
+        assert_eq!(
+            headline("\n  Ổ gà lớn\nchi tiết").as_deref(),
+            Some("Ổ gà lớn")
+        );
+        let long = "Người dân phản ánh ổ gà và nước đọng kéo dài trên tuyến đường số 4 gần chợ Vĩnh Long, đề nghị xử lý";
+        let h = headline(long).unwrap();
+        assert!(h.ends_with('…') && h.chars().count() <= 81, "{h}");
+        assert!(
+            long.starts_with(h.trim_end_matches('…')),
+            "cut at a word: {h}"
+        );
+        assert_eq!(headline("  \n "), None);
     }
 
     #[test]
