@@ -6,47 +6,14 @@
 //! Run: `cargo bench --bench ingest` (release build). Targets: time within 1.5x of the baseline;
 //! peak memory above the JSON bytes under 2x the JSON size.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
-
 use chrono::{TimeZone, Utc};
 use ioc_console::model::*;
 use ioc_console::sources::{Resource, Timing, Update, parse_payload};
 use ioc_console::store::Store;
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            if new_size > layout.size() {
-                let now = CURRENT.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size
-                    - layout.size();
-                PEAK.fetch_max(now, Ordering::Relaxed);
-            } else {
-                CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-            }
-        }
-        p
-    }
-}
+#[path = "common/alloc.rs"]
+mod alloc_count;
+use alloc_count::{Counting, mb, measure};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -113,33 +80,6 @@ fn series_json(series: usize, points: usize) -> Vec<u8> {
         })
         .collect();
     serde_json::to_vec(&ListResponse { items, as_of: t0 }).unwrap()
-}
-
-struct Measured {
-    time: Duration,
-    peak_extra: usize,
-}
-
-/// Best of `runs` for time; peak memory above what was live before the run.
-fn measure(runs: usize, mut f: impl FnMut()) -> Measured {
-    let mut best = Duration::MAX;
-    let mut peak_extra = 0;
-    for _ in 0..runs {
-        let before = CURRENT.load(Ordering::Relaxed);
-        PEAK.store(before, Ordering::Relaxed);
-        let t = Instant::now();
-        f();
-        best = best.min(t.elapsed());
-        peak_extra = peak_extra.max(PEAK.load(Ordering::Relaxed) - before);
-    }
-    Measured {
-        time: best,
-        peak_extra,
-    }
-}
-
-fn mb(n: usize) -> f64 {
-    n as f64 / (1024.0 * 1024.0)
 }
 
 fn row(name: &str, bytes: &[u8], resource: Resource) {

@@ -126,15 +126,7 @@ pub fn check(args: CheckArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
                     _ => StatsFormat::Jsonstat,
                 };
                 if let Some(s) = status.filter(|s| !(200..300).contains(s)) {
-                    println!(
-                        "{}",
-                        tr_args(
-                            lang,
-                            "source_check.unusable",
-                            &[("place", &"HTTP"), ("message", &s)]
-                        )
-                    );
-                    false
+                    unusable(lang, &stats::Unusable::new("HTTP", s.to_string()))
                 } else {
                     statistics(&bytes, format, source, args.show, lang)
                 }
@@ -148,6 +140,19 @@ pub fn check(args: CheckArgs, cfg: &config::Config, lang: Lang) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Says why an input cannot be used; false.
+fn unusable(lang: Lang, e: &stats::Unusable) -> bool {
+    println!(
+        "{}",
+        tr_args(
+            lang,
+            "source_check.unusable",
+            &[("place", &e.place), ("message", &e.message)]
+        )
+    );
+    false
 }
 
 fn problems(lang: Lang, list: &[String]) {
@@ -181,17 +186,7 @@ fn open311(
 ) -> bool {
     let doc = match parse::read(bytes) {
         Ok(d) => d,
-        Err(e) => {
-            println!(
-                "{}",
-                tr_args(
-                    lang,
-                    "source_check.unusable",
-                    &[("place", &e.place), ("message", &e.message)]
-                )
-            );
-            return false;
-        }
+        Err(e) => return unusable(lang, &e),
     };
     let records = match doc {
         parse::Document::Errors(errors) => {
@@ -237,15 +232,7 @@ fn open311(
         parse::Document::Records(r) => r,
     };
     if let Some(s) = status.filter(|s| !(200..300).contains(s)) {
-        println!(
-            "{}",
-            tr_args(
-                lang,
-                "source_check.unusable",
-                &[("place", &"HTTP"), ("message", &s)]
-            )
-        );
-        return false;
+        return unusable(lang, &stats::Unusable::new("HTTP", s.to_string()));
     }
     let m = source
         .and_then(|s| s.open311.clone())
@@ -363,17 +350,7 @@ fn statistics(
     let opts = m.as_ref().map(|m| m.read_options()).unwrap_or_default();
     let cube = match format.read(bytes, &opts) {
         Ok(c) => c,
-        Err(e) => {
-            println!(
-                "{}",
-                tr_args(
-                    lang,
-                    "source_check.unusable",
-                    &[("place", &e.place), ("message", &e.message)]
-                )
-            );
-            return false;
-        }
+        Err(e) => return unusable(lang, &e),
     };
     let (present, missing) = cube.counts();
     println!(

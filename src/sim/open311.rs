@@ -47,6 +47,18 @@ enum Fmt {
     Xml,
 }
 
+/// The format of a `….json` / `….xml` path, or the 404 that says which there are.
+fn format_or_404(s: &str) -> Result<Fmt, Box<Response>> {
+    fmt(s).ok_or_else(|| {
+        Box::new(errors(
+            None,
+            StatusCode::NOT_FOUND,
+            404,
+            "format must be json or xml",
+        ))
+    })
+}
+
 fn fmt(s: &str) -> Option<Fmt> {
     match s {
         "json" => Some(Fmt::Json),
@@ -115,14 +127,25 @@ fn t(ts: Timestamp) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
-fn request_fields(i: &Incident, cat_name: &str, agency: &str) -> Fields {
+/// A request's fields: the category's name as the service, and as the agency the name of the
+/// unit that answers for the place (the console's unit of the incident).
+fn request_fields(
+    i: &Incident,
+    cats: &HashMap<String, String>,
+    units: &HashMap<String, String>,
+) -> Fields {
+    let name_of = |map: &HashMap<String, String>, id: &str| {
+        map.get(id).cloned().unwrap_or_else(|| id.to_owned())
+    };
+    let cat_name = name_of(cats, &i.category);
+    let agency = name_of(units, &i.unit_id);
     let mut r: Fields = vec![
         ("service_request_id", i.id.clone()),
         ("status", status_code(i.status).to_owned()),
-        ("service_name", cat_name.to_owned()),
+        ("service_name", cat_name),
         ("service_code", i.category.clone()),
         ("description", i.description.clone()),
-        ("agency_responsible", agency.to_owned()),
+        ("agency_responsible", agency),
         ("requested_datetime", t(i.received_at)),
         ("updated_datetime", t(i.updated_at)),
         ("expected_datetime", t(i.due_at)),
@@ -154,13 +177,9 @@ fn names(s: &Shared) -> (HashMap<String, String>, HashMap<String, String>) {
 }
 
 async fn services(State(s): State<Arc<Shared>>, Path(f): Path<String>) -> Response {
-    let Some(f) = fmt(&f) else {
-        return errors(
-            None,
-            StatusCode::NOT_FOUND,
-            404,
-            "format must be json or xml",
-        );
+    let f = match format_or_404(&f) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
     let w = s.lock_world();
     let recs: Vec<Fields> = w
@@ -194,13 +213,9 @@ async fn requests(
     Path(f): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let Some(f) = fmt(&f) else {
-        return errors(
-            None,
-            StatusCode::NOT_FOUND,
-            404,
-            "format must be json or xml",
-        );
+    let f = match format_or_404(&f) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
     s.tick();
     let (cats, units) = names(&s);
@@ -222,16 +237,7 @@ async fn requests(
         .into_iter()
         .skip((page - 1) * size)
         .take(size)
-        .map(|i| {
-            // The unit that answers for the place (the console's unit of the incident).
-            let agency = &i.unit_id;
-            request_fields(
-                i,
-                cats.get(&i.category)
-                    .map_or(i.category.as_str(), String::as_str),
-                units.get(agency).map_or(agency.as_str(), String::as_str),
-            )
-        })
+        .map(|i| request_fields(i, &cats, &units))
         .collect();
     let _ = q.api_key;
     let mut r = write(f, "service_requests", "request", &recs);
@@ -250,13 +256,9 @@ async fn one_request(State(s): State<Arc<Shared>>, Path(file): Path<String>) -> 
             "requests/{id}.json or .xml",
         );
     };
-    let Some(f) = fmt(f) else {
-        return errors(
-            None,
-            StatusCode::NOT_FOUND,
-            404,
-            "format must be json or xml",
-        );
+    let f = match format_or_404(f) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
     let (cats, units) = names(&s);
     let w = s.lock_world();
@@ -268,24 +270,18 @@ async fn one_request(State(s): State<Arc<Shared>>, Path(file): Path<String>) -> 
             &format!("request {id} does not exist"),
         );
     };
-    let agency = &i.unit_id;
-    let rec = request_fields(
-        i,
-        cats.get(&i.category)
-            .map_or(i.category.as_str(), String::as_str),
-        units.get(agency).map_or(agency.as_str(), String::as_str),
-    );
-    write(f, "service_requests", "request", &[rec])
+    write(
+        f,
+        "service_requests",
+        "request",
+        &[request_fields(i, &cats, &units)],
+    )
 }
 
 async fn updates(State(s): State<Arc<Shared>>, Path(f): Path<String>) -> Response {
-    let Some(f) = fmt(&f) else {
-        return errors(
-            None,
-            StatusCode::NOT_FOUND,
-            404,
-            "format must be json or xml",
-        );
+    let f = match format_or_404(&f) {
+        Ok(f) => f,
+        Err(r) => return *r,
     };
     let w = s.lock_world();
     let mut recs = Vec::new();

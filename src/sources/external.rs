@@ -501,6 +501,35 @@ pub(super) async fn source_loop(ctx: Arc<super::ctx::Ctx>, src: Arc<Running>, sa
     }
 }
 
+/// An error status with the first words of its body (a source's own error page or text).
+pub(super) fn status_error(status: u16, body: &[u8]) -> FetchError {
+    let snippet = String::from_utf8_lossy(&body[..body.len().min(200)])
+        .trim()
+        .to_owned();
+    match status {
+        401 => FetchError::Unauthorized(snippet),
+        403 => FetchError::Forbidden(snippet),
+        s => FetchError::Status {
+            status: s,
+            code: String::new(),
+            message: snippet,
+        },
+    }
+}
+
+/// An HTTP 429: too many requests, to be tried again no sooner than the server's `Retry-After`
+/// (ten seconds when it gives none).
+pub(super) fn too_many(headers: &reqwest::header::HeaderMap) -> Failure {
+    Failure {
+        error: FetchError::Status {
+            status: 429,
+            code: String::new(),
+            message: "too many requests".into(),
+        },
+        retry_after: retry_after(headers).or(Some(Duration::from_secs(10))),
+    }
+}
+
 /// The `Retry-After` of an answer, in seconds (dates are not followed: a minute then).
 pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;

@@ -44,6 +44,17 @@ fn body(ct: &'static str, bytes: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, ct)], bytes).into_response()
 }
 
+/// The simulator on a free loopback port at the fixed instant.
+async fn sim() -> SimServer {
+    SimServer::start(SimConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        epoch: Some(crate::support::fixed_now()),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
 /// The simulator as the backend of everything the sources do not give, the sources beside it.
 struct Rig {
     _sim: SimServer,
@@ -54,17 +65,7 @@ struct Rig {
 
 impl Rig {
     async fn start(ext: External, outbox: Option<Arc<ioc_console::outbox::Outbox>>) -> Rig {
-        Self::start_on(
-            SimServer::start(SimConfig {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                epoch: Some(crate::support::fixed_now()),
-                ..SimConfig::default()
-            })
-            .await
-            .unwrap(),
-            ext,
-            outbox,
-        )
+        Self::start_on(sim().await, ext, outbox)
     }
 
     fn start_on(
@@ -634,13 +635,7 @@ async fn actions_go_back_as_updates_and_a_read_only_source_refuses_them() {
     let dir = tempfile::tempdir().unwrap();
     let outbox =
         Arc::new(ioc_console::outbox::Outbox::open(&dir.path().join("outbox.sqlite")).unwrap());
-    let sim = SimServer::start(SimConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        epoch: Some(crate::support::fixed_now()),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = sim().await;
     let mut demo = ioc_console::app::connect::demo_open311(&sim);
     demo.sources[0].poll_seconds = Some(2);
     let mut readonly = demo.sources[0].clone();
@@ -719,13 +714,7 @@ async fn actions_go_back_as_updates_and_a_read_only_source_refuses_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_wall_shows_incidents_from_an_open311_server_on_queue_map_and_report() {
-    let sim = SimServer::start(SimConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        epoch: Some(crate::support::fixed_now()),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = sim().await;
     let demo = ioc_console::app::connect::demo_open311(&sim);
     let world: Vec<_> = sim.with_world(|w| w.incidents().to_vec());
     let mut rig = Rig::start_on(sim, demo, None);

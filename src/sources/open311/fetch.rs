@@ -15,7 +15,7 @@ use super::parse::{self, Document, Record, Syntax};
 use crate::model::*;
 use crate::outbox::{Entry, Outcome};
 use crate::sources::client::FetchError;
-use crate::sources::external::{Failure, Polled, Running, Updates, retry_after};
+use crate::sources::external::{Failure, Polled, Running, Updates, status_error, too_many};
 use crate::sources::messages::SourcePayload;
 use crate::sources::parse::ParseError;
 
@@ -114,14 +114,7 @@ async fn get_each(
     for attempt in 0..2 {
         let a = src.client.fetch(src.client.http().get(u.clone())).await?;
         if a.status == 429 {
-            return Err(Failure {
-                error: FetchError::Status {
-                    status: 429,
-                    code: String::new(),
-                    message: "too many requests".into(),
-                },
-                retry_after: retry_after(&a.headers),
-            });
+            return Err(too_many(&a.headers));
         }
         let ok = (200..300).contains(&a.status);
         // An answer in XML, or a refusal of the format that is not an error list of JSON:
@@ -143,20 +136,7 @@ async fn get_each(
         if !ok {
             return Err(match parse::read(&a.body) {
                 Ok(Document::Errors(e)) => server_errors(a.status, &e),
-                _ => {
-                    let snippet = String::from_utf8_lossy(&a.body[..a.body.len().min(200)])
-                        .trim()
-                        .to_owned();
-                    match a.status {
-                        401 => FetchError::Unauthorized(snippet),
-                        403 => FetchError::Forbidden(snippet),
-                        s => FetchError::Status {
-                            status: s,
-                            code: String::new(),
-                            message: snippet,
-                        },
-                    }
-                }
+                _ => status_error(a.status, &a.body),
             }
             .into());
         }

@@ -3,14 +3,12 @@
 //! read (the time variable and the labels), the query's cells counted against the server's limit
 //! (v2 servers say theirs in `/config`), the query POSTed, an HTTP 429 answered with backoff.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use serde_json::Value;
 
 use super::mapping;
 use crate::sources::client::FetchError;
-use crate::sources::external::{Failure, Polled, Running, SourceKind, retry_after};
+use crate::sources::external::{Failure, Polled, Running, SourceKind, status_error, too_many};
 use crate::sources::messages::SourcePayload;
 use crate::sources::parse::ParseError;
 
@@ -22,32 +20,10 @@ fn unusable(place: String, message: String) -> FetchError {
     })
 }
 
-fn status_error(status: u16, body: &[u8]) -> FetchError {
-    let snippet = String::from_utf8_lossy(&body[..body.len().min(200)])
-        .trim()
-        .to_owned();
-    match status {
-        401 => FetchError::Unauthorized(snippet),
-        403 => FetchError::Forbidden(snippet),
-        s => FetchError::Status {
-            status: s,
-            code: String::new(),
-            message: snippet,
-        },
-    }
-}
-
 async fn answer(src: &Running, req: reqwest::RequestBuilder) -> Result<Vec<u8>, Failure> {
     let a = src.client.fetch(req).await?;
     if a.status == 429 {
-        return Err(Failure {
-            error: FetchError::Status {
-                status: 429,
-                code: String::new(),
-                message: "too many requests".into(),
-            },
-            retry_after: retry_after(&a.headers).or(Some(Duration::from_secs(10))),
-        });
+        return Err(too_many(&a.headers));
     }
     if !(200..300).contains(&a.status) {
         return Err(status_error(a.status, &a.body).into());

@@ -190,6 +190,19 @@ impl Reading<'_> {
         });
     }
 
+    /// The end of an observation read by the general path (`</Obs>`, or `<Obs …/>` with a
+    /// dimension): its time (or the series'), value and attributes.
+    fn end_obs(
+        &mut self,
+        series: &Keys,
+        obs: &Keys,
+        time: Option<String>,
+        value: Option<String>,
+        pos: usize,
+    ) {
+        self.emit(series, obs, time.as_deref(), value.as_deref(), None, pos);
+    }
+
     /// A structure-specific `<Obs …/>` of a time series read without copying its attributes;
     /// false when it carries a dimension (cross-section, flat), for the general path.
     fn fast_obs(
@@ -407,14 +420,7 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
             if empty && name == "Obs" {
                 in_obs = false;
                 let t = obs_time.take().or_else(|| series_time.clone());
-                r.emit(
-                    &series,
-                    &obs,
-                    t.as_deref(),
-                    obs_value.take().as_deref(),
-                    None,
-                    pos,
-                );
+                r.end_obs(&series, &obs, t, obs_value.take(), pos);
             } else if empty && name == "Series" {
                 in_series = false;
             }
@@ -425,14 +431,7 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
                 "Obs" => {
                     in_obs = false;
                     let t = obs_time.take().or_else(|| series_time.clone());
-                    r.emit(
-                        &series,
-                        &obs,
-                        t.as_deref(),
-                        obs_value.take().as_deref(),
-                        None,
-                        pos,
-                    );
+                    r.end_obs(&series, &obs, t, obs_value.take(), pos);
                     within = In::Nothing;
                 }
                 "Series" => in_series = false,
