@@ -845,3 +845,60 @@ async fn the_api_key_never_shows_and_a_missing_key_file_is_said_until_it_is_ther
     })
     .await;
 }
+
+/// A source answering more than its body limit: the tiles say so naming the source, the last
+/// good data stays, and a normal answer again makes it live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_sources_limit_is_an_error_and_the_data_is_kept() {
+    let huge = Arc::new(AtomicBool::new(false));
+    let app = Router::new()
+        .route(
+            "/v2/requests.json",
+            get(|State(h): State<Arc<AtomicBool>>| async move {
+                if h.load(Ordering::SeqCst) {
+                    // Two megabytes of a list that never ends well.
+                    let mut b = b"[".to_vec();
+                    b.extend(br#"{"service_request_id":"1","status":"open"},"#.repeat(50_000));
+                    body("application/json", b)
+                } else {
+                    body("application/json", data("open311/requests.json"))
+                }
+            }),
+        )
+        .route(
+            "/v2/services.json",
+            get(|| async { body("application/json", data("open311/services.json")) }),
+        )
+        .with_state(Arc::clone(&huge));
+    let a = serve(app).await;
+    let mut src = open311("pa", format!("http://{a}/v2"), Updates::None, None);
+    src.body_limit_mb = Some(1);
+    let mut rig = Rig::start(ext(vec![src], true, false), None).await;
+    rig.until("loaded", |s| {
+        s.origins.get("pa").is_some_and(|o| o.fetched_at.is_some())
+    })
+    .await;
+    huge.store(true, Ordering::SeqCst);
+    rig.until("too large", |s| {
+        s.status(Resource::Incidents, Utc::now()).state == SourceState::Error
+    })
+    .await;
+    let reason = rig
+        .store
+        .status(Resource::Incidents, Utc::now())
+        .reason_in(ioc_console::i18n::Lang::Vi)
+        .unwrap();
+    assert!(
+        reason.contains("Phản ánh pa") && reason.contains("1 MB"),
+        "{reason}"
+    );
+    assert_eq!(
+        rig.store.origins["pa"].incidents, 5,
+        "the last good data stays"
+    );
+    huge.store(false, Ordering::SeqCst);
+    rig.until("live again", |s| {
+        s.status(Resource::Incidents, Utc::now()).state == SourceState::Live
+    })
+    .await;
+}
