@@ -157,6 +157,7 @@ fn rig(epoch: Timestamp, brief: Option<std::path::PathBuf>) -> Rig {
             display: DisplayChoice::Preview,
             watch: false,
             backend: Some(Backend {
+                audit: None,
                 link,
                 trainer: false,
                 keep_alive: Vec::new(),

@@ -9,6 +9,7 @@
 //! `tiles` ← `wall` ← app (`config`, `app`) ← `cli`.
 
 pub mod app;
+pub mod audit;
 pub mod charts;
 pub mod cli;
 pub mod config;

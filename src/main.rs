@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use ioc_console::cli::{
-    self, bench, export, kiosk, layout, outbox, probe, run, sim, snapshot, source, wall,
+    self, audit, bench, export, kiosk, layout, outbox, probe, run, sim, snapshot, source, wall,
 };
 use ioc_console::config;
 use ioc_console::i18n::{Lang, tr_args};
@@ -67,6 +67,11 @@ enum Command {
     Wall {
         #[command(subcommand)]
         command: wall::WallCommand,
+    },
+    /// The audit trail of this PC: check its chain, export it as CSV.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
     },
     /// Sources beside the IOC backend (Open311, SDMX, JSON-stat): check what the console
     /// understands of a file or URL.
@@ -157,6 +162,7 @@ fn main() -> ExitCode {
         } => kiosk::sway_config(a, &cfg, lang),
         Command::Act(a) => outbox::act(a, &cfg),
         Command::Bench { command } => bench::bench(command, &cfg, lang),
+        Command::Audit { command } => audit::audit(command, lang),
         Command::Source {
             command: source::SourceCommand::Check(a),
         } => source::check(a, &cfg, lang),

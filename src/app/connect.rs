@@ -139,6 +139,28 @@ pub fn connect_with(
         }
     };
     let external = demo_external.as_ref().unwrap_or(external);
+    // The audit trail: the user's file; the demo's in a throw-away file like its outbox.
+    let (audit_path, console) = match &throwaway {
+        Some(RemoveOnDrop(p)) => (p.with_extension("audit.sqlite"), "demo".to_owned()),
+        None => (
+            std::env::var_os("IOC_CONSOLE_AUDIT")
+                .map(PathBuf::from)
+                .unwrap_or_else(crate::audit::Audit::default_path),
+            crate::audit::console_name(),
+        ),
+    };
+    let audit_guard = (console == "demo").then(|| RemoveOnDrop(audit_path.clone()));
+    let audit = match crate::audit::Audit::open(&audit_path) {
+        Ok(a) => Some(crate::audit::Writer::start(
+            a,
+            console,
+            crate::audit::local_user(),
+        )),
+        Err(e) => {
+            tracing::error!(%e, "the audit trail cannot be opened; nothing will be recorded");
+            None
+        }
+    };
     let link = sources::start_with(rt.handle(), &cfg, timing, wake, outbox.clone(), external)
         .map_err(|e| e.to_string())?;
     // Dropped front to back: the simulator's handle first, then the runtime it runs on.
@@ -147,12 +169,16 @@ pub fn connect_with(
     if let Some(guard) = throwaway {
         keep_alive.push(Box::new(guard));
     }
+    if let Some(guard) = audit_guard {
+        keep_alive.push(Box::new(guard));
+    }
     Ok((
         Backend {
             link,
             trainer,
             keep_alive,
             outbox,
+            audit,
         },
         target,
     ))

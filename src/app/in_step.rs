@@ -182,6 +182,7 @@ impl ConsoleApp {
         }
         let id = step.next_id;
         step.next_id += 1;
+        let said = format!("{change:?}");
         match step.link.requests.try_send(SyncRequest::Push {
             id,
             change,
@@ -189,6 +190,7 @@ impl ConsoleApp {
         }) {
             Ok(()) => {
                 step.pending.insert(id);
+                self.audit("wall.pushed", &said, "");
             }
             Err(_) => {
                 tracing::warn!("the sync task is busy; a push is refused");

@@ -172,6 +172,8 @@ pub struct Backend {
     pub keep_alive: Vec<Box<dyn std::any::Any>>,
     /// The actions' outbox (read by the metrics endpoint; the backend's tasks own the sending).
     pub outbox: Option<Arc<crate::outbox::Outbox>>,
+    /// Who did what, when, from this console (`audit`); none when the file cannot be opened.
+    pub audit: Option<crate::audit::Writer>,
 }
 
 /// Everything needed to start the console.
@@ -547,7 +549,58 @@ impl ConsoleApp {
         }
     }
 
+    /// Records what the person at this console did (the audit trail, written off the UI
+    /// thread).
+    pub(super) fn audit(&self, action: &str, subject: &str, detail: &str) {
+        let Some(w) = self.backend.as_ref().and_then(|b| b.audit.as_ref()) else {
+            return;
+        };
+        let role = self
+            .state
+            .read()
+            .map(|s| s.role.label_key().trim_start_matches("role."))
+            .unwrap_or("unknown");
+        w.did(role, action, subject, detail);
+    }
+
+    /// The commands that go into the audit trail, and how.
+    fn audit_command(&self, command: &Command) {
+        match command {
+            Command::Backend(crate::sources::Request::Act {
+                incident_id,
+                request,
+            }) => {
+                let kind = serde_json::to_value(request.action)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let detail = [request.unit_id.as_deref(), request.note.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                self.audit(&format!("incident.{kind}"), incident_id, &detail);
+            }
+            // A scene the layout has (an unknown one changes nothing: said, not recorded).
+            Command::RecallScene(Some(scene))
+                if self
+                    .state
+                    .read()
+                    .is_ok_and(|s| s.base.as_ref().unwrap_or(&s.layout).scene(scene).is_some()) =>
+            {
+                self.audit("scene.recalled", scene, "")
+            }
+            Command::Brief(crate::context::BriefStep::Start(path)) => {
+                self.audit("briefing.started", &path.display().to_string(), "")
+            }
+            Command::Brief(crate::context::BriefStep::End) => self.audit("briefing.ended", "", ""),
+            Command::WallPush(change) => self.audit("wall.pushed", &format!("{change:?}"), ""),
+            _ => {}
+        }
+    }
+
     fn apply_here(&mut self, command: Command) {
+        self.audit_command(&command);
         if let Ok(mut s) = self.state.write() {
             let mut view = (*s.view).clone();
             if view.apply(&command) {
@@ -852,6 +905,9 @@ impl ConsoleApp {
             k.show(ui.ctx(), &cx, now);
         }
         // Arrange mode asked to leave (its changes saved or discarded): from the next frame.
+        if let Some(path) = self.arrange.saved.take() {
+            self.audit("layout.saved", &path.display().to_string(), "");
+        }
         if let Some(arrange::Outcome::Leave(to)) = self.arrange.take_outcome() {
             self.mode = to;
         }

@@ -2,6 +2,7 @@
 //! `src/main.rs` only parses the command line and calls them. Shared here: where data and the
 //! layout come from, the runtime, logging.
 
+pub mod audit;
 pub mod bench;
 pub mod export;
 pub mod kiosk;

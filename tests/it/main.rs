@@ -3,6 +3,7 @@
 
 mod architecture;
 mod arrange;
+mod audit;
 mod backend;
 mod brief;
 mod camera;

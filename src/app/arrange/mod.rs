@@ -40,6 +40,8 @@ pub enum Outcome {
 /// what is being dragged.
 #[derive(Default)]
 pub struct ArrangeMode {
+    /// The file just saved, for the audit trail (taken by the app).
+    pub saved: Option<std::path::PathBuf>,
     doc: Option<Result<Arrangement, OpenError>>,
     selected: Option<String>,
     drag: Option<canvas::Drag>,
@@ -337,6 +339,7 @@ impl ArrangeMode {
                     false,
                 ));
                 self.save_as = suggested_name(&plan.path);
+                self.saved = Some(plan.path.clone());
                 if let Some(to) = self.leave_after_save.take() {
                     self.close();
                     self.outcome = Some(Outcome::Leave(to));

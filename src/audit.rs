@@ -1,0 +1,447 @@
+//! The audit trail (regulation Điều 5.4, 16: who did what, when, from which console): an
+//! append-only SQLite table whose rows are hash-chained. Each row's hash is SHA-256 over the
+//! previous row's hash and the row's own fields, so a row changed or deleted in the file, or
+//! rows inserted between others, are found by [`verify`] (`ioc-console audit verify`). Triggers
+//! refuse updates and deletes through SQLite; the chain catches whoever drops them. What the
+//! chain cannot see alone is the newest rows cut off the end: the backend's copy is that anchor.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::model::Timestamp;
+
+/// The hash before the first row.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What happened, said by who and where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub at: Timestamp,
+    /// The console (host name, or "demo").
+    pub console: String,
+    /// The person (their sign-in name; the desktop user where there is no sign-in).
+    pub who: String,
+    /// Their role on this console ("operator", "leader", "technician").
+    pub role: String,
+    /// What: "incident.verify", "layout.saved", "scene.recalled", "wall.pushed",
+    /// "briefing.started", "signin", …
+    pub action: String,
+    /// What it was done to: an incident id, a layout file, a scene, a storyboard.
+    pub subject: String,
+    /// Anything else worth keeping (a note, a unit), short.
+    pub detail: String,
+}
+
+/// A recorded row: its number and hash with the event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub seq: i64,
+    pub event: Event,
+    pub prev: String,
+    pub hash: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("the audit trail {path}: {source}")]
+    Sql {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+}
+
+/// The hash of a row: SHA-256 over the previous hash and the fields, each length-prefixed (so
+/// moving text from one field to the next changes it).
+pub fn row_hash(prev: &str, seq: i64, e: &Event) -> String {
+    let mut h = Sha256::new();
+    let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    for part in [
+        prev,
+        &seq.to_string(),
+        &at,
+        &e.console,
+        &e.who,
+        &e.role,
+        &e.action,
+        &e.subject,
+        &e.detail,
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub struct Audit {
+    conn: Mutex<Connection>,
+    pub path: PathBuf,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    console TEXT NOT NULL,
+    who TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+";
+
+impl Audit {
+    /// Where the user's audit trail lives (beside the outbox).
+    pub fn default_path() -> PathBuf {
+        directories::ProjectDirs::from("", "", "ioc-console")
+            .map(|d| d.data_dir().join("audit.sqlite"))
+            .unwrap_or_else(|| std::env::temp_dir().join("ioc-console-audit.sqlite"))
+    }
+
+    pub fn open(path: &Path) -> Result<Audit, AuditError> {
+        let err = |source| AuditError::Sql {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path).map_err(err)?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+            .map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        Ok(Audit {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Appends an event, chained to the last row; its number.
+    pub fn record(&self, e: &Event) -> Result<i64, AuditError> {
+        let err = |source| AuditError::Sql {
+            path: self.path.clone(),
+            source,
+        };
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction().map_err(err)?;
+        let last: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(err)?;
+        let (seq, prev) = match last {
+            Some((s, h)) => (s + 1, h),
+            None => (1, GENESIS.to_owned()),
+        };
+        let hash = row_hash(&prev, seq, e);
+        tx.execute(
+            "INSERT INTO audit (seq, at, console, who, role, action, subject, detail, prev, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                seq,
+                e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                e.console,
+                e.who,
+                e.role,
+                e.action,
+                e.subject,
+                e.detail,
+                prev,
+                hash
+            ],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(seq)
+    }
+
+    /// Rows matching `filter`, oldest first.
+    pub fn rows(&self, filter: &Filter) -> Result<Vec<Row>, AuditError> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        read_rows(&conn, &self.path)
+            .map(|rows| rows.into_iter().filter(|r| filter.keeps(r)).collect())
+    }
+}
+
+fn read_rows(conn: &Connection, path: &Path) -> Result<Vec<Row>, AuditError> {
+    let err = |source| AuditError::Sql {
+        path: path.to_owned(),
+        source,
+    };
+    let mut st = conn
+        .prepare("SELECT seq, at, console, who, role, action, subject, detail, prev, hash FROM audit ORDER BY seq")
+        .map_err(err)?;
+    let rows = st
+        .query_map([], |r| {
+            let at: String = r.get(1)?;
+            Ok(Row {
+                seq: r.get(0)?,
+                event: Event {
+                    at: chrono::DateTime::parse_from_rfc3339(&at)
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .unwrap_or_default(),
+                    console: r.get(2)?,
+                    who: r.get(3)?,
+                    role: r.get(4)?,
+                    action: r.get(5)?,
+                    subject: r.get(6)?,
+                    detail: r.get(7)?,
+                },
+                prev: r.get(8)?,
+                hash: r.get(9)?,
+            })
+        })
+        .map_err(err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)?;
+    Ok(rows)
+}
+
+/// Records events on a thread of its own (the UI never waits on a disk), in the order given;
+/// a row that cannot be written is logged with the reason.
+#[derive(Clone)]
+pub struct Writer {
+    tx: std::sync::mpsc::Sender<Event>,
+    /// Who is at the console and where, for events recorded with [`Writer::did`].
+    pub console: String,
+    pub who: String,
+}
+
+impl Writer {
+    pub fn start(audit: Audit, console: String, who: String) -> Writer {
+        let (tx, rx) = std::sync::mpsc::channel::<Event>();
+        let spawned = std::thread::Builder::new()
+            .name("ioc-audit".into())
+            .spawn(move || {
+                for e in rx {
+                    if let Err(error) = audit.record(&e) {
+                        tracing::error!(%error, action = %e.action, "an audit row could not be written");
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "the audit trail's thread cannot start");
+        }
+        Writer { tx, console, who }
+    }
+
+    /// Records that this console's person, in `role`, did `action` to `subject`.
+    pub fn did(&self, role: &str, action: &str, subject: &str, detail: &str) {
+        let e = Event {
+            at: chrono::Utc::now(),
+            console: self.console.clone(),
+            who: self.who.clone(),
+            role: role.to_owned(),
+            action: action.to_owned(),
+            subject: subject.to_owned(),
+            detail: detail.to_owned(),
+        };
+        if self.tx.send(e).is_err() {
+            tracing::error!(%action, "the audit trail's thread has stopped");
+        }
+    }
+}
+
+/// The person at this console where there is no sign-in: the desktop user.
+pub fn local_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// This console's name: the host name.
+pub fn console_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "console".into())
+}
+
+/// Which rows to show or export.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub who: Option<String>,
+    pub action: Option<String>,
+    pub subject: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+impl Filter {
+    pub fn keeps(&self, r: &Row) -> bool {
+        let e = &r.event;
+        self.who.as_ref().is_none_or(|w| &e.who == w)
+            && self
+                .action
+                .as_ref()
+                .is_none_or(|a| e.action.starts_with(a.as_str()))
+            && self.subject.as_ref().is_none_or(|s| &e.subject == s)
+            && self.since.is_none_or(|t| e.at >= t)
+            && self.until.is_none_or(|t| e.at < t)
+    }
+}
+
+/// What [`verify`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Every row chains to the one before: how many, and the last hash (to compare with the
+    /// backend's copy).
+    Intact { rows: usize, last: String },
+    /// The first row that does not: its number and why.
+    Broken { seq: i64, why: Broken },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Broken {
+    /// Its fields are not what its hash was made of (edited).
+    Edited,
+    /// It does not follow the row before (rows deleted or inserted before it).
+    Unchained,
+}
+
+/// Checks the chain of the trail at `path` (opened read-only).
+pub fn verify(path: &Path) -> Result<Verdict, AuditError> {
+    let err = |source| AuditError::Sql {
+        path: path.to_owned(),
+        source,
+    };
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(err)?;
+    let rows = read_rows(&conn, path)?;
+    let mut prev = GENESIS.to_owned();
+    for (expect_seq, r) in (1..).zip(rows.iter()) {
+        if r.prev != prev || r.seq != expect_seq {
+            return Ok(Verdict::Broken {
+                seq: r.seq,
+                why: Broken::Unchained,
+            });
+        }
+        if row_hash(&r.prev, r.seq, &r.event) != r.hash {
+            return Ok(Verdict::Broken {
+                seq: r.seq,
+                why: Broken::Edited,
+            });
+        }
+        prev = r.hash.clone();
+    }
+    Ok(Verdict::Intact {
+        rows: rows.len(),
+        last: prev,
+    })
+}
+
+/// The rows as CSV (RFC 4180), a header first.
+pub fn csv(rows: &[Row]) -> String {
+    let q = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::from("seq,at,console,who,role,action,subject,detail,hash\n");
+    for r in rows {
+        let e = &r.event;
+        let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let fields = [
+            r.seq.to_string(),
+            at,
+            e.console.clone(),
+            e.who.clone(),
+            e.role.clone(),
+            e.action.clone(),
+            e.subject.clone(),
+            e.detail.clone(),
+            r.hash.clone(),
+        ];
+        out.push_str(&fields.iter().map(|f| q(f)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(n: u32) -> Event {
+        Event {
+            at: chrono::DateTime::parse_from_rfc3339("2026-12-07T08:00:00+07:00")
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+                + chrono::Duration::minutes(n as i64),
+            console: "desk-1".into(),
+            who: "nguyen.van.an".into(),
+            role: "operator".into(),
+            action: "incident.verify".into(),
+            subject: format!("PA-{n}"),
+            detail: "Đã xác minh, qua camera".into(),
+        }
+    }
+
+    #[test]
+    fn rows_chain_and_an_edit_or_a_deletion_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.sqlite");
+        let a = Audit::open(&path).unwrap();
+        for n in 1..=5 {
+            assert_eq!(a.record(&ev(n)).unwrap(), n as i64);
+        }
+        let Verdict::Intact { rows, .. } = verify(&path).unwrap() else {
+            panic!()
+        };
+        assert_eq!(rows, 5);
+        // Through SQLite: refused.
+        let c = Connection::open(&path).unwrap();
+        assert!(
+            c.execute("UPDATE audit SET who = 'x' WHERE seq = 2", [])
+                .is_err()
+        );
+        assert!(c.execute("DELETE FROM audit WHERE seq = 2", []).is_err());
+        // Whoever drops the triggers is still caught.
+        c.execute_batch("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;")
+            .unwrap();
+        c.execute(
+            "UPDATE audit SET detail = 'không xác minh' WHERE seq = 3",
+            [],
+        )
+        .unwrap();
+        assert_eq!(
+            verify(&path).unwrap(),
+            Verdict::Broken {
+                seq: 3,
+                why: Broken::Edited
+            }
+        );
+        c.execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
+        assert_eq!(
+            verify(&path).unwrap(),
+            Verdict::Broken {
+                seq: 4,
+                why: Broken::Unchained
+            }
+        );
+        // CSV quotes what needs quoting.
+        let text = csv(&a
+            .rows(&Filter {
+                subject: Some("PA-1".into()),
+                ..Default::default()
+            })
+            .unwrap());
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.contains("\"Đã xác minh, qua camera\""), "{text}");
+    }
+}
