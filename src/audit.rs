@@ -97,6 +97,10 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS audit_sent (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    upto INTEGER NOT NULL
+);
 ";
 
 impl Audit {
@@ -167,6 +171,40 @@ impl Audit {
         Ok(seq)
     }
 
+    /// Rows not yet taken by the backend, oldest first, at most `limit`.
+    pub fn unsent(&self, limit: usize) -> Result<Vec<Row>, AuditError> {
+        let err = |source| AuditError::Sql {
+            path: self.path.clone(),
+            source,
+        };
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let upto: i64 = conn
+            .query_row("SELECT upto FROM audit_sent WHERE id = 1", [], |r| r.get(0))
+            .optional()
+            .map_err(err)?
+            .unwrap_or(0);
+        Ok(read_rows(&conn, &self.path)?
+            .into_iter()
+            .filter(|r| r.seq > upto)
+            .take(limit)
+            .collect())
+    }
+
+    /// The backend has every row up to `seq`.
+    pub fn mark_sent(&self, seq: i64) -> Result<(), AuditError> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        conn.execute(
+            "INSERT INTO audit_sent (id, upto) VALUES (1, ?1)
+             ON CONFLICT(id) DO UPDATE SET upto = max(upto, excluded.upto)",
+            params![seq],
+        )
+        .map(|_| ())
+        .map_err(|source| AuditError::Sql {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
     /// Rows matching `filter`, oldest first.
     pub fn rows(&self, filter: &Filter) -> Result<Vec<Row>, AuditError> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
@@ -214,6 +252,8 @@ fn read_rows(conn: &Connection, path: &Path) -> Result<Vec<Row>, AuditError> {
 #[derive(Clone)]
 pub struct Writer {
     tx: std::sync::mpsc::Sender<Event>,
+    /// The trail's file.
+    pub path: PathBuf,
     /// Who is at the console and where, for events recorded with [`Writer::did`].
     pub console: String,
     pub who: String,
@@ -222,6 +262,7 @@ pub struct Writer {
 impl Writer {
     pub fn start(audit: Audit, console: String, who: String) -> Writer {
         let (tx, rx) = std::sync::mpsc::channel::<Event>();
+        let path = audit.path.clone();
         let spawned = std::thread::Builder::new()
             .name("ioc-audit".into())
             .spawn(move || {
@@ -234,7 +275,12 @@ impl Writer {
         if let Err(error) = spawned {
             tracing::error!(%error, "the audit trail's thread cannot start");
         }
-        Writer { tx, console, who }
+        Writer {
+            tx,
+            path,
+            console,
+            who,
+        }
     }
 
     /// Records that this console's person, in `role`, did `action` to `subject`.
@@ -341,6 +387,25 @@ pub fn verify(path: &Path) -> Result<Verdict, AuditError> {
         rows: rows.len(),
         last: prev,
     })
+}
+
+impl Row {
+    /// The row as the backend's contract has it.
+    pub fn record(&self) -> crate::model::AuditRecord {
+        let e = &self.event;
+        crate::model::AuditRecord {
+            seq: self.seq,
+            at: e.at,
+            console: e.console.clone(),
+            who: e.who.clone(),
+            role: e.role.clone(),
+            action: e.action.clone(),
+            subject: e.subject.clone(),
+            detail: e.detail.clone(),
+            prev: self.prev.clone(),
+            hash: self.hash.clone(),
+        }
+    }
 }
 
 /// The rows as CSV (RFC 4180), a header first.

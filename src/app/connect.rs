@@ -161,8 +161,18 @@ pub fn connect_with(
             None
         }
     };
-    let link = sources::start_with(rt.handle(), &cfg, timing, wake, outbox.clone(), external)
-        .map_err(|e| e.to_string())?;
+    // The backend's copy of the trail is sent from a connection of its own.
+    let audit_reader = crate::audit::Audit::open(&audit_path).ok().map(Arc::new);
+    let link = sources::start_with(
+        rt.handle(),
+        &cfg,
+        timing,
+        wake,
+        outbox.clone(),
+        external,
+        audit_reader,
+    )
+    .map_err(|e| e.to_string())?;
     // Dropped front to back: the simulator's handle first, then the runtime it runs on.
     keep_alive.push(Box::new(rt));
     // Last: the outbox is closed once the runtime and its tasks are gone.

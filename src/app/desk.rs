@@ -45,6 +45,19 @@ impl ConsoleApp {
                     if ui.button(cx.t("settings.open")).clicked() {
                         self.commands.push(Command::ToggleSettings);
                     }
+                    // The audit trail, for technicians and leaders (an inspector's questions).
+                    let trail = self.backend.as_ref().is_some_and(|b| b.audit.is_some());
+                    if trail
+                        && matches!(
+                            state.role,
+                            crate::role::Role::Technician | crate::role::Role::Leader
+                        )
+                        && ui
+                            .selectable_label(self.audit_view.open, cx.t("audit_view.open"))
+                            .clicked()
+                    {
+                        self.audit_view.open = !self.audit_view.open;
+                    }
                     // Cameras sent to the wall from the map can be given back from here too,
                     // whatever is selected now.
                     if cx.view.sent_cameras.is_some()

@@ -3,6 +3,7 @@
 //! commands from the UI are applied.
 
 pub mod arrange;
+pub mod audit_view;
 pub mod bench;
 pub mod brief;
 pub mod connect;
@@ -232,6 +233,8 @@ pub struct ConsoleApp {
     /// Consoles in step (`[sync]`), when configured.
     sync: Option<in_step::InStep>,
     show_sync: bool,
+    /// The audit view (technicians and leaders).
+    pub audit_view: audit_view::AuditView,
     /// The desk's last frame, in milliseconds (for the heartbeat).
     last_frame_ms: f32,
     /// systemd's watchdog, pinged from this loop, when the console runs under it.
@@ -312,6 +315,7 @@ impl ConsoleApp {
             wall_view_seen: std::cell::Cell::new(0),
             sync: None,
             show_sync: false,
+            audit_view: Default::default(),
             last_frame_ms: 0.0,
             watchdog: None,
             kiosk: None,
@@ -898,6 +902,12 @@ impl ConsoleApp {
         if self.show_profile {
             profile_window::show(ui.ctx(), &cx, &state.layout, &mut self.commands);
         }
+        let trail = self
+            .backend
+            .as_ref()
+            .and_then(|b| b.audit.as_ref())
+            .map(|w| w.path.clone());
+        self.audit_view.show(ui.ctx(), &cx, trail);
         if display == DisplayMode::Wall {
             self.show_wall_viewports(ui.ctx(), &state);
         }

@@ -363,6 +363,28 @@ pub struct Origin {
     pub writable: bool,
 }
 
+/// One row of a console's audit trail as the backend keeps it (`POST /audit`): the console sends
+/// its rows in order, with their chain, so the backend's copy anchors the console's file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub console: String,
+    pub who: String,
+    pub role: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub prev: String,
+    pub hash: String,
+}
+
+/// `POST /audit` body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditBatch {
+    pub rows: Vec<AuditRecord>,
+}
+
 /// `POST /incidents/{id}/actions` body (with an `Idempotency-Key` header).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ActionRequest {

@@ -136,6 +136,8 @@ pub struct Shared {
     scenarios: Vec<Arc<Scenario>>,
     config: SimConfig,
     fault_counter: Mutex<u64>,
+    /// The consoles' audit rows sent to `POST /audit`, by (console, seq).
+    audit: Mutex<std::collections::BTreeMap<(String, i64), AuditRecord>>,
     /// Set when the server stops: injected delays end at once so shutdown is not held up.
     stopping: tokio::sync::watch::Sender<bool>,
     /// The demo cameras' RTSP server, when served.
@@ -275,6 +277,7 @@ impl SimServer {
             scenarios,
             config: config.clone(),
             fault_counter: Mutex::new(0),
+            audit: Mutex::new(Default::default()),
             stopping: tokio::sync::watch::channel(false).0,
             cameras,
         });
@@ -315,6 +318,17 @@ impl SimServer {
     /// The same world as an Open311 GeoReport v2 server.
     pub fn open311_url(&self) -> String {
         format!("http://{}/open311/v2", self.addr)
+    }
+
+    /// The audit rows consoles sent (`POST /audit`), by console and number.
+    pub fn audit_rows(&self) -> Vec<AuditRecord> {
+        self.shared
+            .audit
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Reads the simulated world.
@@ -367,6 +381,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/cameras", get(cameras))
         .route("/providers", get(providers))
         .route("/events", get(events))
+        .route("/audit", get(audit_rows).post(audit_append))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), guard));
     Router::new()
@@ -377,6 +392,33 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/sim/faults", get(get_faults).post(set_faults))
         .fallback(not_found)
         .with_state(shared)
+}
+
+/// `POST /audit`: a console's rows, kept by (console, seq) so that a batch sent twice is kept once.
+async fn audit_append(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let batch: AuditBatch = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return api_error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    let mut kept = s.audit.lock().unwrap_or_else(|p| p.into_inner());
+    let n = batch.rows.len();
+    for r in batch.rows {
+        kept.insert((r.console.clone(), r.seq), r);
+    }
+    axum::Json(serde_json::json!({ "accepted": n })).into_response()
+}
+
+/// `GET /audit`: every console's rows, by console and number.
+async fn audit_rows(State(s): State<Arc<Shared>>) -> Response {
+    let rows: Vec<AuditRecord> = s
+        .audit
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .values()
+        .cloned()
+        .collect();
+    let now = s.lock_world().now();
+    list(rows, now)
 }
 
 fn api_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {

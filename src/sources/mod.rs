@@ -4,6 +4,7 @@
 //! channel, and each one wakes the UI (coalesced by egui).
 
 pub mod actions;
+mod audit_sender;
 pub mod backoff;
 pub mod client;
 mod ctx;
@@ -60,6 +61,7 @@ pub fn start(
         wake,
         outbox,
         &external::External::default(),
+        None,
     )
 }
 
@@ -71,6 +73,7 @@ pub fn start_with(
     wake: Waker,
     outbox: Option<Arc<crate::outbox::Outbox>>,
     ext: &external::External,
+    audit: Option<Arc<crate::audit::Audit>>,
 ) -> Result<BackendLink, client::ClientError> {
     let client = Client::new(cfg)?;
     let (tx, rx) = mpsc::channel(1024);
@@ -113,6 +116,9 @@ pub fn start_with(
     rt.spawn(stream_loop(Arc::clone(&ctx)));
     rt.spawn(request_loop(Arc::clone(&ctx), req_rx));
     rt.spawn(outbox_loop(Arc::clone(&ctx)));
+    if let Some(a) = audit {
+        rt.spawn(audit_sender::audit_loop(Arc::clone(&ctx), a));
+    }
     Ok(BackendLink {
         updates: rx,
         requests: req_tx,

@@ -1,6 +1,6 @@
 //! The audit trail: what a console's operator does is recorded with who, when and from which
-//! console (a desk connected to the simulator over HTTP: an action, a scene, a briefing); the
-//! chain holds; `ioc-console audit verify` finds a row edited or deleted in the SQLite file (even
+//! console (a desk connected to the simulator over HTTP: an action, a scene, a briefing) and sent
+//! to the backend's audit endpoint with its chain; the chain holds; `ioc-console audit verify` finds a row edited or deleted in the SQLite file (even
 //! with the triggers dropped) and `audit export` writes the rows a filter keeps as CSV.
 
 use std::path::Path;
@@ -124,6 +124,22 @@ fn a_desks_actions_are_recorded_chained_and_tampering_is_found() {
     assert_eq!(first.who, audit::local_user());
     assert_eq!(first.console, audit::console_name());
     assert_eq!(rows[1].prev, rows[0].hash);
+    // The backend's copy: the same rows with the same chain.
+    let start = Instant::now();
+    while sim.audit_rows().len() < 3 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the backend has {:?}",
+            sim.audit_rows()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let copy = sim.audit_rows();
+    assert_eq!(
+        copy.iter().map(|r| &r.hash).collect::<Vec<_>>(),
+        rows.iter().map(|r| &r.hash).collect::<Vec<_>>()
+    );
+    assert_eq!(copy[0], rows[0].record());
     drop(app);
 
     // The command line: intact, then a row edited, then one deleted (triggers dropped first).
@@ -192,4 +208,125 @@ fn a_desks_actions_are_recorded_chained_and_tampering_is_found() {
         dir.path().join("none.sqlite").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+}
+
+/// The desk's audit view: the trail newest first, and the CSV export of what the filter keeps
+/// (written by the view's worker into the exports folder).
+#[test]
+fn the_desks_audit_view_lists_the_trail_and_exports_what_the_filter_keeps() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY of the environment: nextest runs every test in its own process.
+    unsafe { std::env::set_var("XDG_DATA_HOME", dir.path().join("data")) };
+    let trail = dir.path().join("audit.sqlite");
+    let a = Audit::open(&trail).unwrap();
+    let t0 = crate::support::fixed_now();
+    for (i, (who, role, action, subject, detail)) in [
+        (
+            "nguyen.van.an",
+            "operator",
+            "incident.verify",
+            "PA-20261128-04438",
+            "Đã xác minh qua camera",
+        ),
+        (
+            "tran.thi.binh",
+            "technician",
+            "layout.saved",
+            "layouts/ioc-main.toml",
+            "",
+        ),
+        (
+            "nguyen.van.an",
+            "operator",
+            "incident.forward",
+            "PA-20261128-04438",
+            "so-xay-dung",
+        ),
+        (
+            "le.van.cuong",
+            "leader",
+            "briefing.started",
+            "layouts/briefings/giao-ban-thang.toml",
+            "",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        a.record(&audit::Event {
+            at: t0 + chrono::Duration::minutes(i as i64 * 7),
+            console: "ban-truc-1".into(),
+            who: who.into(),
+            role: role.into(),
+            action: action.into(),
+            subject: subject.into(),
+            detail: detail.into(),
+        })
+        .unwrap();
+    }
+    let view = Rc::new(RefCell::new(
+        ioc_console::app::audit_view::AuditView::default(),
+    ));
+    view.borrow_mut().open = true;
+    let cx = ioc_console::context::FrameCtx::new(Lang::Vi, t0 + chrono::Duration::hours(1));
+    let mut h = crate::support::harness([900.0, 520.0], {
+        let view = Rc::clone(&view);
+        let trail = trail.clone();
+        move |ui| view.borrow_mut().show(ui.ctx(), &cx, Some(trail.clone()))
+    });
+    let start = Instant::now();
+    while view.borrow().rows.len() < 4 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the rows never came"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run();
+    assert_eq!(
+        view.borrow().rows[0].event.action,
+        "briefing.started",
+        "newest first"
+    );
+    crate::support::snapshot(&mut h, "audit_view_vi");
+    // Only the operator's actions on incidents, exported.
+    view.borrow_mut().action = "incident".into();
+    view.borrow_mut().who = "nguyen.van.an".into();
+    {
+        use egui_kittest::kittest::Queryable;
+        h.get_by_label("Xuất CSV").click();
+    }
+    let start = Instant::now();
+    let exported = loop {
+        h.step();
+        match view.borrow().message.clone() {
+            Some((m, false)) => break m,
+            Some((m, true)) => panic!("the export failed: {m}"),
+            None => {}
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nothing exported"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exported.contains("Đã ghi 2 dòng"), "{exported}");
+    let folder = dir.path().join("data/ioc-console/exports");
+    let file = std::fs::read_dir(&folder)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(file).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(
+        text.contains("incident.verify")
+            && text.contains("incident.forward")
+            && !text.contains("layout.saved"),
+        "{text}"
+    );
 }

@@ -176,6 +176,7 @@ fn the_openapi_document_matches_the_code() {
         "/cameras:",
         "/providers:",
         "/events:",
+        "/audit:",
     ] {
         assert!(
             doc.contains(&format!("\n  {path}\n")),

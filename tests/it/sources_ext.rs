@@ -81,6 +81,7 @@ impl Rig {
             Arc::new(|| {}),
             outbox,
             &ext,
+            None,
         )
         .unwrap();
         Rig {
