@@ -122,6 +122,9 @@ impl Audit {
         let conn = Connection::open(path).map_err(err)?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
             .map_err(err)?;
+        // Several consoles of one PC (a desk and a wall) write the same trail: they wait their turn.
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(Audit {
             conn: Mutex::new(conn),
@@ -136,7 +139,10 @@ impl Audit {
             source,
         };
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction().map_err(err)?;
+        // The write lock first: the last hash read is the last one when the row goes in.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(err)?;
         let last: Option<(i64, String)> = tx
             .query_row(
                 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -455,6 +461,30 @@ mod tests {
             subject: format!("PA-{n}"),
             detail: "Đã xác minh, qua camera".into(),
         }
+    }
+
+    #[test]
+    fn writers_of_one_file_keep_one_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.sqlite");
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let a = Audit::open(&path).unwrap();
+                    for n in 0..25 {
+                        a.record(&ev(t * 100 + n)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let Verdict::Intact { rows, .. } = verify(&path).unwrap() else {
+            panic!("{:?}", verify(&path))
+        };
+        assert_eq!(rows, 100);
     }
 
     #[test]
