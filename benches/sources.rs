@@ -184,7 +184,7 @@ fn open311_path(bytes: &[u8], m: &mapping::Open311Mapping) -> usize {
         stale_after: Duration::from_secs(180),
         payload: SourcePayload::Incidents {
             incidents,
-            categories: Vec::new(),
+            categories: None,
         },
         problems: Vec::new(),
         as_of: Utc::now(),

@@ -2,8 +2,11 @@
 //! append-only SQLite table whose rows are hash-chained. Each row's hash is SHA-256 over the
 //! previous row's hash and the row's own fields, so a row changed or deleted in the file, or
 //! rows inserted between others, are found by [`verify`] (`ioc-console audit verify`). Triggers
-//! refuse updates and deletes through SQLite; the chain catches whoever drops them. What the
-//! chain cannot see alone is the newest rows cut off the end: the backend's copy is that anchor.
+//! refuse updates and deletes through SQLite; the chain catches whoever drops them. The hashes
+//! carry no secret: someone who edits a row and computes every later hash again, or cuts the
+//! newest rows off the end, leaves a chain that holds — that is caught only against the
+//! backend's copy (`POST /audit`), which has the same hashes (compare the last hash `verify`
+//! prints with the backend's).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -111,6 +114,20 @@ impl Audit {
             .unwrap_or_else(|| std::env::temp_dir().join("ioc-console-audit.sqlite"))
     }
 
+    /// Opens an existing trail without changing it (a mistyped path is an error, not a new
+    /// empty trail).
+    pub fn open_read_only(path: &Path) -> Result<Audit, AuditError> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|source| AuditError::Sql {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Audit {
+            conn: Mutex::new(conn),
+            path: path.to_owned(),
+        })
+    }
+
     pub fn open(path: &Path) -> Result<Audit, AuditError> {
         let err = |source| AuditError::Sql {
             path: path.to_owned(),
@@ -189,11 +206,7 @@ impl Audit {
             .optional()
             .map_err(err)?
             .unwrap_or(0);
-        Ok(read_rows(&conn, &self.path)?
-            .into_iter()
-            .filter(|r| r.seq > upto)
-            .take(limit)
-            .collect())
+        read_rows_where(&conn, &self.path, upto, limit)
     }
 
     /// The backend has every row up to `seq`.
@@ -220,15 +233,26 @@ impl Audit {
 }
 
 fn read_rows(conn: &Connection, path: &Path) -> Result<Vec<Row>, AuditError> {
+    read_rows_where(conn, path, 0, usize::MAX)
+}
+
+/// Rows after `after`, at most `limit`, oldest first.
+fn read_rows_where(
+    conn: &Connection,
+    path: &Path,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<Row>, AuditError> {
     let err = |source| AuditError::Sql {
         path: path.to_owned(),
         source,
     };
     let mut st = conn
-        .prepare("SELECT seq, at, console, who, role, action, subject, detail, prev, hash FROM audit ORDER BY seq")
+        .prepare("SELECT seq, at, console, who, role, action, subject, detail, prev, hash FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2")
         .map_err(err)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = st
-        .query_map([], |r| {
+        .query_map(params![after, limit], |r| {
             let at: String = r.get(1)?;
             Ok(Row {
                 seq: r.get(0)?,
@@ -414,7 +438,8 @@ impl Row {
     }
 }
 
-/// The rows as CSV (RFC 4180), a header first.
+/// The rows as CSV (RFC 4180), a header first; with `prev`, `hash` and the time as hashed, so
+/// an exported chain can be checked again.
 pub fn csv(rows: &[Row]) -> String {
     let q = |s: &str| {
         if s.contains([',', '"', '\n', '\r']) {
@@ -423,10 +448,10 @@ pub fn csv(rows: &[Row]) -> String {
             s.to_owned()
         }
     };
-    let mut out = String::from("seq,at,console,who,role,action,subject,detail,hash\n");
+    let mut out = String::from("seq,at,console,who,role,action,subject,detail,prev,hash\n");
     for r in rows {
         let e = &r.event;
-        let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
         let fields = [
             r.seq.to_string(),
             at,
@@ -436,6 +461,7 @@ pub fn csv(rows: &[Row]) -> String {
             e.action.clone(),
             e.subject.clone(),
             e.detail.clone(),
+            r.prev.clone(),
             r.hash.clone(),
         ];
         out.push_str(&fields.iter().map(|f| q(f)).collect::<Vec<_>>().join(","));

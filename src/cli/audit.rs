@@ -102,7 +102,7 @@ pub fn audit(command: AuditCommand, lang: Lang) -> ExitCode {
         }
         AuditCommand::Export(a) => {
             let p = path(&a.file);
-            let rows = match Audit::open(&p).and_then(|au| {
+            let rows = match Audit::open_read_only(&p).and_then(|au| {
                 au.rows(&Filter {
                     who: a.who.clone(),
                     action: a.action.clone(),

@@ -342,11 +342,13 @@ async fn post_update(
         .as_deref()
     {
         None => ActionKind::Note,
-        Some("OPEN") | Some("CONFIRMED") => ActionKind::Verify,
+        // The same table as the console's: each status the one an action leads to.
+        Some("OPEN") => ActionKind::Note,
+        Some("CONFIRMED") => ActionKind::Verify,
         Some("INTERNAL_REFERRAL") => ActionKind::Forward,
         Some("IN_PROGRESS") => ActionKind::Start,
-        Some("FIXED") | Some("RESOLVED") => ActionKind::Resolve,
-        Some("CLOSED") | Some("DUPLICATE") | Some("NO_FURTHER_ACTION") => ActionKind::Reject,
+        Some("FIXED") | Some("RESOLVED") | Some("CLOSED") => ActionKind::Resolve,
+        Some("DUPLICATE") | Some("NO_FURTHER_ACTION") => ActionKind::Reject,
         Some(other) => {
             return errors(
                 f,

@@ -390,10 +390,22 @@ impl Running {
         })
     }
 
-    /// An error's words with the API key taken out (reqwest's messages carry the URL).
+    /// An error's words with the API key taken out (reqwest's messages carry the URL, where the
+    /// key stands percent-encoded).
     pub(super) fn redact(&self, e: FetchError) -> FetchError {
         let Some(key) = &self.key else { return e };
-        let clean = |s: String| s.replace(key.as_str(), "***");
+        let encoded = {
+            let mut u = reqwest::Url::parse("http://x/").expect("a valid URL");
+            u.query_pairs_mut().append_pair("k", key);
+            u.query()
+                .unwrap_or_default()
+                .trim_start_matches("k=")
+                .to_owned()
+        };
+        let clean = |s: String| {
+            s.replace(key.as_str(), "***")
+                .replace(encoded.as_str(), "***")
+        };
         match e {
             FetchError::Unreachable(m) => FetchError::Unreachable(clean(m)),
             FetchError::Unauthorized(m) => FetchError::Unauthorized(clean(m)),

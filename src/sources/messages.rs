@@ -30,7 +30,8 @@ pub enum SourcePayload {
     /// holds them twice), services as categories.
     Incidents {
         incidents: Vec<Vec<Incident>>,
-        categories: Vec<Category>,
+        /// `None`: the services could not be read this time; the last ones stay.
+        categories: Option<Vec<Category>>,
     },
     /// Statistics: indicators and their series.
     Stats {

@@ -661,8 +661,9 @@ impl Store {
                     self.origin(source.clone(), name.clone(), feeds.clone(), stale_after)
                         .incidents = n;
                 }
-                // Categories come with incidents (their names): given whenever incidents are.
-                if give_incidents || give_categories {
+                // Categories come with incidents (their names): given whenever incidents are
+                // (and kept when the services could not be read this time).
+                if let Some(categories) = categories.filter(|_| give_incidents || give_categories) {
                     let o = self.origin(source.clone(), name.clone(), feeds.clone(), stale_after);
                     let old = std::mem::replace(&mut o.categories, categories.clone());
                     let list = self.categories.data.get_or_insert_with(Vec::new);

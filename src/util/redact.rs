@@ -4,6 +4,7 @@
 /// Query parameters that carry secrets on some cameras (MJPEG CGIs: `?user=admin&pwd=...`).
 const SECRET_PARAMS: &[&str] = &[
     "user", "username", "usr", "pwd", "pass", "password", "passwd", "token", "auth", "key",
+    "api_key", "apikey",
 ];
 
 /// The URL's scheme, user information (everything before the last `@` after the scheme:

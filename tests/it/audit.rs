@@ -163,7 +163,7 @@ fn a_desks_actions_are_recorded_chained_and_tampering_is_found() {
     assert!(o.status.success(), "{}", out(&o));
     assert!(out(&o).contains("Wrote 1 audit rows"), "{}", out(&o));
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert!(text.starts_with("seq,at,console,who,role,action,subject,detail,hash\n"));
+    assert!(text.starts_with("seq,at,console,who,role,action,subject,detail,prev,hash\n"));
     assert!(
         text.contains(&format!(",incident.note,{incident},")),
         "{text}"

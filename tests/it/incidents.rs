@@ -1158,7 +1158,7 @@ fn desk_panel_shows_an_open311_incident_read_only_with_the_reason_vi() {
         stale_after: std::time::Duration::from_secs(180),
         payload: ioc_console::sources::SourcePayload::Incidents {
             incidents: vec![vec![i]],
-            categories: Vec::new(),
+            categories: None,
         },
         problems: Vec::new(),
         as_of: fixed_now(),

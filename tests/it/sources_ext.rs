@@ -791,7 +791,8 @@ async fn the_demo_wall_shows_incidents_from_an_open311_server_on_queue_map_and_r
 /// file is said and the source starts once the file is there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_key_never_shows_and_a_missing_key_file_is_said_until_it_is_there() {
-    const KEY: &str = "s3cr3t-open311-key-2607";
+    // A base64-like key: percent-encoded in URLs (and so in reqwest's words).
+    const KEY: &str = "s3cr3t+open311/key=2607";
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("phan-anh.key");
     let echo = Router::new().fallback(|uri: axum::http::Uri| async move {
@@ -821,6 +822,10 @@ async fn the_api_key_never_shows_and_a_missing_key_file_is_said_until_it_is_ther
     .await;
     let everything = format!("{:?} {:?}", rig.store.origins, rig.seen);
     assert!(!everything.contains(KEY), "the key shows: {everything}");
+    assert!(
+        !everything.contains("s3cr3t%2Bopen311%2Fkey%3D2607"),
+        "the key shows percent-encoded: {everything}"
+    );
     assert!(
         everything.contains("api_key=***"),
         "the echo was redacted, not lost: {everything}"

@@ -103,56 +103,90 @@ fn syntax_of(body: &[u8]) -> Option<Syntax> {
     }
 }
 
+/// Failures that say the server cannot answer now (rather than that it lacks something).
+fn transient(e: &FetchError) -> bool {
+    match e {
+        FetchError::Unreachable(_) | FetchError::Busy { .. } => true,
+        FetchError::Status { status, .. } => *status == 429 || *status >= 500,
+        _ => false,
+    }
+}
+
+/// Whether a body is an HTML page (a proxy's error page, a login page), never an Open311 answer.
+fn is_html(body: &[u8]) -> bool {
+    let head: Vec<u8> = body
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take(16)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    head.starts_with(b"<!doctype html") || head.starts_with(b"<html")
+}
+
 /// GETs one document, giving each record to `each` as it is read; the number of records and
-/// the answer's headers.
+/// the answer's headers. An `auto` source whose JSON URL is refused, or answered in XML, tries
+/// the XML URL, and settles on XML only when that answer is an Open311 document (a proxy's HTML
+/// error page settles nothing).
 async fn get_each(
     src: &Running,
     u: Url,
     each: &mut (dyn FnMut(Record) + Send),
 ) -> Result<(usize, reqwest::header::HeaderMap), Failure> {
-    let mut u = u;
-    for attempt in 0..2 {
-        let a = src.client.fetch(src.client.http().get(u.clone())).await?;
-        if a.status == 429 {
-            return Err(too_many(&a.headers));
-        }
-        let ok = (200..300).contains(&a.status);
-        // An answer in XML, or a refusal of the format that is not an error list of JSON:
-        // the server has no JSON.
-        let no_json = syntax_of(&a.body) == Some(Syntax::Xml)
-            || (matches!(a.status, 400 | 404 | 406 | 415 | 501)
-                && !matches!(parse::read(&a.body), Ok(Document::Errors(_))));
-        if attempt == 0
-            && src.cfg.format == crate::sources::external::Open311Format::Auto
-            && !src.xml.load(Ordering::Relaxed)
-            && no_json
-        {
-            tracing::info!(source = %src.cfg.id, "the Open311 server has no JSON: asking for XML");
-            src.xml.store(true, Ordering::Relaxed);
-            let path = u.path().trim_end_matches(".json").to_owned() + ".xml";
-            u.set_path(&path);
-            continue;
-        }
-        if !ok {
-            return Err(match parse::read(&a.body) {
-                Ok(Document::Errors(e)) => server_errors(a.status, &e),
-                _ => status_error(a.status, &a.body),
-            }
-            .into());
-        }
-        // Reading a hundred thousand requests is CPU work: off the async workers.
-        return match tokio::task::block_in_place(|| parse::read_each(&a.body, each)) {
-            Ok(parse::Read::Records(n)) => Ok((n, a.headers)),
-            Ok(parse::Read::Errors(e)) => Err(server_errors(400, &e).into()),
-            Ok(parse::Read::Discovery(_)) => Err(unusable(
-                "(body)".into(),
-                "a service discovery document, not a list: the source's url is one of its endpoints".into(),
-            )
-            .into()),
-            Err(e) => Err(unusable(e.place, e.message).into()),
-        };
+    let a = src.client.fetch(src.client.http().get(u.clone())).await?;
+    if a.status == 429 {
+        return Err(too_many(&a.headers));
     }
-    Err(FetchError::Unreachable("no answer".into()).into())
+    let no_json = !is_html(&a.body)
+        && (syntax_of(&a.body) == Some(Syntax::Xml)
+            || (matches!(a.status, 400 | 404 | 406 | 415 | 501)
+                && !matches!(parse::read(&a.body), Ok(Document::Errors(_)))));
+    if src.cfg.format == crate::sources::external::Open311Format::Auto
+        && !src.xml.load(Ordering::Relaxed)
+        && no_json
+    {
+        let mut x = u.clone();
+        let path = x.path().trim_end_matches(".json").to_owned() + ".xml";
+        x.set_path(&path);
+        let b = src.client.fetch(src.client.http().get(x)).await?;
+        if b.status == 429 {
+            return Err(too_many(&b.headers));
+        }
+        if (200..300).contains(&b.status) && !is_html(&b.body) {
+            let read = read_answer(b, each);
+            if read.is_ok() {
+                tracing::info!(source = %src.cfg.id, "the Open311 server has no JSON: XML from now on");
+                src.xml.store(true, Ordering::Relaxed);
+                return read;
+            }
+        }
+    }
+    read_answer(a, each)
+}
+
+/// An answer's records (or why there are none).
+fn read_answer(
+    a: crate::sources::client::Answer,
+    each: &mut (dyn FnMut(Record) + Send),
+) -> Result<(usize, reqwest::header::HeaderMap), Failure> {
+    if !(200..300).contains(&a.status) {
+        return Err(match parse::read(&a.body) {
+            Ok(Document::Errors(e)) => server_errors(a.status, &e),
+            _ => status_error(a.status, &a.body),
+        }
+        .into());
+    }
+    // Reading a hundred thousand requests is CPU work: off the async workers.
+    match tokio::task::block_in_place(|| parse::read_each(&a.body, each)) {
+        Ok(parse::Read::Records(n)) => Ok((n, a.headers)),
+        Ok(parse::Read::Errors(e)) => Err(server_errors(400, &e).into()),
+        Ok(parse::Read::Discovery(_)) => Err(unusable(
+            "(body)".into(),
+            "a service discovery document, not a list: the source's url is one of its endpoints"
+                .into(),
+        )
+        .into()),
+        Err(e) => Err(unusable(e.place, e.message).into()),
+    }
 }
 
 /// One poll: services, updates, then every page of requests, each request mapped as it is
@@ -162,24 +196,24 @@ pub(in crate::sources) async fn poll(src: &Running) -> Result<Polled, Failure> {
     let id = &src.cfg.id;
     let mut problems: Vec<String> = Vec::new();
     let with_key = src.cfg.key_on_reads;
-    // Services: their failure is said, the requests still shown.
+    // Services: a server that cannot answer now (down, 429, 5xx) fails the poll, the last good
+    // data staying; services it does not have are said, the last ones kept, the requests shown.
     let categories = match url(src, "services", &[], with_key) {
         Ok(u) => match get(src, u).await {
             Ok((services, _)) => {
                 let (c, p) = mapping::categories(&services, id, &m);
                 problems.extend(p.iter().map(|p| format!("services {p}")));
-                c
+                Some(c)
             }
-            // Nothing answers at all: the requests would not either.
-            Err(f) if matches!(f.error, FetchError::Unreachable(_)) => return Err(f),
+            Err(f) if transient(&f.error) => return Err(f),
             Err(f) => {
                 problems.push(format!("services: {}", src.redact(f.error)));
-                Vec::new()
+                None
             }
         },
         Err(e) => {
             problems.push(format!("services: {e}"));
-            Vec::new()
+            None
         }
     };
     // Updates: history where the server has them.
@@ -210,7 +244,14 @@ pub(in crate::sources) async fn poll(src: &Running) -> Result<Polled, Failure> {
                         }
                     }
                 }
-                Err(f) => problems.push(format!("servicerequestupdates: {}", src.redact(f.error))),
+                // Without its updates the incidents would lose their history: the poll
+                // fails and the last good data (with history) stays.
+                Err(mut f) => {
+                    if let FetchError::Status { message, .. } = &mut f.error {
+                        *message = format!("servicerequestupdates: {message}");
+                    }
+                    return Err(f);
+                }
             },
             Err(e) => problems.push(format!("servicerequestupdates: {e}")),
         }
@@ -218,6 +259,7 @@ pub(in crate::sources) async fn poll(src: &Running) -> Result<Polled, Failure> {
     // Requests, page by page, mapped as they are read.
     let sla: HashMap<String, u32> = categories
         .iter()
+        .flatten()
         .map(|c| (c.id.clone(), c.sla_hours))
         .collect();
     let sla_of = |c: &str| sla.get(c).copied();
@@ -244,6 +286,7 @@ pub(in crate::sources) async fn poll(src: &Running) -> Result<Polled, Failure> {
             }
         };
         let paged = page_size.is_some() || page > 1;
+        let known = mapper.seen();
         let (count, headers) = get_each(src, u, &mut |mut r| {
             if paged {
                 r.place = format!("page {page} {}", r.place);
@@ -255,7 +298,26 @@ pub(in crate::sources) async fn poll(src: &Running) -> Result<Polled, Failure> {
             .get("x-next-page-url")
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.trim().is_empty())
-            .and_then(|v| Url::parse(v.trim()).ok());
+            .and_then(|v| Url::parse(v.trim()).ok())
+            .map(|mut n| {
+                // The server's link need not carry the key reads need.
+                if with_key
+                    && let Some(k) = &src.key
+                    && !n.query_pairs().any(|(p, _)| p == "api_key")
+                {
+                    n.query_pairs_mut().append_pair("api_key", k);
+                }
+                n
+            });
+        if count > 0 && mapper.seen() == known {
+            // A server that ignores `page` sends the same page again: nothing more to read.
+            if page > 1 {
+                problems.push(format!(
+                    "requests: page {page} repeats the ones before; paging stopped"
+                ));
+            }
+            break;
+        }
         let more = next.is_some() || page_size.is_some_and(|n| count >= n as usize && count > 0);
         if !more {
             break;
@@ -283,11 +345,13 @@ pub(in crate::sources) async fn poll(src: &Running) -> Result<Polled, Failure> {
 /// The status code an action leaves the request in, as Open311 update servers take them.
 fn status_out(a: ActionKind) -> Option<&'static str> {
     Some(match a {
-        ActionKind::Receive | ActionKind::Verify => "OPEN",
+        // Each reads back as the status the action leads to (the built-in table).
+        ActionKind::Receive => "OPEN",
+        ActionKind::Verify => "CONFIRMED",
         ActionKind::Forward => "INTERNAL_REFERRAL",
         ActionKind::Start => "IN_PROGRESS",
         ActionKind::Resolve => "FIXED",
-        ActionKind::Reject => "CLOSED",
+        ActionKind::Reject => "NO_FURTHER_ACTION",
         ActionKind::Note => return None,
     })
 }
@@ -383,4 +447,29 @@ pub(in crate::sources) async fn send_update(
         "{} took the update; its next poll shows it",
         src.cfg.name
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What an action sends reads back, through the built-in table, as the status it leads to.
+    #[test]
+    fn an_actions_status_reads_back_as_what_it_leads_to() {
+        for (a, leads_to) in [
+            (ActionKind::Verify, IncidentStatus::Verified),
+            (ActionKind::Forward, IncidentStatus::Forwarded),
+            (ActionKind::Start, IncidentStatus::InProgress),
+            (ActionKind::Resolve, IncidentStatus::Resolved),
+            (ActionKind::Reject, IncidentStatus::Rejected),
+        ] {
+            let sent = status_out(a).unwrap();
+            assert_eq!(
+                mapping::builtin_status(&sent.to_lowercase()),
+                Some(leads_to),
+                "{a:?}"
+            );
+        }
+        assert_eq!(status_out(ActionKind::Note), None);
+    }
 }

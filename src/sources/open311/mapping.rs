@@ -497,7 +497,10 @@ impl<'a> Mapper<'a> {
             .and_then(|t| parse_time(t, offset))
             .unwrap_or_else(|| {
                 let hours = (self.sla)(&category).unwrap_or(self.m.sla_hours);
-                received_at + chrono::Duration::hours(hours as i64)
+                // A time at the end of the calendar (a server's garbage) has no time after it.
+                received_at
+                    .checked_add_signed(chrono::Duration::hours(hours as i64))
+                    .unwrap_or(received_at)
             });
         let nowhere = GeoPoint {
             lat: f64::NAN,
@@ -585,6 +588,11 @@ impl<'a> Mapper<'a> {
         });
     }
 
+    /// How many distinct requests were mapped or skipped as already seen.
+    pub fn seen(&self) -> usize {
+        self.seen.len()
+    }
+
     /// The incidents in batches, and the problems.
     pub fn finish_batches(self) -> (Vec<Vec<Incident>>, Vec<Problem>) {
         (self.out, self.problems)
@@ -617,6 +625,28 @@ mod tests {
             "cut at a word: {h}"
         );
         assert_eq!(headline("  \n "), None);
+    }
+
+    #[test]
+    fn a_time_at_the_end_of_the_calendar_is_no_panic() {
+        let r = Record {
+            service_request_id: Some("1".into()),
+            status: Some("open".into()),
+            requested_datetime: Some("+262142-12-31T20:00:00+0000".into()),
+            place: "[0]".into(),
+            ..Default::default()
+        };
+        let m = Open311Mapping {
+            default_unit: "vl".into(),
+            ..Default::default()
+        };
+        let from = From {
+            source: "pa",
+            name: "PA",
+            writable: false,
+        };
+        let (inc, _) = incidents(vec![r], &from, &m, &|_| None, &mut HashMap::new());
+        assert!(inc.len() <= 1);
     }
 
     #[test]

@@ -57,6 +57,18 @@ fn dims_of(ds: &Value) -> Result<Vec<Dim>, Unusable> {
             format!("{} sizes for {} dimensions", sizes.len(), ids.len()),
         ));
     }
+    // The sizes are the server's word: a table bigger than any a statistics office publishes
+    // is refused before anything is made for it.
+    let cells = sizes
+        .iter()
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n))
+        .filter(|&c| c <= MAX_CELLS);
+    if cells.is_none() {
+        return Err(Unusable::new(
+            "size",
+            format!("sizes {sizes:?} make more than {MAX_CELLS} cells"),
+        ));
+    }
     let mut out = Vec::with_capacity(ids.len());
     for (id, &size) in ids.iter().zip(&sizes) {
         let d = dimension.get(id).ok_or_else(|| {
@@ -122,6 +134,10 @@ fn dims_of(ds: &Value) -> Result<Vec<Dim>, Unusable> {
     }
     Ok(out)
 }
+
+/// The most cells a table may have (PX-Web servers give at most about 100,000 a query; a
+/// published JSON-stat file some millions).
+const MAX_CELLS: usize = 20_000_000;
 
 const TIME_NAMES: &[&str] = &[
     "time",
@@ -315,7 +331,28 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<Cube, Unusable> {
     let mut index: HashMap<Vec<u32>, u32> = HashMap::new();
     let mut pos = vec![0usize; dims.len()];
     let mut codes: Vec<&str> = Vec::with_capacity(dims.len());
-    for flat in 0..total.min(len.max(total)) {
+    // The cells there are: every one of a dense array (as many as it has), the keys of a
+    // sparse object (with the status object's), never every cell of the sizes.
+    let cells: Vec<usize> = match values {
+        Some(Value::Object(o)) => {
+            let mut keys: Vec<usize> = o
+                .keys()
+                .chain(
+                    status
+                        .and_then(Value::as_object)
+                        .into_iter()
+                        .flat_map(|s| s.keys()),
+                )
+                .filter_map(|k| k.parse::<usize>().ok())
+                .filter(|&k| k < total)
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys
+        }
+        _ => (0..total.min(len)).collect(),
+    };
+    for flat in cells {
         // Row-major: the last dimension varies fastest.
         let mut rest = flat;
         for (k, d) in dims.iter().enumerate().rev() {
@@ -406,6 +443,23 @@ mod tests {
         let c = read(doc.as_bytes(), &ReadOptions::default()).unwrap();
         assert_eq!(c.obs.len(), 2);
         assert_eq!(c.obs[1].period.to_string(), "2023-Q2");
+    }
+
+    #[test]
+    fn the_servers_sizes_are_not_trusted() {
+        let huge = br#"{"class":"dataset","id":["a","t"],"size":[100000000000,2],"dimension":{"a":{"category":{"index":["x"]}},"t":{"category":{"index":["2023","2024"]}}},"value":[]}"#;
+        let e = read(huge, &ReadOptions::default()).unwrap_err();
+        assert!(e.message.contains("cells"), "{e}");
+        let overflow = br#"{"class":"dataset","id":["a","b","t"],"size":[4294967296,4294967296,2],"dimension":{},"value":[]}"#;
+        assert!(read(overflow, &ReadOptions::default()).is_err());
+        // Big sizes, few values: only the values there are read (not nine million cells).
+        let sparse = br#"{"class":"dataset","id":["a","year"],"size":[3000,3000],"dimension":{"a":{"category":{"index":{"x":0}}},"year":{"category":{"index":{"2024":0}}}},"value":{"0":1.5}}"#;
+        let c = read(sparse, &ReadOptions::default()).unwrap();
+        assert_eq!(c.obs.len(), 1);
+        assert_eq!(c.series.len(), 1);
+        let dense_short = br#"{"class":"dataset","id":["a","year"],"size":[1,3000000],"dimension":{"a":{"category":{"index":["x"]}},"year":{"category":{"index":{"2024":0}}}},"value":[]}"#;
+        let c = read(dense_short, &ReadOptions::default()).unwrap();
+        assert!(c.obs.is_empty(), "an empty value array is no cells");
     }
 
     #[test]

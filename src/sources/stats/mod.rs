@@ -157,8 +157,22 @@ impl Cube {
             .join(".")
     }
 
-    /// Applies each series' `UNIT_MULT` to its values (10^mult).
+    /// Applies each series' `UNIT_MULT` to its values (10^mult); a power beyond ±30 (no
+    /// statistic is counted in those) is said and not applied.
     pub fn apply_unit_mult(&mut self) {
+        let mut odd: Vec<String> = Vec::new();
+        for s in 0..self.series.len() {
+            if let Some(m) = self.series[s].unit_mult.filter(|m| !(-30..=30).contains(m)) {
+                self.series[s].unit_mult = None;
+                odd.push(format!(
+                    "{}: UNIT_MULT {m} is not a power of ten a statistic uses: not applied",
+                    self.key_text(s as u32)
+                ));
+            }
+        }
+        for p in odd {
+            self.problem("UNIT_MULT", p);
+        }
         for o in &mut self.obs {
             if let (Some(v), Some(m)) = (
                 o.value,
@@ -307,4 +321,26 @@ pub struct ReadOptions {
     pub decimal: number::DecimalMark,
     /// The time dimension's id when it is not the standard one (JSON-stat, PX-Web).
     pub time_dimension: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_mult_no_statistic_uses_is_said_not_applied() {
+        let csv = "DATAFLOW,REF_AREA,TIME_PERIOD,OBS_VALUE,UNIT_MULT\nX:Y(1.0),VN,2024,2,400\nX:Y(1.0),VN-1,2024,2,3\n";
+        let c = StatsFormat::SdmxCsv
+            .read(csv.as_bytes(), &ReadOptions::default())
+            .unwrap();
+        assert_eq!(c.obs[0].value, Some(2.0));
+        assert_eq!(c.obs[1].value, Some(2000.0));
+        assert!(
+            c.problems
+                .iter()
+                .any(|p| p.message.contains("UNIT_MULT 400")),
+            "{:?}",
+            c.problems
+        );
+    }
 }

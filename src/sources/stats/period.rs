@@ -37,8 +37,8 @@ pub fn parse(s: &str) -> Option<PeriodKey> {
         let n: u32 = num.parse().ok()?;
         return match tag.to_ascii_uppercase().as_str() {
             "A" if n == 1 => Some(PeriodKey::year(year)),
-            "S" | "H" => PeriodKey::half(year, n as u8),
-            "Q" | "K" => PeriodKey::quarter(year, n as u8),
+            "S" | "H" => PeriodKey::half(year, u8::try_from(n).ok()?),
+            "Q" | "K" => PeriodKey::quarter(year, u8::try_from(n).ok()?),
             "M" => PeriodKey::month(year, u8::try_from(n).ok()?),
             "W" => PeriodKey::week(year, u8::try_from(n).ok()?),
             "D" => PeriodKey::day(NaiveDate::from_yo_opt(year as i32, n)?),
@@ -108,6 +108,9 @@ mod tests {
         }
         for bad in [
             "",
+            "2024-Q257",
+            "2024H258",
+            "2024-W300",
             "abc",
             "2024-Q9",
             "2024-M13",
