@@ -20,32 +20,9 @@ use crate::model::Timestamp;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// What happened, said by who and where.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Event {
-    pub at: Timestamp,
-    /// The console (host name, or "demo").
-    pub console: String,
-    /// The person (their sign-in name; the desktop user where there is no sign-in).
-    pub who: String,
-    /// Their role on this console ("operator", "leader", "technician").
-    pub role: String,
-    /// What: "incident.verify", "layout.saved", "scene.recalled", "wall.pushed",
-    /// "briefing.started", "signin", …
-    pub action: String,
-    /// What it was done to: an incident id, a layout file, a scene, a storyboard.
-    pub subject: String,
-    /// Anything else worth keeping (a note, a unit), short.
-    pub detail: String,
-}
-
+pub use crate::model::AuditEvent as Event;
 /// A recorded row: its number and hash with the event.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    pub seq: i64,
-    pub event: Event,
-    pub prev: String,
-    pub hash: String,
-}
+pub use crate::model::AuditRecord as Row;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -417,25 +394,6 @@ pub fn verify(path: &Path) -> Result<Verdict, AuditError> {
         rows: rows.len(),
         last: prev,
     })
-}
-
-impl Row {
-    /// The row as the backend's contract has it.
-    pub fn record(&self) -> crate::model::AuditRecord {
-        let e = &self.event;
-        crate::model::AuditRecord {
-            seq: self.seq,
-            at: e.at,
-            console: e.console.clone(),
-            who: e.who.clone(),
-            role: e.role.clone(),
-            action: e.action.clone(),
-            subject: e.subject.clone(),
-            detail: e.detail.clone(),
-            prev: self.prev.clone(),
-            hash: self.hash.clone(),
-        }
-    }
 }
 
 /// The rows as CSV (RFC 4180), a header first; with `prev`, `hash` and the time as hashed, so

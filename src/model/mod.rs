@@ -363,18 +363,33 @@ pub struct Origin {
     pub writable: bool,
 }
 
-/// One row of a console's audit trail as the backend keeps it (`POST /audit`): the console sends
-/// its rows in order, with their chain, so the backend's copy anchors the console's file.
+/// What was done at a console, by whom and where (a row of the audit trail without its place in
+/// the chain).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: Timestamp,
+    /// The console (host name, or "demo").
+    pub console: String,
+    /// The person (their sign-in name; the desktop user where there is no sign-in).
+    pub who: String,
+    /// Their role on this console ("operator", "leader", "technician").
+    pub role: String,
+    /// What: "incident.verify", "layout.saved", "scene.recalled", "wall.pushed",
+    /// "briefing.started", …
+    pub action: String,
+    /// What it was done to: an incident id, a layout file, a scene, a storyboard.
+    pub subject: String,
+    /// Anything else worth keeping (a note, a unit), short.
+    pub detail: String,
+}
+
+/// One row of a console's audit trail, as the console keeps it and the backend receives it
+/// (`POST /audit`, in order, with the chain, so the backend's copy anchors the console's file).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
     pub seq: i64,
-    pub at: Timestamp,
-    pub console: String,
-    pub who: String,
-    pub role: String,
-    pub action: String,
-    pub subject: String,
-    pub detail: String,
+    #[serde(flatten)]
+    pub event: AuditEvent,
     pub prev: String,
     pub hash: String,
 }

@@ -403,7 +403,7 @@ async fn audit_append(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> 
     let mut kept = s.audit.lock().unwrap_or_else(|p| p.into_inner());
     let n = batch.rows.len();
     for r in batch.rows {
-        kept.insert((r.console.clone(), r.seq), r);
+        kept.insert((r.event.console.clone(), r.seq), r);
     }
     axum::Json(serde_json::json!({ "accepted": n })).into_response()
 }

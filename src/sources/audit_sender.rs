@@ -36,9 +36,8 @@ pub(super) async fn audit_loop(ctx: Arc<Ctx>, audit: Arc<crate::audit::Audit>) {
             tokio::time::sleep(idle).await;
             continue;
         };
-        let batch = AuditBatch {
-            rows: rows.iter().map(|r| r.record()).collect(),
-        };
+        let full = rows.len() == BATCH;
+        let batch = AuditBatch { rows };
         let sent = match ctx.client.url("audit") {
             Ok(url) => {
                 ctx.client
@@ -55,7 +54,7 @@ pub(super) async fn audit_loop(ctx: Arc<Ctx>, audit: Arc<crate::audit::Audit>) {
                 {
                     tracing::error!(%error, "the audit trail cannot record what was sent");
                 }
-                if rows.len() < BATCH {
+                if !full {
                     tokio::time::sleep(idle).await;
                 }
             }

@@ -139,7 +139,7 @@ fn a_desks_actions_are_recorded_chained_and_tampering_is_found() {
         copy.iter().map(|r| &r.hash).collect::<Vec<_>>(),
         rows.iter().map(|r| &r.hash).collect::<Vec<_>>()
     );
-    assert_eq!(copy[0], rows[0].record());
+    assert_eq!(copy[0], rows[0]);
     drop(app);
 
     // The command line: intact, then a row edited, then one deleted (triggers dropped first).
