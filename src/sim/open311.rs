@@ -15,8 +15,16 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::server::Shared;
+use super::world::World;
 use crate::model::*;
+
+/// What the Open311 face needs of the simulator (its server gives it): the world, a tick of
+/// simulated time before and after a change, the key updates must carry.
+pub trait Host: Send + Sync + 'static {
+    fn world(&self) -> std::sync::MutexGuard<'_, World>;
+    fn tick(&self);
+    fn open311_key(&self) -> Option<String>;
+}
 
 /// The status code a server would send for each of the console's statuses.
 pub fn status_code(s: IncidentStatus) -> &'static str {
@@ -30,14 +38,14 @@ pub fn status_code(s: IncidentStatus) -> &'static str {
     }
 }
 
-pub(super) fn router() -> Router<Arc<Shared>> {
+pub(super) fn router<H: Host>() -> Router<Arc<H>> {
     Router::new()
-        .route("/services.{fmt}", get(services))
-        .route("/requests.{fmt}", get(requests))
-        .route("/requests/{file}", get(one_request))
+        .route("/services.{fmt}", get(services::<H>))
+        .route("/requests.{fmt}", get(requests::<H>))
+        .route("/requests/{file}", get(one_request::<H>))
         .route(
             "/servicerequestupdates.{fmt}",
-            get(updates).post(post_update),
+            get(updates::<H>).post(post_update::<H>),
         )
 }
 
@@ -161,8 +169,8 @@ fn request_fields(
     r
 }
 
-fn names(s: &Shared) -> (HashMap<String, String>, HashMap<String, String>) {
-    let w = s.lock_world();
+fn names<H: Host>(s: &H) -> (HashMap<String, String>, HashMap<String, String>) {
+    let w = s.world();
     let cats = w
         .categories()
         .iter()
@@ -176,12 +184,12 @@ fn names(s: &Shared) -> (HashMap<String, String>, HashMap<String, String>) {
     (cats, units)
 }
 
-async fn services(State(s): State<Arc<Shared>>, Path(f): Path<String>) -> Response {
+async fn services<H: Host>(State(s): State<Arc<H>>, Path(f): Path<String>) -> Response {
     let f = match format_or_404(&f) {
         Ok(f) => f,
         Err(r) => return *r,
     };
-    let w = s.lock_world();
+    let w = s.world();
     let recs: Vec<Fields> = w
         .categories()
         .iter()
@@ -208,8 +216,8 @@ struct ListQuery {
     api_key: Option<String>,
 }
 
-async fn requests(
-    State(s): State<Arc<Shared>>,
+async fn requests<H: Host>(
+    State(s): State<Arc<H>>,
     Path(f): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
@@ -218,8 +226,8 @@ async fn requests(
         Err(r) => return *r,
     };
     s.tick();
-    let (cats, units) = names(&s);
-    let w = s.lock_world();
+    let (cats, units) = names(s.as_ref());
+    let w = s.world();
     let mut all: Vec<&Incident> = w
         .incidents()
         .iter()
@@ -247,7 +255,7 @@ async fn requests(
     r
 }
 
-async fn one_request(State(s): State<Arc<Shared>>, Path(file): Path<String>) -> Response {
+async fn one_request<H: Host>(State(s): State<Arc<H>>, Path(file): Path<String>) -> Response {
     let Some((id, f)) = file.rsplit_once('.') else {
         return errors(
             None,
@@ -260,8 +268,8 @@ async fn one_request(State(s): State<Arc<Shared>>, Path(file): Path<String>) -> 
         Ok(f) => f,
         Err(r) => return *r,
     };
-    let (cats, units) = names(&s);
-    let w = s.lock_world();
+    let (cats, units) = names(s.as_ref());
+    let w = s.world();
     let Some(i) = w.incident(id) else {
         return errors(
             Some(f),
@@ -278,12 +286,12 @@ async fn one_request(State(s): State<Arc<Shared>>, Path(file): Path<String>) -> 
     )
 }
 
-async fn updates(State(s): State<Arc<Shared>>, Path(f): Path<String>) -> Response {
+async fn updates<H: Host>(State(s): State<Arc<H>>, Path(f): Path<String>) -> Response {
     let f = match format_or_404(&f) {
         Ok(f) => f,
         Err(r) => return *r,
     };
-    let w = s.lock_world();
+    let w = s.world();
     let mut recs = Vec::new();
     for i in w.incidents() {
         for (n, h) in i.history.iter().enumerate().skip(1) {
@@ -306,8 +314,8 @@ async fn updates(State(s): State<Arc<Shared>>, Path(f): Path<String>) -> Respons
     write(f, "service_requests_updates", "request_update", &recs)
 }
 
-async fn post_update(
-    State(s): State<Arc<Shared>>,
+async fn post_update<H: Host>(
+    State(s): State<Arc<H>>,
     Path(f): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
@@ -359,7 +367,7 @@ async fn post_update(
         }
     };
     let unit_id = (action == ActionKind::Forward)
-        .then(|| s.lock_world().incident(id).map(|i| i.unit_id.clone()))
+        .then(|| s.world().incident(id).map(|i| i.unit_id.clone()))
         .flatten();
     let req = ActionRequest {
         action,
@@ -370,7 +378,7 @@ async fn post_update(
     };
     s.tick();
     let outcome = s
-        .lock_world()
+        .world()
         .act(id, &req, form.get("update_id").map(String::as_str));
     s.tick();
     if !(200..300).contains(&outcome.status) {

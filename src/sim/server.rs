@@ -144,12 +144,19 @@ pub struct Shared {
     cameras: Option<super::cameras::DemoCameras>,
 }
 
-impl Shared {
-    /// The key Open311 updates must carry, when set.
-    pub(super) fn open311_key(&self) -> Option<String> {
+impl super::open311::Host for Shared {
+    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        self.lock_world()
+    }
+    fn tick(&self) {
+        Shared::tick(self)
+    }
+    fn open311_key(&self) -> Option<String> {
         self.config.open311_key.clone()
     }
+}
 
+impl Shared {
     pub(super) fn lock_world(&self) -> std::sync::MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -386,7 +393,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), guard));
     Router::new()
         .nest("/api/v1", api)
-        .nest("/open311/v2", super::open311::router())
+        .nest("/open311/v2", super::open311::router::<Shared>())
         .route("/sim/status", get(sim_status))
         .route("/sim/control", post(sim_control))
         .route("/sim/faults", get(get_faults).post(set_faults))

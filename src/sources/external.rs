@@ -11,12 +11,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use serde::Deserialize;
 
-use super::backoff::Backoff;
 use super::client::{Client, ClientConfig, FetchError};
-use super::messages::{SourcePayload, Update};
+use super::messages::SourcePayload;
 use super::open311::mapping::Open311Mapping;
 use super::resource::Resource;
 use super::stats::mapping::StatsMapping;
@@ -447,72 +445,6 @@ impl From<FetchError> for Failure {
     }
 }
 
-/// One source's task: poll, send what came, back off on failure (at least the server's
-/// `Retry-After`), poll again now on a refresh.
-pub(super) async fn source_loop(ctx: Arc<super::ctx::Ctx>, src: Arc<Running>, salt: u64) {
-    let mut refresh = ctx.refresh.subscribe();
-    let mut backoff = Backoff::new(
-        ctx.timing.backoff_base,
-        ctx.timing.backoff_cap,
-        salt.wrapping_mul(104_729) ^ std::process::id() as u64,
-    );
-    let id = src.cfg.id.clone();
-    loop {
-        let outcome = match src.cfg.kind {
-            SourceKind::Open311 => super::open311::fetch::poll(&src).await,
-            _ => super::stats::fetch::poll(&src).await,
-        };
-        let delay = match outcome {
-            Ok(p) => {
-                backoff.reset();
-                for problem in p.problems.iter().take(20) {
-                    tracing::warn!(source = %id, %problem, "source data not used");
-                }
-                let now = Utc::now();
-                if !ctx
-                    .send(Update::SourceLoaded {
-                        source: id.clone(),
-                        name: src.cfg.name.clone(),
-                        feeds: src.feeds.clone(),
-                        stale_after: src.cfg.stale_after().mul_f64(ctx.timing.stale_scale),
-                        payload: p.payload,
-                        problems: p.problems,
-                        as_of: p.as_of.unwrap_or(now),
-                        fetched_at: now,
-                    })
-                    .await
-                {
-                    return;
-                }
-                src.cfg.poll().mul_f64(ctx.timing.poll_scale)
-            }
-            Err(f) => {
-                let error = src.redact(f.error);
-                let delay = backoff.next_delay().max(f.retry_after.unwrap_or_default());
-                tracing::warn!(source = %id, kind = src.cfg.kind.name(), %error, retry_in = ?delay, "source fetch failed");
-                if !ctx
-                    .send(Update::SourceFailed {
-                        source: id.clone(),
-                        name: src.cfg.name.clone(),
-                        feeds: src.feeds.clone(),
-                        stale_after: src.cfg.stale_after().mul_f64(ctx.timing.stale_scale),
-                        error,
-                        at: Utc::now(),
-                    })
-                    .await
-                {
-                    return;
-                }
-                delay
-            }
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = refresh.changed() => {}
-        }
-    }
-}
-
 /// An error status with the first words of its body (a source's own error page or text).
 pub(super) fn status_error(status: u16, body: &[u8]) -> FetchError {
     let snippet = String::from_utf8_lossy(&body[..body.len().min(200)])
@@ -557,44 +489,6 @@ pub struct External {
     pub sources: Vec<SourceConfig>,
     pub feeds: Feeds,
     pub ca_bundle: Option<PathBuf>,
-}
-
-/// Starts one source: its client and key (an unreadable key file is said, and tried again with
-/// backoff), then its poll loop.
-pub(super) async fn run(
-    ctx: Arc<super::ctx::Ctx>,
-    cfg: SourceConfig,
-    feeds: Vec<Resource>,
-    ca_bundle: Option<PathBuf>,
-    salt: u64,
-) {
-    let mut backoff = Backoff::new(ctx.timing.backoff_base, ctx.timing.backoff_cap, salt);
-    let running = loop {
-        match Running::new(&cfg, feeds.clone(), ca_bundle.as_ref()) {
-            Ok(r) => break Arc::new(r),
-            Err(reason) => {
-                tracing::error!(source = %cfg.id, %reason, "source cannot start");
-                if !ctx
-                    .send(Update::SourceFailed {
-                        source: cfg.id.clone(),
-                        name: cfg.name.clone(),
-                        feeds: feeds.clone(),
-                        stale_after: cfg.stale_after(),
-                        error: FetchError::Unauthorized(reason),
-                        at: Utc::now(),
-                    })
-                    .await
-                {
-                    return;
-                }
-                tokio::time::sleep(backoff.next_delay()).await;
-            }
-        }
-    };
-    if let Ok(mut r) = ctx.externals.lock() {
-        r.insert(cfg.id.clone(), Arc::clone(&running));
-    }
-    source_loop(ctx, running, salt).await;
 }
 
 /// Sources by id, for the outbox sender (which sends an action to the source of its incident).

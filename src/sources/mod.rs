@@ -10,6 +10,7 @@ pub mod client;
 mod ctx;
 mod events;
 pub mod external;
+mod feed;
 mod messages;
 pub mod open311;
 pub mod parse;
@@ -105,7 +106,7 @@ pub fn start_with(
         }
     }
     for (i, s) in ext.sources.iter().enumerate() {
-        rt.spawn(external::run(
+        rt.spawn(feed::run(
             Arc::clone(&ctx),
             s.clone(),
             ext.feeds.of(&s.id),
