@@ -902,12 +902,14 @@ impl ConsoleApp {
         if self.show_profile {
             profile_window::show(ui.ctx(), &cx, &state.layout, &mut self.commands);
         }
-        let trail = self
-            .backend
-            .as_ref()
-            .and_then(|b| b.audit.as_ref())
-            .map(|w| w.path.clone());
-        self.audit_view.show(ui.ctx(), &cx, trail);
+        if self.audit_view.open {
+            let trail = self
+                .backend
+                .as_ref()
+                .and_then(|b| b.audit.as_ref())
+                .map(|w| w.path.clone());
+            self.audit_view.show(ui.ctx(), &cx, trail);
+        }
         if display == DisplayMode::Wall {
             self.show_wall_viewports(ui.ctx(), &state);
         }
