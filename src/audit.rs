@@ -399,13 +399,7 @@ pub fn verify(path: &Path) -> Result<Verdict, AuditError> {
 /// The rows as CSV (RFC 4180), a header first; with `prev`, `hash` and the time as hashed, so
 /// an exported chain can be checked again.
 pub fn csv(rows: &[Row]) -> String {
-    let q = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+    let q = crate::util::csv::field;
     let mut out = String::from("seq,at,console,who,role,action,subject,detail,prev,hash\n");
     for r in rows {
         let e = &r.event;

@@ -199,13 +199,7 @@ fn opt(lang: Lang, v: Option<f64>, decimals: u8) -> String {
         .unwrap_or_default()
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', ';']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
+use crate::util::csv::field as csv_field;
 
 /// CSV (UTF-8 with a byte-order mark so spreadsheet programs read Vietnamese correctly).
 /// Numbers are written plainly (a dot for decimals) so that they stay numbers.

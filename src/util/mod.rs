@@ -1,6 +1,7 @@
 //! Small utilities with no knowledge of the IOC: a seeded random generator, a stable hash,
 //! credentials out of URLs, the TLS provider, systemd notifications, PIN hashes.
 
+pub mod csv;
 pub mod hash;
 pub mod pin;
 pub mod redact;
