@@ -714,72 +714,45 @@ impl Store {
     }
 }
 
-/// The state and words for a failure.
+/// The state and words for a failure of the IOC backend.
 pub fn describe(e: &FetchError) -> (SourceState, Text) {
-    match e {
-        FetchError::Unreachable(m) => (
-            SourceState::Offline,
-            Text::key("source.unreachable").arg("detail", m),
-        ),
-        FetchError::Unauthorized(_) => (SourceState::Error, Text::key("source.unauthorized")),
-        FetchError::Forbidden(_) => (SourceState::NoPermission, Text::key("source.forbidden")),
-        FetchError::Status {
-            status, message, ..
-        } => (
-            SourceState::Error,
-            Text::key("source.bad_status")
-                .arg("status", status)
-                .arg("message", message),
-        ),
-        FetchError::Busy { budget } => (
-            SourceState::Offline,
-            Text::key("source.busy").arg("mb", budget / (1024 * 1024)),
-        ),
-        FetchError::TooLarge { limit } => (
-            SourceState::Error,
-            Text::key("source.too_large").arg("mb", limit / (1024 * 1024)),
-        ),
-        FetchError::Parse(p) => (
-            SourceState::Error,
-            Text::key("source.malformed")
-                .arg("resource", p.resource)
-                .arg("path", &p.path)
-                .arg("message", &p.message),
-        ),
-    }
+    describe_from(None, e)
 }
 
 /// The state and words for a failure of a source beside the IOC backend (its name said).
 pub fn describe_external(name: &str, e: &FetchError) -> (SourceState, Text) {
+    describe_from(Some(name), e)
+}
+
+/// One mapping of failures to states and words: the backend's keys, or the `source.ext.` ones
+/// that name the source (an HTTP 429 is said as such for those).
+fn describe_from(source: Option<&str>, e: &FetchError) -> (SourceState, Text) {
+    let key = |backend: &'static str, ext: &'static str| match source {
+        Some(name) => Text::key(ext).arg("source", name),
+        None => Text::key(backend),
+    };
     match e {
         FetchError::Unreachable(m) => (
             SourceState::Offline,
-            Text::key("source.ext.unreachable")
-                .arg("source", name)
-                .arg("detail", m),
+            key("source.unreachable", "source.ext.unreachable").arg("detail", m),
         ),
         FetchError::Unauthorized(m) => (
             SourceState::Error,
-            Text::key("source.ext.unauthorized")
-                .arg("source", name)
-                .arg("detail", m),
+            key("source.unauthorized", "source.ext.unauthorized").arg("detail", m),
         ),
         FetchError::Forbidden(m) => (
             SourceState::NoPermission,
-            Text::key("source.ext.forbidden")
-                .arg("source", name)
-                .arg("detail", m),
+            key("source.forbidden", "source.ext.forbidden").arg("detail", m),
         ),
-        FetchError::Status { status: 429, .. } => (
+        FetchError::Status { status: 429, .. } if source.is_some() => (
             SourceState::Offline,
-            Text::key("source.ext.too_many").arg("source", name),
+            key("source.bad_status", "source.ext.too_many"),
         ),
         FetchError::Status {
             status, message, ..
         } => (
             SourceState::Error,
-            Text::key("source.ext.bad_status")
-                .arg("source", name)
+            key("source.bad_status", "source.ext.bad_status")
                 .arg("status", status)
                 .arg("message", message),
         ),
@@ -789,14 +762,12 @@ pub fn describe_external(name: &str, e: &FetchError) -> (SourceState, Text) {
         ),
         FetchError::TooLarge { limit } => (
             SourceState::Error,
-            Text::key("source.ext.too_large")
-                .arg("source", name)
-                .arg("mb", limit / (1024 * 1024)),
+            key("source.too_large", "source.ext.too_large").arg("mb", limit / (1024 * 1024)),
         ),
         FetchError::Parse(p) => (
             SourceState::Error,
-            Text::key("source.ext.malformed")
-                .arg("source", name)
+            key("source.malformed", "source.ext.malformed")
+                .arg("resource", p.resource)
                 .arg("path", &p.path)
                 .arg("message", &p.message),
         ),
