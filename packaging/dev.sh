@@ -64,6 +64,27 @@ PY
   "$IOC_NATS_SERVER" --version
 }
 
+# Sign-in: the tests start a real OpenID Connect provider on loopback, the `oidc-provider`
+# package (8.8.1, pinned with its dependencies in tests/oidc/package-lock.json; it runs on Debian
+# 12's Node.js 18 and on newer ones). Node.js and npm from Debian when `node` or `npm` is missing
+# (a Node.js already installed, e.g. NodeSource's with its own npm, is used as it is).
+install_oidc_provider() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ]; then
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq --no-install-recommends nodejs npm
+    else
+      echo "Node.js is needed for the sign-in tests. Run this, then run this script again:" >&2
+      echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends nodejs npm" >&2
+      exit 1
+    fi
+  fi
+  if [ ! -d tests/oidc/node_modules/oidc-provider ]; then
+    (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 missing_packages() {
   local p
   for p in "${APT_PACKAGES[@]}"; do
@@ -116,6 +137,7 @@ case "$cmd" in
     export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d /tmp/ioc-runtime.XXXXXX)}"
     chmod 700 "$XDG_RUNTIME_DIR"
     install_nats_server
+    install_oidc_provider
     cargo fmt --all -- --check
     cargo clippy --locked --all-targets -- -D warnings
     if cargo nextest --version >/dev/null 2>&1; then

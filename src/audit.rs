@@ -292,10 +292,15 @@ impl Writer {
 
     /// Records that this console's person, in `role`, did `action` to `subject`.
     pub fn did(&self, role: &str, action: &str, subject: &str, detail: &str) {
+        self.did_as(&self.who, role, action, subject, detail)
+    }
+
+    /// Records that `who` (the person signed in), in `role`, did `action` to `subject`.
+    pub fn did_as(&self, who: &str, role: &str, action: &str, subject: &str, detail: &str) {
         let e = Event {
             at: chrono::Utc::now(),
             console: self.console.clone(),
-            who: self.who.clone(),
+            who: who.to_owned(),
             role: role.to_owned(),
             action: action.to_owned(),
             subject: subject.to_owned(),

@@ -64,6 +64,10 @@ pub struct Config {
     /// backend, the default for each).
     #[serde(default)]
     pub feeds: crate::sources::external::Feeds,
+    /// Sign-in through the province's identity server (OpenID Connect); absent: no sign-in,
+    /// `role` says who uses the console, and on a real backend it is read-only.
+    #[serde(default)]
+    pub identity: Option<crate::auth::IdentityConfig>,
 }
 
 impl Config {
@@ -267,6 +271,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Diagnostic> {
         && let Err((key, message)) = sync.validate()
     {
         return Err(section("sync", key, message));
+    }
+    if let Some(identity) = &config.identity
+        && let Err((key, message)) = identity.validate()
+    {
+        return Err(section("identity", key, message));
     }
     if let Err((key, message)) = config.video.validate() {
         return Err(section("video", key, message));

@@ -75,6 +75,9 @@ pub enum EntryState {
     /// The backend answered 2xx, but not with the incident: not resent (it may have been
     /// applied), shown to the operator to check.
     Unconfirmed,
+    /// Its author's session ended before it could be sent (signed out, or the session revoked):
+    /// kept, shown, and sent only when someone resends it under their own name.
+    Held,
 }
 
 impl EntryState {
@@ -86,6 +89,7 @@ impl EntryState {
             EntryState::Refused => "refused",
             EntryState::Discarded => "discarded",
             EntryState::Unconfirmed => "unconfirmed",
+            EntryState::Held => "held",
         }
     }
     fn parse(s: &str) -> EntryState {
@@ -95,6 +99,7 @@ impl EntryState {
             "refused" => EntryState::Refused,
             "discarded" => EntryState::Discarded,
             "unconfirmed" => EntryState::Unconfirmed,
+            "held" => EntryState::Held,
             _ => EntryState::Pending,
         }
     }
@@ -109,6 +114,9 @@ pub struct Entry {
     pub state: EntryState,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// Who made it: the subject of the person signed in (their token sends it); none on a
+    /// console without sign-in.
+    pub author: Option<String>,
 }
 
 /// What one sending attempt came to.
@@ -121,6 +129,8 @@ pub enum Outcome {
     Refused(String),
     /// Try again later (network down, 5xx, timeouts).
     Retry(String),
+    /// No token of its author can be had any more: held for someone to resend.
+    Held(String),
 }
 
 pub struct Outbox {
@@ -190,6 +200,15 @@ impl Outbox {
             CREATE INDEX IF NOT EXISTS actions_state ON actions(state, seq);",
         )
         .map_err(|e| fail(e.to_string()))?;
+        // Outboxes written before sign-in existed have no author column.
+        let has_author = conn
+            .prepare("SELECT 1 FROM pragma_table_info('actions') WHERE name = 'author'")
+            .and_then(|mut st| st.exists([]))
+            .map_err(|e| fail(e.to_string()))?;
+        if !has_author {
+            conn.execute_batch("ALTER TABLE actions ADD COLUMN author TEXT")
+                .map_err(|e| fail(e.to_string()))?;
+        }
         if let Some(pages) = max_pages {
             let _: i64 = conn
                 .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
@@ -214,14 +233,24 @@ impl Outbox {
         incident_id: &str,
         request: &ActionRequest,
     ) -> Result<String, OutboxError> {
+        self.enqueue_by(incident_id, request, None)
+    }
+
+    /// [`Outbox::enqueue`] by the person signed in as `author` (their token will send it).
+    pub fn enqueue_by(
+        &self,
+        incident_id: &str,
+        request: &ActionRequest,
+        author: Option<&str>,
+    ) -> Result<String, OutboxError> {
         let key = new_key();
         let json = serde_json::to_string(request).map_err(|e| OutboxError::Write(e.to_string()))?;
         let now = chrono::Utc::now().to_rfc3339();
         let conn = self.conn();
         conn.execute(
-            "INSERT INTO actions (key, seq, incident_id, request, created_at, state)
-             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM actions), ?2, ?3, ?4, 'pending')",
-            params![key, incident_id, json, now],
+            "INSERT INTO actions (key, seq, incident_id, request, created_at, state, author)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM actions), ?2, ?3, ?4, 'pending', ?5)",
+            params![key, incident_id, json, now, author],
         )
         .map_err(write_err)?;
         Ok(key)
@@ -230,7 +259,7 @@ impl Outbox {
     fn entries_where(&self, clause: &str, limit: usize) -> Result<Vec<Entry>, OutboxError> {
         let conn = self.conn();
         let sql = format!(
-            "SELECT key, incident_id, request, created_at, state, attempts, last_error FROM actions {clause} LIMIT {limit}"
+            "SELECT key, incident_id, request, created_at, state, attempts, last_error, author FROM actions {clause} LIMIT {limit}"
         );
         let mut stmt = conn.prepare(&sql).map_err(write_err)?;
         let rows = stmt
@@ -244,12 +273,13 @@ impl Outbox {
                     r.get::<_, String>(4)?,
                     r.get::<_, u32>(5)?,
                     r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             })
             .map_err(write_err)?;
         let mut out = Vec::new();
         for row in rows {
-            let (key, incident_id, request, created_at, state, attempts, last_error) =
+            let (key, incident_id, request, created_at, state, attempts, last_error, author) =
                 row.map_err(write_err)?;
             // A row we cannot read back is reported, not silently skipped.
             let request = serde_json::from_str(&request)
@@ -262,6 +292,7 @@ impl Outbox {
                 state: EntryState::parse(&state),
                 attempts,
                 last_error,
+                author,
             });
         }
         Ok(out)
@@ -302,6 +333,7 @@ impl Outbox {
             Outcome::Conflict(m) => (EntryState::Conflict, Some(m.clone()), None),
             Outcome::Refused(m) => (EntryState::Refused, Some(m.clone()), None),
             Outcome::Retry(m) => (EntryState::Pending, Some(m.clone()), None),
+            Outcome::Held(m) => (EntryState::Held, Some(m.clone()), None),
         };
         conn.execute(
             "UPDATE actions SET state = ?2, attempts = attempts + 1, last_error = ?3, response = COALESCE(?4, response) WHERE key = ?1",
@@ -322,20 +354,56 @@ impl Outbox {
         Ok(())
     }
 
+    /// Actions held because their author's session ended, oldest first.
+    pub fn held(&self) -> Result<Vec<Entry>, OutboxError> {
+        self.entries_where("WHERE state = 'held' ORDER BY seq", 10_000)
+    }
+
+    /// The person at the console resends a held action under their own name: its author and
+    /// the name it carries become theirs, and it is pending again (same key: had the backend
+    /// taken an earlier attempt, it answers with that one). False when it is not held.
+    pub fn resend_as(&self, key: &str, author: &str, name: &str) -> Result<bool, OutboxError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(write_err)?;
+        let found: Option<String> = tx
+            .query_row(
+                "SELECT request FROM actions WHERE key = ?1 AND state = 'held'",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(write_err)?;
+        let Some(request) = found else {
+            return Ok(false);
+        };
+        let mut request: ActionRequest =
+            serde_json::from_str(&request).map_err(|e| OutboxError::Write(e.to_string()))?;
+        request.actor = Some(name.to_owned());
+        let json =
+            serde_json::to_string(&request).map_err(|e| OutboxError::Write(e.to_string()))?;
+        tx.execute(
+            "UPDATE actions SET state = 'pending', author = ?2, request = ?3, last_error = NULL WHERE key = ?1",
+            params![key, author, json],
+        )
+        .map_err(write_err)?;
+        tx.commit().map_err(write_err)?;
+        Ok(true)
+    }
+
     /// The operator applies a conflicting action again, decided on `version`: it becomes a new
     /// action (a new key), and the old one is closed.
     pub fn reapply(&self, key: &str, version: u64) -> Result<Option<String>, OutboxError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(write_err)?;
-        let found: Option<(String, String)> = tx
+        let found: Option<(String, String, Option<String>)> = tx
             .query_row(
-                "SELECT incident_id, request FROM actions WHERE key = ?1 AND state = 'conflict'",
+                "SELECT incident_id, request, author FROM actions WHERE key = ?1 AND state = 'conflict'",
                 params![key],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
             .map_err(write_err)?;
-        let Some((incident_id, request)) = found else {
+        let Some((incident_id, request, author)) = found else {
             return Ok(None);
         };
         let request: ActionRequest =
@@ -354,9 +422,9 @@ impl Outbox {
         )
         .map_err(write_err)?;
         tx.execute(
-            "INSERT INTO actions (key, seq, incident_id, request, created_at, state)
-             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM actions), ?2, ?3, ?4, 'pending')",
-            params![new, incident_id, json, chrono::Utc::now().to_rfc3339()],
+            "INSERT INTO actions (key, seq, incident_id, request, created_at, state, author)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM actions), ?2, ?3, ?4, 'pending', ?5)",
+            params![new, incident_id, json, chrono::Utc::now().to_rfc3339(), author],
         )
         .map_err(write_err)?;
         tx.commit().map_err(write_err)?;

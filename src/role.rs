@@ -2,10 +2,10 @@
 //! Arrange, which [`Mode::available`] offers to the roles allowed to use them.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Who uses this console; from the configuration for now.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Duty operator at the wall: acts on incidents.
@@ -50,6 +50,20 @@ impl Mode {
             Mode::Brief => "mode.brief",
             Mode::Arrange => "mode.arrange",
         }
+    }
+
+    /// The modes any of `roles` may switch to (a person may hold several), in the mode switch's
+    /// order; nobody (no role) only looks at the wall.
+    pub fn available_to(roles: &[Role], trainer: bool) -> Vec<Mode> {
+        [Mode::Operate, Mode::Demo, Mode::Brief, Mode::Arrange]
+            .into_iter()
+            .filter(|m| {
+                *m == Mode::Operate
+                    || roles
+                        .iter()
+                        .any(|&r| Mode::available(r, trainer).contains(m))
+            })
+            .collect()
     }
 
     /// The modes a role may switch to, in the order the mode switch shows them. Demo exists only

@@ -19,6 +19,8 @@ pub enum BackendSpec {
         token_file: Option<PathBuf>,
         ca_bundle: Option<PathBuf>,
         trainer: bool,
+        /// Sign-in through the identity server (`[identity]`); none: no sign-in.
+        identity: Option<Box<crate::auth::IdentityConfig>>,
     },
     /// The built-in simulator, in-process on 127.0.0.1.
     Demo {
@@ -73,17 +75,33 @@ pub fn connect_with(
     };
     let mut keep_alive: Vec<Box<dyn std::any::Any>> = Vec::new();
     let mut demo_external = None;
+    let mut identity = None;
+    let mut sessions = None;
     let (cfg, trainer) = match spec {
         BackendSpec::Url {
             url,
             token_file,
             ca_bundle,
             trainer,
+            identity: id,
         } => {
             let token = read_token(token_file.as_deref())?;
+            if let Some(id) = id {
+                let s = crate::auth::session::Sessions::new(
+                    crate::auth::secrets::SecretStore::open(&id.issuer, &id.client_id),
+                );
+                rt.spawn(super::sign_in::keep_sessions(
+                    Arc::clone(&s),
+                    (**id).clone(),
+                    ca_bundle.clone(),
+                ));
+                identity = Some((**id).clone());
+                sessions = Some(s);
+            }
             let cfg = ClientConfig {
                 token,
                 ca_bundle: ca_bundle.clone(),
+                sessions: sessions.clone(),
                 ..ClientConfig::new(url.clone())
             };
             (cfg, *trainer)
@@ -113,6 +131,13 @@ pub fn connect_with(
             keep_alive.push(Box::new(sim));
             (cfg, true)
         }
+    };
+    // The simulator (a trainer's, or a test bench's) is not a real backend: a console without
+    // sign-in may act on it. A real backend has no `/sim/status`.
+    let simulated = match spec {
+        BackendSpec::Demo { .. } => true,
+        BackendSpec::Url { .. } if trainer => true,
+        BackendSpec::Url { .. } => rt.block_on(is_simulator(&cfg)),
     };
     // Without a usable outbox the console still shows everything; actions are refused with the
     // reason rather than sent unrecorded.
@@ -173,6 +198,7 @@ pub fn connect_with(
         audit_reader,
     )
     .map_err(|e| e.to_string())?;
+    let handle = rt.handle().clone();
     // Dropped front to back: the simulator's handle first, then the runtime it runs on.
     keep_alive.push(Box::new(rt));
     // Last: the outbox is closed once the runtime and its tasks are gone.
@@ -189,9 +215,33 @@ pub fn connect_with(
             keep_alive,
             outbox,
             audit,
+            identity,
+            sessions,
+            simulated,
+            handle: Some(handle),
+            ca_bundle: match spec {
+                BackendSpec::Url { ca_bundle, .. } => ca_bundle.clone(),
+                BackendSpec::Demo { .. } => None,
+            },
         },
         target,
     ))
+}
+
+/// Whether the backend is the simulator (it answers `/sim/status`); asked once, briefly.
+async fn is_simulator(cfg: &ClientConfig) -> bool {
+    let Ok(client) = sources::Client::new(cfg) else {
+        return false;
+    };
+    let Ok(url) = client.sim_url("status") else {
+        return false;
+    };
+    let req = client
+        .http()
+        .get(url)
+        .timeout(Duration::from_secs(2))
+        .send();
+    matches!(req.await, Ok(r) if r.status().is_success())
 }
 
 /// The demo's incidents from the simulator's Open311 server: its agencies (unit names) mapped

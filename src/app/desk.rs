@@ -21,7 +21,8 @@ impl ConsoleApp {
                 ui.separator();
                 ui.label(cx.t("mode.label"));
                 let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
-                for &m in Mode::available(state.role, trainer) {
+                let access = self.access();
+                for m in Mode::available_to(&access.roles, trainer) {
                     if ui
                         .selectable_label(self.mode == m, cx.t(m.label_key()))
                         .clicked()
@@ -45,13 +46,14 @@ impl ConsoleApp {
                     if ui.button(cx.t("settings.open")).clicked() {
                         self.commands.push(Command::ToggleSettings);
                     }
+                    // Who is signed in and until when (with `[identity]`).
+                    self.sign_in.top_bar(ui, cx);
                     // The audit trail, for technicians and leaders (an inspector's questions).
                     let trail = self.backend.as_ref().is_some_and(|b| b.audit.is_some());
                     if trail
-                        && matches!(
-                            state.role,
-                            crate::role::Role::Technician | crate::role::Role::Leader
-                        )
+                        && access.roles.iter().any(|r| {
+                            matches!(r, crate::role::Role::Technician | crate::role::Role::Leader)
+                        })
                         && ui
                             .selectable_label(self.audit_view.open, cx.t("audit_view.open"))
                             .clicked()
@@ -167,7 +169,16 @@ impl ConsoleApp {
                     ],
                 ));
                 ui.separator();
-                ui.label(cx.t_args("role.current", &[("role", &cx.t(state.role.label_key()))]));
+                let access = self.access();
+                if !self.sign_in.configured() {
+                    ui.label(cx.t_args("role.current", &[("role", &cx.t(state.role.label_key()))]));
+                }
+                // Why the desk cannot act (nobody signed in, no operator role, no sign-in on a
+                // real backend), said where the operator looks for the state of things.
+                if let Some(why) = access.read_only_why {
+                    ui.separator();
+                    ui.label(RichText::new(cx.t(why)).color(theme::colors::STALE));
+                }
                 if cx.low_power {
                     ui.separator();
                     ui.label(cx.t("display.low_power"))

@@ -16,6 +16,7 @@ pub mod kiosk;
 mod pace;
 mod profile_window;
 pub mod scope;
+pub mod sign_in;
 pub mod snapshot;
 pub mod viewports;
 pub mod wall_view;
@@ -175,6 +176,17 @@ pub struct Backend {
     pub outbox: Option<Arc<crate::outbox::Outbox>>,
     /// Who did what, when, from this console (`audit`); none when the file cannot be opened.
     pub audit: Option<crate::audit::Writer>,
+    /// Sign-in through the identity server (`[identity]`); none: no sign-in.
+    pub identity: Option<crate::auth::IdentityConfig>,
+    /// The people signed in (shared with the backend's tasks), with `identity`.
+    pub sessions: Option<Arc<crate::auth::session::Sessions>>,
+    /// The backend is the simulator (the demo, a trainer's or a test bench's): a console
+    /// without sign-in may act on it, never on a real backend.
+    pub simulated: bool,
+    /// The runtime of the backend's tasks (sign-in flows run there too).
+    pub handle: Option<tokio::runtime::Handle>,
+    /// The extra CA bundle the identity server is reached with too.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 /// Everything needed to start the console.
@@ -243,6 +255,10 @@ pub struct ConsoleApp {
     kiosk: Option<kiosk::Kiosk>,
     /// Health metrics (`[metrics]`): frame times and the store's health go there.
     metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// Who is at the console: sign-in, roles, lock (`sign_in`).
+    pub sign_in: sign_in::SignIn,
+    /// The configuration's role (what a console without sign-in is used as).
+    config_role: Role,
     /// The store generation last handed to the metrics, and when.
     metrics_published: Option<(u64, std::time::Instant)>,
 }
@@ -276,13 +292,19 @@ impl ConsoleApp {
         let (commands, sent) = CommandSender::channel(Some(Arc::new(move || {
             wake_ctx.request_repaint_of(ViewportId::ROOT)
         })));
+        let sign_in = sign_in::SignIn::for_backend(
+            opts.backend.as_ref(),
+            opts.backend.as_ref().and_then(|b| b.ca_bundle.clone()),
+        );
+        // A console that signs people in starts with nobody: read-only until someone does.
+        let role = sign_in.access(opts.role).primary();
         ConsoleApp {
             state: Arc::new(RwLock::new(WallState {
                 layout: Arc::new(opts.layout),
                 base: None,
                 loaded_at: clock(),
                 lang: opts.lang,
-                role: opts.role,
+                role,
                 error: None,
                 store: Arc::new(store),
                 map: opts.map,
@@ -321,6 +343,8 @@ impl ConsoleApp {
             kiosk: None,
             metrics: None,
             metrics_published: None,
+            sign_in,
+            config_role: opts.role,
             incidents: incident_panel::IncidentPanel::default(),
             arrange: arrange::ArrangeMode::default(),
             scope_picker: scope::ScopePicker::default(),
@@ -525,6 +549,34 @@ impl ConsoleApp {
 
     /// The one place commands take effect.
     pub fn apply(&mut self, command: Command) {
+        // An action goes under the name of the person signed in, or not at all when the desk is
+        // read-only (nobody signed in, no operator role, no sign-in on a real backend).
+        let command = match command {
+            Command::Backend(Request::Act {
+                incident_id,
+                mut request,
+                ..
+            }) => {
+                let access = self.access();
+                if !access.may_act {
+                    let lang = self.wall_state().lang;
+                    let why = access.read_only_why.unwrap_or("auth.no_operator_role");
+                    tracing::warn!(incident = %incident_id, why, "action refused: the desk is read-only");
+                    self.notice = Some(crate::i18n::tr(lang, why).to_owned());
+                    return;
+                }
+                let author = self.sign_in.person().map(|(p, _)| {
+                    request.actor = Some(p.name.clone());
+                    p.subject
+                });
+                Command::Backend(Request::Act {
+                    incident_id,
+                    request,
+                    author,
+                })
+            }
+            other => other,
+        };
         // Consoles in step: what changes the wall goes to the broker, and comes back.
         if self.push_to_wall(&command) {
             return;
@@ -559,6 +611,17 @@ impl ConsoleApp {
         let Some(w) = self.backend.as_ref().and_then(|b| b.audit.as_ref()) else {
             return;
         };
+        // The person signed in, when the console signs people in; else the desktop user.
+        if let Some((p, _)) = self.sign_in.person() {
+            let roles = p
+                .roles
+                .iter()
+                .map(|r| r.label_key().trim_start_matches("role."))
+                .collect::<Vec<_>>()
+                .join("+");
+            w.did_as(&p.name, &roles, action, subject, detail);
+            return;
+        }
         let role = self
             .state
             .read()
@@ -567,12 +630,51 @@ impl ConsoleApp {
         w.did(role, action, subject, detail);
     }
 
+    /// What the person at the console may do now.
+    pub fn access(&self) -> sign_in::Access {
+        self.sign_in.access(self.config_role)
+    }
+
+    /// The sign-in's news: its audit rows written, the roles in force updated when the person
+    /// changed (a mode they may not use is left).
+    fn poll_sign_in(&mut self, ui: &egui::Ui) {
+        let lang = self.wall_state().lang;
+        self.sign_in.wall = self.kiosk.is_some();
+        self.sign_in.poll(lang);
+        if ui.input(|i| !i.events.is_empty()) {
+            self.sign_in.touched();
+        }
+        self.sign_in.check_idle();
+        for (who, roles, action, subject, detail) in std::mem::take(&mut self.sign_in.audit) {
+            if let Some(w) = self.backend.as_ref().and_then(|b| b.audit.as_ref()) {
+                w.did_as(&who, &roles, action, &subject, &detail);
+            }
+        }
+        if let Some(n) = self.sign_in.notice.take() {
+            self.notice = Some(n);
+        }
+        if self.sign_in.changed() {
+            let access = self.access();
+            if let Ok(mut s) = self.state.write() {
+                s.role = access.primary();
+            }
+            let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
+            if !Mode::available_to(&access.roles, trainer).contains(&self.mode) {
+                if self.mode == Mode::Brief {
+                    self.brief_step(crate::context::BriefStep::End);
+                }
+                self.mode = Mode::Operate;
+            }
+        }
+    }
+
     /// The commands that go into the audit trail, and how.
     fn audit_command(&self, command: &Command) {
         match command {
             Command::Backend(crate::sources::Request::Act {
                 incident_id,
                 request,
+                ..
             }) => {
                 let kind = serde_json::to_value(request.action)
                     .ok()
@@ -599,6 +701,11 @@ impl ConsoleApp {
             }
             Command::Brief(crate::context::BriefStep::End) => self.audit("briefing.ended", "", ""),
             Command::WallPush(change) => self.audit("wall.pushed", &format!("{change:?}"), ""),
+            // A held action resent under the name of the person at the console (whose name it
+            // was is in the outbox and in the row of its first recording).
+            Command::Backend(crate::sources::Request::ResendAs { key }) => {
+                self.audit("incident.resent", key, "")
+            }
             _ => {}
         }
     }
@@ -744,7 +851,7 @@ impl ConsoleApp {
     fn set_mode(&mut self, mode: Mode) {
         let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
         let state = self.wall_state();
-        if !Mode::available(state.role, trainer).contains(&mode) {
+        if !Mode::available_to(&self.access().roles, trainer).contains(&mode) {
             tracing::warn!(?mode, role = ?state.role, "mode refused for this role");
             self.notice = Some(crate::i18n::tr_args(
                 state.lang,
@@ -787,6 +894,7 @@ impl ConsoleApp {
         self.poll_layout();
         self.poll_backend();
         self.poll_sync(self.last_frame_ms);
+        self.poll_sign_in(ui);
         self.apply_sent();
         let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
         if trainer
@@ -813,6 +921,17 @@ impl ConsoleApp {
                 .request_repaint_after(std::time::Duration::from_secs(1));
         }
 
+        // A locked desk shows the lock screen alone (the wall goes on).
+        if self.sign_in.locked() && self.kiosk.is_none() {
+            self.sign_in.lock_screen(ui, &cx);
+            if display == DisplayMode::Wall {
+                self.show_wall_viewports(ui.ctx(), &state);
+            }
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_secs(1));
+            self.last_frame_ms = frame_started.elapsed().as_secs_f32() * 1000.0;
+            return;
+        }
         // An unattended rotation shows nothing but its scenes; a kiosk nothing but the wall.
         let bare = (self.mode == Mode::Brief && self.brief.rotate) || self.kiosk.is_some();
         if !bare {
@@ -826,7 +945,9 @@ impl ConsoleApp {
             self.arrange.show(ui, &cx);
         }
         if self.mode == Mode::Operate && self.backend.is_some() && self.kiosk.is_none() {
-            let read_only = state.role == Role::Leader;
+            let access = self.access();
+            let read_only = !access.may_act;
+            self.incidents.read_only_why = access.read_only_why;
             egui::Panel::right("incident-panel")
                 .resizable(true)
                 .default_size(480.0)
@@ -915,6 +1036,10 @@ impl ConsoleApp {
         }
         if let Some(k) = &mut self.kiosk {
             k.show(ui.ctx(), &cx, now);
+            // A wall nobody is signed in to shows the code and QR code to sign in with.
+            self.sign_in.wall_card(ui.ctx(), &cx);
+        } else {
+            self.sign_in.show_window(ui.ctx(), &cx);
         }
         // Arrange mode asked to leave (its changes saved or discarded): from the next frame.
         if let Some(path) = self.arrange.saved.take() {

@@ -73,6 +73,7 @@ pub fn data_spec(args: &DataArgs, cfg: &config::Config, trainer: bool) -> Option
             token_file: cfg.token_file.clone(),
             ca_bundle: cfg.ca_bundle.clone(),
             trainer,
+            identity: cfg.identity.clone().map(Box::new),
         })
 }
 

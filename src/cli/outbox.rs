@@ -164,6 +164,10 @@ pub fn report_outcome(key: &str, outcome: &crate::outbox::Outcome) -> ExitCode {
             println!("pending {key}: {m}");
             ExitCode::from(5)
         }
+        Outcome::Held(m) => {
+            println!("held {key}: {m}");
+            ExitCode::from(4)
+        }
     }
 }
 

@@ -41,6 +41,20 @@ pub struct SimArgs {
     /// served as an Open311 GeoReport v2 server under /open311/v2.
     #[arg(long)]
     pub open311_key_file: Option<PathBuf>,
+    /// Be a resource server of this OpenID Connect issuer: an action must carry an access token
+    /// (JWT) signed by its keys, for `--audience`, holding the operator role (else 401 or 403
+    /// with the reason).
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// The audience access tokens must be for (with --issuer).
+    #[arg(long, default_value = "ioc-backend")]
+    pub audience: String,
+    /// The claim holding the roles, a path with dots (with --issuer).
+    #[arg(long, default_value = "realm_access.roles")]
+    pub roles_claim: String,
+    /// The claim value that makes an operator (with --issuer; repeat for several).
+    #[arg(long, default_value = "ioc-operator")]
+    pub operator_role: Vec<String>,
 }
 
 pub fn sim(args: SimArgs) -> ExitCode {
@@ -78,6 +92,14 @@ pub fn sim(args: SimArgs) -> ExitCode {
         serve_cameras: args.serve_cameras,
         arrivals: args.arrivals,
         open311_key,
+        resource: args
+            .issuer
+            .map(|issuer| crate::sim::resource::ResourceConfig {
+                audience: args.audience,
+                roles_claim: args.roles_claim,
+                operator_roles: args.operator_role,
+                ..crate::sim::resource::ResourceConfig::new(issuer)
+            }),
     };
     rt.block_on(async {
         match crate::sim::SimServer::start(config).await {

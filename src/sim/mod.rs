@@ -7,6 +7,7 @@ pub mod cameras;
 pub mod data;
 pub mod history;
 pub mod open311;
+pub mod resource;
 pub mod scenario;
 pub mod server;
 pub mod world;

@@ -93,6 +93,8 @@ pub struct SimConfig {
     pub arrivals: f64,
     /// The API key Open311 updates must carry (`/open311/v2`; none: any is taken).
     pub open311_key: Option<String>,
+    /// `--issuer`: actions must carry an operator's access token from that identity server.
+    pub resource: Option<super::resource::ResourceConfig>,
 }
 
 impl Default for SimConfig {
@@ -109,6 +111,7 @@ impl Default for SimConfig {
             serve_cameras: false,
             arrivals: 1.0,
             open311_key: None,
+            resource: None,
         }
     }
 }
@@ -142,6 +145,8 @@ pub struct Shared {
     stopping: tokio::sync::watch::Sender<bool>,
     /// The demo cameras' RTSP server, when served.
     cameras: Option<super::cameras::DemoCameras>,
+    /// `--issuer`: the checks of an action's access token.
+    resource: Option<Arc<super::resource::Resource>>,
 }
 
 impl super::open311::Host for Shared {
@@ -285,6 +290,7 @@ impl SimServer {
             config: config.clone(),
             fault_counter: Mutex::new(0),
             audit: Mutex::new(Default::default()),
+            resource: config.resource.clone().map(super::resource::Resource::new),
             stopping: tokio::sync::watch::channel(false).0,
             cameras,
         });
@@ -608,10 +614,31 @@ async fn action(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let req: ActionRequest = match serde_json::from_slice(&body) {
+    let mut req: ActionRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => return api_error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
     };
+    if let Some(rs) = &s.resource {
+        let auth = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        match rs.check_operator(auth).await {
+            // The backend's authority on who acted is the token, not what the console sent.
+            Ok(claims) => req.actor = Some(super::resource::actor(&claims)),
+            Err(r) => {
+                tracing::info!(status = r.status, reason = %r.message, incident = %id, "action refused");
+                let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::UNAUTHORIZED);
+                let mut resp = api_error(status, r.code, r.message);
+                if r.status == 401 {
+                    resp.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                    );
+                }
+                return resp;
+            }
+        }
+    }
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())

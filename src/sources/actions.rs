@@ -8,8 +8,17 @@ use crate::outbox::{Entry, Outbox, OutboxError, Outcome};
 /// Sends one recorded action and classifies the answer (does not record it: see
 /// [`Outbox::record`]).
 pub async fn send(client: &Client, entry: &Entry) -> Outcome {
+    send_as(client, entry, None).await
+}
+
+/// [`send`] with the bearer token of the action's author (else the client's own).
+pub async fn send_as(
+    client: &Client,
+    entry: &Entry,
+    token: Option<&crate::auth::Secret>,
+) -> Outcome {
     match client
-        .post_action_raw(&entry.incident_id, &entry.request, &entry.key)
+        .post_action_as(&entry.incident_id, &entry.request, &entry.key, token)
         .await
     {
         // Any 2xx means the backend applied it; an answer we cannot read must not make us

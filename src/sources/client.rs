@@ -54,6 +54,8 @@ pub struct ClientConfig {
     pub base_url: String,
     pub token: Option<Token>,
     pub ca_bundle: Option<PathBuf>,
+    /// The people signed in at the console: reads go with the current person's token.
+    pub sessions: Option<Arc<crate::auth::session::Sessions>>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     /// Largest response body accepted.
@@ -66,6 +68,7 @@ impl ClientConfig {
             base_url: base_url.into(),
             token: None,
             ca_bundle: None,
+            sessions: None,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             body_limit: 64 * 1024 * 1024,
@@ -198,6 +201,7 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     token: Option<Token>,
+    sessions: Option<Arc<crate::auth::session::Sessions>>,
     body_limit: usize,
 }
 
@@ -238,6 +242,7 @@ impl Client {
             http,
             base,
             token: cfg.token.clone(),
+            sessions: cfg.sessions.clone(),
             body_limit: cfg.body_limit,
         })
     }
@@ -255,7 +260,12 @@ impl Client {
             .map_err(|e| FetchError::Unreachable(e.to_string()))
     }
 
+    /// The bearer token of a request: the person signed in at the console while their token is
+    /// valid, else the console's own (the token file), else none.
     fn auth(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if let Some(t) = self.sessions.as_ref().and_then(|s| s.current_access()) {
+            return req.bearer_auth(t.expose());
+        }
         match &self.token {
             Some(t) => req.bearer_auth(t.expose()),
             None => req,
@@ -379,6 +389,18 @@ impl Client {
         req: &ActionRequest,
         key: &str,
     ) -> Result<Body, FetchError> {
+        self.post_action_as(incident_id, req, key, None).await
+    }
+
+    /// [`Client::post_action_raw`] with a person's access token (their action goes under their
+    /// name), else the client's own.
+    pub async fn post_action_as(
+        &self,
+        incident_id: &str,
+        req: &ActionRequest,
+        key: &str,
+        token: Option<&crate::auth::Secret>,
+    ) -> Result<Body, FetchError> {
         // "." and ".." would be normalised away by the URL and the action would land elsewhere.
         if matches!(incident_id, "" | "." | "..") {
             // Classified as a client error, so the outbox shows it instead of retrying it.
@@ -393,8 +415,18 @@ impl Client {
             .map_err(|_| FetchError::Unreachable("the backend URL cannot have a path".into()))?
             .pop_if_empty()
             .extend(["incidents", incident_id, "actions"]);
-        self.send(self.http.post(url).header("Idempotency-Key", key).json(req))
-            .await
+        let post = self.http.post(url).header("Idempotency-Key", key).json(req);
+        match token {
+            Some(t) => {
+                let resp = post
+                    .bearer_auth(t.expose())
+                    .send()
+                    .await
+                    .map_err(transport)?;
+                self.body(resp).await
+            }
+            None => self.send(post).await,
+        }
     }
 
     /// Opens the SSE stream (the caller reads it).

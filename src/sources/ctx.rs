@@ -28,6 +28,8 @@ pub(super) struct Ctx {
     /// The ids of the sources beside the backend, and those running (for the outbox sender).
     pub(super) external_ids: Vec<String>,
     pub(super) externals: std::sync::Mutex<super::external::Registry>,
+    /// The people signed in (their actions go with their tokens); none without sign-in.
+    pub(super) sessions: Option<Arc<crate::auth::session::Sessions>>,
 }
 
 impl Ctx {

@@ -107,6 +107,16 @@ pub enum Request {
     Act {
         incident_id: String,
         request: ActionRequest,
+        /// The subject of the person signed in who made it (their token sends it); none on a
+        /// console without sign-in.
+        author: Option<String>,
+    },
+    /// Send what the outbox holds now (a sign-out sends its person's actions first).
+    WakeOutbox,
+    /// Resend a held action (its author signed out) under the name of the person signed in
+    /// now.
+    ResendAs {
+        key: String,
     },
     /// Drop an action that conflicted.
     Discard {

@@ -99,6 +99,7 @@ pub fn start_with(
         stream_up: false.into(),
         external_ids: ext.sources.iter().map(|s| s.id.clone()).collect(),
         externals: Default::default(),
+        sessions: cfg.sessions.clone(),
     });
     for (i, r) in Resource::ALL.into_iter().enumerate() {
         if backend_feeds.contains(&r) {

@@ -109,7 +109,26 @@ async fn send_action(ctx: &Ctx, entry: &crate::outbox::Entry) -> crate::outbox::
             };
         }
     }
-    actions::send(&ctx.client, entry).await
+    // An action made by a person signed in goes with their own token, refreshed as needed;
+    // when none can be had any more (they signed out), it is held for someone to resend.
+    let token = match (&entry.author, &ctx.sessions) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return crate::outbox::Outcome::Held(
+                "this console no longer signs people in; resend it under your name".into(),
+            );
+        }
+        (Some(subject), Some(sessions)) => match sessions.token_for(subject).await {
+            Ok(t) => Some(t),
+            Err(crate::auth::session::Unavailable::Ended(why)) => {
+                return crate::outbox::Outcome::Held(why);
+            }
+            Err(crate::auth::session::Unavailable::Retry(why)) => {
+                return crate::outbox::Outcome::Retry(why);
+            }
+        },
+    };
+    actions::send_as(&ctx.client, entry, token.as_ref()).await
 }
 
 pub(super) async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>) {
@@ -119,9 +138,14 @@ pub(super) async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>)
             Request::Act {
                 incident_id,
                 request,
+                author,
             } => {
                 let id = incident_id.clone();
-                match with_outbox(&ctx, move |o| o.enqueue(&id, &request)).await {
+                match with_outbox(&ctx, move |o| {
+                    o.enqueue_by(&id, &request, author.as_deref())
+                })
+                .await
+                {
                     Ok(_) => {
                         send_outbox_state(&ctx).await;
                         ctx.outbox_wake.notify_one();
@@ -135,6 +159,22 @@ pub(super) async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>)
                         .await;
                     }
                 }
+            }
+            Request::WakeOutbox => ctx.outbox_wake.notify_one(),
+            Request::ResendAs { key } => {
+                let Some((person, _)) = ctx.sessions.as_ref().and_then(|s| s.current()) else {
+                    tracing::warn!(%key, "a held action can be resent only by someone signed in");
+                    continue;
+                };
+                let resent = with_outbox(&ctx, move |o| {
+                    o.resend_as(&key, &person.subject, &person.name)
+                })
+                .await;
+                if let Err(e) = resent {
+                    tracing::error!(?e, "cannot resend a held action");
+                }
+                send_outbox_state(&ctx).await;
+                ctx.outbox_wake.notify_one();
             }
             Request::Discard { key } => {
                 if let Err(e) = with_outbox(&ctx, move |o| o.discard(&key)).await {

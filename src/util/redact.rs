@@ -3,8 +3,22 @@
 
 /// Query parameters that carry secrets on some cameras (MJPEG CGIs: `?user=admin&pwd=...`).
 const SECRET_PARAMS: &[&str] = &[
-    "user", "username", "usr", "pwd", "pass", "password", "passwd", "token", "auth", "key",
-    "api_key", "apikey",
+    "user",
+    "username",
+    "usr",
+    "pwd",
+    "pass",
+    "password",
+    "passwd",
+    "token",
+    "auth",
+    "key",
+    "api_key",
+    "apikey",
+    "access_token",
+    "refresh_token",
+    "id_token_hint",
+    "device_code",
 ];
 
 /// The URL's scheme, user information (everything before the last `@` after the scheme:

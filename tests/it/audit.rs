@@ -93,6 +93,7 @@ fn a_desks_actions_are_recorded_chained_and_tampering_is_found() {
                     expected_version: None,
                     actor: None,
                 },
+                author: None,
             },
         ));
         a.apply(ioc_console::context::Command::RecallScene(Some(

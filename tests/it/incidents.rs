@@ -517,6 +517,7 @@ fn without_an_outbox_the_action_is_refused_with_a_reason() {
         .try_send(ioc_console::sources::Request::Act {
             incident_id: "PA-1".into(),
             request: req,
+            author: None,
         })
         .unwrap();
     let start = Instant::now();
@@ -787,6 +788,7 @@ fn desk_panel_shows_an_unconfirmed_action_vi() {
         state: EntryState::Unconfirmed,
         attempts: 1,
         last_error: Some("the answer is incident SV-9, not SV-1".into()),
+        author: None,
     }];
     panel.selected = Some(id);
     panel.open = true;

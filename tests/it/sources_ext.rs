@@ -685,6 +685,7 @@ async fn actions_go_back_as_updates_and_a_read_only_source_refuses_them() {
             expected_version: None,
             actor: Some("Trực ban".into()),
         },
+        author: None,
     };
     rig.link.requests.send(act(id.clone())).await.unwrap();
     rig.until("the update applied", |s| {

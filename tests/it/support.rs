@@ -95,6 +95,7 @@ pub fn connected(
         token_file: None,
         ca_bundle: None,
         trainer: false,
+        identity: None,
     };
     let (backend, wake) = connect(&spec, crate::backend::fast_timing()).unwrap();
     std::rc::Rc::new(std::cell::RefCell::new(ConsoleApp::new(

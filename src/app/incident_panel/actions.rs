@@ -55,9 +55,11 @@ impl IncidentPanel {
             expected_version: Some(version),
             actor: Some(cx.t(cx.role.label_key()).to_owned()),
         };
+        // Who made it (the person signed in) is stamped by the app when it applies the command.
         commands.push(Command::Backend(Request::Act {
             incident_id: incident.id.clone(),
             request,
+            author: None,
         }));
         self.input = None;
         self.text.clear();

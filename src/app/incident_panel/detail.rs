@@ -183,6 +183,25 @@ impl IncidentPanel {
                 EntryState::Unconfirmed => {
                     ui.label(said("panel.unconfirmed", theme::colors::STALE));
                 }
+                EntryState::Held => {
+                    // Its author signed out before it went: someone resends it as their own.
+                    let by = e.request.actor.clone().unwrap_or_default();
+                    ui.label(
+                        RichText::new(cx.t_args(
+                            "panel.held",
+                            &[("action", &what), ("by", &by), ("reason", &reason)],
+                        ))
+                        .color(theme::colors::STALE),
+                    );
+                    if !read_only
+                        && ui
+                            .button(cx.t("panel.resend_as_me"))
+                            .on_hover_text(cx.t("panel.resend_as_me_hint"))
+                            .clicked()
+                    {
+                        commands.push(Command::Backend(Request::ResendAs { key: e.key.clone() }));
+                    }
+                }
                 EntryState::Acked | EntryState::Discarded => {}
             }
         }

@@ -58,6 +58,9 @@ pub struct IncidentPanel {
     /// The cameras near the open incident: (where it is, the camera list it came from) and
     /// (index in the camera list, distance), nearest first.
     nearby: Option<(NearbyKey, Vec<(usize, f64)>)>,
+    /// Why the desk is read-only when it is not a leader's role (nobody signed in, no operator
+    /// role, no sign-in on a real backend): a catalogue key.
+    pub read_only_why: Option<&'static str>,
 }
 
 /// What the nearby cameras of the open incident depend on.
@@ -84,6 +87,7 @@ impl Default for IncidentPanel {
             sound: false,
             seen_selection: 0,
             nearby: None,
+            read_only_why: None,
         }
     }
 }
@@ -153,7 +157,9 @@ impl IncidentPanel {
         let overdue = queue.overdue(&self.filter, self.sort, cx.now);
         self.header(ui, cx, rows.len(), overdue, selection.preparing, commands);
         if read_only {
-            ui.label(RichText::new(cx.t("panel.read_only")).italics());
+            // Why: a leader's role, or the desk's sign-in (set by the app).
+            let why = self.read_only_why.unwrap_or("panel.read_only");
+            ui.label(RichText::new(cx.t(why)).italics());
         }
         self.refusal(ui, cx);
         self.filters(ui, cx);

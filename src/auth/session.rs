@@ -1,0 +1,215 @@
+//! The sessions of the people who signed in at this console: the one at the console now and
+//! those before them in the shift whose actions may still wait in the outbox. Each keeps its
+//! tokens; an access token is refreshed when it is within a minute of expiring. The UI and the
+//! backend's tasks share one [`Sessions`].
+//!
+//! The rule for actions still queued when their author's session ends (docs/identity.md):
+//! - the desk locked, or another person signed in (handover): the author's session is kept, so
+//!   their actions go on being sent under their own name with their refreshed token;
+//! - the author signed out: the console first tries to send their actions, then revokes the
+//!   session; what is left is held, shown to whoever is at the console, and sent only when that
+//!   person chooses to resend it under their own name (recorded in the audit trail); nothing is
+//!   dropped silently and nothing goes under another person's name without them saying so;
+//! - the session cannot be refreshed any more (revoked or expired at the server): the same as
+//!   signed out.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, Utc};
+
+use super::oidc::{AuthError, Person, Provider, Secret, SignedIn};
+use super::secrets::SecretStore;
+
+/// Why no token can be had for a person's action.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Unavailable {
+    /// Their session ended (signed out, revoked, expired): the action is held.
+    Ended(String),
+    /// The identity server cannot be reached now: try again later.
+    Retry(String),
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The person at the console (None: nobody signed in).
+    current: Option<String>,
+    /// Every live session by subject (the current person's and those before them).
+    live: HashMap<String, SignedIn>,
+    /// Bumped on every change, for the UI to notice.
+    generation: u64,
+}
+
+pub struct Sessions {
+    provider: tokio::sync::RwLock<Option<Provider>>,
+    inner: Mutex<Inner>,
+    secrets: SecretStore,
+    /// One refresh at a time per session (two tasks wanting a token share the answer).
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let i = self.lock();
+        f.debug_struct("Sessions")
+            .field("current", &i.current)
+            .field("live", &i.live.len())
+            .finish()
+    }
+}
+
+/// How long before its expiry an access token is refreshed.
+const EARLY: i64 = 60;
+
+impl Sessions {
+    pub fn new(secrets: SecretStore) -> Arc<Sessions> {
+        Arc::new(Sessions {
+            provider: tokio::sync::RwLock::new(None),
+            inner: Mutex::new(Inner::default()),
+            secrets,
+            refreshing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn secrets(&self) -> &SecretStore {
+        &self.secrets
+    }
+
+    /// The identity server, once discovered (discovery is retried by whoever needs it).
+    pub async fn set_provider(&self, p: Provider) {
+        *self.provider.write().await = Some(p);
+    }
+
+    pub async fn provider(&self) -> Option<Provider> {
+        self.provider.read().await.clone()
+    }
+
+    /// A person signed in: they are at the console now. The person before them (a handover)
+    /// keeps their session for their queued actions.
+    pub fn signed_in(&self, s: SignedIn) {
+        if let Some(r) = &s.tokens.refresh {
+            self.secrets.put(&s.person.subject, r);
+        }
+        let mut i = self.lock();
+        i.current = Some(s.person.subject.clone());
+        i.live.insert(s.person.subject.clone(), s);
+        i.generation += 1;
+    }
+
+    /// The person at the console and when their access token expires.
+    pub fn current(&self) -> Option<(Person, chrono::DateTime<Utc>)> {
+        let i = self.lock();
+        let s = i.live.get(i.current.as_ref()?)?;
+        Some((s.person.clone(), s.tokens.access_expires))
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// The current person's access token while it is valid (reads of the backend).
+    pub fn current_access(&self) -> Option<Secret> {
+        let i = self.lock();
+        let s = i.live.get(i.current.as_ref()?)?;
+        (s.tokens.access_expires > Utc::now()).then(|| s.tokens.access.clone())
+    }
+
+    /// Whether `subject` has a live session here.
+    pub fn is_live(&self, subject: &str) -> bool {
+        self.lock().live.contains_key(subject)
+    }
+
+    /// Nobody at the console (the session kept for the person's queued actions).
+    pub fn leave(&self) {
+        let mut i = self.lock();
+        i.current = None;
+        i.generation += 1;
+    }
+
+    /// Ends `subject`'s session here: forgotten, its refresh token removed from the store, and
+    /// returned for revocation at the server.
+    pub fn end(&self, subject: &str) -> Option<SignedIn> {
+        self.secrets.remove(subject);
+        let mut i = self.lock();
+        if i.current.as_deref() == Some(subject) {
+            i.current = None;
+        }
+        i.generation += 1;
+        i.live.remove(subject)
+    }
+
+    /// A valid access token of `subject`, refreshed when it is within a minute of expiring.
+    pub async fn token_for(&self, subject: &str) -> Result<Secret, Unavailable> {
+        let fresh = |i: &Inner| {
+            i.live.get(subject).and_then(|s| {
+                (s.tokens.access_expires - Utc::now() > Duration::seconds(EARLY))
+                    .then(|| s.tokens.access.clone())
+            })
+        };
+        if let Some(t) = fresh(&self.lock()) {
+            return Ok(t);
+        }
+        let _one = self.refreshing.lock().await;
+        if let Some(t) = fresh(&self.lock()) {
+            return Ok(t);
+        }
+        let Some(session) = self.lock().live.get(subject).cloned() else {
+            return Err(Unavailable::Ended("signed out".into()));
+        };
+        if session.tokens.refresh.is_none() {
+            if session.tokens.access_expires > Utc::now() {
+                return Ok(session.tokens.access);
+            }
+            self.end(subject);
+            return Err(Unavailable::Ended(
+                "the session expired (no refresh token)".into(),
+            ));
+        }
+        let Some(provider) = self.provider().await else {
+            return Err(Unavailable::Retry(
+                "the identity server is not known yet".into(),
+            ));
+        };
+        match provider.refresh(&session).await {
+            Ok(next) => {
+                let token = next.tokens.access.clone();
+                if let Some(r) = &next.tokens.refresh {
+                    self.secrets.put(subject, r);
+                }
+                let mut i = self.lock();
+                if i.live.contains_key(subject) {
+                    i.live.insert(subject.to_owned(), next);
+                    i.generation += 1;
+                }
+                Ok(token)
+            }
+            Err(e) if e.transient() => Err(Unavailable::Retry(e.to_string())),
+            Err(AuthError::Refused { code, description }) => {
+                tracing::warn!(%code, "a session could not be refreshed; it has ended");
+                self.end(subject);
+                Err(Unavailable::Ended(format!("{code}: {description}")))
+            }
+            Err(e) => Err(Unavailable::Retry(e.to_string())),
+        }
+    }
+
+    /// Refreshes every live session whose access token is about to expire (the keeper's tick).
+    pub async fn keep_fresh(&self) {
+        let soon: Vec<String> = self
+            .lock()
+            .live
+            .iter()
+            .filter(|(_, s)| s.tokens.access_expires - Utc::now() <= Duration::seconds(EARLY))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for subject in soon {
+            if let Err(e) = self.token_for(&subject).await {
+                tracing::info!(?e, "a session could not be refreshed now");
+            }
+        }
+    }
+}
