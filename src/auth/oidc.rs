@@ -525,6 +525,38 @@ impl Provider {
         self.signed_in(&resp, None, Some(current)).await
     }
 
+    /// A session taken up again from a refresh token kept in the secret store (the console was
+    /// restarted while `subject`'s actions waited in the outbox): refreshed at the server, the
+    /// person read from the new ID token, which must be there and name `subject`.
+    pub async fn resume(&self, subject: &str, refresh: Secret) -> Result<SignedIn, AuthError> {
+        let rt = RefreshToken::new(refresh.expose().to_owned());
+        let resp = self
+            .client()
+            .exchange_refresh_token(&rt)
+            .map_err(|e| AuthError::Other(e.to_string()))?
+            .request_async(&self.http)
+            .await
+            .map_err(|e| self.token_error(e))?;
+        if resp.id_token().is_none() {
+            return Err(AuthError::IdToken(IdTokenProblem::Missing));
+        }
+        let before = SignedIn {
+            person: Person {
+                subject: subject.to_owned(),
+                name: subject.to_owned(),
+                username: None,
+                roles: Vec::new(),
+            },
+            tokens: Tokens {
+                access: Secret::new(String::new()),
+                access_expires: Utc::now(),
+                refresh: Some(refresh),
+                id_token: None,
+            },
+        };
+        self.signed_in(&resp, None, Some(&before)).await
+    }
+
     /// Revokes the session's refresh token at the server (sign-out). The server being down is
     /// said to the caller; the tokens are forgotten here either way.
     pub async fn revoke(&self, tokens: &Tokens) -> Result<(), AuthError> {

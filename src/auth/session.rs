@@ -11,7 +11,11 @@
 //!   person chooses to resend it under their own name (recorded in the audit trail); nothing is
 //!   dropped silently and nothing goes under another person's name without them saying so;
 //! - the session cannot be refreshed any more (revoked or expired at the server): the same as
-//!   signed out.
+//!   signed out;
+//! - the console stopped (a crash, kill -9, a restart) with the author signed in, locked or handed
+//!   over: their refresh token is still in the secret store, so the session is taken up again for
+//!   their actions (not at the desk: nobody is signed in after a restart); with only the memory
+//!   store, or a token the server no longer honours, the same as signed out.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -158,7 +162,7 @@ impl Sessions {
             return Ok(t);
         }
         let Some(session) = self.lock().live.get(subject).cloned() else {
-            return Err(Unavailable::Ended("signed out".into()));
+            return self.resume(subject).await;
         };
         if session.tokens.refresh.is_none() {
             if session.tokens.access_expires > Utc::now() {
@@ -194,6 +198,40 @@ impl Sessions {
                 Err(Unavailable::Ended(format!("{code}: {description}")))
             }
             Err(e) => Err(Unavailable::Retry(e.to_string())),
+        }
+    }
+
+    /// No live session for `subject` here, but maybe a refresh token in the secret store: the
+    /// console was restarted while their actions waited in the outbox. Taken up again (live, not
+    /// at the console: nobody is signed in at the desk by a restart) if the server still honours
+    /// it; otherwise their session has ended.
+    async fn resume(&self, subject: &str) -> Result<Secret, Unavailable> {
+        let Some(refresh) = self.secrets.get(subject) else {
+            return Err(Unavailable::Ended("signed out".into()));
+        };
+        let Some(provider) = self.provider().await else {
+            return Err(Unavailable::Retry(
+                "the identity server is not known yet".into(),
+            ));
+        };
+        match provider.resume(subject, refresh).await {
+            Ok(s) => {
+                tracing::info!(subject, "a session taken up again from the secret store");
+                let token = s.tokens.access.clone();
+                if let Some(r) = &s.tokens.refresh {
+                    self.secrets.put(subject, r);
+                }
+                let mut i = self.lock();
+                i.live.entry(subject.to_owned()).or_insert(s);
+                i.generation += 1;
+                Ok(token)
+            }
+            Err(e) if e.transient() => Err(Unavailable::Retry(e.to_string())),
+            Err(e) => {
+                tracing::warn!(%e, "a kept session could not be taken up again; it has ended");
+                self.secrets.remove(subject);
+                Err(Unavailable::Ended(e.to_string()))
+            }
         }
     }
 

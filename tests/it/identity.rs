@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use egui_kittest::kittest::Queryable as _;
+
 use ioc_console::auth::loopback::{Callback, Loopback};
 use ioc_console::auth::oidc::IdTokenProblem;
 use ioc_console::auth::{AuthError, IdentityConfig, Provider, SignedIn};
@@ -423,13 +425,22 @@ fn desk(
         .set_opener(std::sync::Arc::new(move |url: &str| {
             let url = url.to_owned();
             let user = user.lock().unwrap().clone();
+            // The browser stops where the provider sends it back to the console: the
+            // loopback redirect the authorization request names (the provider is on
+            // 127.0.0.1 too, so the host alone does not tell them apart).
+            let back = reqwest::Url::parse(&url)
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == "redirect_uri")
+                .map(|(_, v)| v.into_owned())
+                .expect("the request names its redirect");
             std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .unwrap();
                 rt.block_on(async {
-                    match Browser::new().drive(&url, &user, "http://127.0.0.1:").await {
+                    match Browser::new().drive(&url, &user, &back).await {
                         Stop::Redirect(u) => {
                             reqwest::get(u).await.unwrap();
                         }
@@ -439,6 +450,20 @@ fn desk(
             });
         }));
     std::rc::Rc::new(std::cell::RefCell::new(app))
+}
+
+/// Steps the harness (the flows run on other threads) until `done`, a minute at most.
+fn step_until(h: &mut egui_kittest::Harness<'_>, what: &str, done: &dyn Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out: {what}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    h.step();
 }
 
 #[test]
@@ -500,15 +525,7 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
         move |ui| app.borrow_mut().show(ui)
     });
     let wait = |h: &mut egui_kittest::Harness<'_>, what: &str, done: &dyn Fn() -> bool| {
-        let start = Instant::now();
-        while !done() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "timed out: {what}"
-            );
-            h.step();
-            std::thread::sleep(Duration::from_millis(30));
-        }
+        step_until(h, what, done);
         h.run();
     };
     let note = |id: &str, words: &str| {
@@ -539,7 +556,12 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
     let access = app.borrow().access();
     assert!(!access.may_act && access.roles.is_empty());
     assert_eq!(access.read_only_why, Some("auth.signed_out"));
-    h.get_by_label("Chưa ai đăng nhập: bàn này chỉ xem.");
+    // Said in the status bar, and on the incident panel once the queue has arrived.
+    assert!(
+        h.query_all_by_label("Chưa ai đăng nhập: bàn này chỉ xem.")
+            .next()
+            .is_some()
+    );
     app.borrow_mut().apply(note(&ids[0], "trước khi đăng nhập"));
     h.run();
     assert!(outbox("trước khi đăng nhập").is_none());
@@ -713,4 +735,359 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
     assert_eq!(seen, expect);
     drop(h);
     drop(app);
+}
+
+/// A real Secret Service for one test: its own D-Bus session bus and gnome-keyring's secrets
+/// component with a login keyring under a throw-away home, both stopped on drop.
+struct SecretService {
+    home: tempfile::TempDir,
+    bus: std::process::Child,
+    keyring: std::process::Child,
+}
+
+impl SecretService {
+    fn start() -> SecretService {
+        use std::io::{BufRead, Write};
+        use std::process::{Command, Stdio};
+        let home = tempfile::tempdir().unwrap();
+        let run = home.path().join("run");
+        std::fs::create_dir(&run).unwrap();
+        // A session bus without service activation: a client asking for the Secret Service
+        // before gnome-keyring is up must not get another one started by the bus (with the
+        // machine's home and a locked keyring).
+        let config = home.path().join("bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                run.display()
+            ),
+        )
+        .unwrap();
+        let mut bus = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon (packaging/dev.sh installs it)");
+        let mut address = String::new();
+        std::io::BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
+        let address = address.trim().to_owned();
+        assert!(address.starts_with("unix:"), "{address}");
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("HOME", home.path())
+            .env("XDG_RUNTIME_DIR", &run)
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(home.path().join("keyring.log")).unwrap())
+            .spawn()
+            .expect("gnome-keyring-daemon (packaging/dev.sh installs it)");
+        // The login keyring's password, then end of input.
+        keyring
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"mat-khau-thu")
+            .unwrap();
+        // The console looks for the Secret Service once (the `keyring` crate connects once a
+        // process): only after gnome-keyring holds its name on the bus.
+        let owned = || {
+            Command::new("dbus-send")
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.secrets",
+                ])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+        };
+        let start = std::time::Instant::now();
+        while !owned() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "gnome-keyring did not come up on the bus: {}",
+                std::fs::read_to_string(home.path().join("keyring.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // SAFETY of the environment: nextest runs every test in its own process.
+        unsafe {
+            std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &address);
+            std::env::remove_var("IOC_CONSOLE_SECRETS");
+        }
+        SecretService { home, bus, keyring }
+    }
+
+    /// Every byte of every file under the keyring's home.
+    fn files(&self) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, Vec<u8>)>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.is_file() {
+                    out.push((p.clone(), std::fs::read(&p).unwrap_or_default()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.home.path(), &mut out);
+        out
+    }
+}
+
+impl Drop for SecretService {
+    fn drop(&mut self) {
+        let _ = self.keyring.kill();
+        let _ = self.keyring.wait();
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
+    }
+}
+
+#[test]
+fn refresh_tokens_live_in_the_secret_service_and_a_restart_takes_up_queued_authors_again() {
+    use ioc_console::auth::secrets::{SecretStore, StoreKind};
+    use ioc_console::auth::session::{Sessions, Unavailable};
+
+    let idp = oidc::Provider::start();
+    let service = SecretService::start();
+    let cfg = idp.identity();
+    let open = || SecretStore::open(&cfg.issuer, &cfg.client_id);
+    // The service takes writes once its login keyring is made (before that it answers reads and
+    // refuses writes: the console keeps a token it could not store in memory, which is not what
+    // this test is about).
+    let start = std::time::Instant::now();
+    let writable = || {
+        keyring::Entry::new("ioc-console-test", "ready")
+            .and_then(|e| e.set_password("ready").and_then(|()| e.delete_credential()))
+            .is_ok()
+    };
+    while open().kind() != StoreKind::SecretService || !writable() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no Secret Service: {:?}; gnome-keyring said: {}",
+            open().why_memory(),
+            std::fs::read_to_string(service.home.path().join("keyring.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    runtime().block_on(async {
+        let provider = Provider::discover(&cfg, None).await.unwrap();
+        let op1 = code_flow(&provider, "op1").await.unwrap();
+        let refresh = op1.tokens.refresh.clone().unwrap();
+
+        // Signed in: the refresh token is in the Secret Service, in no file in plain text.
+        let first = Sessions::new(open());
+        first.set_provider(provider.clone()).await;
+        first.signed_in(op1.clone());
+        assert_eq!(open().get("op1").as_ref(), Some(&refresh));
+        for (path, bytes) in service.files() {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains(refresh.expose()) && !text.contains(op1.tokens.access.expose()),
+                "a token in plain text in {}",
+                path.display()
+            );
+        }
+        // The desk handed over (op1 still has actions queued), then the console stops.
+        first.leave();
+        drop(first);
+
+        // Started again: nobody at the desk, but op1's queued actions get a token of op1's
+        // from the kept refresh token, and the server's rotated one replaces it in the store.
+        let second = Sessions::new(open());
+        second.set_provider(provider.clone()).await;
+        assert!(second.current().is_none());
+        let token = second.token_for("op1").await.unwrap();
+        assert_eq!(claims(token.expose())["sub"], "op1");
+        assert!(second.is_live("op1"));
+        assert!(second.current().is_none(), "a restart signs nobody in");
+        let rotated = open().get("op1").unwrap();
+        assert_ne!(rotated, refresh);
+        // Someone never signed in here has nothing to take up.
+        assert!(matches!(
+            second.token_for("lead1").await,
+            Err(Unavailable::Ended(_))
+        ));
+
+        // Signed out: the token leaves the store and is revoked; a later start cannot act
+        // under op1's name.
+        let ended = second.end("op1").unwrap();
+        provider.revoke(&ended.tokens).await.unwrap();
+        assert!(open().get("op1").is_none());
+        let third = Sessions::new(open());
+        third.set_provider(provider.clone()).await;
+        assert!(matches!(
+            third.token_for("op1").await,
+            Err(Unavailable::Ended(_))
+        ));
+
+        // A kept token the server no longer honours (revoked elsewhere): ended, and removed.
+        let multi = code_flow(&provider, "multi").await.unwrap();
+        let fourth = Sessions::new(open());
+        fourth.set_provider(provider.clone()).await;
+        fourth.signed_in(multi.clone());
+        drop(fourth);
+        provider.revoke(&multi.tokens).await.unwrap();
+        let fifth = Sessions::new(open());
+        fifth.set_provider(provider.clone()).await;
+        assert!(matches!(
+            fifth.token_for("multi").await,
+            Err(Unavailable::Ended(_))
+        ));
+        assert!(open().get("multi").is_none());
+
+        // With memory only, a restart keeps nothing.
+        let memory = Sessions::new(SecretStore::memory());
+        memory.signed_in(code_flow(&provider, "tech1").await.unwrap());
+        drop(memory);
+        let after = Sessions::new(SecretStore::memory());
+        after.set_provider(provider.clone()).await;
+        assert!(matches!(
+            after.token_for("tech1").await,
+            Err(Unavailable::Ended(_))
+        ));
+    });
+    drop(service);
+}
+
+/// The dark and light of a rendered picture, for the QR decoder.
+fn qr_texts(img: &image::RgbaImage) -> Vec<String> {
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        img.width() as usize,
+        img.height() as usize,
+        |x, y| {
+            let p = img.get_pixel(x as u32, y as u32).0;
+            ((u32::from(p[0]) + u32::from(p[1]) + u32::from(p[2])) / 3) as u8
+        },
+    );
+    prepared
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect()
+}
+
+#[test]
+fn a_kiosk_wall_signs_in_with_a_code_and_a_qr_code_confirmed_on_a_phone() {
+    let idp = oidc::Provider::start();
+    let rt = runtime();
+    let sim = rt
+        .block_on(ioc_console::sim::SimServer::start(
+            crate::backend::sim_config("127.0.0.1:0".parse().unwrap()),
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY of the environment: nextest runs every test in its own process.
+    unsafe {
+        std::env::set_var("IOC_CONSOLE_AUDIT", dir.path().join("audit.sqlite"));
+        std::env::set_var("IOC_CONSOLE_OUTBOX", dir.path().join("outbox.sqlite"));
+        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
+    }
+    let user = std::sync::Arc::new(std::sync::Mutex::new("tech1".to_owned()));
+    let app = desk(&sim, &idp, user);
+    let kiosk = std::rc::Rc::try_unwrap(app)
+        .ok()
+        .unwrap()
+        .into_inner()
+        .with_kiosk(ioc_console::app::kiosk::Kiosk::new(None));
+    let app = std::rc::Rc::new(std::cell::RefCell::new(kiosk));
+    let mut h = crate::support::harness([1200.0, 900.0], {
+        let app = std::rc::Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+
+    // Nobody signed in: the wall asks by itself, with the code and the QR code.
+    step_until(&mut h, "the device code", &|| {
+        app.borrow().sign_in.device().is_some()
+    });
+    let start = app.borrow().sign_in.device().cloned().unwrap();
+    h.get_by_label("Đăng nhập bằng điện thoại");
+    h.get_by_label(&start.user_code);
+    let complete = start.verification_uri_complete.clone().unwrap();
+    // The QR code drawn on the wall reads back as the address with the code.
+    let picture = h.render().unwrap();
+    if let Ok(dir) = std::env::var("IOC_TEST_SHOTS") {
+        picture.save(format!("{dir}/kiosk-sign-in.png")).unwrap();
+    }
+    assert_eq!(qr_texts(&picture), vec![complete.clone()]);
+
+    // The technician's phone: scans it, signs in, confirms.
+    let phone = std::thread::spawn(move || {
+        runtime().block_on(async {
+            Browser::new()
+                .drive(&complete, "tech1", "http://never.invalid")
+                .await
+        })
+    });
+    step_until(&mut h, "tech1 signed in", &|| {
+        app.borrow().sign_in.person().is_some()
+    });
+    match phone.join().unwrap() {
+        Stop::Page(200, body) => assert!(body.contains("device-success"), "{body}"),
+        other => panic!("{other:?}"),
+    }
+    let (person, _) = app.borrow().sign_in.person().unwrap();
+    assert_eq!(person.name, "Lê Văn Cường");
+    assert_eq!(app.borrow().access().roles, vec![Role::Technician]);
+    // The card is gone from the wall.
+    h.run();
+    assert!(h.query_by_label("Đăng nhập bằng điện thoại").is_none());
+    assert!(qr_texts(&h.render().unwrap()).is_empty());
+}
+
+#[test]
+fn sessions_refresh_an_access_token_before_it_expires() {
+    use ioc_console::auth::secrets::SecretStore;
+    use ioc_console::auth::session::Sessions;
+    // Access tokens that live 50 s: within the minute before expiry from the start.
+    let idp = oidc::Provider::start_with(oidc::Ttl {
+        access: 50,
+        ..Default::default()
+    });
+    runtime().block_on(async {
+        let provider = Provider::discover(&idp.identity(), None).await.unwrap();
+        let op1 = code_flow(&provider, "op1").await.unwrap();
+        let first = op1.tokens.access.clone();
+        let first_exp = claims(first.expose())["exp"].as_i64().unwrap();
+        let sessions = Sessions::new(SecretStore::memory());
+        sessions.set_provider(provider.clone()).await;
+        sessions.signed_in(op1);
+        assert_eq!(sessions.current_access().as_ref(), Some(&first));
+
+        // The keeper's tick: refreshed while the first token is still valid.
+        sessions.keep_fresh().await;
+        assert!(chrono::Utc::now().timestamp() < first_exp, "before expiry");
+        let second = sessions.current_access().unwrap();
+        assert_ne!(second, first);
+        let c = claims(second.expose());
+        assert_eq!(c["sub"], "op1");
+        assert!(c["exp"].as_i64().unwrap() >= first_exp);
+        // An action asking for op1's token gets the fresh one.
+        let for_action = sessions.token_for("op1").await.unwrap();
+        assert_eq!(claims(for_action.expose())["sub"], "op1");
+        assert_eq!(sessions.current().unwrap().0.name, "Nguyễn Văn An");
+    });
 }
