@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Who uses this console; from the configuration for now.
+/// Who uses this console: from the signed-in person's token (`[identity]`), else the configuration.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -75,5 +75,28 @@ impl Mode {
             (Role::Technician, false) => &[Mode::Operate, Mode::Brief, Mode::Arrange],
             (Role::Technician, true) => &[Mode::Operate, Mode::Demo, Mode::Brief, Mode::Arrange],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_person_is_offered_the_modes_of_every_role_they_hold() {
+        use Mode::*;
+        assert_eq!(Mode::available_to(&[], false), vec![Operate]);
+        assert_eq!(
+            Mode::available_to(&[Role::Leader], false),
+            vec![Operate, Brief]
+        );
+        assert_eq!(
+            Mode::available_to(&[Role::Operator, Role::Technician], false),
+            vec![Operate, Brief, Arrange]
+        );
+        assert_eq!(
+            Mode::available_to(&[Role::Operator], true),
+            vec![Operate, Demo, Brief]
+        );
     }
 }

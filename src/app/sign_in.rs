@@ -132,6 +132,8 @@ pub struct SignIn {
     done: (Sender<Done>, Receiver<Done>),
     /// The last problem, said until the next attempt.
     pub error: Option<Text>,
+    /// When it happened (a wall tries again by itself after a while).
+    failed_at: Option<Instant>,
     /// A word for the status bar (signed out, actions held).
     pub notice: Option<String>,
     locked: Option<Locked>,
@@ -160,6 +162,7 @@ impl Default for SignIn {
             flow: Flow::Idle,
             done: channel(),
             error: None,
+            failed_at: None,
             notice: None,
             locked: None,
             last_input: Instant::now(),
@@ -204,6 +207,11 @@ impl SignIn {
             simulated: b.simulated,
             ..SignIn::default()
         }
+    }
+
+    /// The sessions of the people signed in here (with `[identity]`).
+    pub fn sessions(&self) -> Option<&Arc<Sessions>> {
+        self.sessions.as_ref()
     }
 
     /// Whether this console signs people in.
@@ -517,6 +525,7 @@ impl SignIn {
                     }
                 }
                 Done::DeviceStarted(s) => {
+                    self.error = None;
                     if let Flow::Device { start, qr, .. } = &mut self.flow {
                         let text = s
                             .verification_uri_complete
@@ -539,6 +548,7 @@ impl SignIn {
                     tracing::warn!(error = %e, way, "sign-in failed");
                     self.flow = Flow::Idle;
                     self.error = Some(e.text());
+                    self.failed_at = Some(Instant::now());
                 }
                 Done::SignedOut { name, not_sent } => {
                     self.notice = Some(if not_sent > 0 {
@@ -751,14 +761,19 @@ impl SignIn {
     }
 
     /// On a wall or kiosk nobody is signed in to: the device flow runs by itself (again when
-    /// its code expires) and its code and QR code are shown over the wall.
+    /// its code expires, and a while after a failure: nobody at a wall can press a button)
+    /// and its code and QR code are shown over the wall.
     pub fn wall_card(&mut self, ctx: &egui::Context, cx: &FrameCtx) {
         if !self.configured() || self.person().is_some() {
             return;
         }
         let expired = self.device().is_some_and(|d| d.expires_at <= Utc::now());
-        if matches!(self.flow, Flow::Idle) && self.error.is_none() || expired {
+        let retry = self.failed_at.is_none_or(|t| t.elapsed() >= WALL_RETRY);
+        if matches!(self.flow, Flow::Idle) && (self.error.is_none() || retry) || expired {
+            // The failure stays said until the new attempt shows a code or fails again.
+            let said = self.error.take();
             self.start_device(ctx);
+            self.error = said;
         }
         egui::Area::new(egui::Id::unique("wall-sign-in"))
             .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
@@ -785,6 +800,9 @@ impl SignIn {
         ctx.request_repaint_after(Duration::from_secs(1));
     }
 }
+
+/// How long a wall shows a failed sign-in before it tries again by itself.
+const WALL_RETRY: Duration = Duration::from_secs(10);
 
 /// The code, the address and the QR code of a device sign-in.
 fn device_card(ui: &mut egui::Ui, cx: &FrameCtx, s: &DeviceStart, qr: Option<&(usize, Vec<bool>)>) {
@@ -828,4 +846,50 @@ fn page(words: &str) -> String {
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>IOC</title></head><body style=\"font-family:sans-serif;margin:3em\"><p>{escaped}</p></body></html>"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn without_identity(simulated: bool) -> SignIn {
+        SignIn {
+            simulated,
+            ..SignIn::default()
+        }
+    }
+
+    #[test]
+    fn without_an_identity_server_the_configured_role_acts_only_on_a_simulator() {
+        let sim = without_identity(true).access(Role::Operator);
+        assert!(sim.may_act);
+        assert_eq!(sim.read_only_why, None);
+        // A real backend: read-only whatever the role, and why.
+        for role in [Role::Operator, Role::Technician] {
+            let real = without_identity(false).access(role);
+            assert!(!real.may_act, "{role:?}");
+            assert_eq!(real.read_only_why, Some("auth.no_identity_read_only"));
+            assert_eq!(real.roles, vec![role]);
+        }
+        // A leader never acts (the queue says so in its own words).
+        assert!(!without_identity(false).access(Role::Leader).may_act);
+        assert!(!without_identity(true).access(Role::Leader).may_act);
+    }
+
+    #[test]
+    fn with_an_identity_server_nobody_signed_in_may_not_act() {
+        let s = SignIn {
+            cfg: Some(IdentityConfig::new(
+                "https://sso.example.gov.vn/realms/ioc",
+                "ioc-console",
+            )),
+            sessions: Some(Sessions::new(crate::auth::secrets::SecretStore::memory())),
+            ..SignIn::default()
+        };
+        // The configuration's role does not count.
+        let a = s.access(Role::Operator);
+        assert!(!a.may_act);
+        assert!(a.roles.is_empty());
+        assert_eq!(a.read_only_why, Some("auth.signed_out"));
+    }
 }

@@ -392,7 +392,7 @@ fn the_simulator_as_a_resource_server_refuses_what_may_not_act() {
 /// signing in as whoever `user` names at the time.
 fn desk(
     sim: &ioc_console::sim::SimServer,
-    idp: &oidc::Provider,
+    identity: IdentityConfig,
     user: std::sync::Arc<std::sync::Mutex<String>>,
 ) -> std::rc::Rc<std::cell::RefCell<ioc_console::app::ConsoleApp>> {
     use ioc_console::app::connect::{BackendSpec, connect};
@@ -402,7 +402,7 @@ fn desk(
         token_file: None,
         ca_bundle: None,
         trainer: false,
-        identity: Some(Box::new(idp.identity())),
+        identity: Some(Box::new(identity)),
     };
     let (backend, wake) = connect(&spec, crate::backend::fast_timing()).unwrap();
     let mut app = ConsoleApp::new(
@@ -518,8 +518,36 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
             .map(|h| h.actor.clone())
             .collect()
     };
+    // Everything the console and the libraries under it log, to look for tokens at the end.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "info,ioc_console=trace,openidconnect=trace,oauth2=trace,reqwest=trace,hyper_util=debug",
+        ))
+        .with_writer({
+            let log = std::sync::Arc::clone(&log);
+            move || Capture(std::sync::Arc::clone(&log))
+        })
+        .init();
     let user = std::sync::Arc::new(std::sync::Mutex::new("op1".to_owned()));
-    let app = desk(&sim, &idp, std::sync::Arc::clone(&user));
+    let app = desk(&sim, idp.identity(), std::sync::Arc::clone(&user));
+    // Every token the console held, gathered as people sign in.
+    let tokens = std::cell::RefCell::new(Vec::<String>::new());
+    let keep_tokens = || {
+        let a = app.borrow();
+        let sessions = a.sign_in.sessions().unwrap();
+        let (person, _) = sessions.current().unwrap();
+        let mut t = tokens.borrow_mut();
+        t.push(sessions.current_access().unwrap().expose().to_owned());
+        t.push(
+            sessions
+                .secrets()
+                .get(&person.subject)
+                .unwrap()
+                .expose()
+                .to_owned(),
+        );
+    };
     let mut h = crate::support::harness([1500.0, 900.0], {
         let app = Rc::clone(&app);
         move |ui| app.borrow_mut().show(ui)
@@ -571,6 +599,7 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
     wait(&mut h, "op1 signed in", &|| {
         app.borrow().sign_in.person().is_some()
     });
+    keep_tokens();
     h.get_by_label("Nguyễn Văn An · Trực vận hành");
     assert!(app.borrow().access().may_act);
 
@@ -611,6 +640,7 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
             .person()
             .is_some_and(|(p, _)| p.subject == "multi")
     });
+    keep_tokens();
     assert!(!app.borrow().sign_in.locked());
     h.get_by_label("Phạm Thị Dung · Trực vận hành, Kỹ thuật viên");
     sim.set_faults(Default::default());
@@ -651,6 +681,7 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
             .person()
             .is_some_and(|(p, _)| p.subject == "op1")
     });
+    keep_tokens();
     for _ in 0..20 {
         h.step();
         std::thread::sleep(Duration::from_millis(30));
@@ -677,6 +708,7 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
     *user.lock().unwrap() = "lead1".into();
     h.get_by_label("Đăng nhập").click();
     wait(&mut h, "lead1", &|| app.borrow().sign_in.person().is_some());
+    keep_tokens();
     let access = app.borrow().access();
     assert_eq!(access.roles, vec![Role::Leader]);
     assert_eq!(access.read_only_why, Some("auth.no_operator_role"));
@@ -735,6 +767,36 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
     assert_eq!(seen, expect);
     drop(h);
     drop(app);
+
+    // No token in any log line, nor in the trail's or the outbox's files.
+    let tokens = tokens.into_inner();
+    assert_eq!(tokens.len(), 8);
+    let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    assert!(log.contains("signed in"), "the log was captured");
+    assert!(!log.contains("eyJ"), "a JWT in the log");
+    let mut files = vec![log.into_bytes()];
+    for e in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        files.push(std::fs::read(e.path()).unwrap());
+    }
+    for bytes in &files {
+        let text = String::from_utf8_lossy(bytes);
+        for t in &tokens {
+            assert!(!text.contains(t.as_str()), "a token was written down");
+        }
+    }
+}
+
+/// A log writer into a shared buffer.
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A real Secret Service for one test: its own D-Bus session bus and gnome-keyring's secrets
@@ -973,7 +1035,76 @@ fn refresh_tokens_live_in_the_secret_service_and_a_restart_takes_up_queued_autho
     drop(service);
 }
 
-/// The dark and light of a rendered picture, for the QR decoder.
+/// A wall PC's kiosk (no keyboard at the wall) on the simulator, signing in through
+/// `identity`, its outbox and trail in a throw-away folder. Taken apart as `_rt, _sim, _dir,
+/// app, h` so that the harness and the console go before the simulator and its runtime.
+struct Wall {
+    h: egui_kittest::Harness<'static>,
+    app: std::rc::Rc<std::cell::RefCell<ioc_console::app::ConsoleApp>>,
+    _dir: tempfile::TempDir,
+    _sim: ioc_console::sim::SimServer,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Wall {
+    fn start(identity: IdentityConfig) -> Wall {
+        let rt = runtime();
+        let sim = rt
+            .block_on(ioc_console::sim::SimServer::start(
+                crate::backend::sim_config("127.0.0.1:0".parse().unwrap()),
+            ))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // SAFETY of the environment: nextest runs every test in its own process.
+        unsafe {
+            std::env::set_var("IOC_CONSOLE_AUDIT", dir.path().join("audit.sqlite"));
+            std::env::set_var("IOC_CONSOLE_OUTBOX", dir.path().join("outbox.sqlite"));
+            std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
+        }
+        let user = std::sync::Arc::new(std::sync::Mutex::new("tech1".to_owned()));
+        let app = std::rc::Rc::try_unwrap(desk(&sim, identity, user))
+            .ok()
+            .unwrap()
+            .into_inner()
+            .with_kiosk(ioc_console::app::kiosk::Kiosk::new(None));
+        let app = std::rc::Rc::new(std::cell::RefCell::new(app));
+        let h = crate::support::harness([1200.0, 900.0], {
+            let app = std::rc::Rc::clone(&app);
+            move |ui| app.borrow_mut().show(ui)
+        });
+        Wall {
+            h,
+            app,
+            _dir: dir,
+            _sim: sim,
+            _rt: rt,
+        }
+    }
+}
+
+/// tech1 opens the wall's address on a phone, signs in and confirms; the wall signs in.
+fn confirm_on_a_phone(
+    h: &mut egui_kittest::Harness<'_>,
+    app: &std::cell::RefCell<ioc_console::app::ConsoleApp>,
+    complete: String,
+) {
+    let phone = std::thread::spawn(move || {
+        runtime().block_on(async {
+            Browser::new()
+                .drive(&complete, "tech1", "http://never.invalid")
+                .await
+        })
+    });
+    step_until(h, "tech1 signed in", &|| {
+        app.borrow().sign_in.person().is_some()
+    });
+    match phone.join().unwrap() {
+        Stop::Page(200, body) => assert!(body.contains("device-success"), "{body}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The texts of the QR codes in a rendered picture.
 fn qr_texts(img: &image::RgbaImage) -> Vec<String> {
     let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
         img.width() as usize,
@@ -993,31 +1124,13 @@ fn qr_texts(img: &image::RgbaImage) -> Vec<String> {
 #[test]
 fn a_kiosk_wall_signs_in_with_a_code_and_a_qr_code_confirmed_on_a_phone() {
     let idp = oidc::Provider::start();
-    let rt = runtime();
-    let sim = rt
-        .block_on(ioc_console::sim::SimServer::start(
-            crate::backend::sim_config("127.0.0.1:0".parse().unwrap()),
-        ))
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    // SAFETY of the environment: nextest runs every test in its own process.
-    unsafe {
-        std::env::set_var("IOC_CONSOLE_AUDIT", dir.path().join("audit.sqlite"));
-        std::env::set_var("IOC_CONSOLE_OUTBOX", dir.path().join("outbox.sqlite"));
-        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
-    }
-    let user = std::sync::Arc::new(std::sync::Mutex::new("tech1".to_owned()));
-    let app = desk(&sim, &idp, user);
-    let kiosk = std::rc::Rc::try_unwrap(app)
-        .ok()
-        .unwrap()
-        .into_inner()
-        .with_kiosk(ioc_console::app::kiosk::Kiosk::new(None));
-    let app = std::rc::Rc::new(std::cell::RefCell::new(kiosk));
-    let mut h = crate::support::harness([1200.0, 900.0], {
-        let app = std::rc::Rc::clone(&app);
-        move |ui| app.borrow_mut().show(ui)
-    });
+    let Wall {
+        _rt,
+        _sim,
+        _dir,
+        app,
+        mut h,
+    } = Wall::start(idp.identity());
 
     // Nobody signed in: the wall asks by itself, with the code and the QR code.
     step_until(&mut h, "the device code", &|| {
@@ -1035,20 +1148,7 @@ fn a_kiosk_wall_signs_in_with_a_code_and_a_qr_code_confirmed_on_a_phone() {
     assert_eq!(qr_texts(&picture), vec![complete.clone()]);
 
     // The technician's phone: scans it, signs in, confirms.
-    let phone = std::thread::spawn(move || {
-        runtime().block_on(async {
-            Browser::new()
-                .drive(&complete, "tech1", "http://never.invalid")
-                .await
-        })
-    });
-    step_until(&mut h, "tech1 signed in", &|| {
-        app.borrow().sign_in.person().is_some()
-    });
-    match phone.join().unwrap() {
-        Stop::Page(200, body) => assert!(body.contains("device-success"), "{body}"),
-        other => panic!("{other:?}"),
-    }
+    confirm_on_a_phone(&mut h, &app, complete);
     let (person, _) = app.borrow().sign_in.person().unwrap();
     assert_eq!(person.name, "Lê Văn Cường");
     assert_eq!(app.borrow().access().roles, vec![Role::Technician]);
@@ -1090,4 +1190,51 @@ fn sessions_refresh_an_access_token_before_it_expires() {
         assert_eq!(claims(for_action.expose())["sub"], "op1");
         assert_eq!(sessions.current().unwrap().0.name, "Nguyễn Văn An");
     });
+}
+
+#[test]
+fn a_wall_says_its_identity_server_is_down_and_signs_in_by_itself_once_it_is_back() {
+    // A port with nothing on it yet: the identity server comes up there later.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let identity = IdentityConfig::new(format!("http://127.0.0.1:{port}"), "ioc-console");
+    let Wall {
+        _rt,
+        _sim,
+        _dir,
+        app,
+        mut h,
+    } = Wall::start(identity);
+
+    // Down: said on the wall in words, nobody signed in, nothing may act.
+    step_until(&mut h, "the failure said", &|| {
+        app.borrow().sign_in.error.is_some()
+    });
+    h.get_by_label_contains("Không kết nối được máy chủ định danh");
+    assert!(!app.borrow().access().may_act);
+    assert!(app.borrow().sign_in.device().is_none());
+
+    // Up again on the same address: the wall tries again by itself and shows a code.
+    let _idp = oidc::Provider::start_on(port, oidc::Ttl::default());
+    step_until(&mut h, "a code once the server is back", &|| {
+        app.borrow().sign_in.device().is_some()
+    });
+    assert!(app.borrow().sign_in.error.is_none());
+    assert!(
+        h.query_by_label_contains("Không kết nối được máy chủ định danh")
+            .is_none()
+    );
+    let complete = app
+        .borrow()
+        .sign_in
+        .device()
+        .unwrap()
+        .verification_uri_complete
+        .clone()
+        .unwrap();
+    confirm_on_a_phone(&mut h, &app, complete);
+    assert_eq!(app.borrow().access().roles, vec![Role::Technician]);
 }

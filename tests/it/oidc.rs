@@ -46,6 +46,11 @@ impl Provider {
     }
 
     pub fn start_with(ttl: Ttl) -> Provider {
+        Self::start_on(0, ttl)
+    }
+
+    /// On `port` (0: any free one), e.g. one a console was told about before the server came up.
+    pub fn start_on(port: u16, ttl: Ttl) -> Provider {
         let dir = crate::support::repo().join("tests/oidc");
         assert!(
             dir.join("node_modules/oidc-provider").exists(),
@@ -53,7 +58,7 @@ impl Provider {
         );
         let mut child = Command::new("node")
             .arg(dir.join("provider.mjs"))
-            .env("OIDC_PORT", "0")
+            .env("OIDC_PORT", port.to_string())
             .env("OIDC_ACCESS_TTL", ttl.access.to_string())
             .env("OIDC_ID_TTL", ttl.id.to_string())
             .env("OIDC_REFRESH_TTL", ttl.refresh.to_string())
