@@ -12,74 +12,114 @@ use crate::ui::theme;
 use crate::wall::LayoutErrors;
 
 impl ConsoleApp {
+    /// The top bar: the right-hand side (clock, language, cameras to give back, audit, who is
+    /// signed in, settings) is laid out first at its natural width; the left-hand side (title,
+    /// layout, modes, scene, scope) takes what is left and wraps onto a second line on a narrow
+    /// desk instead of running under the right-hand side.
     pub(super) fn top_bar(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, state: &WallState) {
         egui::Panel::top("desk-top").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.heading(cx.t("app.title"));
-                ui.separator();
-                ui.label(RichText::new(&state.layout.name).strong());
-                ui.separator();
-                ui.label(cx.t("mode.label"));
-                let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
-                let access = self.access();
-                for m in Mode::available_to(&access.roles, trainer) {
-                    if ui
-                        .selectable_label(self.mode == m, cx.t(m.label_key()))
-                        .clicked()
-                    {
-                        self.commands.push(Command::SetMode(m));
-                    }
-                }
-                self.scene_picker(ui, cx, state);
-                // The wall's scope (operators drill down too); once the backend's units are in.
-                if matches!(self.mode, Mode::Operate | Mode::Demo) && cx.store.units.data.is_some()
-                {
-                    ui.separator();
-                    if ui
-                        .selectable_label(self.show_scope, super::scope::label(cx))
-                        .clicked()
-                    {
-                        self.show_scope = !self.show_scope;
-                    }
-                }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui.button(cx.t("settings.open")).clicked() {
-                        self.commands.push(Command::ToggleSettings);
-                    }
-                    // Who is signed in and until when (with `[identity]`).
-                    self.sign_in.top_bar(ui, cx);
-                    // The audit trail, for technicians and leaders (an inspector's questions).
-                    let trail = self.backend.as_ref().is_some_and(|b| b.audit.is_some());
-                    if trail
-                        && access.roles.iter().any(|r| {
-                            matches!(r, crate::role::Role::Technician | crate::role::Role::Leader)
-                        })
-                        && ui
-                            .selectable_label(self.audit_view.open, cx.t("audit_view.open"))
-                            .clicked()
-                    {
-                        self.audit_view.open = !self.audit_view.open;
-                    }
-                    // Cameras sent to the wall from the map can be given back from here too,
-                    // whatever is selected now.
-                    if cx.view.sent_cameras.is_some()
-                        && ui.button(cx.t("map.return_cameras")).clicked()
-                    {
-                        self.commands.push(Command::SendCameras(None));
-                    }
-                    language_picker(ui, cx, &mut self.commands, "lang-top");
-                    let vn = format::to_vietnam_time(cx.now);
-                    ui.label(
-                        RichText::new(format!(
-                            "{} {}",
-                            format::time(vn, !cx.low_power),
-                            format::date(vn)
-                        ))
-                        .monospace(),
-                    );
-                });
-            });
+            let row = ui.available_rect_before_wrap();
+            let row = egui::Rect::from_min_size(
+                row.min,
+                egui::vec2(row.width(), ui.spacing().interact_size.y),
+            );
+            let access = self.access();
+            let right = ui
+                .scope_builder(
+                    egui::UiBuilder::new()
+                        .max_rect(row)
+                        .layout(egui::Layout::right_to_left(egui::Align::Center)),
+                    |ui| self.top_bar_right(ui, cx, &access),
+                )
+                .response
+                .rect;
+            let left = egui::Rect::from_min_max(
+                row.min,
+                egui::pos2(
+                    (right.min.x - ui.spacing().item_spacing.x * 2.0).max(row.min.x),
+                    row.max.y,
+                ),
+            );
+            ui.scope_builder(
+                egui::UiBuilder::new()
+                    .max_rect(left)
+                    .layout(egui::Layout::left_to_right(egui::Align::Center).with_main_wrap(true)),
+                |ui| self.top_bar_left(ui, cx, state, &access),
+            );
         });
+    }
+
+    fn top_bar_left(
+        &mut self,
+        ui: &mut egui::Ui,
+        cx: &FrameCtx,
+        state: &WallState,
+        access: &super::sign_in::Access,
+    ) {
+        // A word never breaks: what does not fit goes whole onto the next line.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+        ui.heading(cx.t("app.title"));
+        ui.separator();
+        ui.label(RichText::new(&state.layout.name).strong());
+        ui.separator();
+        ui.label(cx.t("mode.label"));
+        let trainer = self.backend.as_ref().is_some_and(|b| b.trainer);
+        for m in Mode::available_to(&access.roles, trainer) {
+            if ui
+                .selectable_label(self.mode == m, cx.t(m.label_key()))
+                .clicked()
+            {
+                self.commands.push(Command::SetMode(m));
+            }
+        }
+        self.scene_picker(ui, cx, state);
+        // The wall's scope (operators drill down too); once the backend's units are in.
+        if matches!(self.mode, Mode::Operate | Mode::Demo) && cx.store.units.data.is_some() {
+            ui.separator();
+            if ui
+                .selectable_label(self.show_scope, super::scope::label(cx))
+                .clicked()
+            {
+                self.show_scope = !self.show_scope;
+            }
+        }
+    }
+
+    /// Right to left.
+    fn top_bar_right(&mut self, ui: &mut egui::Ui, cx: &FrameCtx, access: &super::sign_in::Access) {
+        if ui.button(cx.t("settings.open")).clicked() {
+            self.commands.push(Command::ToggleSettings);
+        }
+        // Who is signed in and until when (with `[identity]`).
+        self.sign_in.top_bar(ui, cx);
+        // The audit trail, for technicians and leaders (an inspector's questions).
+        let trail = self.backend.as_ref().is_some_and(|b| b.audit.is_some());
+        if trail
+            && access
+                .roles
+                .iter()
+                .any(|r| matches!(r, crate::role::Role::Technician | crate::role::Role::Leader))
+            && ui
+                .selectable_label(self.audit_view.open, cx.t("audit_view.open"))
+                .clicked()
+        {
+            self.audit_view.open = !self.audit_view.open;
+        }
+        // Cameras sent to the wall from the map can be given back from here too, whatever is
+        // selected now.
+        if cx.view.sent_cameras.is_some() && ui.button(cx.t("map.return_cameras")).clicked() {
+            self.commands.push(Command::SendCameras(None));
+        }
+        language_picker(ui, cx, &mut self.commands, "lang-top");
+        let vn = format::to_vietnam_time(cx.now);
+        ui.label(
+            RichText::new(format!(
+                "{} {}",
+                format::time(vn, !cx.low_power),
+                format::date(vn)
+            ))
+            .monospace(),
+        );
     }
 
     /// The scene in force and the layout's scenes to recall (keys 0–9 do the same); not in a

@@ -232,6 +232,9 @@ pub struct ConsoleApp {
         std::sync::mpsc::Receiver<String>,
     ),
     notice: Option<String>,
+    /// The notice of an action refused because the desk was read-only: it no longer holds once
+    /// someone else (or nobody) is at the console, so it goes when the person changes.
+    refused_notice: Option<String>,
     pub incidents: incident_panel::IncidentPanel,
     /// Arrange mode (technicians).
     pub arrange: arrange::ArrangeMode,
@@ -334,6 +337,7 @@ impl ConsoleApp {
             demo: demo_panel::DemoPanel::default(),
             exports: std::sync::mpsc::channel(),
             notice: None,
+            refused_notice: None,
             wall_view_seen: std::cell::Cell::new(0),
             sync: None,
             show_sync: false,
@@ -562,7 +566,9 @@ impl ConsoleApp {
                     let lang = self.wall_state().lang;
                     let why = access.read_only_why.unwrap_or("auth.no_operator_role");
                     tracing::warn!(incident = %incident_id, why, "action refused: the desk is read-only");
-                    self.notice = Some(crate::i18n::tr(lang, why).to_owned());
+                    let said = crate::i18n::tr(lang, why).to_owned();
+                    self.notice = Some(said.clone());
+                    self.refused_notice = Some(said);
                     return;
                 }
                 let author = self.sign_in.person().map(|(p, _)| {
@@ -654,6 +660,13 @@ impl ConsoleApp {
             self.notice = Some(n);
         }
         if self.sign_in.changed() {
+            if self
+                .refused_notice
+                .take()
+                .is_some_and(|r| self.notice.as_ref() == Some(&r))
+            {
+                self.notice = None;
+            }
             let access = self.access();
             if let Ok(mut s) = self.state.write() {
                 s.role = access.primary();

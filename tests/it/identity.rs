@@ -452,6 +452,15 @@ fn desk(
     std::rc::Rc::new(std::cell::RefCell::new(app))
 }
 
+/// The harness rendered; also saved as NAME.png under `IOC_TEST_SHOTS` when set (to look at).
+fn shot(h: &mut egui_kittest::Harness<'_>, name: &str) -> image::RgbaImage {
+    let picture = h.render().unwrap();
+    if let Ok(dir) = std::env::var("IOC_TEST_SHOTS") {
+        picture.save(format!("{dir}/{name}.png")).unwrap();
+    }
+    picture
+}
+
 /// Steps the harness (the flows run on other threads) until `done`, a minute at most.
 fn step_until(h: &mut egui_kittest::Harness<'_>, what: &str, done: &dyn Fn() -> bool) {
     let start = std::time::Instant::now();
@@ -602,6 +611,12 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
     keep_tokens();
     h.get_by_label("Nguyễn Văn An · Trực vận hành");
     assert!(app.borrow().access().may_act);
+    // The refusal of before is not said any more: someone who may act is at the desk.
+    assert!(
+        h.query_by_label("Chưa ai đăng nhập: bàn này chỉ xem.")
+            .is_none()
+    );
+    shot(&mut h, "desk-signed-in");
 
     // An action goes with their token and is recorded under their name by the backend.
     app.borrow_mut().apply(note(&ids[0], "op1 ghi chú"));
@@ -631,6 +646,7 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
     h.run();
     assert!(app.borrow().sign_in.locked());
     h.get_by_label("Bàn điều khiển đã khoá");
+    shot(&mut h, "desk-locked");
     assert!(!app.borrow().access().may_act);
     *user.lock().unwrap() = "multi".into();
     h.get_by_label("Giao ca: người khác đăng nhập").click();
@@ -1141,10 +1157,7 @@ fn a_kiosk_wall_signs_in_with_a_code_and_a_qr_code_confirmed_on_a_phone() {
     h.get_by_label(&start.user_code);
     let complete = start.verification_uri_complete.clone().unwrap();
     // The QR code drawn on the wall reads back as the address with the code.
-    let picture = h.render().unwrap();
-    if let Ok(dir) = std::env::var("IOC_TEST_SHOTS") {
-        picture.save(format!("{dir}/kiosk-sign-in.png")).unwrap();
-    }
+    let picture = shot(&mut h, "kiosk-sign-in");
     assert_eq!(qr_texts(&picture), vec![complete.clone()]);
 
     // The technician's phone: scans it, signs in, confirms.
