@@ -343,11 +343,11 @@ impl Outbox {
         Ok(())
     }
 
-    /// The operator drops a conflicting action.
+    /// The operator drops a conflicting action, or a held one nobody will resend.
     pub fn discard(&self, key: &str) -> Result<(), OutboxError> {
         self.conn()
             .execute(
-                "UPDATE actions SET state = 'discarded' WHERE key = ?1 AND state = 'conflict'",
+                "UPDATE actions SET state = 'discarded' WHERE key = ?1 AND state IN ('conflict', 'held')",
                 params![key],
             )
             .map_err(write_err)?;
@@ -393,6 +393,17 @@ impl Outbox {
     /// The operator applies a conflicting action again, decided on `version`: it becomes a new
     /// action (a new key), and the old one is closed.
     pub fn reapply(&self, key: &str, version: u64) -> Result<Option<String>, OutboxError> {
+        self.reapply_as(key, version, None)
+    }
+
+    /// [`Outbox::reapply`] by the person signed in (`by`: their subject and name): the new
+    /// decision is theirs, goes under their name and with their token, whoever made the first.
+    pub fn reapply_as(
+        &self,
+        key: &str,
+        version: u64,
+        by: Option<(&str, &str)>,
+    ) -> Result<Option<String>, OutboxError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(write_err)?;
         let found: Option<(String, String, Option<String>)> = tx
@@ -408,8 +419,13 @@ impl Outbox {
         };
         let request: ActionRequest =
             serde_json::from_str(&request).map_err(|e| OutboxError::Write(e.to_string()))?;
+        let (author, actor) = match by {
+            Some((subject, name)) => (Some(subject.to_owned()), Some(name.to_owned())),
+            None => (author, request.actor.clone()),
+        };
         let request = ActionRequest {
             expected_version: Some(version),
+            actor,
             ..request
         };
         let json =
@@ -502,6 +518,51 @@ mod tests {
         assert_eq!(mode, "wal");
         assert_ne!(new_key(), new_key());
         assert_eq!(new_key().len(), 32);
+    }
+
+    #[test]
+    fn a_decision_taken_again_or_dropped_is_the_person_at_the_console() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Outbox::open(&dir.path().join("o.sqlite")).unwrap();
+        let pending = |k: &str| {
+            o.pending()
+                .unwrap()
+                .into_iter()
+                .find(|e| e.key == k)
+                .unwrap()
+        };
+        // A's action in conflict, applied again by B: B's decision, under B's name.
+        let a = o.enqueue_by("PA-1", &req(), Some("op-a")).unwrap();
+        o.record(&a, &Outcome::Conflict("changed".into())).unwrap();
+        let again = o
+            .reapply_as(&a, 9, Some(("op-b", "Người B")))
+            .unwrap()
+            .unwrap();
+        let e = pending(&again);
+        assert_eq!(e.author.as_deref(), Some("op-b"));
+        assert_eq!(e.request.actor.as_deref(), Some("Người B"));
+        assert_eq!(e.request.expected_version, Some(9));
+        // Without sign-in the author (none) and the name stay.
+        let c = o.enqueue("PA-2", &req()).unwrap();
+        o.record(&c, &Outcome::Conflict("changed".into())).unwrap();
+        let again = o.reapply(&c, 4).unwrap().unwrap();
+        let e = pending(&again);
+        assert_eq!((e.author, e.request.actor), (None, Some("t".into())));
+        // A held action nobody will resend is dropped; a pending one is not.
+        let h = o.enqueue_by("PA-3", &req(), Some("op-a")).unwrap();
+        o.record(&h, &Outcome::Held("signed out".into())).unwrap();
+        o.discard(&h).unwrap();
+        o.discard(&again).unwrap();
+        let state = |k: &str| {
+            o.recent(10)
+                .unwrap()
+                .into_iter()
+                .find(|e| e.key == k)
+                .unwrap()
+                .state
+        };
+        assert_eq!(state(&h), EntryState::Discarded);
+        assert_eq!(state(&again), EntryState::Pending);
     }
 
     #[test]

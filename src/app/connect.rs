@@ -90,11 +90,6 @@ pub fn connect_with(
                 let s = crate::auth::session::Sessions::new(
                     crate::auth::secrets::SecretStore::open(&id.issuer, &id.client_id),
                 );
-                rt.spawn(super::sign_in::keep_sessions(
-                    Arc::clone(&s),
-                    (**id).clone(),
-                    ca_bundle.clone(),
-                ));
                 identity = Some((**id).clone());
                 sessions = Some(s);
             }
@@ -163,6 +158,20 @@ pub fn connect_with(
             None
         }
     };
+    // Sign-in's keeper: the identity server, fresh tokens, and the sessions of people who left
+    // retired once the outbox holds nothing of theirs.
+    if let (Some(s), Some(id)) = (&sessions, &identity) {
+        let ca = match spec {
+            BackendSpec::Url { ca_bundle, .. } => ca_bundle.clone(),
+            BackendSpec::Demo { .. } => None,
+        };
+        rt.spawn(super::sign_in::keep_sessions(
+            Arc::clone(s),
+            id.clone(),
+            ca,
+            outbox.clone(),
+        ));
+    }
     let external = demo_external.as_ref().unwrap_or(external);
     // The audit trail: the user's file; the demo's in a throw-away file like its outbox.
     let (audit_path, console) = match &throwaway {
@@ -241,7 +250,19 @@ async fn is_simulator(cfg: &ClientConfig) -> bool {
         .get(url)
         .timeout(Duration::from_secs(2))
         .send();
-    matches!(req.await, Ok(r) if r.status().is_success())
+    // The simulator's own answer, not any 200 (a proxy or a web app answering every path).
+    let Ok(r) = req.await else {
+        return false;
+    };
+    if !r.status().is_success() {
+        return false;
+    }
+    match r.bytes().await {
+        Ok(body) if body.len() < 1024 * 1024 => {
+            serde_json::from_slice::<crate::model::sim::SimStatus>(&body).is_ok()
+        }
+        _ => false,
+    }
 }
 
 /// The demo's incidents from the simulator's Open311 server: its agencies (unit names) mapped

@@ -551,24 +551,36 @@ impl ConsoleApp {
         }
     }
 
+    /// An action refused because the desk is read-only: said, and logged.
+    fn refuse_read_only(&mut self, incident_id: &str) {
+        let access = self.access();
+        let lang = self.wall_state().lang;
+        let why = access.read_only_why.unwrap_or("auth.no_operator_role");
+        tracing::warn!(incident = %incident_id, why, "action refused: the desk is read-only");
+        let said = crate::i18n::tr(lang, why).to_owned();
+        self.notice = Some(said.clone());
+        self.refused_notice = Some(said);
+    }
+
     /// The one place commands take effect.
     pub fn apply(&mut self, command: Command) {
         // An action goes under the name of the person signed in, or not at all when the desk is
         // read-only (nobody signed in, no operator role, no sign-in on a real backend).
         let command = match command {
+            // Applying again, resending or dropping an action is acting too.
+            Command::Backend(
+                Request::Reapply { .. } | Request::ResendAs { .. } | Request::Discard { .. },
+            ) if !self.access().may_act => {
+                self.refuse_read_only("-");
+                return;
+            }
             Command::Backend(Request::Act {
                 incident_id,
                 mut request,
                 ..
             }) => {
-                let access = self.access();
-                if !access.may_act {
-                    let lang = self.wall_state().lang;
-                    let why = access.read_only_why.unwrap_or("auth.no_operator_role");
-                    tracing::warn!(incident = %incident_id, why, "action refused: the desk is read-only");
-                    let said = crate::i18n::tr(lang, why).to_owned();
-                    self.notice = Some(said.clone());
-                    self.refused_notice = Some(said);
+                if !self.access().may_act {
+                    self.refuse_read_only(&incident_id);
                     return;
                 }
                 let author = self.sign_in.person().map(|(p, _)| {
@@ -718,6 +730,14 @@ impl ConsoleApp {
             // was is in the outbox and in the row of its first recording).
             Command::Backend(crate::sources::Request::ResendAs { key }) => {
                 self.audit("incident.resent", key, "")
+            }
+            // An action dropped (a conflict or a held one) and one applied again on a new
+            // version: decisions too.
+            Command::Backend(crate::sources::Request::Discard { key }) => {
+                self.audit("incident.discarded", key, "")
+            }
+            Command::Backend(crate::sources::Request::Reapply { key, version }) => {
+                self.audit("incident.reapplied", key, &format!("version {version}"))
             }
             _ => {}
         }

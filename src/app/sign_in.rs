@@ -26,8 +26,16 @@ use crate::text::Text;
 use crate::ui::theme;
 
 /// The background task of a console with sign-in: the identity server discovered (again after
-/// a failure, with backoff), and every live session's access token refreshed before it expires.
-pub async fn keep_sessions(sessions: Arc<Sessions>, cfg: IdentityConfig, ca: Option<PathBuf>) {
+/// a failure, with backoff), every live session's access token refreshed before it expires, and
+/// the session of someone no longer at the console (a handover, a restart) ended and revoked
+/// once the outbox holds nothing of theirs to send: no one's refresh token is kept for longer
+/// than their actions need it.
+pub async fn keep_sessions(
+    sessions: Arc<Sessions>,
+    cfg: IdentityConfig,
+    ca: Option<PathBuf>,
+    outbox: Option<Arc<crate::outbox::Outbox>>,
+) {
     let mut wait = Duration::from_secs(2);
     loop {
         if sessions.provider().await.is_none() {
@@ -43,8 +51,42 @@ pub async fn keep_sessions(sessions: Arc<Sessions>, cfg: IdentityConfig, ca: Opt
             }
         }
         sessions.keep_fresh().await;
+        if let Some(o) = &outbox {
+            retire_idle(&sessions, o).await;
+        }
         let known = sessions.provider().await.is_some();
         tokio::time::sleep(if known { Duration::from_secs(15) } else { wait }).await;
+    }
+}
+
+/// Ends (and revokes) the sessions of people not at the console with nothing pending in the
+/// outbox.
+async fn retire_idle(sessions: &Sessions, outbox: &Arc<crate::outbox::Outbox>) {
+    let others = sessions.others();
+    if others.is_empty() {
+        return;
+    }
+    let o = Arc::clone(outbox);
+    let Ok(Ok(pending)) = tokio::task::spawn_blocking(move || o.pending()).await else {
+        return;
+    };
+    for (subject, serial) in others {
+        if pending
+            .iter()
+            .any(|e| e.author.as_deref() == Some(subject.as_str()))
+        {
+            continue;
+        }
+        if let Some(ended) = sessions.end_if(&subject, serial) {
+            tracing::info!(
+                "the session of someone no longer at the console is ended: nothing of theirs is left to send"
+            );
+            if let Some(p) = sessions.provider().await
+                && let Err(e) = p.revoke(&ended.tokens).await
+            {
+                tracing::warn!(%e, "a retired session could not be revoked at the identity server");
+            }
+        }
     }
 }
 
@@ -367,16 +409,20 @@ impl SignIn {
                 let _ = tx.send(Done::BrowserUrl(url.clone()));
                 wake.request_repaint();
                 opener(&url);
-                let cb =
-                    tokio::time::timeout(Duration::from_secs(600), lb.wait(&pages.0, &pages.1))
-                        .await
-                        .map_err(|_| AuthError::TimedOut)?
-                        .map_err(|e| AuthError::Other(e.to_string()))?;
+                let cb = tokio::time::timeout(
+                    Duration::from_secs(600),
+                    lb.wait_for(Some(pending.state()), &pages.0, &pages.1),
+                )
+                .await
+                .map_err(|_| AuthError::TimedOut)?
+                .map_err(|e| AuthError::Other(e.to_string()))?;
                 match cb {
                     Callback::Code { code, state } => {
                         provider.finish_code(pending, &code, &state).await
                     }
-                    Callback::Error { error, description } => Err(AuthError::Refused {
+                    Callback::Error {
+                        error, description, ..
+                    } => Err(AuthError::Refused {
                         code: error,
                         description,
                     }),
@@ -450,7 +496,7 @@ impl SignIn {
         };
         self.cancel_flow();
         self.locked = None;
-        sessions.leave();
+        let serial = sessions.signing_out(&person.subject);
         self.audit.push((
             person.name.clone(),
             roles_code(&person.roles),
@@ -496,7 +542,7 @@ impl SignIn {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             let provider = sessions.provider().await;
-            if let Some(ended) = sessions.end(&subject)
+            if let Some(ended) = sessions.end_if(&subject, serial)
                 && let Some(p) = provider
                 && let Err(e) = p.revoke(&ended.tokens).await
             {

@@ -123,6 +123,19 @@ impl IdentityConfig {
                 format!("\"{}\" is not an http(s) URL", self.issuer),
             ));
         }
+        // Tokens and passwords cross the network only encrypted: plain http only to this PC
+        // (a test server).
+        let loopback = reqwest::Url::parse(&self.issuer)
+            .is_ok_and(|u| matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")));
+        if self.issuer.starts_with("http:") && !loopback {
+            return Err((
+                "identity.issuer",
+                format!(
+                    "\"{}\" is plain http: use https (http is allowed only on 127.0.0.1)",
+                    self.issuer
+                ),
+            ));
+        }
         if self.client_id.trim().is_empty() {
             return Err(("identity.client_id", "is empty".into()));
         }
@@ -133,5 +146,21 @@ impl IdentityConfig {
             return Err(("identity.roles_claim", "is empty".into()));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_issuer_in_plain_http_is_refused_except_on_this_pc() {
+        let ok = |issuer: &str| IdentityConfig::new(issuer, "ioc-console").validate();
+        assert!(ok("https://sso.example.gov.vn/realms/ioc").is_ok());
+        assert!(ok("http://127.0.0.1:8443/realms/ioc").is_ok());
+        let (key, why) = ok("http://sso.example.gov.vn/realms/ioc").unwrap_err();
+        assert_eq!(key, "identity.issuer");
+        assert!(why.contains("https"), "{why}");
+        assert!(ok("sso.example.gov.vn").is_err());
     }
 }

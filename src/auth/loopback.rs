@@ -15,6 +15,8 @@ pub enum Callback {
     Error {
         error: String,
         description: String,
+        /// The request's state, sent back (RFC 6749 §4.1.2.1).
+        state: Option<String>,
     },
 }
 
@@ -39,6 +41,18 @@ impl Loopback {
     /// 404 and waited past) and answers it with `done` or, when the server said no, `failed`
     /// (HTML in the person's language).
     pub async fn wait(&self, done: &str, failed: &str) -> std::io::Result<Callback> {
+        self.wait_for(None, done, failed).await
+    }
+
+    /// [`Loopback::wait`] for the answer to the request sent with `state`: a callback with
+    /// another state (or none), error or code, is not this sign-in's: answered 400 and the
+    /// wait goes on (a page or another program on this PC cannot end the sign-in).
+    pub async fn wait_for(
+        &self,
+        state: Option<&str>,
+        done: &str,
+        failed: &str,
+    ) -> std::io::Result<Callback> {
         loop {
             let (mut sock, _) = self.listener.accept().await?;
             let mut buf = vec![0u8; 16 * 1024];
@@ -69,7 +83,17 @@ impl Loopback {
                 .and_then(|l| l.strip_prefix("GET "))
                 .and_then(|l| l.split(' ').next())
                 .unwrap_or("");
+            let theirs = |cb: &Callback| match (state, cb) {
+                (None, _) => true,
+                (Some(want), Callback::Code { state, .. }) => state == want,
+                (Some(want), Callback::Error { state, .. }) => state.as_deref() == Some(want),
+            };
             match parse(target) {
+                Some(cb) if !theirs(&cb) => {
+                    let _ = sock
+                        .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                        .await;
+                }
                 Some(cb) => {
                     let page = match cb {
                         Callback::Code { .. } => done,
@@ -108,6 +132,7 @@ pub fn parse(target: &str) -> Option<Callback> {
         return Some(Callback::Error {
             error,
             description: get("error_description").unwrap_or_default(),
+            state: get("state"),
         });
     }
     Some(Callback::Code {
@@ -133,10 +158,59 @@ mod tests {
             parse("/callback?error=access_denied&error_description=no"),
             Some(Callback::Error {
                 error: "access_denied".into(),
-                description: "no".into()
+                description: "no".into(),
+                state: None,
             })
         );
         assert_eq!(parse("/favicon.ico"), None);
         assert_eq!(parse("/callback"), None);
+    }
+
+    #[test]
+    fn only_the_answer_to_this_request_ends_the_wait() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let lb = Loopback::bind().await.unwrap();
+            let uri = lb.redirect_uri();
+            let get = |q: &'static str| {
+                let url = format!("{uri}?{q}");
+                tokio::spawn(async move {
+                    let mut s = tokio::net::TcpStream::connect(
+                        url.trim_start_matches("http://").split('/').next().unwrap(),
+                    )
+                    .await
+                    .unwrap();
+                    let path = &url[url.find("/callback").unwrap()..];
+                    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+                        .await
+                        .unwrap();
+                    let mut out = String::new();
+                    s.read_to_string(&mut out).await.unwrap();
+                    out
+                })
+            };
+            let waiting = tokio::spawn(async move { lb.wait_for(Some("s1"), "ok", "no").await });
+            // Another page's error and a code for another request: refused, still waiting.
+            let forged = get("error=access_denied").await.unwrap();
+            assert!(forged.starts_with("HTTP/1.1 400"), "{forged}");
+            let other = get("code=c&state=other").await.unwrap();
+            assert!(other.starts_with("HTTP/1.1 400"), "{other}");
+            assert!(!waiting.is_finished());
+            let ours = get("code=c1&state=s1").await.unwrap();
+            assert!(
+                ours.starts_with("HTTP/1.1 200") && ours.ends_with("ok"),
+                "{ours}"
+            );
+            assert_eq!(
+                waiting.await.unwrap().unwrap(),
+                Callback::Code {
+                    code: "c1".into(),
+                    state: "s1".into()
+                }
+            );
+        });
     }
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use openidconnect::core::{
-    CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
-    CoreClientAuthMethod, CoreDeviceAuthorizationResponse, CoreGrantType, CoreIdToken,
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClaimName, CoreClaimType,
+    CoreClient, CoreClientAuthMethod, CoreDeviceAuthorizationResponse, CoreGrantType, CoreIdToken,
     CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
     CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType, CoreTokenResponse,
 };
@@ -218,6 +218,13 @@ pub struct PendingCode {
     redirect: RedirectUrl,
 }
 
+impl PendingCode {
+    /// The `state` sent: the loopback listener takes only the answer that carries it.
+    pub fn state(&self) -> &str {
+        self.state.secret()
+    }
+}
+
 /// A device sign-in under way: what the wall shows.
 #[derive(Clone, Debug)]
 pub struct DeviceStart {
@@ -299,6 +306,13 @@ fn payload(jwt: &str) -> Option<serde_json::Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// A lifetime the server gave, at most a day (a huge one would overflow the clock; a shift's
+/// token is refreshed long before); `fallback` seconds when it cannot be read.
+fn lifetime(given: Duration, fallback: i64) -> chrono::Duration {
+    chrono::Duration::from_std(given.min(Duration::from_secs(24 * 3600)))
+        .unwrap_or(chrono::Duration::seconds(fallback))
+}
+
 impl Provider {
     /// Reads the server's discovery document and keys.
     pub async fn discover(
@@ -306,9 +320,10 @@ impl Provider {
         ca_bundle: Option<&std::path::Path>,
     ) -> Result<Provider, AuthError> {
         let http = Http::new(ca_bundle).map_err(AuthError::Other)?;
-        let issuer = IssuerUrl::new(cfg.issuer.trim_end_matches('/').to_owned())
-            .or_else(|_| IssuerUrl::new(cfg.issuer.clone()))
-            .map_err(|e| AuthError::Other(e.to_string()))?;
+        // As configured: the discovery document's `issuer` must match it exactly, with or
+        // without a slash at the end.
+        let issuer =
+            IssuerUrl::new(cfg.issuer.clone()).map_err(|e| AuthError::Other(e.to_string()))?;
         let metadata = match Metadata::discover_async(issuer, &http).await {
             Ok(m) => m,
             Err(openidconnect::DiscoveryError::Request(e)) => {
@@ -412,6 +427,9 @@ impl Provider {
             )
             .add_scopes(self.scopes())
             .set_pkce_challenge(challenge)
+            // A desk is shared: every sign-in (an unlock, a handover) is a real one, never the
+            // browser's single sign-on session of whoever signed in before.
+            .add_prompt(CoreAuthPrompt::Login)
             .url();
         Ok(PendingCode {
             url,
@@ -458,9 +476,7 @@ impl Provider {
             .request_async(&self.http)
             .await
             .map_err(|e| self.token_error(e))?;
-        let expires_at = Utc::now()
-            + chrono::Duration::from_std(details.expires_in())
-                .unwrap_or(chrono::Duration::minutes(10));
+        let expires_at = Utc::now() + lifetime(details.expires_in(), 600);
         Ok(DeviceStart {
             user_code: details.user_code().secret().clone(),
             verification_uri: details.verification_uri().to_string(),
@@ -650,9 +666,8 @@ impl Provider {
         before: Option<&SignedIn>,
     ) -> Result<SignedIn, AuthError> {
         let access = Secret::new(resp.access_token().secret().clone());
-        let lifetime = resp.expires_in().unwrap_or(Duration::from_secs(300));
-        let access_expires = Utc::now()
-            + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::minutes(5));
+        let access_expires =
+            Utc::now() + lifetime(resp.expires_in().unwrap_or(Duration::from_secs(300)), 300);
         let refresh = resp
             .refresh_token()
             .map(|r| Secret::new(r.secret().clone()))

@@ -28,15 +28,11 @@ pub fn claim_values(claims: &serde_json::Value, path: &str) -> Option<Vec<String
     }
 }
 
-/// The console's roles the values make, in the order Operator, Leader, Technician. A group path
-/// ("/ioc/ioc-operator") matches by its last part too.
+/// The console's roles the values make, in the order Operator, Leader, Technician. Values match
+/// exactly: a group is named by its whole path as the token carries it ("/so-tttt/ioc-operator"),
+/// so a group of the same name under another department gives nothing.
 pub fn roles(values: &[String], map: &RoleMap) -> Vec<Role> {
-    let has = |names: &[String]| {
-        values.iter().any(|v| {
-            let last = v.rsplit('/').next().unwrap_or(v);
-            names.iter().any(|n| n == v || n == last)
-        })
-    };
+    let has = |names: &[String]| values.iter().any(|v| names.iter().any(|n| n == v));
     let mut out = Vec::new();
     for (role, names) in [
         (Role::Operator, &map.operator),
@@ -61,11 +57,18 @@ mod tests {
         let c = json!({"realm_access": {"roles": ["offline_access", "ioc-operator", "ioc-technician"]}});
         let v = claim_values(&c, "realm_access.roles").unwrap();
         assert_eq!(roles(&v, &map), vec![Role::Operator, Role::Technician]);
-        let g = json!({"groups": ["/so-tttt/ioc-leader"]});
+        // Groups by their whole path: another department's group of the same name is not it.
+        let g = json!({"groups": ["/so-tttt/ioc-leader", "/so-khac/ioc-operator"]});
+        let groups = RoleMap {
+            leader: vec!["/so-tttt/ioc-leader".into()],
+            operator: vec!["/so-tttt/ioc-operator".into()],
+            ..RoleMap::default()
+        };
         assert_eq!(
-            roles(&claim_values(&g, "groups").unwrap(), &map),
+            roles(&claim_values(&g, "groups").unwrap(), &groups),
             vec![Role::Leader]
         );
+        assert!(roles(&claim_values(&g, "groups").unwrap(), &map).is_empty());
         let s = json!({"roles": "ioc-leader ioc-operator"});
         assert_eq!(
             roles(&claim_values(&s, "roles").unwrap(), &map),

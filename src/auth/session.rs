@@ -40,6 +40,11 @@ struct Inner {
     current: Option<String>,
     /// Every live session by subject (the current person's and those before them).
     live: HashMap<String, SignedIn>,
+    /// Each live session's number (a sign-in), so that ending one never ends a later one.
+    serials: HashMap<String, u64>,
+    next_serial: u64,
+    /// People signing out: no token of theirs is stored or taken up again.
+    leaving: std::collections::HashSet<String>,
     /// Bumped on every change, for the UI to notice.
     generation: u64,
 }
@@ -99,9 +104,39 @@ impl Sessions {
             self.secrets.put(&s.person.subject, r);
         }
         let mut i = self.lock();
-        i.current = Some(s.person.subject.clone());
-        i.live.insert(s.person.subject.clone(), s);
+        let subject = s.person.subject.clone();
+        i.leaving.remove(&subject);
+        i.next_serial += 1;
+        let serial = i.next_serial;
+        i.serials.insert(subject.clone(), serial);
+        i.current = Some(subject.clone());
+        i.live.insert(subject, s);
         i.generation += 1;
+    }
+
+    /// The person at the console signs out: nobody is at the console from now, their refresh
+    /// token leaves the secret store at once (a console closed during the grace period does
+    /// not take the session up again), and no refreshed token of theirs is stored again. The
+    /// session itself lives on for a few seconds for their pending actions; the number returned
+    /// ends exactly this one ([`Sessions::end_if`]).
+    pub fn signing_out(&self, subject: &str) -> Option<u64> {
+        let mut i = self.lock();
+        i.leaving.insert(subject.to_owned());
+        self.secrets.remove(subject);
+        if i.current.as_deref() == Some(subject) {
+            i.current = None;
+        }
+        i.generation += 1;
+        i.serials.get(subject).copied()
+    }
+
+    /// Ends `subject`'s session if it is still the sign-in numbered `serial` (the person may
+    /// have signed in again meanwhile: that one stays).
+    pub fn end_if(&self, subject: &str, serial: Option<u64>) -> Option<SignedIn> {
+        if self.lock().serials.get(subject).copied() != serial {
+            return None;
+        }
+        self.end(subject)
     }
 
     /// The person at the console and when their access token expires.
@@ -122,6 +157,17 @@ impl Sessions {
         (s.tokens.access_expires > Utc::now()).then(|| s.tokens.access.clone())
     }
 
+    /// The live sessions of people not at the console (and not signing out), with their
+    /// numbers.
+    pub fn others(&self) -> Vec<(String, Option<u64>)> {
+        let i = self.lock();
+        i.live
+            .keys()
+            .filter(|k| i.current.as_ref() != Some(*k) && !i.leaving.contains(*k))
+            .map(|k| (k.clone(), i.serials.get(k).copied()))
+            .collect()
+    }
+
     /// Whether `subject` has a live session here.
     pub fn is_live(&self, subject: &str) -> bool {
         self.lock().live.contains_key(subject)
@@ -137,12 +183,13 @@ impl Sessions {
     /// Ends `subject`'s session here: forgotten, its refresh token removed from the store, and
     /// returned for revocation at the server.
     pub fn end(&self, subject: &str) -> Option<SignedIn> {
-        self.secrets.remove(subject);
         let mut i = self.lock();
+        self.secrets.remove(subject);
         if i.current.as_deref() == Some(subject) {
             i.current = None;
         }
         i.generation += 1;
+        i.serials.remove(subject);
         i.live.remove(subject)
     }
 
@@ -181,23 +228,21 @@ impl Sessions {
         match provider.refresh(&session).await {
             Ok(next) => {
                 let token = next.tokens.access.clone();
-                if let Some(r) = &next.tokens.refresh {
-                    self.secrets.put(subject, r);
-                }
+                // Stored (and kept) only while the session is live and its person not signing
+                // out: a refresh that raced a sign-out leaves nothing behind.
                 let mut i = self.lock();
                 if i.live.contains_key(subject) {
+                    if let Some(r) = &next.tokens.refresh
+                        && !i.leaving.contains(subject)
+                    {
+                        self.secrets.put(subject, r);
+                    }
                     i.live.insert(subject.to_owned(), next);
                     i.generation += 1;
                 }
                 Ok(token)
             }
-            Err(e) if e.transient() => Err(Unavailable::Retry(e.to_string())),
-            Err(AuthError::Refused { code, description }) => {
-                tracing::warn!(%code, "a session could not be refreshed; it has ended");
-                self.end(subject);
-                Err(Unavailable::Ended(format!("{code}: {description}")))
-            }
-            Err(e) => Err(Unavailable::Retry(e.to_string())),
+            Err(e) => Err(self.failed(subject, e).await),
         }
     }
 
@@ -206,6 +251,9 @@ impl Sessions {
     /// at the console: nobody is signed in at the desk by a restart) if the server still honours
     /// it; otherwise their session has ended.
     async fn resume(&self, subject: &str) -> Result<Secret, Unavailable> {
+        if self.lock().leaving.contains(subject) {
+            return Err(Unavailable::Ended("signed out".into()));
+        }
         let Some(refresh) = self.secrets.get(subject) else {
             return Err(Unavailable::Ended("signed out".into()));
         };
@@ -218,20 +266,55 @@ impl Sessions {
             Ok(s) => {
                 tracing::info!(subject, "a session taken up again from the secret store");
                 let token = s.tokens.access.clone();
+                let mut i = self.lock();
+                if i.leaving.contains(subject) {
+                    return Err(Unavailable::Ended("signed out".into()));
+                }
                 if let Some(r) = &s.tokens.refresh {
                     self.secrets.put(subject, r);
                 }
-                let mut i = self.lock();
+                i.next_serial += 1;
+                let serial = i.next_serial;
+                i.serials.entry(subject.to_owned()).or_insert(serial);
                 i.live.entry(subject.to_owned()).or_insert(s);
                 i.generation += 1;
                 Ok(token)
             }
-            Err(e) if e.transient() => Err(Unavailable::Retry(e.to_string())),
             Err(e) => {
-                tracing::warn!(%e, "a kept session could not be taken up again; it has ended");
-                self.secrets.remove(subject);
-                Err(Unavailable::Ended(e.to_string()))
+                let why = self.failed(subject, e).await;
+                if matches!(why, Unavailable::Ended(_)) {
+                    // Whatever the store held is of no use any more.
+                    self.secrets.remove(subject);
+                }
+                Err(why)
             }
+        }
+    }
+
+    /// What a failed refresh means for `subject`'s session. Only the server saying the grant is
+    /// gone (`invalid_grant`) or that the person no longer holds a role of the console ends it
+    /// (their actions are held); a server that is down or busy, or an answer the console cannot
+    /// check yet, is tried again, and a signature that does not verify makes the keeper read
+    /// the server's keys again (they may have been rotated).
+    async fn failed(&self, subject: &str, e: AuthError) -> Unavailable {
+        match e {
+            e if e.transient() => Unavailable::Retry(e.to_string()),
+            AuthError::Refused { code, description } if code == "invalid_grant" => {
+                tracing::warn!(%code, "a session could not be refreshed; it has ended");
+                self.end(subject);
+                Unavailable::Ended(format!("{code}: {description}"))
+            }
+            e @ (AuthError::NoRole { .. } | AuthError::NoRoleClaim { .. }) => {
+                tracing::warn!(%e, "a session no longer gives a role of the console; it has ended");
+                self.end(subject);
+                Unavailable::Ended(e.to_string())
+            }
+            e @ AuthError::IdToken(_) => {
+                tracing::warn!(%e, "a refreshed ID token did not verify; the server's keys are read again");
+                *self.provider.write().await = None;
+                Unavailable::Retry(e.to_string())
+            }
+            e => Unavailable::Retry(e.to_string()),
         }
     }
 

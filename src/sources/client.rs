@@ -425,7 +425,16 @@ impl Client {
                     .map_err(transport)?;
                 self.body(resp).await
             }
-            None => self.send(post).await,
+            // An action without an author (made without sign-in, or by `ioc-console act`) goes
+            // with the console's own token only: never with whoever is signed in now.
+            None => {
+                let post = match &self.token {
+                    Some(t) => post.bearer_auth(t.expose()),
+                    None => post,
+                };
+                let resp = post.send().await.map_err(transport)?;
+                self.body(resp).await
+            }
         }
     }
 

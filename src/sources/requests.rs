@@ -183,7 +183,26 @@ pub(super) async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>)
                 send_outbox_state(&ctx).await;
             }
             Request::Reapply { key, version } => {
-                if let Err(e) = with_outbox(&ctx, move |o| o.reapply(&key, version)).await {
+                // With sign-in, the decision taken again is the person's at the console now.
+                let by = match ctx.sessions.as_ref() {
+                    None => None,
+                    Some(s) => match s.current() {
+                        Some((p, _)) => Some((p.subject, p.name)),
+                        None => {
+                            tracing::warn!(%key, "an action can be applied again only by someone signed in");
+                            continue;
+                        }
+                    },
+                };
+                let reapplied = with_outbox(&ctx, move |o| {
+                    o.reapply_as(
+                        &key,
+                        version,
+                        by.as_ref().map(|(a, n)| (a.as_str(), n.as_str())),
+                    )
+                })
+                .await;
+                if let Err(e) = reapplied {
                     tracing::error!(?e, "cannot apply an action again");
                 }
                 send_outbox_state(&ctx).await;

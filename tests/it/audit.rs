@@ -57,17 +57,7 @@ fn a_desks_actions_are_recorded_chained_and_tampering_is_found() {
             crate::backend::sim_config("127.0.0.1:0".parse().unwrap()),
         ))
         .unwrap();
-    let incident = sim
-        .shared
-        .world
-        .lock()
-        .unwrap()
-        .incidents()
-        .iter()
-        .find(|i| !i.status.is_closed())
-        .unwrap()
-        .id
-        .clone();
+    let incident = crate::support::open_incidents(&sim, 1).remove(0);
     let dir = tempfile::tempdir().unwrap();
     let trail = dir.path().join("audit.sqlite");
     // SAFETY of the environment: nextest runs every test in its own process.

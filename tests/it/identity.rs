@@ -28,6 +28,8 @@ async fn code_flow(provider: &Provider, user: &str) -> Result<SignedIn, AuthErro
     let url = pending.url.to_string();
     assert!(url.contains("code_challenge_method=S256"), "{url}");
     assert!(url.contains("nonce="), "{url}");
+    // Every sign-in at a shared desk is a real one, not the browser's SSO of the one before.
+    assert!(url.contains("prompt=login"), "{url}");
     let redirect = lb.redirect_uri();
     let user = user.to_owned();
     let browser = tokio::spawn(async move {
@@ -299,17 +301,7 @@ fn the_simulator_as_a_resource_server_refuses_what_may_not_act() {
         .await
         .unwrap();
         let base = sim.base_url();
-        let id = sim
-            .shared
-            .world
-            .lock()
-            .unwrap()
-            .incidents()
-            .iter()
-            .find(|i| !i.status.is_closed())
-            .unwrap()
-            .id
-            .clone();
+        let id = crate::support::open_incidents(&sim, 1).remove(0);
         let provider = Provider::discover(&idp.identity(), None).await.unwrap();
         let op = code_flow(&provider, "op1").await.unwrap();
         let lead = code_flow(&provider, "lead1").await.unwrap();
@@ -504,29 +496,8 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
         std::env::set_var("IOC_CONSOLE_OUTBOX", dir.path().join("outbox.sqlite"));
         std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
     }
-    let ids: Vec<String> = sim
-        .shared
-        .world
-        .lock()
-        .unwrap()
-        .incidents()
-        .iter()
-        .filter(|i| !i.status.is_closed())
-        .take(4)
-        .map(|i| i.id.clone())
-        .collect();
-    let history = |id: &str| -> Vec<String> {
-        sim.shared
-            .world
-            .lock()
-            .unwrap()
-            .incident(id)
-            .unwrap()
-            .history
-            .iter()
-            .map(|h| h.actor.clone())
-            .collect()
-    };
+    let ids = crate::support::open_incidents(&sim, 4);
+    let history = |id: &str| crate::support::actors(&sim, id);
     // Everything the console and the libraries under it log, to look for tokens at the end.
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
     tracing_subscriber::fmt()
@@ -664,6 +635,13 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
         outbox("op1 trước giao ca").is_some_and(|e| e.state == EntryState::Acked)
     });
     assert_eq!(history(&ids[1]).last().unwrap(), "Nguyễn Văn An");
+    // op1 is no longer at the console and nothing of theirs is left to send: the keeper ends
+    // (and revokes) their session rather than keep their token for the rest of the shift.
+    let sessions = app.borrow().sign_in.sessions().cloned().unwrap();
+    wait(&mut h, "op1's session retired", &|| {
+        !sessions.is_live("op1")
+    });
+    assert!(sessions.is_live("multi"));
 
     // The new operator queues an action and signs out while the backend fails: it is held,
     // not sent under anyone's name, and said.
@@ -731,6 +709,16 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
     app.borrow_mut().apply(note(&ids[3], "lãnh đạo"));
     h.run();
     assert!(outbox("lãnh đạo").is_none());
+    // Nor does a leader drop, resend or apply again someone's action: refused before it is
+    // done or recorded (the trail below has no `incident.discarded` or `incident.resent` of
+    // the leader's).
+    app.borrow_mut().apply(Command::Backend(Request::Discard {
+        key: resent.key.clone(),
+    }));
+    app.borrow_mut().apply(Command::Backend(Request::ResendAs {
+        key: resent.key.clone(),
+    }));
+    h.run();
 
     // The trail: who signed in, locked, took over, acted, resent and signed out, by name.
     let rows = {
@@ -1250,4 +1238,101 @@ fn a_wall_says_its_identity_server_is_down_and_signs_in_by_itself_once_it_is_bac
         .unwrap();
     confirm_on_a_phone(&mut h, &app, complete);
     assert_eq!(app.borrow().access().roles, vec![Role::Technician]);
+}
+
+#[test]
+fn a_sign_out_forgets_the_token_at_once_and_never_ends_a_later_sign_in() {
+    use ioc_console::auth::secrets::SecretStore;
+    use ioc_console::auth::session::Sessions;
+    // Access tokens within the minute before expiry: every token asked for is refreshed.
+    let idp = oidc::Provider::start_with(oidc::Ttl {
+        access: 50,
+        ..Default::default()
+    });
+    runtime().block_on(async {
+        let provider = Provider::discover(&idp.identity(), None).await.unwrap();
+        let sessions = Sessions::new(SecretStore::memory());
+        sessions.set_provider(provider.clone()).await;
+        sessions.signed_in(code_flow(&provider, "op1").await.unwrap());
+        assert!(sessions.secrets().get("op1").is_some());
+
+        // Signing out: nobody at the console, the token out of the store at once; the session
+        // still sends op1's pending actions during the grace period, refreshing without
+        // storing anything again.
+        let serial = sessions.signing_out("op1");
+        assert!(sessions.current().is_none());
+        assert!(sessions.secrets().get("op1").is_none());
+        let t = sessions.token_for("op1").await.unwrap();
+        assert_eq!(claims(t.expose())["sub"], "op1");
+        assert!(sessions.secrets().get("op1").is_none(), "not stored back");
+
+        // op1 signs in again before the grace period ends: the old sign-out's end leaves the
+        // new session alone.
+        sessions.signed_in(code_flow(&provider, "op1").await.unwrap());
+        assert!(sessions.end_if("op1", serial).is_none());
+        assert!(sessions.is_live("op1"));
+        assert_eq!(sessions.current().unwrap().0.subject, "op1");
+        assert!(sessions.secrets().get("op1").is_some());
+        // The new sign-in's own end does end it.
+        let now = sessions.signing_out("op1");
+        assert!(sessions.end_if("op1", now).is_some());
+        assert!(!sessions.is_live("op1"));
+    });
+}
+
+#[test]
+fn an_action_without_an_author_never_goes_with_the_signed_in_persons_token() {
+    use ioc_console::auth::secrets::SecretStore;
+    use ioc_console::auth::session::Sessions;
+    use ioc_console::model::{ActionKind, ActionRequest};
+    use ioc_console::sources::{Client, ClientConfig, FetchError};
+    let idp = oidc::Provider::start();
+    runtime().block_on(async {
+        let sim = ioc_console::sim::SimServer::start(ioc_console::sim::SimConfig {
+            resource: Some(ioc_console::sim::resource::ResourceConfig::new(
+                idp.issuer.clone(),
+            )),
+            ..crate::backend::sim_config("127.0.0.1:0".parse().unwrap())
+        })
+        .await
+        .unwrap();
+        let id = crate::support::open_incidents(&sim, 1).remove(0);
+        let provider = Provider::discover(&idp.identity(), None).await.unwrap();
+        let sessions = Sessions::new(SecretStore::memory());
+        sessions.set_provider(provider.clone()).await;
+        sessions.signed_in(code_flow(&provider, "op1").await.unwrap());
+        let client = Client::new(&ClientConfig {
+            sessions: Some(std::sync::Arc::clone(&sessions)),
+            ..ClientConfig::new(sim.base_url())
+        })
+        .unwrap();
+        let note = ActionRequest {
+            action: ActionKind::Note,
+            unit_id: None,
+            note: Some("không tác giả".into()),
+            expected_version: None,
+            actor: None,
+        };
+        // Reads go with op1's token; an action without an author goes with the console's own
+        // (none here): refused by the backend, not recorded under op1's name.
+        let r = client.post_action_raw(&id, &note, "k-1").await;
+        assert!(matches!(r, Err(FetchError::Unauthorized(_))), "{r:?}");
+        let actors = crate::support::actors(&sim, &id);
+        assert!(!actors.contains(&"Nguyễn Văn An".to_owned()), "{actors:?}");
+
+        // `outbox flush` (another process, the console's token) leaves op1's action to the
+        // desk: not attempted, still pending.
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = ioc_console::outbox::Outbox::open(&dir.path().join("o.sqlite")).unwrap();
+        let key = outbox.enqueue_by(&id, &note, Some("op1")).unwrap();
+        let plain = Client::new(&ClientConfig::new(sim.base_url())).unwrap();
+        let done = ioc_console::sources::actions::flush(&outbox, &plain)
+            .await
+            .unwrap();
+        assert!(done.is_empty(), "{done:?}");
+        let left = outbox.pending().unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!((left[0].key.as_str(), left[0].attempts), (key.as_str(), 0));
+        sim.stop().await;
+    });
 }

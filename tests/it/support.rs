@@ -200,3 +200,31 @@ impl Drop for Xvfb {
         let _ = self.child.wait();
     }
 }
+
+/// The first `n` incidents still open in the simulator.
+pub fn open_incidents(sim: &ioc_console::sim::SimServer, n: usize) -> Vec<String> {
+    sim.shared
+        .world
+        .lock()
+        .unwrap()
+        .incidents()
+        .iter()
+        .filter(|i| !i.status.is_closed())
+        .take(n)
+        .map(|i| i.id.clone())
+        .collect()
+}
+
+/// Who the simulator's history of incident `id` names, oldest first.
+pub fn actors(sim: &ioc_console::sim::SimServer, id: &str) -> Vec<String> {
+    sim.shared
+        .world
+        .lock()
+        .unwrap()
+        .incident(id)
+        .unwrap()
+        .history
+        .iter()
+        .map(|h| h.actor.clone())
+        .collect()
+}

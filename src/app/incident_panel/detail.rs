@@ -193,13 +193,24 @@ impl IncidentPanel {
                         ))
                         .color(theme::colors::STALE),
                     );
-                    if !read_only
-                        && ui
-                            .button(cx.t("panel.resend_as_me"))
-                            .on_hover_text(cx.t("panel.resend_as_me_hint"))
-                            .clicked()
-                    {
-                        commands.push(Command::Backend(Request::ResendAs { key: e.key.clone() }));
+                    if !read_only {
+                        ui.horizontal(|ui| {
+                            if ui
+                                .button(cx.t("panel.resend_as_me"))
+                                .on_hover_text(cx.t("panel.resend_as_me_hint"))
+                                .clicked()
+                            {
+                                commands.push(Command::Backend(Request::ResendAs {
+                                    key: e.key.clone(),
+                                }));
+                            }
+                            // Nobody will send it: dropped on purpose (the trail says who).
+                            if ui.button(cx.t("panel.discard")).clicked() {
+                                commands.push(Command::Backend(Request::Discard {
+                                    key: e.key.clone(),
+                                }));
+                            }
+                        });
                     }
                 }
                 EntryState::Acked | EntryState::Discarded => {}
