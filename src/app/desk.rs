@@ -219,6 +219,20 @@ impl ConsoleApp {
                     ui.separator();
                     ui.label(RichText::new(cx.t(why)).color(theme::colors::STALE));
                 }
+                // Actions whose author's session ended: waiting for someone to resend them.
+                let held = cx
+                    .store
+                    .outbox
+                    .iter()
+                    .filter(|e| e.state == crate::outbox::EntryState::Held)
+                    .count();
+                if held > 0 {
+                    ui.separator();
+                    ui.label(
+                        RichText::new(cx.t_args("auth.held_count", &[("n", &held)]))
+                            .color(theme::colors::STALE),
+                    );
+                }
                 if cx.low_power {
                     ui.separator();
                     ui.label(cx.t("display.low_power"))

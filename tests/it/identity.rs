@@ -665,6 +665,8 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
             .notice()
             .is_some_and(|n| n.contains("1 thao tác của Phạm Thị Dung"))
     });
+    // And the status bar keeps saying it until someone resends it.
+    h.get_by_label("Đang giữ 1 thao tác chờ gửi lại dưới tên người trực (xem chi tiết sự cố).");
     sim.set_faults(Default::default());
     // op1 signs in again: the held action stays held until they choose to resend it.
     *user.lock().unwrap() = "op1".into();
@@ -689,6 +691,8 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
     wait(&mut h, "resent", &|| {
         outbox("multi trước khi đăng xuất").is_some_and(|e| e.state == EntryState::Acked)
     });
+    h.run();
+    assert!(h.query_by_label_contains("Đang giữ").is_none());
     let resent = outbox("multi trước khi đăng xuất").unwrap();
     assert_eq!(resent.author.as_deref(), Some("op1"));
     assert_eq!(resent.request.actor.as_deref(), Some("Nguyễn Văn An"));
