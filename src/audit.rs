@@ -114,12 +114,30 @@ impl Audit {
             let _ = std::fs::create_dir_all(dir);
         }
         let conn = Connection::open(path).map_err(err)?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
-            .map_err(err)?;
-        // Several consoles of one PC (a desk and a wall) write the same trail: they wait their turn.
+        // Several consoles of one PC (a desk and a wall) write the same trail: they wait their
+        // turn. Switching a new file to WAL and creating its tables can be refused at once
+        // ("database is locked") while another opens it, without SQLite's busy wait (it will not
+        // wait where waiting could deadlock): tried again for up to the same 10 s.
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(err)?;
-        conn.execute_batch(SCHEMA).map_err(err)?;
+        let started = std::time::Instant::now();
+        loop {
+            let done = conn
+                .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+                .and_then(|()| conn.execute_batch(SCHEMA));
+            match done {
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if f.code == rusqlite::ErrorCode::DatabaseBusy
+                        && started.elapsed() < std::time::Duration::from_secs(10) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => {
+                    other.map_err(err)?;
+                    break;
+                }
+            }
+        }
         Ok(Audit {
             conn: Mutex::new(conn),
             path: path.to_owned(),
