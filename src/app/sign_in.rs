@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use egui::RichText;
 
 use crate::auth::loopback::{Callback, Loopback};
 use crate::auth::oidc::DeviceStart;
-use crate::auth::session::Sessions;
+use crate::auth::session::{Sessions, Span};
 use crate::auth::{AuthError, IdentityConfig, Person, Provider, SignedIn};
 use crate::context::FrameCtx;
 use crate::role::Role;
@@ -266,8 +266,8 @@ impl SignIn {
         self.opener = opener;
     }
 
-    /// The person at the console and when their access token expires.
-    pub fn person(&self) -> Option<(Person, DateTime<Utc>)> {
+    /// The person at the console and their session's times.
+    pub fn person(&self) -> Option<(Person, Span)> {
         self.sessions.as_ref()?.current()
     }
 
@@ -664,19 +664,23 @@ impl SignIn {
             return;
         }
         match self.person() {
-            Some((p, until)) => {
+            Some((p, span)) => {
                 if ui.button(cx.t("auth.sign_out")).clicked() {
                     self.sign_out(ui.ctx());
                 }
                 if ui.button(cx.t("auth.lock")).clicked() {
                     self.lock(false);
                 }
-                let vn = crate::format::to_vietnam_time(until);
+                // Until when, where the server lets the console know; else since when (an
+                // access token's few minutes, renewed silently, are not the session's end).
+                let (key, at) = match span.ends {
+                    Some(ends) => ("auth.until", ends),
+                    None => ("auth.since", span.since),
+                };
+                let vn = crate::format::to_vietnam_time(at);
                 ui.label(
-                    RichText::new(
-                        cx.t_args("auth.until", &[("time", &crate::format::time(vn, false))]),
-                    )
-                    .small(),
+                    RichText::new(cx.t_args(key, &[("time", &crate::format::time(vn, false))]))
+                        .small(),
                 );
                 ui.label(
                     RichText::new(cx.t_args(

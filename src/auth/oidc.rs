@@ -200,6 +200,11 @@ pub struct Tokens {
     pub refresh: Option<Secret>,
     /// The last ID token (the hint for signing out at the server).
     pub id_token: Option<Secret>,
+    /// When the session ends at the latest, as far as the console can know: without a refresh
+    /// token, when the access token does; with one, the refresh token's own `exp` when it is a
+    /// JWT (Keycloak's are); unknown for an opaque refresh token. Shown, never trusted: the
+    /// server says when a refresh is refused.
+    pub session_ends: Option<DateTime<Utc>>,
 }
 
 /// A person signed in and their tokens.
@@ -207,6 +212,8 @@ pub struct Tokens {
 pub struct SignedIn {
     pub person: Person,
     pub tokens: Tokens,
+    /// When this session began on this console (sign-in, or its resumption after a restart).
+    pub since: DateTime<Utc>,
 }
 
 /// A browser sign-in under way: what the answer must match.
@@ -304,6 +311,17 @@ fn payload(jwt: &str) -> Option<serde_json::Value> {
         .decode(part.trim_end_matches('='))
         .ok()?;
     serde_json::from_slice(&bytes).ok()
+}
+
+/// When a session with these tokens ends at the latest (see [`Tokens::session_ends`]).
+fn session_ends(refresh: Option<&Secret>, access_expires: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let Some(refresh) = refresh else {
+        return Some(access_expires);
+    };
+    let exp = payload(refresh.expose())?.get("exp")?.as_i64()?;
+    // Keycloak's offline tokens carry `exp: 0`: no end of their own.
+    let ends = DateTime::from_timestamp(exp, 0).filter(|_| exp > 0)?;
+    Some(ends.min(Utc::now() + chrono::Duration::days(366)))
 }
 
 /// A lifetime the server gave, at most a day (a huge one would overflow the clock; a shift's
@@ -568,7 +586,9 @@ impl Provider {
                 access_expires: Utc::now(),
                 refresh: Some(refresh),
                 id_token: None,
+                session_ends: None,
             },
+            since: Utc::now(),
         };
         self.signed_in(&resp, None, Some(&before)).await
     }
@@ -693,11 +713,13 @@ impl Provider {
             tokens: Tokens {
                 access,
                 access_expires,
+                session_ends: session_ends(refresh.as_ref(), access_expires),
                 refresh,
                 id_token: id_token
                     .map(|t| Secret::new(t.to_string()))
                     .or_else(|| before.and_then(|b| b.tokens.id_token.clone())),
             },
+            since: before.map_or_else(Utc::now, |b| b.since),
         })
     }
 
@@ -808,3 +830,39 @@ fn problem(e: ClaimsVerificationError) -> IdTokenProblem {
 
 /// The HTTP errors of the identity server's client, for callers that match on them.
 pub type ProviderHttpError = HttpError;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: serde_json::Value) -> Secret {
+        use base64::Engine as _;
+        let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        Secret::new(format!(
+            "{}.{}.c2ln",
+            b64(br#"{"alg":"HS512"}"#),
+            b64(claims.to_string().as_bytes())
+        ))
+    }
+
+    #[test]
+    fn a_session_ends_with_its_refresh_token_where_that_says_so() {
+        let access = Utc::now() + chrono::Duration::minutes(5);
+        // No refresh token: the session ends with the access token.
+        assert_eq!(session_ends(None, access), Some(access));
+        // A JWT refresh token (Keycloak): its own `exp`.
+        let exp = Utc::now().timestamp() + 8 * 3600;
+        let keycloak = jwt(serde_json::json!({"exp": exp, "typ": "Refresh"}));
+        assert_eq!(
+            session_ends(Some(&keycloak), access).map(|t| t.timestamp()),
+            Some(exp)
+        );
+        // Opaque (oidc-provider), an offline token (`exp: 0`) or no `exp`: unknown.
+        let opaque = Secret::new(String::from("Zm9vYmFy-opaque_refresh"));
+        assert_eq!(session_ends(Some(&opaque), access), None);
+        let offline = jwt(serde_json::json!({"exp": 0, "typ": "Offline"}));
+        assert_eq!(session_ends(Some(&offline), access), None);
+        let no_exp = jwt(serde_json::json!({"typ": "Refresh"}));
+        assert_eq!(session_ends(Some(&no_exp), access), None);
+    }
+}

@@ -49,6 +49,15 @@ struct Inner {
     generation: u64,
 }
 
+/// A session's times, as the top bar shows them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Span {
+    /// When it began on this console.
+    pub since: chrono::DateTime<Utc>,
+    /// When it ends at the latest, when the console can know (see `Tokens::session_ends`).
+    pub ends: Option<chrono::DateTime<Utc>>,
+}
+
 pub struct Sessions {
     provider: tokio::sync::RwLock<Option<Provider>>,
     inner: Mutex<Inner>,
@@ -139,11 +148,15 @@ impl Sessions {
         self.end(subject)
     }
 
-    /// The person at the console and when their access token expires.
-    pub fn current(&self) -> Option<(Person, chrono::DateTime<Utc>)> {
+    /// The person at the console and their session's times.
+    pub fn current(&self) -> Option<(Person, Span)> {
         let i = self.lock();
         let s = i.live.get(i.current.as_ref()?)?;
-        Some((s.person.clone(), s.tokens.access_expires))
+        let span = Span {
+            since: s.since,
+            ends: s.tokens.session_ends,
+        };
+        Some((s.person.clone(), span))
     }
 
     pub fn generation(&self) -> u64 {

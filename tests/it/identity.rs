@@ -581,6 +581,10 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
     });
     keep_tokens();
     h.get_by_label("Nguyễn Văn An · Trực vận hành");
+    // oidc-provider's refresh tokens are opaque: the bar says since when, not the access
+    // token's few minutes (renewed silently) as if the session ended then.
+    h.get_by_label_contains("đăng nhập lúc ");
+    assert!(h.query_by_label_contains("phiên đến").is_none());
     assert!(app.borrow().access().may_act);
     // The refusal of before is not said any more: someone who may act is at the desk.
     assert!(
