@@ -81,6 +81,10 @@ async fn retire_idle(sessions: &Sessions, outbox: &Arc<crate::outbox::Outbox>) {
             tracing::info!(
                 "the session of someone no longer at the console is ended: nothing of theirs is left to send"
             );
+            sessions.note_ended(
+                &ended.person,
+                "no longer at the console and nothing of theirs left to send".into(),
+            );
             if let Some(p) = sessions.provider().await
                 && let Err(e) = p.revoke(&ended.tokens).await
             {
@@ -563,6 +567,17 @@ impl SignIn {
 
     /// Takes the flows' outcomes (each frame).
     pub fn poll(&mut self, lang: crate::i18n::Lang) {
+        if let Some(sessions) = &self.sessions {
+            for e in sessions.take_events() {
+                self.audit.push((
+                    e.person.name.clone(),
+                    roles_code(&e.person.roles),
+                    e.action,
+                    e.person.subject.clone(),
+                    e.why,
+                ));
+            }
+        }
         while let Ok(d) = self.done.1.try_recv() {
             match d {
                 Done::BrowserUrl(u) => {

@@ -47,6 +47,19 @@ struct Inner {
     leaving: std::collections::HashSet<String>,
     /// Bumped on every change, for the UI to notice.
     generation: u64,
+    /// What happened to sessions with nobody pressing a button, for the audit trail.
+    events: Vec<SessionEvent>,
+}
+
+/// A session ended or taken up by the console itself (no one at the desk did it): the app
+/// writes it to the audit trail.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionEvent {
+    pub person: Person,
+    /// `session.ended` or `session.resumed`.
+    pub action: &'static str,
+    /// Why, in words without any token.
+    pub why: String,
 }
 
 /// A session's times, as the top bar shows them.
@@ -206,6 +219,21 @@ impl Sessions {
         i.live.remove(subject)
     }
 
+    /// Notes for the audit trail that `person`'s session was ended by the server or the
+    /// console (not a sign-out at the desk, which the desk records itself).
+    pub fn note_ended(&self, person: &Person, why: String) {
+        self.lock().events.push(SessionEvent {
+            person: person.clone(),
+            action: "session.ended",
+            why,
+        });
+    }
+
+    /// What happened to sessions by themselves since the last call (oldest first).
+    pub fn take_events(&self) -> Vec<SessionEvent> {
+        std::mem::take(&mut self.lock().events)
+    }
+
     /// A valid access token of `subject`, refreshed when it is within a minute of expiring.
     pub async fn token_for(&self, subject: &str) -> Result<Secret, Unavailable> {
         let fresh = |i: &Inner| {
@@ -289,7 +317,15 @@ impl Sessions {
                 i.next_serial += 1;
                 let serial = i.next_serial;
                 i.serials.entry(subject.to_owned()).or_insert(serial);
-                i.live.entry(subject.to_owned()).or_insert(s);
+                if !i.live.contains_key(subject) {
+                    i.events.push(SessionEvent {
+                        person: s.person.clone(),
+                        action: "session.resumed",
+                        why: "taken up from the secret store after a restart, for actions still queued"
+                            .into(),
+                    });
+                    i.live.insert(subject.to_owned(), s);
+                }
                 i.generation += 1;
                 Ok(token)
             }
@@ -314,12 +350,17 @@ impl Sessions {
             e if e.transient() => Unavailable::Retry(e.to_string()),
             AuthError::Refused { code, description } if code == "invalid_grant" => {
                 tracing::warn!(%code, "a session could not be refreshed; it has ended");
-                self.end(subject);
-                Unavailable::Ended(format!("{code}: {description}"))
+                let why = format!("{code}: {description}");
+                if let Some(s) = self.end(subject) {
+                    self.note_ended(&s.person, format!("the identity server ended it ({why})"));
+                }
+                Unavailable::Ended(why)
             }
             e @ (AuthError::NoRole { .. } | AuthError::NoRoleClaim { .. }) => {
                 tracing::warn!(%e, "a session no longer gives a role of the console; it has ended");
-                self.end(subject);
+                if let Some(s) = self.end(subject) {
+                    self.note_ended(&s.person, format!("no role of the console any more ({e})"));
+                }
                 Unavailable::Ended(e.to_string())
             }
             e @ AuthError::IdToken(_) => {

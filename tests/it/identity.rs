@@ -765,6 +765,8 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
         ("Nguyễn Văn An", "operator", "session.locked"),
         ("Phạm Thị Dung", "operator+technician", "session.signed_in"),
         ("Phạm Thị Dung", "operator+technician", "session.handover"),
+        // Retired by the console, not by anyone at the desk: the trail says so too.
+        ("Nguyễn Văn An", "operator", "session.ended"),
         ("Phạm Thị Dung", "operator+technician", "incident.note"),
         ("Phạm Thị Dung", "operator+technician", "session.signed_out"),
         ("Nguyễn Văn An", "operator", "session.signed_in"),
@@ -777,6 +779,16 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
         .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
         .collect();
     assert_eq!(seen, expect);
+    let retired = rows
+        .iter()
+        .find(|r| r.event.action == "session.ended")
+        .unwrap();
+    assert_eq!(retired.event.subject, "op1");
+    assert!(
+        retired.event.detail.contains("no longer at the console"),
+        "{}",
+        retired.event.detail
+    );
     drop(h);
     drop(app);
 
@@ -1000,6 +1012,14 @@ fn refresh_tokens_live_in_the_secret_service_and_a_restart_takes_up_queued_autho
         assert!(second.current().is_none(), "a restart signs nobody in");
         let rotated = open().get("op1").unwrap();
         assert_ne!(rotated, refresh);
+        // The audit trail is told the console took op1's session up by itself.
+        let events = second.take_events();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(
+            (events[0].action, events[0].person.name.as_str()),
+            ("session.resumed", "Nguyễn Văn An")
+        );
+        assert!(second.take_events().is_empty(), "taken once");
         // Someone never signed in here has nothing to take up.
         assert!(matches!(
             second.token_for("lead1").await,
@@ -1032,6 +1052,9 @@ fn refresh_tokens_live_in_the_secret_service_and_a_restart_takes_up_queued_autho
             Err(Unavailable::Ended(_))
         ));
         assert!(open().get("multi").is_none());
+        // Nothing live was ended there (the session was never taken up), so nothing to audit
+        // as ended: the refused resumption is not a session.
+        assert!(fifth.take_events().is_empty());
 
         // With memory only, a restart keeps nothing.
         let memory = Sessions::new(SecretStore::memory());
@@ -1198,6 +1221,28 @@ fn sessions_refresh_an_access_token_before_it_expires() {
         let for_action = sessions.token_for("op1").await.unwrap();
         assert_eq!(claims(for_action.expose())["sub"], "op1");
         assert_eq!(sessions.current().unwrap().0.name, "Nguyễn Văn An");
+        assert!(sessions.take_events().is_empty(), "a refresh is no event");
+
+        // The server ends the session (its refresh token revoked elsewhere): the next refresh
+        // is refused, the session ends, and the audit trail is told why, without the token.
+        let refresh = sessions.secrets().get("op1").unwrap();
+        let tokens = ioc_console::auth::Tokens {
+            access: refresh.clone(),
+            access_expires: chrono::Utc::now(),
+            refresh: Some(refresh.clone()),
+            id_token: None,
+            session_ends: None,
+        };
+        provider.revoke(&tokens).await.unwrap();
+        sessions.keep_fresh().await;
+        assert!(!sessions.is_live("op1"));
+        assert!(sessions.current().is_none());
+        let events = sessions.take_events();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].action, "session.ended");
+        assert_eq!(events[0].person.subject, "op1");
+        assert!(events[0].why.contains("invalid_grant"), "{}", events[0].why);
+        assert!(!events[0].why.contains(refresh.expose()));
     });
 }
 
