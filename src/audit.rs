@@ -359,7 +359,7 @@ pub struct Filter {
 impl Filter {
     pub fn keeps(&self, r: &Row) -> bool {
         let e = &r.event;
-        self.who.as_ref().is_none_or(|w| &e.who == w)
+        self.who.as_ref().is_none_or(|w| same_person(&e.who, w))
             && self
                 .action
                 .as_ref()
@@ -367,6 +367,19 @@ impl Filter {
             && self.subject.as_ref().is_none_or(|s| &e.subject == s)
             && self.since.is_none_or(|t| e.at >= t)
             && self.until.is_none_or(|t| e.at < t)
+    }
+}
+
+/// Whether a row's `who` ("Nguyễn Văn An (op1)", or a desktop user's "nguyen.van.an") is the
+/// person asked for: the whole of it, the name or the user name in brackets, in any case.
+fn same_person(who: &str, asked: &str) -> bool {
+    let (who, asked) = (who.to_lowercase(), asked.trim().to_lowercase());
+    if who == asked {
+        return true;
+    }
+    match who.strip_suffix(')').and_then(|w| w.rsplit_once(" (")) {
+        Some((name, id)) => name == asked || id == asked,
+        None => false,
     }
 }
 
@@ -448,6 +461,26 @@ pub fn csv(rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_person_is_found_by_the_whole_name_or_the_user_name() {
+        let who = "Nguyễn Văn An (op1)";
+        for asked in [
+            "Nguyễn Văn An (op1)",
+            "Nguyễn Văn An",
+            "op1",
+            " OP1 ",
+            "nguyễn văn an",
+        ] {
+            assert!(same_person(who, asked), "{asked}");
+        }
+        for asked in ["An", "op", "Nguyễn Văn An (op2)", "op2", ""] {
+            assert!(!same_person(who, asked), "{asked}");
+        }
+        // A desktop user (no sign-in) has no brackets: only the whole of it.
+        assert!(same_person("nguyen.van.an", "nguyen.van.an"));
+        assert!(!same_person("nguyen.van.an", "nguyen"));
+    }
 
     fn ev(n: u32) -> Event {
         Event {

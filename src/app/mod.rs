@@ -637,7 +637,7 @@ impl ConsoleApp {
                 .map(|r| r.label_key().trim_start_matches("role."))
                 .collect::<Vec<_>>()
                 .join("+");
-            w.did_as(&p.name, &roles, action, subject, detail);
+            w.did_as(&p.who(), &roles, action, subject, detail);
             return;
         }
         let role = self

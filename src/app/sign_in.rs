@@ -337,7 +337,7 @@ impl SignIn {
         };
         self.locked = Some(if idle { Locked::Idle } else { Locked::Manual });
         self.audit.push((
-            p.name.clone(),
+            p.who(),
             roles_code(&p.roles),
             "session.locked",
             p.subject.clone(),
@@ -502,7 +502,7 @@ impl SignIn {
         self.locked = None;
         let serial = sessions.signing_out(&person.subject);
         self.audit.push((
-            person.name.clone(),
+            person.who(),
             roles_code(&person.roles),
             "session.signed_out",
             person.subject.clone(),
@@ -570,7 +570,7 @@ impl SignIn {
         if let Some(sessions) = &self.sessions {
             for e in sessions.take_events() {
                 self.audit.push((
-                    e.person.name.clone(),
+                    e.person.who(),
                     roles_code(&e.person.roles),
                     e.action,
                     e.person.subject.clone(),
@@ -640,7 +640,7 @@ impl SignIn {
         self.touched();
         tracing::info!(roles = %roles_code(&person.roles), way, "signed in");
         self.audit.push((
-            person.name.clone(),
+            person.who(),
             roles_code(&person.roles),
             "session.signed_in",
             person.subject.clone(),
@@ -648,7 +648,7 @@ impl SignIn {
         ));
         if let Some(b) = before.filter(|b| b.subject != person.subject) {
             self.audit.push((
-                person.name.clone(),
+                person.who(),
                 roles_code(&person.roles),
                 "session.handover",
                 person.subject.clone(),

@@ -188,6 +188,17 @@ impl Person {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+
+    /// How the audit trail names them: the name and, to tell apart two people of one name
+    /// (a province has many a Nguyễn Văn An), the user name, else the subject, in brackets.
+    pub fn who(&self) -> String {
+        let id = self.username.as_deref().unwrap_or(&self.subject);
+        if id == self.name {
+            id.to_owned()
+        } else {
+            format!("{} ({id})", self.name)
+        }
+    }
 }
 
 /// The tokens of a session.

@@ -29,7 +29,7 @@ pub struct ExportArgs {
     /// The CSV file to write.
     #[arg(long)]
     pub out: PathBuf,
-    /// Only this person's rows.
+    /// Only this person's rows: "Nguyễn Văn An (op1)", the name or the user name ("op1").
     #[arg(long)]
     pub who: Option<String>,
     /// Only actions starting with this ("incident", "incident.verify", "layout").

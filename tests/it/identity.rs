@@ -759,26 +759,53 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
         })
         .collect();
     let expect = [
-        ("Nguyễn Văn An", "operator", "session.signed_in"),
-        ("Nguyễn Văn An", "operator", "incident.note"),
-        ("Nguyễn Văn An", "operator", "incident.note"),
-        ("Nguyễn Văn An", "operator", "session.locked"),
-        ("Phạm Thị Dung", "operator+technician", "session.signed_in"),
-        ("Phạm Thị Dung", "operator+technician", "session.handover"),
+        ("Nguyễn Văn An (op1)", "operator", "session.signed_in"),
+        ("Nguyễn Văn An (op1)", "operator", "incident.note"),
+        ("Nguyễn Văn An (op1)", "operator", "incident.note"),
+        ("Nguyễn Văn An (op1)", "operator", "session.locked"),
+        (
+            "Phạm Thị Dung (multi)",
+            "operator+technician",
+            "session.signed_in",
+        ),
+        (
+            "Phạm Thị Dung (multi)",
+            "operator+technician",
+            "session.handover",
+        ),
         // Retired by the console, not by anyone at the desk: the trail says so too.
-        ("Nguyễn Văn An", "operator", "session.ended"),
-        ("Phạm Thị Dung", "operator+technician", "incident.note"),
-        ("Phạm Thị Dung", "operator+technician", "session.signed_out"),
-        ("Nguyễn Văn An", "operator", "session.signed_in"),
-        ("Nguyễn Văn An", "operator", "incident.resent"),
-        ("Nguyễn Văn An", "operator", "session.signed_out"),
-        ("Trần Thị Bình", "leader", "session.signed_in"),
+        ("Nguyễn Văn An (op1)", "operator", "session.ended"),
+        (
+            "Phạm Thị Dung (multi)",
+            "operator+technician",
+            "incident.note",
+        ),
+        (
+            "Phạm Thị Dung (multi)",
+            "operator+technician",
+            "session.signed_out",
+        ),
+        ("Nguyễn Văn An (op1)", "operator", "session.signed_in"),
+        ("Nguyễn Văn An (op1)", "operator", "incident.resent"),
+        ("Nguyễn Văn An (op1)", "operator", "session.signed_out"),
+        ("Trần Thị Bình (lead1)", "leader", "session.signed_in"),
     ];
     let expect: Vec<(String, String, String)> = expect
         .iter()
         .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
         .collect();
     assert_eq!(seen, expect);
+    // The audit view finds a person by the user name as well as by the whole of it.
+    let by = |who: &str| {
+        let f = ioc_console::audit::Filter {
+            who: Some(who.into()),
+            ..Default::default()
+        };
+        rows.iter().filter(|r| f.keeps(r)).count()
+    };
+    assert_eq!(by("op1"), 8);
+    assert_eq!(by("Nguyễn Văn An (op1)"), 8);
+    assert_eq!(by("multi"), 4);
     let retired = rows
         .iter()
         .find(|r| r.event.action == "session.ended")
