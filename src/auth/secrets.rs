@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::mpsc::{Sender, channel};
+use std::time::Duration;
 
 use super::oidc::Secret;
 
@@ -15,16 +17,33 @@ pub enum StoreKind {
     Memory,
 }
 
+/// A change for the Secret Service, made on the store's own thread: a D-Bus call (or a keyring
+/// asking to be unlocked) never holds up the desk or a session's lock.
+enum Op {
+    Put(String, Secret),
+    Remove(String),
+    /// Answered once every change before it is made.
+    Flush(Sender<()>),
+}
+
 pub struct SecretStore {
     kind: StoreKind,
     /// What the Secret Service said when it could not be used (for the log and the desk).
     why_memory: Option<String>,
-    memory: Mutex<HashMap<String, Secret>>,
+    /// This process's word on each person it has kept a token for: the latest token, or `None`
+    /// once removed. Ahead of the Secret Service (whose writes follow on their thread), and
+    /// the only copy where there is none.
+    memory: Mutex<HashMap<String, Option<Secret>>>,
     /// The prefix of every entry: issuer and client.
     prefix: String,
+    /// The Secret Service's writer (none: memory only).
+    writer: Option<Sender<Op>>,
 }
 
 const SERVICE: &str = "ioc-console";
+
+/// How long a flush (and a console closing) waits for the Secret Service.
+const FLUSH_WAIT: Duration = Duration::from_secs(10);
 
 impl SecretStore {
     /// The Secret Service when `IOC_CONSOLE_SECRETS` is not "memory" and the desktop session
@@ -57,9 +76,27 @@ impl SecretStore {
                     })
             }
         };
-        let (kind, why_memory) = match status {
-            Ok(()) => (StoreKind::SecretService, None),
-            Err(e) => {
+        let writer = status.as_ref().ok().and_then(|()| {
+            let (tx, rx) = channel::<Op>();
+            let spawned = std::thread::Builder::new()
+                .name("ioc-secrets".into())
+                .spawn(move || {
+                    for op in rx {
+                        write(op);
+                    }
+                });
+            match spawned {
+                Ok(_) => Some(tx),
+                Err(e) => {
+                    tracing::warn!(%e, "the Secret Service's thread could not start");
+                    None
+                }
+            }
+        });
+        let (kind, why_memory) = match (status, &writer) {
+            (Ok(()), Some(_)) => (StoreKind::SecretService, None),
+            (Ok(()), None) => (StoreKind::Memory, Some("no thread for it".to_owned())),
+            (Err(e), _) => {
                 tracing::info!(reason = %e, "no Secret Service: refresh tokens are kept in memory only");
                 (StoreKind::Memory, Some(e))
             }
@@ -69,6 +106,7 @@ impl SecretStore {
             why_memory,
             memory: Mutex::new(HashMap::new()),
             prefix,
+            writer,
         }
     }
 
@@ -79,6 +117,7 @@ impl SecretStore {
             why_memory: None,
             memory: Mutex::new(HashMap::new()),
             prefix: String::new(),
+            writer: None,
         }
     }
 
@@ -94,29 +133,33 @@ impl SecretStore {
         format!("{} {subject}", self.prefix)
     }
 
-    fn mem(&self) -> std::sync::MutexGuard<'_, HashMap<String, Secret>> {
+    fn mem(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<Secret>>> {
         self.memory.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Keeps a person's refresh token (replacing the one before). A Secret Service that fails
-    /// now keeps it in memory instead (logged without the token).
-    pub fn put(&self, subject: &str, token: &Secret) {
-        if self.kind == StoreKind::SecretService {
-            let done = keyring::Entry::new(SERVICE, &self.user(subject))
-                .and_then(|e| e.set_password(token.expose()));
-            match done {
-                Ok(()) => return,
-                Err(e) => {
-                    tracing::warn!(%e, "the Secret Service did not take a refresh token; kept in memory")
-                }
-            }
+    fn send(&self, op: Op) {
+        if let Some(w) = &self.writer
+            && w.send(op).is_err()
+        {
+            tracing::warn!(
+                "the Secret Service's thread has stopped; tokens are kept in memory only"
+            );
         }
-        self.mem().insert(subject.to_owned(), token.clone());
     }
 
+    /// Keeps a person's refresh token (replacing the one before): at once in this process,
+    /// in the Secret Service right after (a failure there is logged, without the token, and
+    /// the token stays in memory).
+    pub fn put(&self, subject: &str, token: &Secret) {
+        self.mem().insert(subject.to_owned(), Some(token.clone()));
+        self.send(Op::Put(self.user(subject), token.clone()));
+    }
+
+    /// A person's refresh token: this process's latest word, else (a console restarted) the
+    /// Secret Service's.
     pub fn get(&self, subject: &str) -> Option<Secret> {
         if let Some(t) = self.mem().get(subject) {
-            return Some(t.clone());
+            return t.clone();
         }
         if self.kind == StoreKind::SecretService {
             return keyring::Entry::new(SERVICE, &self.user(subject))
@@ -127,12 +170,55 @@ impl SecretStore {
         None
     }
 
+    /// Forgets a person's refresh token: at once here, in the Secret Service right after.
     pub fn remove(&self, subject: &str) {
-        self.mem().remove(subject);
-        if self.kind == StoreKind::SecretService
-            && let Ok(e) = keyring::Entry::new(SERVICE, &self.user(subject))
-        {
-            let _ = e.delete_credential();
+        self.mem().insert(subject.to_owned(), None);
+        self.send(Op::Remove(self.user(subject)));
+    }
+
+    /// Waits (10 s at most) until the Secret Service has every change made so far; false if
+    /// it has not.
+    pub fn flush(&self) -> bool {
+        let Some(w) = &self.writer else {
+            return true;
+        };
+        let (tx, rx) = channel();
+        w.send(Op::Flush(tx)).is_ok() && rx.recv_timeout(FLUSH_WAIT).is_ok()
+    }
+}
+
+impl Drop for SecretStore {
+    /// A console closing leaves the Secret Service what it was told (a restart takes queued
+    /// authors up again from it), waiting a little for a slow one, never for ever.
+    fn drop(&mut self) {
+        if !self.flush() {
+            tracing::warn!(
+                "the Secret Service did not finish its changes before the console closed"
+            );
+        }
+    }
+}
+
+/// One change made in the Secret Service (on its thread).
+fn write(op: Op) {
+    match op {
+        Op::Put(user, token) => {
+            let done =
+                keyring::Entry::new(SERVICE, &user).and_then(|e| e.set_password(token.expose()));
+            if let Err(e) = done {
+                tracing::warn!(%e, "the Secret Service did not take a refresh token; it is kept in memory only");
+            }
+        }
+        Op::Remove(user) => {
+            let done = keyring::Entry::new(SERVICE, &user).and_then(|e| e.delete_credential());
+            if let Err(e) = done
+                && !matches!(e, keyring::Error::NoEntry)
+            {
+                tracing::warn!(%e, "a refresh token could not be removed from the Secret Service");
+            }
+        }
+        Op::Flush(done) => {
+            let _ = done.send(());
         }
     }
 }
@@ -152,5 +238,6 @@ mod tests {
         assert_eq!(s.get("a"), None);
         assert_eq!(s.get("b"), Some(Secret::new("r2")));
         assert_eq!(format!("{:?}", s.get("b").unwrap()), "Secret(***)");
+        assert!(s.flush(), "nothing to wait for");
     }
 }

@@ -1015,6 +1015,8 @@ fn refresh_tokens_live_in_the_secret_service_and_a_restart_takes_up_queued_autho
         let first = Sessions::new(open());
         first.set_provider(provider.clone()).await;
         first.signed_in(op1.clone());
+        // Written on the store's own thread (the desk never waits on D-Bus): there once flushed.
+        assert!(first.secrets().flush());
         assert_eq!(open().get("op1").as_ref(), Some(&refresh));
         for (path, bytes) in service.files() {
             let text = String::from_utf8_lossy(&bytes);
@@ -1037,6 +1039,7 @@ fn refresh_tokens_live_in_the_secret_service_and_a_restart_takes_up_queued_autho
         assert_eq!(claims(token.expose())["sub"], "op1");
         assert!(second.is_live("op1"));
         assert!(second.current().is_none(), "a restart signs nobody in");
+        assert!(second.secrets().flush());
         let rotated = open().get("op1").unwrap();
         assert_ne!(rotated, refresh);
         // The audit trail is told the console took op1's session up by itself.
@@ -1057,6 +1060,7 @@ fn refresh_tokens_live_in_the_secret_service_and_a_restart_takes_up_queued_autho
         // under op1's name.
         let ended = second.end("op1").unwrap();
         provider.revoke(&ended.tokens).await.unwrap();
+        assert!(second.secrets().flush());
         assert!(open().get("op1").is_none());
         let third = Sessions::new(open());
         third.set_provider(provider.clone()).await;
@@ -1078,6 +1082,7 @@ fn refresh_tokens_live_in_the_secret_service_and_a_restart_takes_up_queued_autho
             fifth.token_for("multi").await,
             Err(Unavailable::Ended(_))
         ));
+        assert!(fifth.secrets().flush());
         assert!(open().get("multi").is_none());
         // Nothing live was ended there (the session was never taken up), so nothing to audit
         // as ended: the refused resumption is not a session.
