@@ -276,7 +276,7 @@ fn read_rows_where(
 /// a row that cannot be written is logged with the reason.
 #[derive(Clone)]
 pub struct Writer {
-    tx: std::sync::mpsc::Sender<Event>,
+    tx: std::sync::mpsc::Sender<Msg>,
     /// The trail's file.
     pub path: PathBuf,
     /// Who is at the console and where, for events recorded with [`Writer::did`].
@@ -284,16 +284,30 @@ pub struct Writer {
     pub who: String,
 }
 
+/// What the writer's thread is given.
+enum Msg {
+    Row(Event),
+    /// Answered once every row before it is written.
+    Flush(std::sync::mpsc::Sender<()>),
+}
+
 impl Writer {
     pub fn start(audit: Audit, console: String, who: String) -> Writer {
-        let (tx, rx) = std::sync::mpsc::channel::<Event>();
+        let (tx, rx) = std::sync::mpsc::channel::<Msg>();
         let path = audit.path.clone();
         let spawned = std::thread::Builder::new()
             .name("ioc-audit".into())
             .spawn(move || {
-                for e in rx {
-                    if let Err(error) = audit.record(&e) {
-                        tracing::error!(%error, action = %e.action, "an audit row could not be written");
+                for m in rx {
+                    match m {
+                        Msg::Row(e) => {
+                            if let Err(error) = audit.record(&e) {
+                                tracing::error!(%error, action = %e.action, "an audit row could not be written");
+                            }
+                        }
+                        Msg::Flush(done) => {
+                            let _ = done.send(());
+                        }
                     }
                 }
             });
@@ -324,9 +338,16 @@ impl Writer {
             subject: subject.to_owned(),
             detail: detail.to_owned(),
         };
-        if self.tx.send(e).is_err() {
+        if self.tx.send(Msg::Row(e)).is_err() {
             tracing::error!(%action, "the audit trail's thread has stopped");
         }
+    }
+
+    /// Waits until every row given so far is written (the console closing), `limit` at most;
+    /// false if they were not.
+    pub fn flush(&self, limit: std::time::Duration) -> bool {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.tx.send(Msg::Flush(tx)).is_ok() && rx.recv_timeout(limit).is_ok()
     }
 }
 

@@ -552,6 +552,15 @@ impl ConsoleApp {
     }
 
     /// An action refused because the desk is read-only: said, and logged.
+    /// Writes the sign-in's rows (sessions begun, locked, handed over, ended) to the trail.
+    fn record_sign_in_audit(&mut self) {
+        for (who, roles, action, subject, detail) in std::mem::take(&mut self.sign_in.audit) {
+            if let Some(w) = self.backend.as_ref().and_then(|b| b.audit.as_ref()) {
+                w.did_as(&who, &roles, action, &subject, &detail);
+            }
+        }
+    }
+
     fn refuse_read_only(&mut self, incident_id: &str) {
         let access = self.access();
         let lang = self.wall_state().lang;
@@ -663,11 +672,7 @@ impl ConsoleApp {
             self.sign_in.touched();
         }
         self.sign_in.check_idle();
-        for (who, roles, action, subject, detail) in std::mem::take(&mut self.sign_in.audit) {
-            if let Some(w) = self.backend.as_ref().and_then(|b| b.audit.as_ref()) {
-                w.did_as(&who, &roles, action, &subject, &detail);
-            }
-        }
+        self.record_sign_in_audit();
         if let Some(n) = self.sign_in.notice.take() {
             self.notice = Some(n);
         }
@@ -1195,6 +1200,15 @@ impl eframe::App for ConsoleApp {
     fn on_exit(&mut self) {
         if let Some(w) = &mut self.watchdog {
             w.stopping();
+        }
+        self.sign_in.closing();
+        self.record_sign_in_audit();
+        if let Some(w) = self.backend.as_ref().and_then(|b| b.audit.as_ref())
+            && !w.flush(std::time::Duration::from_secs(5))
+        {
+            tracing::warn!(
+                "the audit trail's last rows were not written before the console closed"
+            );
         }
     }
 }

@@ -661,6 +661,64 @@ impl SignIn {
         }
     }
 
+    /// The console is closing: the sessions of people with nothing queued are ended, out of
+    /// the secret store, and revoked at the identity server (a few seconds at most; a server
+    /// that does not answer lets the token expire by itself). Those with actions queued stay
+    /// for the next start to send them.
+    pub fn closing(&mut self) {
+        let Some(sessions) = self.sessions.clone() else {
+            return;
+        };
+        let authors: std::collections::HashSet<String> = match &self.outbox {
+            Some(o) => match o.pending() {
+                Ok(rows) => rows.into_iter().filter_map(|e| e.author).collect(),
+                Err(e) => {
+                    // Not knowing what is queued, keep every token for the next start.
+                    tracing::warn!(%e, "the outbox cannot be read at close; sessions are kept");
+                    return;
+                }
+            },
+            None => Default::default(),
+        };
+        let ended = sessions.closing(|s| authors.contains(s));
+        if ended.is_empty() {
+            return;
+        }
+        for s in &ended {
+            self.audit.push((
+                s.person.who(),
+                roles_code(&s.person.roles),
+                "session.ended",
+                s.person.subject.clone(),
+                "the console closed with nothing of theirs queued".into(),
+            ));
+        }
+        tracing::info!(
+            count = ended.len(),
+            "sessions with nothing queued are ended as the console closes"
+        );
+        let Some(handle) = &self.handle else {
+            return;
+        };
+        // On the runtime, waited for here (never `block_on`: the UI thread may be inside it).
+        let (tx, rx) = channel();
+        let s2 = Arc::clone(&sessions);
+        handle.spawn(async move {
+            if let Some(p) = s2.provider().await {
+                for s in &ended {
+                    if let Err(e) = p.revoke(&s.tokens).await {
+                        tracing::warn!(%e, "a session could not be revoked as the console closed");
+                    }
+                }
+            }
+            let _ = tx.send(());
+        });
+        if rx.recv_timeout(Duration::from_secs(3)).is_err() {
+            tracing::warn!("the identity server did not answer the revocations in time");
+        }
+        sessions.secrets().flush();
+    }
+
     /// Whether the person at the console changed since the last call (the app updates the
     /// roles it shows).
     pub fn changed(&mut self) -> bool {

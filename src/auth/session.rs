@@ -199,6 +199,21 @@ impl Sessions {
         self.lock().live.contains_key(subject)
     }
 
+    /// The console is closing: every session whose person has nothing queued (`queued` says)
+    /// is ended here, its refresh token out of the secret store, and returned for revocation;
+    /// a restart signs nobody in, so a token kept for nothing would only wait to be stolen.
+    /// The sessions of people with actions still queued stay in the store for the next start.
+    pub fn closing(&self, queued: impl Fn(&str) -> bool) -> Vec<SignedIn> {
+        let done: Vec<String> = self
+            .lock()
+            .live
+            .keys()
+            .filter(|k| !queued(k))
+            .cloned()
+            .collect();
+        done.iter().filter_map(|k| self.end(k)).collect()
+    }
+
     /// Nobody at the console (the session kept for the person's queued actions).
     pub fn leave(&self) {
         let mut i = self.lock();

@@ -1421,3 +1421,114 @@ fn an_action_without_an_author_never_goes_with_the_signed_in_persons_token() {
         sim.stop().await;
     });
 }
+
+#[test]
+fn a_console_closing_ends_and_revokes_the_sessions_with_nothing_queued() {
+    use ioc_console::context::Command;
+    use ioc_console::model::{ActionKind, ActionRequest};
+    use ioc_console::sources::Request;
+    use std::rc::Rc;
+    let idp = oidc::Provider::start();
+    let rt = runtime();
+    let sim = rt
+        .block_on(ioc_console::sim::SimServer::start(
+            crate::backend::sim_config("127.0.0.1:0".parse().unwrap()),
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("audit.sqlite");
+    let outbox_file = dir.path().join("outbox.sqlite");
+    // SAFETY of the environment: nextest runs every test in its own process.
+    unsafe {
+        std::env::set_var("IOC_CONSOLE_AUDIT", &trail);
+        std::env::set_var("IOC_CONSOLE_OUTBOX", &outbox_file);
+        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
+    }
+    let id = crate::support::open_incidents(&sim, 1).remove(0);
+    let user = std::sync::Arc::new(std::sync::Mutex::new("op1".to_owned()));
+    let app = desk(&sim, idp.identity(), std::sync::Arc::clone(&user));
+    let mut h = crate::support::harness([1500.0, 900.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    let sessions = app.borrow().sign_in.sessions().cloned().unwrap();
+    let signed_in = |h: &mut egui_kittest::Harness<'_>, who: &str| {
+        step_until(h, who, &|| {
+            app.borrow()
+                .sign_in
+                .person()
+                .is_some_and(|(p, _)| p.subject == who)
+        });
+        h.run();
+    };
+
+    // op1 signs in and queues an action the failing backend does not take.
+    h.get_by_label("Đăng nhập").click();
+    signed_in(&mut h, "op1");
+    let op1 = sessions.secrets().get("op1").unwrap();
+    sim.set_faults(ioc_console::model::sim::Faults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
+    app.borrow_mut().apply(Command::Backend(Request::Act {
+        incident_id: id.clone(),
+        request: ActionRequest {
+            action: ActionKind::Note,
+            unit_id: None,
+            note: Some("chờ gửi".into()),
+            expected_version: None,
+            actor: None,
+        },
+        author: None,
+    }));
+    let outbox = ioc_console::outbox::Outbox::open(&outbox_file).unwrap();
+    step_until(&mut h, "op1's note queued", &|| {
+        outbox
+            .pending()
+            .unwrap()
+            .iter()
+            .any(|e| e.author.as_deref() == Some("op1") && e.attempts > 0)
+    });
+    // Handed over to multi, who queues nothing; then the console is closed.
+    h.get_by_label("Khoá").click();
+    h.run();
+    *user.lock().unwrap() = "multi".into();
+    h.get_by_label("Giao ca: người khác đăng nhập").click();
+    signed_in(&mut h, "multi");
+    let multi = sessions.secrets().get("multi").unwrap();
+    eframe::App::on_exit(&mut *app.borrow_mut());
+
+    // multi's session is over: out of the store and revoked at the identity server. op1's
+    // stays for the next start to send the queued note under op1's name.
+    assert!(!sessions.is_live("multi"));
+    assert!(sessions.secrets().get("multi").is_none());
+    assert!(sessions.is_live("op1"));
+    assert_eq!(sessions.secrets().get("op1"), Some(op1.clone()));
+    rt.block_on(async {
+        let provider = Provider::discover(&idp.identity(), None).await.unwrap();
+        let r = provider.resume("multi", multi).await;
+        assert!(
+            matches!(&r, Err(AuthError::Refused { code, .. }) if code == "invalid_grant"),
+            "{r:?}"
+        );
+        let again = provider.resume("op1", op1).await.unwrap();
+        assert_eq!(again.person.subject, "op1");
+    });
+    // And the trail, written before the console went, says so.
+    let rows = ioc_console::audit::Audit::open(&trail)
+        .unwrap()
+        .rows(&Default::default())
+        .unwrap();
+    let ended: Vec<_> = rows
+        .iter()
+        .filter(|r| r.event.action == "session.ended")
+        .map(|r| (r.event.who.as_str(), r.event.detail.as_str()))
+        .collect();
+    assert_eq!(
+        ended,
+        [(
+            "Phạm Thị Dung (multi)",
+            "the console closed with nothing of theirs queued"
+        )]
+    );
+}
