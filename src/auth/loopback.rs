@@ -2,7 +2,7 @@
 //! system gives, waiting for the browser to come back with the authorization code.
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// What came back to the redirect.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,66 +53,100 @@ impl Loopback {
         done: &str,
         failed: &str,
     ) -> std::io::Result<Callback> {
+        // Each connection read on its own, with a deadline for the whole head: a browser's
+        // pre-opened socket that sends nothing, or a program trickling bytes, never holds up
+        // the real answer. Those still reading when the wait ends are dropped with it.
+        let mut reading = tokio::task::JoinSet::new();
         loop {
-            let (mut sock, _) = self.listener.accept().await?;
-            let mut buf = vec![0u8; 16 * 1024];
-            let mut n = 0;
-            // The request line and headers; nothing else is needed.
-            while n < buf.len() {
-                let got = match tokio::time::timeout(
-                    std::time::Duration::from_secs(5),
-                    sock.read(&mut buf[n..]),
-                )
-                .await
-                {
-                    Ok(Ok(got)) => got,
-                    _ => break,
-                };
-                if got == 0 {
-                    break;
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let (sock, _) = accepted?;
+                    reading.spawn(tokio::time::timeout(HEAD_DEADLINE, read_head(sock)));
                 }
-                n += got;
-                if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
-                    break;
-                }
-            }
-            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let target = head
-                .lines()
-                .next()
-                .and_then(|l| l.strip_prefix("GET "))
-                .and_then(|l| l.split(' ').next())
-                .unwrap_or("");
-            let theirs = |cb: &Callback| match (state, cb) {
-                (None, _) => true,
-                (Some(want), Callback::Code { state, .. }) => state == want,
-                (Some(want), Callback::Error { state, .. }) => state.as_deref() == Some(want),
-            };
-            match parse(target) {
-                Some(cb) if !theirs(&cb) => {
-                    let _ = sock
-                        .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                        .await;
-                }
-                Some(cb) => {
-                    let page = match cb {
-                        Callback::Code { .. } => done,
-                        Callback::Error { .. } => failed,
+                Some(read) = reading.join_next(), if !reading.is_empty() => {
+                    let Ok(Ok((sock, target))) = read else {
+                        continue;
                     };
-                    let reply = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{page}",
-                        page.len()
-                    );
-                    let _ = sock.write_all(reply.as_bytes()).await;
-                    let _ = sock.shutdown().await;
-                    return Ok(cb);
-                }
-                None => {
-                    let _ = sock
-                        .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                        .await;
+                    if let Some(cb) = answer(sock, &target, state, done, failed).await {
+                        return Ok(cb);
+                    }
                 }
             }
+        }
+    }
+}
+
+/// How long a connection to the redirect has to send its request's head.
+const HEAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The request's head read (16 KiB at most), and its target ("/callback?…"; empty when it is
+/// no GET).
+async fn read_head(mut sock: TcpStream) -> (TcpStream, String) {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut n = 0;
+    while n < buf.len() {
+        match sock.read(&mut buf[n..]).await {
+            Ok(0) | Err(_) => break,
+            Ok(got) => n += got,
+        }
+        if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let head = String::from_utf8_lossy(&buf[..n]);
+    let target = head
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("GET "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or("")
+        .to_owned();
+    (sock, target)
+}
+
+/// Answers one request: the callback of this sign-in (returned) with the page, anything else
+/// 400 (a callback of another request) or 404 (not the callback).
+async fn answer(
+    mut sock: TcpStream,
+    target: &str,
+    state: Option<&str>,
+    done: &str,
+    failed: &str,
+) -> Option<Callback> {
+    let theirs = |cb: &Callback| match (state, cb) {
+        (None, _) => true,
+        (Some(want), Callback::Code { state, .. }) => state == want,
+        (Some(want), Callback::Error { state, .. }) => state.as_deref() == Some(want),
+    };
+    match parse(target) {
+        Some(cb) if !theirs(&cb) => {
+            let _ = sock
+                .write_all(
+                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await;
+            None
+        }
+        Some(cb) => {
+            let page = match cb {
+                Callback::Code { .. } => done,
+                Callback::Error { .. } => failed,
+            };
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{page}",
+                page.len()
+            );
+            let _ = sock.write_all(reply.as_bytes()).await;
+            let _ = sock.shutdown().await;
+            Some(cb)
+        }
+        None => {
+            let _ = sock
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await;
+            None
         }
     }
 }
@@ -164,6 +198,74 @@ mod tests {
         );
         assert_eq!(parse("/favicon.ico"), None);
         assert_eq!(parse("/callback"), None);
+    }
+
+    #[test]
+    fn a_socket_that_sends_nothing_does_not_hold_up_the_answer() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let lb = Loopback::bind().await.unwrap();
+            let addr = format!("127.0.0.1:{}", lb.port);
+            let waiting = tokio::spawn(async move { lb.wait_for(Some("s1"), "ok", "no").await });
+            // A browser's pre-opened socket (sends nothing) and a program trickling a byte at
+            // a time, both first in the queue.
+            let idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            slow.write_all(b"GE").await.unwrap();
+            tokio::task::yield_now().await;
+            let get = |query: &'static str| {
+                let addr = addr.clone();
+                async move {
+                    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+                    s.write_all(
+                        format!("GET /callback?{query} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+                    )
+                    .await
+                    .unwrap();
+                    let mut out = String::new();
+                    s.read_to_string(&mut out).await.unwrap();
+                    out
+                }
+            };
+            // Another request's callback, sent after them, is answered (400) while both are
+            // still open and waited on: a listener serving them in turn would have given up on
+            // and closed them first.
+            let other = get("code=c0&state=other").await;
+            assert!(other.starts_with("HTTP/1.1 400"), "{other}");
+            assert!(!waiting.is_finished());
+            let std_of = |t: tokio::net::TcpStream| {
+                let s = t.into_std().unwrap();
+                s.set_nonblocking(true).unwrap();
+                s
+            };
+            let (mut idle, mut slow) = (std_of(idle), std_of(slow));
+            let mut byte = [0u8; 1];
+            for sock in [&mut idle, &mut slow] {
+                let r = std::io::Read::read(sock, &mut byte);
+                assert!(
+                    matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+                    "closed before the answer: {r:?}"
+                );
+            }
+            let ours = get("code=c1&state=s1").await;
+            assert!(ours.starts_with("HTTP/1.1 200"), "{ours}");
+            // The wait over, they are let go.
+            assert!(waiting.await.unwrap().is_ok());
+            for sock in [&mut idle, &mut slow] {
+                sock.set_nonblocking(false).unwrap();
+                sock.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                    .unwrap();
+                let r = std::io::Read::read(sock, &mut byte);
+                assert!(
+                    matches!(&r, Ok(0))
+                        || matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+                    "{r:?}"
+                );
+            }
+        });
     }
 
     #[test]
