@@ -50,8 +50,28 @@ pub(super) async fn outbox_loop(ctx: Arc<Ctx>) {
     loop {
         let pending = with_outbox(&ctx, |o| o.pending()).await.unwrap_or_default();
         let mut retry = false;
+        // What cannot go now, and what must wait behind it: the actions on an incident go in
+        // the order they were made; one that waits for its author's token (the identity server
+        // away) holds up that author's, one whose source beside the backend is away that
+        // source's; only the backend being away holds up everything.
+        let mut waiting_incidents = std::collections::HashSet::new();
+        let mut waiting_authors = std::collections::HashSet::<String>::new();
+        let mut waiting_sources = std::collections::HashSet::new();
         for entry in pending {
-            let outcome = send_action(&ctx, &entry).await;
+            if waiting_incidents.contains(&entry.incident_id)
+                || entry
+                    .author
+                    .as_ref()
+                    .is_some_and(|a| waiting_authors.contains(a))
+                || entry
+                    .incident_id
+                    .split_once(':')
+                    .is_some_and(|(s, _)| waiting_sources.contains(s))
+            {
+                waiting_incidents.insert(entry.incident_id.clone());
+                continue;
+            }
+            let (outcome, stall) = send_action(&ctx, &entry).await;
             let key = entry.key.clone();
             let recorded = {
                 let outcome = outcome.clone();
@@ -60,6 +80,7 @@ pub(super) async fn outbox_loop(ctx: Arc<Ctx>) {
             if let Err(e) = recorded {
                 tracing::error!(?e, "cannot record an action's outcome");
             }
+            let mut stop = false;
             match outcome {
                 crate::outbox::Outcome::AckedUnread(_) => ctx.refresh_all(),
                 crate::outbox::Outcome::Acked(incident) => {
@@ -68,11 +89,20 @@ pub(super) async fn outbox_loop(ctx: Arc<Ctx>) {
                 crate::outbox::Outcome::Retry(reason) => {
                     tracing::warn!(%reason, key = %entry.key, "action not sent; will retry");
                     retry = true;
+                    waiting_incidents.insert(entry.incident_id.clone());
+                    match stall {
+                        Stall::Everything => stop = true,
+                        Stall::Author => waiting_authors.extend(entry.author.clone()),
+                        Stall::Source(s) => {
+                            waiting_sources.insert(s);
+                        }
+                        Stall::Incident => {}
+                    }
                 }
                 other => tracing::warn!(outcome = ?other, key = %entry.key, "action not applied"),
             }
             send_outbox_state(&ctx).await;
-            if retry {
+            if stop {
                 break;
             }
         }
@@ -89,9 +119,24 @@ pub(super) async fn outbox_loop(ctx: Arc<Ctx>) {
     }
 }
 
+/// What a [`crate::outbox::Outcome::Retry`] holds up.
+#[derive(Clone, Debug, PartialEq)]
+enum Stall {
+    /// The backend is away: nothing else would go either.
+    Everything,
+    /// No token for the author now (the identity server away): their actions and those after
+    /// them on the same incident.
+    Author,
+    /// Its source beside the backend is away or has not started: that source's actions.
+    Source(String),
+    /// Nothing else: only the actions after it on the same incident.
+    Incident,
+}
+
 /// Sends an action to the source of its incident: a source beside the backend (its id before
-/// the incident's ':'), else the IOC backend.
-async fn send_action(ctx: &Ctx, entry: &crate::outbox::Entry) -> crate::outbox::Outcome {
+/// the incident's ':'), else the IOC backend; and, when it must be tried again, what that
+/// holds up.
+async fn send_action(ctx: &Ctx, entry: &crate::outbox::Entry) -> (crate::outbox::Outcome, Stall) {
     if let Some((source, remote)) = entry.incident_id.split_once(':')
         && ctx.external_ids.iter().any(|i| i == source)
     {
@@ -102,10 +147,14 @@ async fn send_action(ctx: &Ctx, entry: &crate::outbox::Entry) -> crate::outbox::
                 .ok()
                 .and_then(|r| r.get(source).cloned());
             return match running {
-                Some(r) => super::open311::fetch::send_update(&r, entry, remote).await,
-                None => {
-                    crate::outbox::Outcome::Retry(format!("source {source} has not started yet"))
-                }
+                Some(r) => (
+                    super::open311::fetch::send_update(&r, entry, remote).await,
+                    Stall::Source(source.to_owned()),
+                ),
+                None => (
+                    crate::outbox::Outcome::Retry(format!("source {source} has not started yet")),
+                    Stall::Source(source.to_owned()),
+                ),
             };
         }
     }
@@ -114,21 +163,27 @@ async fn send_action(ctx: &Ctx, entry: &crate::outbox::Entry) -> crate::outbox::
     let token = match (&entry.author, &ctx.sessions) {
         (None, _) => None,
         (Some(_), None) => {
-            return crate::outbox::Outcome::Held(
-                "this console no longer signs people in; resend it under your name".into(),
+            return (
+                crate::outbox::Outcome::Held(
+                    "this console no longer signs people in; resend it under your name".into(),
+                ),
+                Stall::Incident,
             );
         }
         (Some(subject), Some(sessions)) => match sessions.token_for(subject).await {
             Ok(t) => Some(t),
             Err(crate::auth::session::Unavailable::Ended(why)) => {
-                return crate::outbox::Outcome::Held(why);
+                return (crate::outbox::Outcome::Held(why), Stall::Incident);
             }
             Err(crate::auth::session::Unavailable::Retry(why)) => {
-                return crate::outbox::Outcome::Retry(why);
+                return (crate::outbox::Outcome::Retry(why), Stall::Author);
             }
         },
     };
-    actions::send_as(&ctx.client, entry, token.as_ref()).await
+    (
+        actions::send_as(&ctx.client, entry, token.as_ref()).await,
+        Stall::Everything,
+    )
 }
 
 pub(super) async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>) {

@@ -1532,3 +1532,102 @@ fn a_console_closing_ends_and_revokes_the_sessions_with_nothing_queued() {
         )]
     );
 }
+
+#[test]
+fn an_author_with_no_token_now_holds_up_only_their_own_actions() {
+    use ioc_console::context::Command;
+    use ioc_console::model::{ActionKind, ActionRequest};
+    use ioc_console::outbox::{Entry, EntryState, Outbox};
+    use ioc_console::sources::Request;
+    let idp = oidc::Provider::start();
+    let port = reqwest::Url::parse(&idp.issuer).unwrap().port().unwrap();
+    let rt = runtime();
+    let sim = rt
+        .block_on(ioc_console::sim::SimServer::start(
+            crate::backend::sim_config("127.0.0.1:0".parse().unwrap()),
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outbox_file = dir.path().join("outbox.sqlite");
+    // SAFETY of the environment: nextest runs every test in its own process.
+    unsafe {
+        std::env::set_var("IOC_CONSOLE_AUDIT", dir.path().join("audit.sqlite"));
+        std::env::set_var("IOC_CONSOLE_OUTBOX", &outbox_file);
+        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
+    }
+    let ids = crate::support::open_incidents(&sim, 2);
+    let (a, b) = (ids[0].clone(), ids[1].clone());
+    let user = std::sync::Arc::new(std::sync::Mutex::new("op1".to_owned()));
+    let app = desk(&sim, idp.identity(), user);
+    let sessions = app.borrow().sign_in.sessions().cloned().unwrap();
+
+    // op1's session (its access token run out: a refresh is needed) handed over to multi's
+    // (fresh); then the identity server goes away.
+    rt.block_on(async {
+        let provider = Provider::discover(&idp.identity(), None).await.unwrap();
+        let mut op1 = code_flow(&provider, "op1").await.unwrap();
+        op1.tokens.access_expires = chrono::Utc::now() - chrono::Duration::minutes(1);
+        let multi = code_flow(&provider, "multi").await.unwrap();
+        sessions.set_provider(provider).await;
+        sessions.signed_in(op1);
+        sessions.signed_in(multi);
+    });
+    drop(idp);
+
+    // Queued in this order: op1's on A, multi's on A, multi's on B.
+    let outbox = Outbox::open(&outbox_file).unwrap();
+    let note = |words: &str| ActionRequest {
+        action: ActionKind::Note,
+        unit_id: None,
+        note: Some(words.into()),
+        expected_version: None,
+        actor: None,
+    };
+    let op1_a = outbox.enqueue_by(&a, &note("op1 A"), Some("op1")).unwrap();
+    let multi_a = outbox
+        .enqueue_by(&a, &note("multi A"), Some("multi"))
+        .unwrap();
+    let multi_b = outbox
+        .enqueue_by(&b, &note("multi B"), Some("multi"))
+        .unwrap();
+    let entry = |key: &str| -> Entry {
+        outbox
+            .recent(50)
+            .unwrap()
+            .into_iter()
+            .find(|e| e.key == key)
+            .unwrap()
+    };
+    let wait = |what: &str, done: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while !done() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{what}: {:?}",
+                outbox.recent(50).unwrap()
+            );
+            app.borrow_mut()
+                .apply(Command::Backend(Request::WakeOutbox));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+
+    // multi's action on B goes: op1's, waiting for a token, holds up only op1's and what
+    // follows it on A (multi's on A, never sent ahead of it).
+    wait("multi's action on B sent", &|| {
+        entry(&multi_b).state == EntryState::Acked
+    });
+    let first = entry(&op1_a);
+    assert_eq!(first.state, EntryState::Pending);
+    assert!(first.attempts > 0);
+    let behind = entry(&multi_a);
+    assert_eq!((behind.state, behind.attempts), (EntryState::Pending, 0));
+
+    // The identity server back (without op1's grant, lost with it): op1's is held for someone
+    // to resend, and multi's on A goes after it.
+    let _idp = oidc::Provider::start_on(port, Default::default());
+    wait("multi's action on A sent", &|| {
+        entry(&multi_a).state == EntryState::Acked
+    });
+    assert_eq!(entry(&op1_a).state, EntryState::Held);
+}
