@@ -551,7 +551,6 @@ impl ConsoleApp {
         }
     }
 
-    /// An action refused because the desk is read-only: said, and logged.
     /// Writes the sign-in's rows (sessions begun, locked, handed over, ended) to the trail.
     fn record_sign_in_audit(&mut self) {
         for (who, roles, action, subject, detail) in std::mem::take(&mut self.sign_in.audit) {
@@ -561,6 +560,7 @@ impl ConsoleApp {
         }
     }
 
+    /// An action refused because the desk is read-only: said, and logged.
     fn refuse_read_only(&mut self, incident_id: &str) {
         let access = self.access();
         let lang = self.wall_state().lang;

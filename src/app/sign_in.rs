@@ -77,13 +77,13 @@ async fn retire_idle(sessions: &Sessions, outbox: &Arc<crate::outbox::Outbox>) {
         {
             continue;
         }
-        if let Some(ended) = sessions.end_if(&subject, serial) {
+        if let Some(ended) = sessions.end_because(
+            &subject,
+            Some(serial),
+            "no longer at the console and nothing of theirs left to send".into(),
+        ) {
             tracing::info!(
                 "the session of someone no longer at the console is ended: nothing of theirs is left to send"
-            );
-            sessions.note_ended(
-                &ended.person,
-                "no longer at the console and nothing of theirs left to send".into(),
             );
             if let Some(p) = sessions.provider().await
                 && let Err(e) = p.revoke(&ended.tokens).await
@@ -652,7 +652,7 @@ impl SignIn {
                 roles_code(&person.roles),
                 "session.handover",
                 person.subject.clone(),
-                b.name,
+                b.who(),
             ));
         }
         // Their earlier actions held at a sign-out are theirs to resend: nothing moves by itself.
@@ -669,29 +669,49 @@ impl SignIn {
         let Some(sessions) = self.sessions.clone() else {
             return;
         };
+        // Every action made is in the outbox first (they reach it through the backend's
+        // request queue); not knowing, every session is kept for the next start.
+        if let Some(r) = &self.requests {
+            let (reply, answered) = crate::sources::Reply::new();
+            if r.try_send(Request::Barrier(reply)).is_err()
+                || answered.recv_timeout(Duration::from_secs(3)).is_err()
+            {
+                tracing::warn!("the outbox was not reached at close; sessions are kept");
+                return;
+            }
+        }
         let authors: std::collections::HashSet<String> = match &self.outbox {
             Some(o) => match o.pending() {
                 Ok(rows) => rows.into_iter().filter_map(|e| e.author).collect(),
                 Err(e) => {
-                    // Not knowing what is queued, keep every token for the next start.
                     tracing::warn!(%e, "the outbox cannot be read at close; sessions are kept");
                     return;
                 }
             },
             None => Default::default(),
         };
-        let ended = sessions.closing(|s| authors.contains(s));
+        let ended: Vec<SignedIn> = sessions
+            .closing(|s| authors.contains(s))
+            .into_iter()
+            .filter_map(|subject| {
+                sessions.end_because(
+                    &subject,
+                    None,
+                    "the console closed with nothing of theirs queued".into(),
+                )
+            })
+            .collect();
+        for e in sessions.take_events() {
+            self.audit.push((
+                e.person.who(),
+                roles_code(&e.person.roles),
+                e.action,
+                e.person.subject.clone(),
+                e.why,
+            ));
+        }
         if ended.is_empty() {
             return;
-        }
-        for s in &ended {
-            self.audit.push((
-                s.person.who(),
-                roles_code(&s.person.roles),
-                "session.ended",
-                s.person.subject.clone(),
-                "the console closed with nothing of theirs queued".into(),
-            ));
         }
         tracing::info!(
             count = ended.len(),

@@ -46,6 +46,12 @@ pub struct IdentityConfig {
     /// "auto" (default), "browser" or "device".
     #[serde(default)]
     pub sign_in: SignInWay,
+    /// The longest a session lasts at the identity server, in hours, from the sign-in
+    /// (Keycloak's "SSO Session Max", 10 by default there): the top bar shows "phiên đến" that
+    /// time. Unset: the console cannot know (a refresh token does not say, or says only its
+    /// idle timeout, renewed at every refresh) and shows since when instead.
+    #[serde(default)]
+    pub session_max_hours: Option<u32>,
 }
 
 /// `[identity.roles]`: claim values for each role (a person may hold several).
@@ -94,6 +100,7 @@ impl IdentityConfig {
             idle_lock_minutes: Self::default_idle(),
             clock_skew_seconds: Self::default_skew(),
             sign_in: SignInWay::Auto,
+            session_max_hours: None,
         }
     }
 

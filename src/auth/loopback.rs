@@ -60,8 +60,20 @@ impl Loopback {
         loop {
             tokio::select! {
                 accepted = self.listener.accept() => {
-                    let (sock, _) = accepted?;
-                    reading.spawn(tokio::time::timeout(HEAD_DEADLINE, read_head(sock)));
+                    match accepted {
+                        // More at once than a browser ever opens: someone else's flood,
+                        // let go at once rather than read.
+                        Ok(_) if reading.len() >= MAX_READING => {}
+                        Ok((sock, _)) => {
+                            reading.spawn(tokio::time::timeout(HEAD_DEADLINE, read_head(sock)));
+                        }
+                        // Out of file handles for a moment, a connection reset before it was
+                        // taken: the sign-in goes on waiting.
+                        Err(e) => {
+                            tracing::warn!(%e, "the sign-in's redirect could not take a connection");
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        }
+                    }
                 }
                 Some(read) = reading.join_next(), if !reading.is_empty() => {
                     let Ok(Ok((sock, target))) = read else {
@@ -75,6 +87,9 @@ impl Loopback {
         }
     }
 }
+
+/// How many connections are read at once (a browser opens a few).
+const MAX_READING: usize = 32;
 
 /// How long a connection to the redirect has to send its request's head.
 const HEAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);

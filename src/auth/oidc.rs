@@ -212,9 +212,10 @@ pub struct Tokens {
     /// The last ID token (the hint for signing out at the server).
     pub id_token: Option<Secret>,
     /// When the session ends at the latest, as far as the console can know: without a refresh
-    /// token, when the access token does; with one, the refresh token's own `exp` when it is a
-    /// JWT (Keycloak's are); unknown for an opaque refresh token. Shown, never trusted: the
-    /// server says when a refresh is refused.
+    /// token, when the access token does; with one, `session_max_hours` after the sign-in when
+    /// configured; else unknown (a refresh token's own `exp`, where it has one, is the server's
+    /// idle timeout, renewed at every refresh, not the end). Shown, never trusted: the server
+    /// says when a refresh is refused.
     pub session_ends: Option<DateTime<Utc>>,
 }
 
@@ -223,7 +224,8 @@ pub struct Tokens {
 pub struct SignedIn {
     pub person: Person,
     pub tokens: Tokens,
-    /// When this session began on this console (sign-in, or its resumption after a restart).
+    /// When the person signed in: the ID token's `auth_time` where it has one (also after a
+    /// restart), else when this console signed them in or took their session up.
     pub since: DateTime<Utc>,
 }
 
@@ -324,15 +326,20 @@ fn payload(jwt: &str) -> Option<serde_json::Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// When a session with these tokens ends at the latest (see [`Tokens::session_ends`]).
-fn session_ends(refresh: Option<&Secret>, access_expires: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let Some(refresh) = refresh else {
-        return Some(access_expires);
-    };
-    let exp = payload(refresh.expose())?.get("exp")?.as_i64()?;
-    // Keycloak's offline tokens carry `exp: 0`: no end of their own.
-    let ends = DateTime::from_timestamp(exp, 0).filter(|_| exp > 0)?;
-    Some(ends.min(Utc::now() + chrono::Duration::days(366)))
+/// When a session ends at the latest (see [`Tokens::session_ends`]): without a refresh token,
+/// with its access token; with one, `max_hours` after its sign-in at the server, when the
+/// configuration says how long the server keeps a session.
+fn session_ends(
+    refreshable: bool,
+    access_expires: DateTime<Utc>,
+    signed_in: DateTime<Utc>,
+    max_hours: Option<u32>,
+) -> Option<DateTime<Utc>> {
+    match (refreshable, max_hours) {
+        (false, _) => Some(access_expires),
+        (true, Some(h)) => Some(signed_in + chrono::Duration::hours(i64::from(h.min(24 * 366)))),
+        (true, None) => None,
+    }
 }
 
 /// A lifetime the server gave, at most a day (a huge one would overflow the clock; a shift's
@@ -704,9 +711,15 @@ impl Provider {
             .map(|r| Secret::new(r.secret().clone()))
             .or_else(|| before.and_then(|b| b.tokens.refresh.clone()));
         let id_token = resp.id_token();
+        let mut auth_time = None;
         let person = match (id_token, before) {
             (Some(t), _) => {
                 let claims = self.validate_id_token(t, nonce)?;
+                auth_time = claims
+                    .get("auth_time")
+                    .and_then(|t| t.as_i64())
+                    .and_then(|t| DateTime::from_timestamp(t, 0))
+                    .filter(|t| *t <= Utc::now() + chrono::Duration::minutes(10));
                 if let Some(b) = before
                     && claims.get("sub").and_then(|s| s.as_str()) != Some(b.person.subject.as_str())
                 {
@@ -719,18 +732,26 @@ impl Provider {
             (None, Some(b)) => b.person.clone(),
             (None, None) => return Err(AuthError::IdToken(IdTokenProblem::Missing)),
         };
+        let since = auth_time
+            .or(before.map(|b| b.since))
+            .unwrap_or_else(Utc::now);
         Ok(SignedIn {
             person,
             tokens: Tokens {
                 access,
                 access_expires,
-                session_ends: session_ends(refresh.as_ref(), access_expires),
+                session_ends: session_ends(
+                    refresh.is_some(),
+                    access_expires,
+                    since,
+                    self.cfg.session_max_hours,
+                ),
                 refresh,
                 id_token: id_token
                     .map(|t| Secret::new(t.to_string()))
                     .or_else(|| before.and_then(|b| b.tokens.id_token.clone())),
             },
-            since: before.map_or_else(Utc::now, |b| b.since),
+            since,
         })
     }
 
@@ -846,34 +867,23 @@ pub type ProviderHttpError = HttpError;
 mod tests {
     use super::*;
 
-    fn jwt(claims: serde_json::Value) -> Secret {
-        use base64::Engine as _;
-        let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
-        Secret::new(format!(
-            "{}.{}.c2ln",
-            b64(br#"{"alg":"HS512"}"#),
-            b64(claims.to_string().as_bytes())
-        ))
-    }
-
     #[test]
-    fn a_session_ends_with_its_refresh_token_where_that_says_so() {
-        let access = Utc::now() + chrono::Duration::minutes(5);
+    fn a_session_ends_when_the_console_can_know_it() {
+        let now = Utc::now();
+        let access = now + chrono::Duration::minutes(5);
+        let signed_in = now - chrono::Duration::hours(2);
         // No refresh token: the session ends with the access token.
-        assert_eq!(session_ends(None, access), Some(access));
-        // A JWT refresh token (Keycloak): its own `exp`.
-        let exp = Utc::now().timestamp() + 8 * 3600;
-        let keycloak = jwt(serde_json::json!({"exp": exp, "typ": "Refresh"}));
+        assert_eq!(session_ends(false, access, signed_in, None), Some(access));
         assert_eq!(
-            session_ends(Some(&keycloak), access).map(|t| t.timestamp()),
-            Some(exp)
+            session_ends(false, access, signed_in, Some(10)),
+            Some(access)
         );
-        // Opaque (oidc-provider), an offline token (`exp: 0`) or no `exp`: unknown.
-        let opaque = Secret::new(String::from("Zm9vYmFy-opaque_refresh"));
-        assert_eq!(session_ends(Some(&opaque), access), None);
-        let offline = jwt(serde_json::json!({"exp": 0, "typ": "Offline"}));
-        assert_eq!(session_ends(Some(&offline), access), None);
-        let no_exp = jwt(serde_json::json!({"typ": "Refresh"}));
-        assert_eq!(session_ends(Some(&no_exp), access), None);
+        // A refresh token and the server's longest session configured: from the sign-in.
+        assert_eq!(
+            session_ends(true, access, signed_in, Some(10)),
+            Some(signed_in + chrono::Duration::hours(10))
+        );
+        // Not configured: unknown (the bar says since when).
+        assert_eq!(session_ends(true, access, signed_in, None), None);
     }
 }

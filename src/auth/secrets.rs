@@ -42,8 +42,8 @@ pub struct SecretStore {
 
 const SERVICE: &str = "ioc-console";
 
-/// How long a flush (and a console closing) waits for the Secret Service.
-const FLUSH_WAIT: Duration = Duration::from_secs(10);
+/// How long a flush waits for the Secret Service.
+const FLUSH_WAIT: Duration = Duration::from_secs(5);
 
 impl SecretStore {
     /// The Secret Service when `IOC_CONSOLE_SECRETS` is not "memory" and the desktop session
@@ -176,7 +176,7 @@ impl SecretStore {
         self.send(Op::Remove(self.user(subject)));
     }
 
-    /// Waits (10 s at most) until the Secret Service has every change made so far; false if
+    /// Waits (5 s at most) until the Secret Service has every change made so far; false if
     /// it has not.
     pub fn flush(&self) -> bool {
         let Some(w) = &self.writer else {

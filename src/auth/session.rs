@@ -49,6 +49,9 @@ struct Inner {
     generation: u64,
     /// What happened to sessions with nobody pressing a button, for the audit trail.
     events: Vec<SessionEvent>,
+    /// People whose token could not be had a moment ago (the identity server away): not asked
+    /// for again before then, so that each action of theirs does not wait on the server.
+    cooling: HashMap<String, std::time::Instant>,
 }
 
 /// A session ended or taken up by the console itself (no one at the desk did it): the app
@@ -91,6 +94,10 @@ impl std::fmt::Debug for Sessions {
 
 /// How long before its expiry an access token is refreshed.
 const EARLY: i64 = 60;
+
+/// How long a person's token is not asked for again after the identity server did not answer
+/// (the keeper's tick).
+const COOLING: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Sessions {
     pub fn new(secrets: SecretStore) -> Arc<Sessions> {
@@ -199,19 +206,17 @@ impl Sessions {
         self.lock().live.contains_key(subject)
     }
 
-    /// The console is closing: every session whose person has nothing queued (`queued` says)
-    /// is ended here, its refresh token out of the secret store, and returned for revocation;
+    /// The console is closing: the people with a live session and nothing queued (`queued`
+    /// says), whose sessions the closing console ends ([`Sessions::end_because`]) and revokes;
     /// a restart signs nobody in, so a token kept for nothing would only wait to be stolen.
     /// The sessions of people with actions still queued stay in the store for the next start.
-    pub fn closing(&self, queued: impl Fn(&str) -> bool) -> Vec<SignedIn> {
-        let done: Vec<String> = self
-            .lock()
+    pub fn closing(&self, queued: impl Fn(&str) -> bool) -> Vec<String> {
+        self.lock()
             .live
             .keys()
             .filter(|k| !queued(k))
             .cloned()
-            .collect();
-        done.iter().filter_map(|k| self.end(k)).collect()
+            .collect()
     }
 
     /// Nobody at the console (the session kept for the person's queued actions).
@@ -224,24 +229,48 @@ impl Sessions {
     /// Ends `subject`'s session here: forgotten, its refresh token removed from the store, and
     /// returned for revocation at the server.
     pub fn end(&self, subject: &str) -> Option<SignedIn> {
-        let mut i = self.lock();
+        self.end_in(&mut self.lock(), subject)
+    }
+
+    fn end_in(&self, i: &mut Inner, subject: &str) -> Option<SignedIn> {
         self.secrets.remove(subject);
         if i.current.as_deref() == Some(subject) {
             i.current = None;
         }
         i.generation += 1;
         i.serials.remove(subject);
+        i.cooling.remove(subject);
         i.live.remove(subject)
     }
 
-    /// Notes for the audit trail that `person`'s session was ended by the server or the
-    /// console (not a sign-out at the desk, which the desk records itself).
-    pub fn note_ended(&self, person: &Person, why: String) {
-        self.lock().events.push(SessionEvent {
-            person: person.clone(),
+    /// Ends `subject`'s session for a reason of the server's or the console's (not a sign-out
+    /// at the desk, which the desk records itself), noted for the audit trail at the same
+    /// moment. With `serial`, only that session ([`Sessions::end_if`]).
+    pub fn end_because(
+        &self,
+        subject: &str,
+        serial: Option<Option<u64>>,
+        why: String,
+    ) -> Option<SignedIn> {
+        let mut i = self.lock();
+        if serial.is_some_and(|n| i.serials.get(subject).copied() != n) {
+            return None;
+        }
+        let ended = self.end_in(&mut i, subject)?;
+        i.events.push(SessionEvent {
+            person: ended.person.clone(),
             action: "session.ended",
             why,
         });
+        Some(ended)
+    }
+
+    /// The backend refused `subject`'s access token though it had not expired (revoked, keys
+    /// rotated): the next action of theirs asks the identity server for a new one.
+    pub fn distrust(&self, subject: &str) {
+        if let Some(s) = self.lock().live.get_mut(subject) {
+            s.tokens.access_expires = Utc::now();
+        }
     }
 
     /// What happened to sessions by themselves since the last call (oldest first).
@@ -260,6 +289,9 @@ impl Sessions {
         if let Some(t) = fresh(&self.lock()) {
             return Ok(t);
         }
+        if let Some(wait) = self.cooling(subject) {
+            return wait;
+        }
         let _one = self.refreshing.lock().await;
         if let Some(t) = fresh(&self.lock()) {
             return Ok(t);
@@ -271,10 +303,9 @@ impl Sessions {
             if session.tokens.access_expires > Utc::now() {
                 return Ok(session.tokens.access);
             }
-            self.end(subject);
-            return Err(Unavailable::Ended(
-                "the session expired (no refresh token)".into(),
-            ));
+            let why = "the session expired (no refresh token)";
+            self.end_because(subject, None, why.into());
+            return Err(Unavailable::Ended(why.into()));
         }
         let Some(provider) = self.provider().await else {
             return Err(Unavailable::Retry(
@@ -296,10 +327,41 @@ impl Sessions {
                     i.live.insert(subject.to_owned(), next);
                     i.generation += 1;
                 }
+                i.cooling.remove(subject);
                 Ok(token)
             }
-            Err(e) => Err(self.failed(subject, e).await),
+            Err(e) => match self.failed(subject, e).await {
+                // Not refreshed now, but the token in hand is still good for a while.
+                Unavailable::Retry(_) if session.tokens.access_expires > Utc::now() => {
+                    Ok(session.tokens.access)
+                }
+                why => Err(why),
+            },
         }
+    }
+
+    /// While `subject`'s token could not be had a moment ago: the token in hand if it is still
+    /// valid, else try again later (without asking the server).
+    fn cooling(&self, subject: &str) -> Option<Result<Secret, Unavailable>> {
+        let mut i = self.lock();
+        let until = *i.cooling.get(subject)?;
+        if until <= std::time::Instant::now() {
+            i.cooling.remove(subject);
+            return None;
+        }
+        Some(
+            match i
+                .live
+                .get(subject)
+                .filter(|s| s.tokens.access_expires > Utc::now())
+            {
+                Some(s) => Ok(s.tokens.access.clone()),
+                None => Err(Unavailable::Retry(
+                    "the identity server did not answer a moment ago; it is asked again shortly"
+                        .into(),
+                )),
+            },
+        )
     }
 
     /// No live session for `subject` here, but maybe a refresh token in the secret store: the
@@ -346,9 +408,21 @@ impl Sessions {
             }
             Err(e) => {
                 let why = self.failed(subject, e).await;
-                if matches!(why, Unavailable::Ended(_)) {
-                    // Whatever the store held is of no use any more.
+                if let Unavailable::Ended(reason) = &why {
+                    // Whatever the store held is of no use any more; the trail says the
+                    // session the restart would have taken up has ended (by subject: the
+                    // name was in the token the server no longer gives).
                     self.secrets.remove(subject);
+                    self.lock().events.push(SessionEvent {
+                        person: Person {
+                            subject: subject.to_owned(),
+                            name: subject.to_owned(),
+                            username: None,
+                            roles: Vec::new(),
+                        },
+                        action: "session.ended",
+                        why: format!("not taken up after a restart ({reason})"),
+                    });
                 }
                 Err(why)
             }
@@ -362,20 +436,29 @@ impl Sessions {
     /// the server's keys again (they may have been rotated).
     async fn failed(&self, subject: &str, e: AuthError) -> Unavailable {
         match e {
-            e if e.transient() => Unavailable::Retry(e.to_string()),
+            e if e.transient() => {
+                self.lock()
+                    .cooling
+                    .insert(subject.to_owned(), std::time::Instant::now() + COOLING);
+                Unavailable::Retry(e.to_string())
+            }
             AuthError::Refused { code, description } if code == "invalid_grant" => {
                 tracing::warn!(%code, "a session could not be refreshed; it has ended");
                 let why = format!("{code}: {description}");
-                if let Some(s) = self.end(subject) {
-                    self.note_ended(&s.person, format!("the identity server ended it ({why})"));
-                }
+                self.end_because(
+                    subject,
+                    None,
+                    format!("the identity server ended it ({why})"),
+                );
                 Unavailable::Ended(why)
             }
             e @ (AuthError::NoRole { .. } | AuthError::NoRoleClaim { .. }) => {
                 tracing::warn!(%e, "a session no longer gives a role of the console; it has ended");
-                if let Some(s) = self.end(subject) {
-                    self.note_ended(&s.person, format!("no role of the console any more ({e})"));
-                }
+                self.end_because(
+                    subject,
+                    None,
+                    format!("no role of the console any more ({e})"),
+                );
                 Unavailable::Ended(e.to_string())
             }
             e @ AuthError::IdToken(_) => {

@@ -17,10 +17,15 @@ pub async fn send_as(
     entry: &Entry,
     token: Option<&crate::auth::Secret>,
 ) -> Outcome {
-    match client
+    let answer = client
         .post_action_as(&entry.incident_id, &entry.request, &entry.key, token)
-        .await
-    {
+        .await;
+    classify(entry, answer)
+}
+
+/// What the backend's answer to one action means for it.
+pub fn classify(entry: &Entry, answer: Result<super::client::Body, FetchError>) -> Outcome {
+    match answer {
         // Any 2xx means the backend applied it; an answer we cannot read must not make us
         // resend it forever (the backend replays the same body for the same key).
         Ok(body) => match super::parse::incident(&body) {

@@ -130,4 +130,39 @@ pub enum Request {
     SimControl(Control),
     SimFaults(Faults),
     SimStatus,
+    /// Answered once every request before it is done (a closing console waits on it to know
+    /// the outbox has every action made).
+    Barrier(Reply),
+}
+
+/// A one-time answer to a [`Request::Barrier`].
+#[derive(Clone)]
+pub struct Reply(std::sync::Arc<std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>>);
+
+impl Reply {
+    pub fn new() -> (Reply, std::sync::mpsc::Receiver<()>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        (
+            Reply(std::sync::Arc::new(std::sync::Mutex::new(Some(tx)))),
+            rx,
+        )
+    }
+
+    pub fn answer(&self) {
+        if let Some(tx) = self.0.lock().ok().and_then(|mut t| t.take()) {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl PartialEq for Reply {
+    fn eq(&self, other: &Reply) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reply")
+    }
 }

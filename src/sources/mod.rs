@@ -21,7 +21,7 @@ pub mod sse;
 pub mod stats;
 mod xml;
 
-pub use messages::{Payload, Request, SourcePayload, Update};
+pub use messages::{Payload, Reply, Request, SourcePayload, Update};
 pub use poll::parse_payload;
 pub use resource::{Resource, Timing};
 

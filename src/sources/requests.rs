@@ -180,10 +180,25 @@ async fn send_action(ctx: &Ctx, entry: &crate::outbox::Entry) -> (crate::outbox:
             }
         },
     };
-    (
-        actions::send_as(&ctx.client, entry, token.as_ref()).await,
-        Stall::Everything,
-    )
+    let answer = ctx
+        .client
+        .post_action_as(
+            &entry.incident_id,
+            &entry.request,
+            &entry.key,
+            token.as_ref(),
+        )
+        .await;
+    // The backend refusing a person's token (revoked, keys rotated) is about that person: a
+    // new token is asked for theirs, and everyone else's actions go on.
+    let stall = match (&answer, &entry.author, &ctx.sessions) {
+        (Err(FetchError::Unauthorized(_)), Some(subject), Some(sessions)) => {
+            sessions.distrust(subject);
+            Stall::Author
+        }
+        _ => Stall::Everything,
+    };
+    (actions::classify(entry, answer), stall)
 }
 
 pub(super) async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>) {
@@ -216,6 +231,7 @@ pub(super) async fn request_loop(ctx: Arc<Ctx>, mut rx: mpsc::Receiver<Request>)
                 }
             }
             Request::WakeOutbox => ctx.outbox_wake.notify_one(),
+            Request::Barrier(reply) => reply.answer(),
             Request::ResendAs { key } => {
                 let Some((person, _)) = ctx.sessions.as_ref().and_then(|s| s.current()) else {
                     tracing::warn!(%key, "a held action can be resent only by someone signed in");

@@ -1084,9 +1084,20 @@ fn refresh_tokens_live_in_the_secret_service_and_a_restart_takes_up_queued_autho
         ));
         assert!(fifth.secrets().flush());
         assert!(open().get("multi").is_none());
-        // Nothing live was ended there (the session was never taken up), so nothing to audit
-        // as ended: the refused resumption is not a session.
-        assert!(fifth.take_events().is_empty());
+        // The trail says the session a restart would have taken up has ended, and why (by
+        // subject: the name was in a token the server no longer gives).
+        let events = fifth.take_events();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(
+            (events[0].action, events[0].person.who().as_str()),
+            ("session.ended", "multi")
+        );
+        assert!(
+            events[0].why.starts_with("not taken up after a restart (")
+                && events[0].why.contains("invalid_grant"),
+            "{}",
+            events[0].why
+        );
 
         // With memory only, a restart keeps nothing.
         let memory = Sessions::new(SecretStore::memory());
@@ -1630,4 +1641,230 @@ fn an_author_with_no_token_now_holds_up_only_their_own_actions() {
         entry(&multi_a).state == EntryState::Acked
     });
     assert_eq!(entry(&op1_a).state, EntryState::Held);
+}
+
+#[test]
+fn a_console_closing_keeps_the_session_of_an_action_still_on_its_way_to_the_outbox() {
+    use ioc_console::context::Command;
+    use ioc_console::model::{ActionKind, ActionRequest};
+    use ioc_console::sources::Request;
+    use std::rc::Rc;
+    let idp = oidc::Provider::start();
+    let rt = runtime();
+    let sim = rt
+        .block_on(ioc_console::sim::SimServer::start(
+            crate::backend::sim_config("127.0.0.1:0".parse().unwrap()),
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outbox_file = dir.path().join("outbox.sqlite");
+    // SAFETY of the environment: nextest runs every test in its own process.
+    unsafe {
+        std::env::set_var("IOC_CONSOLE_AUDIT", dir.path().join("audit.sqlite"));
+        std::env::set_var("IOC_CONSOLE_OUTBOX", &outbox_file);
+        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
+    }
+    let id = crate::support::open_incidents(&sim, 1).remove(0);
+    let user = std::sync::Arc::new(std::sync::Mutex::new("op1".to_owned()));
+    // The server's sessions last 10 hours: the bar says until when.
+    let identity = IdentityConfig {
+        session_max_hours: Some(10),
+        ..idp.identity()
+    };
+    let app = desk(&sim, identity, user);
+    let mut h = crate::support::harness([1500.0, 900.0], {
+        let app = Rc::clone(&app);
+        move |ui| app.borrow_mut().show(ui)
+    });
+    h.get_by_label("Đăng nhập").click();
+    step_until(&mut h, "op1 signed in", &|| {
+        app.borrow().sign_in.person().is_some()
+    });
+    h.run();
+    let (_, span) = app.borrow().sign_in.person().unwrap();
+    assert_eq!(span.ends, Some(span.since + chrono::Duration::hours(10)));
+    h.get_by_label_contains("phiên đến ");
+    assert!(h.query_by_label_contains("đăng nhập lúc").is_none());
+    let sessions = app.borrow().sign_in.sessions().cloned().unwrap();
+
+    // The outbox busy (another writer holds it): op1's action waits in the backend's queue on
+    // its way there as the console is closed.
+    let blocker = rusqlite::Connection::open(&outbox_file).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    app.borrow_mut().apply(Command::Backend(Request::Act {
+        incident_id: id,
+        request: ActionRequest {
+            action: ActionKind::Note,
+            unit_id: None,
+            note: Some("trên đường vào hộp thư đi".into()),
+            expected_version: None,
+            actor: None,
+        },
+        author: None,
+    }));
+    eframe::App::on_exit(&mut *app.borrow_mut());
+    // Not knowing whether op1 has something queued, the closing console keeps op1's session
+    // (and token) for the next start rather than end it under an action of theirs.
+    assert!(sessions.is_live("op1"));
+    assert!(sessions.secrets().get("op1").is_some());
+    blocker.execute_batch("COMMIT").unwrap();
+}
+
+#[test]
+fn a_token_not_to_be_had_is_not_asked_for_again_at_once_and_one_in_hand_still_serves() {
+    use ioc_console::auth::secrets::SecretStore;
+    use ioc_console::auth::session::{Sessions, Unavailable};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let idp = oidc::Provider::start();
+    let port = reqwest::Url::parse(&idp.issuer).unwrap().port().unwrap();
+    runtime().block_on(async {
+        let provider = Provider::discover(&idp.identity(), None).await.unwrap();
+        // op1's access token has run out (a refresh is needed); multi's is within the minute
+        // before expiry (a refresh is wanted) but still good.
+        let mut op1 = code_flow(&provider, "op1").await.unwrap();
+        op1.tokens.access_expires = chrono::Utc::now() - chrono::Duration::minutes(1);
+        let mut multi = code_flow(&provider, "multi").await.unwrap();
+        multi.tokens.access_expires = chrono::Utc::now() + chrono::Duration::seconds(40);
+        let held = multi.tokens.access.clone();
+        let sessions = Sessions::new(SecretStore::memory());
+        sessions.set_provider(provider).await;
+        sessions.signed_in(op1);
+        sessions.signed_in(multi);
+
+        // The identity server away; in its place something that takes connections and closes
+        // them at once, counting them.
+        drop(idp);
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let asked = std::sync::Arc::new(AtomicUsize::new(0));
+        {
+            let asked = std::sync::Arc::clone(&asked);
+            std::thread::spawn(move || {
+                for s in listener.incoming() {
+                    asked.fetch_add(1, Ordering::SeqCst);
+                    drop(s);
+                }
+            });
+        }
+        let r = sessions.token_for("op1").await;
+        assert!(matches!(r, Err(Unavailable::Retry(_))), "{r:?}");
+        let first = asked.load(Ordering::SeqCst);
+        assert!(first >= 1, "the server was asked");
+        // Asked again at once (the next action of op1's): not sent to the server again.
+        let r = sessions.token_for("op1").await;
+        assert!(matches!(r, Err(Unavailable::Retry(_))), "{r:?}");
+        assert_eq!(asked.load(Ordering::SeqCst), first);
+        assert!(sessions.is_live("op1"), "a server away ends no session");
+
+        // multi's refresh fails the same way, but the token in hand is still good: it serves.
+        assert_eq!(sessions.token_for("multi").await.unwrap(), held);
+        // The backend refused it though (revoked, keys rotated): no longer given out; the
+        // server is asked for a new one once it answers.
+        sessions.distrust("multi");
+        let r = sessions.token_for("multi").await;
+        assert!(matches!(r, Err(Unavailable::Retry(_))), "{r:?}");
+    });
+}
+
+#[test]
+fn a_token_the_backend_refuses_holds_up_only_its_authors_actions() {
+    use ioc_console::model::{ActionKind, ActionRequest};
+    use ioc_console::outbox::{EntryState, Outbox};
+    let idp = oidc::Provider::start();
+    let rt = runtime();
+    // The simulator checks every action's token against the provider's keys.
+    let sim = rt
+        .block_on(ioc_console::sim::SimServer::start(
+            ioc_console::sim::SimConfig {
+                resource: Some(ioc_console::sim::resource::ResourceConfig::new(
+                    idp.issuer.clone(),
+                )),
+                ..crate::backend::sim_config("127.0.0.1:0".parse().unwrap())
+            },
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outbox_file = dir.path().join("outbox.sqlite");
+    // SAFETY of the environment: nextest runs every test in its own process.
+    unsafe {
+        std::env::set_var("IOC_CONSOLE_AUDIT", dir.path().join("audit.sqlite"));
+        std::env::set_var("IOC_CONSOLE_OUTBOX", &outbox_file);
+        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
+    }
+    let ids = crate::support::open_incidents(&sim, 2);
+    let user = std::sync::Arc::new(std::sync::Mutex::new("op1".to_owned()));
+    let app = desk(&sim, idp.identity(), user);
+    let sessions = app.borrow().sign_in.sessions().cloned().unwrap();
+    // multi's access token, not expired by the console's clock, is one the backend refuses
+    // (its signature broken: as a revoked or re-keyed one would be); op1's is good.
+    rt.block_on(async {
+        let provider = Provider::discover(&idp.identity(), None).await.unwrap();
+        let mut multi = code_flow(&provider, "multi").await.unwrap();
+        multi.tokens.access =
+            ioc_console::auth::Secret::new(flip_signature(multi.tokens.access.expose()));
+        let op1 = code_flow(&provider, "op1").await.unwrap();
+        sessions.set_provider(provider).await;
+        sessions.signed_in(multi);
+        sessions.signed_in(op1);
+    });
+    let outbox = Outbox::open(&outbox_file).unwrap();
+    let note = |words: &str| ActionRequest {
+        action: ActionKind::Note,
+        unit_id: None,
+        note: Some(words.into()),
+        expected_version: None,
+        actor: None,
+    };
+    let state = |key: &str| {
+        outbox
+            .recent(10)
+            .unwrap()
+            .into_iter()
+            .find(|e| e.key == key)
+            .unwrap()
+    };
+    let sent = |key: &str| {
+        let start = std::time::Instant::now();
+        while state(key).state != EntryState::Acked {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{:?}",
+                outbox.recent(10).unwrap()
+            );
+            app.borrow_mut()
+                .apply(ioc_console::context::Command::Backend(
+                    ioc_console::sources::Request::WakeOutbox,
+                ));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    // One action of op1's first, while the identity server is up: the backend has its keys.
+    sent(
+        &outbox
+            .enqueue_by(&ids[1], &note("op1 trước"), Some("op1"))
+            .unwrap(),
+    );
+    // Then the identity server goes away: multi cannot get a new token.
+    drop(idp);
+    let theirs = outbox
+        .enqueue_by(&ids[0], &note("multi"), Some("multi"))
+        .unwrap();
+    let ours = outbox
+        .enqueue_by(&ids[1], &note("op1"), Some("op1"))
+        .unwrap();
+    sent(&ours);
+    // op1's went under op1's name; multi's waits (not under anyone else's name), and the token
+    // the backend refused is not given out again.
+    assert_eq!(
+        crate::support::actors(&sim, &ids[1]).last().unwrap(),
+        "Nguyễn Văn An"
+    );
+    let waiting = state(&theirs);
+    assert_eq!(waiting.state, EntryState::Pending);
+    assert!(waiting.attempts >= 1);
+    assert!(!crate::support::actors(&sim, &ids[0]).contains(&"Nguyễn Văn An".to_owned()));
+    let r = rt.block_on(sessions.token_for("multi"));
+    assert!(
+        matches!(r, Err(ioc_console::auth::session::Unavailable::Retry(_))),
+        "{r:?}"
+    );
 }
