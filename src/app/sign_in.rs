@@ -565,19 +565,25 @@ impl SignIn {
         });
     }
 
+    /// What the sessions did by themselves (resumed, ended), as rows for the audit trail.
+    fn take_session_events(&mut self) {
+        let Some(sessions) = &self.sessions else {
+            return;
+        };
+        for e in sessions.take_events() {
+            self.audit.push((
+                e.person.who(),
+                roles_code(&e.person.roles),
+                e.action,
+                e.person.subject.clone(),
+                e.why,
+            ));
+        }
+    }
+
     /// Takes the flows' outcomes (each frame).
     pub fn poll(&mut self, lang: crate::i18n::Lang) {
-        if let Some(sessions) = &self.sessions {
-            for e in sessions.take_events() {
-                self.audit.push((
-                    e.person.who(),
-                    roles_code(&e.person.roles),
-                    e.action,
-                    e.person.subject.clone(),
-                    e.why,
-                ));
-            }
-        }
+        self.take_session_events();
         while let Ok(d) = self.done.1.try_recv() {
             match d {
                 Done::BrowserUrl(u) => {
@@ -701,15 +707,7 @@ impl SignIn {
                 )
             })
             .collect();
-        for e in sessions.take_events() {
-            self.audit.push((
-                e.person.who(),
-                roles_code(&e.person.roles),
-                e.action,
-                e.person.subject.clone(),
-                e.why,
-            ));
-        }
+        self.take_session_events();
         if ended.is_empty() {
             return;
         }

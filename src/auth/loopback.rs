@@ -215,6 +215,17 @@ mod tests {
         assert_eq!(parse("/callback"), None);
     }
 
+    /// A browser coming back to the redirect at `addr` with `query`: the whole answer.
+    async fn get(addr: &str, query: &str) -> String {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(format!("GET /callback?{query} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
     #[test]
     fn a_socket_that_sends_nothing_does_not_hold_up_the_answer() {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -231,24 +242,10 @@ mod tests {
             let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
             slow.write_all(b"GE").await.unwrap();
             tokio::task::yield_now().await;
-            let get = |query: &'static str| {
-                let addr = addr.clone();
-                async move {
-                    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
-                    s.write_all(
-                        format!("GET /callback?{query} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
-                    )
-                    .await
-                    .unwrap();
-                    let mut out = String::new();
-                    s.read_to_string(&mut out).await.unwrap();
-                    out
-                }
-            };
             // Another request's callback, sent after them, is answered (400) while both are
             // still open and waited on: a listener serving them in turn would have given up on
             // and closed them first.
-            let other = get("code=c0&state=other").await;
+            let other = get(&addr, "code=c0&state=other").await;
             assert!(other.starts_with("HTTP/1.1 400"), "{other}");
             assert!(!waiting.is_finished());
             let std_of = |t: tokio::net::TcpStream| {
@@ -265,7 +262,7 @@ mod tests {
                     "closed before the answer: {r:?}"
                 );
             }
-            let ours = get("code=c1&state=s1").await;
+            let ours = get(&addr, "code=c1&state=s1").await;
             assert!(ours.starts_with("HTTP/1.1 200"), "{ours}");
             // The wait over, they are let go.
             assert!(waiting.await.unwrap().is_ok());
@@ -291,32 +288,15 @@ mod tests {
             .unwrap();
         rt.block_on(async {
             let lb = Loopback::bind().await.unwrap();
-            let uri = lb.redirect_uri();
-            let get = |q: &'static str| {
-                let url = format!("{uri}?{q}");
-                tokio::spawn(async move {
-                    let mut s = tokio::net::TcpStream::connect(
-                        url.trim_start_matches("http://").split('/').next().unwrap(),
-                    )
-                    .await
-                    .unwrap();
-                    let path = &url[url.find("/callback").unwrap()..];
-                    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-                        .await
-                        .unwrap();
-                    let mut out = String::new();
-                    s.read_to_string(&mut out).await.unwrap();
-                    out
-                })
-            };
+            let addr = format!("127.0.0.1:{}", lb.port);
             let waiting = tokio::spawn(async move { lb.wait_for(Some("s1"), "ok", "no").await });
             // Another page's error and a code for another request: refused, still waiting.
-            let forged = get("error=access_denied").await.unwrap();
+            let forged = get(&addr, "error=access_denied").await;
             assert!(forged.starts_with("HTTP/1.1 400"), "{forged}");
-            let other = get("code=c&state=other").await.unwrap();
+            let other = get(&addr, "code=c&state=other").await;
             assert!(other.starts_with("HTTP/1.1 400"), "{other}");
             assert!(!waiting.is_finished());
-            let ours = get("code=c1&state=s1").await.unwrap();
+            let ours = get(&addr, "code=c1&state=s1").await;
             assert!(
                 ours.starts_with("HTTP/1.1 200") && ours.ends_with("ok"),
                 "{ours}"
