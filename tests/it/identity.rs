@@ -380,6 +380,36 @@ fn the_simulator_as_a_resource_server_refuses_what_may_not_act() {
     });
 }
 
+/// A simulator (checking actions' tokens against the identity server `checks`, when given) on
+/// a runtime of its own, and a throw-away folder for a desk's outbox and trail, named to the
+/// console through the environment, with refresh tokens in memory only.
+fn desk_world(
+    checks: Option<&str>,
+) -> (
+    tokio::runtime::Runtime,
+    ioc_console::sim::SimServer,
+    tempfile::TempDir,
+) {
+    let rt = runtime();
+    let sim = rt
+        .block_on(ioc_console::sim::SimServer::start(
+            ioc_console::sim::SimConfig {
+                resource: checks
+                    .map(|i| ioc_console::sim::resource::ResourceConfig::new(i.to_owned())),
+                ..crate::backend::sim_config("127.0.0.1:0".parse().unwrap())
+            },
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY of the environment: nextest runs every test in its own process.
+    unsafe {
+        std::env::set_var("IOC_CONSOLE_AUDIT", dir.path().join("audit.sqlite"));
+        std::env::set_var("IOC_CONSOLE_OUTBOX", dir.path().join("outbox.sqlite"));
+        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
+    }
+    (rt, sim, dir)
+}
+
 /// A desk connected to `sim` with sign-in through `idp`; the browser it opens is the test's,
 /// signing in as whoever `user` names at the time.
 fn desk(
@@ -477,25 +507,8 @@ fn a_desk_signs_in_acts_under_the_name_locks_hands_over_and_signs_out() {
     use std::time::Instant;
 
     let idp = oidc::Provider::start();
-    let rt = runtime();
-    let sim = rt
-        .block_on(ioc_console::sim::SimServer::start(
-            ioc_console::sim::SimConfig {
-                resource: Some(ioc_console::sim::resource::ResourceConfig::new(
-                    idp.issuer.clone(),
-                )),
-                ..crate::backend::sim_config("127.0.0.1:0".parse().unwrap())
-            },
-        ))
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (_rt, sim, dir) = desk_world(Some(&idp.issuer));
     let trail = dir.path().join("audit.sqlite");
-    // SAFETY of the environment: nextest runs every test in its own process.
-    unsafe {
-        std::env::set_var("IOC_CONSOLE_AUDIT", &trail);
-        std::env::set_var("IOC_CONSOLE_OUTBOX", dir.path().join("outbox.sqlite"));
-        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
-    }
     let ids = crate::support::open_incidents(&sim, 4);
     let history = |id: &str| crate::support::actors(&sim, id);
     // Everything the console and the libraries under it log, to look for tokens at the end.
@@ -1126,19 +1139,7 @@ struct Wall {
 
 impl Wall {
     fn start(identity: IdentityConfig) -> Wall {
-        let rt = runtime();
-        let sim = rt
-            .block_on(ioc_console::sim::SimServer::start(
-                crate::backend::sim_config("127.0.0.1:0".parse().unwrap()),
-            ))
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        // SAFETY of the environment: nextest runs every test in its own process.
-        unsafe {
-            std::env::set_var("IOC_CONSOLE_AUDIT", dir.path().join("audit.sqlite"));
-            std::env::set_var("IOC_CONSOLE_OUTBOX", dir.path().join("outbox.sqlite"));
-            std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
-        }
+        let (rt, sim, dir) = desk_world(None);
         let user = std::sync::Arc::new(std::sync::Mutex::new("tech1".to_owned()));
         let app = std::rc::Rc::try_unwrap(desk(&sim, identity, user))
             .ok()
@@ -1440,21 +1441,9 @@ fn a_console_closing_ends_and_revokes_the_sessions_with_nothing_queued() {
     use ioc_console::sources::Request;
     use std::rc::Rc;
     let idp = oidc::Provider::start();
-    let rt = runtime();
-    let sim = rt
-        .block_on(ioc_console::sim::SimServer::start(
-            crate::backend::sim_config("127.0.0.1:0".parse().unwrap()),
-        ))
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (rt, sim, dir) = desk_world(None);
     let trail = dir.path().join("audit.sqlite");
     let outbox_file = dir.path().join("outbox.sqlite");
-    // SAFETY of the environment: nextest runs every test in its own process.
-    unsafe {
-        std::env::set_var("IOC_CONSOLE_AUDIT", &trail);
-        std::env::set_var("IOC_CONSOLE_OUTBOX", &outbox_file);
-        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
-    }
     let id = crate::support::open_incidents(&sim, 1).remove(0);
     let user = std::sync::Arc::new(std::sync::Mutex::new("op1".to_owned()));
     let app = desk(&sim, idp.identity(), std::sync::Arc::clone(&user));
@@ -1552,20 +1541,8 @@ fn an_author_with_no_token_now_holds_up_only_their_own_actions() {
     use ioc_console::sources::Request;
     let idp = oidc::Provider::start();
     let port = reqwest::Url::parse(&idp.issuer).unwrap().port().unwrap();
-    let rt = runtime();
-    let sim = rt
-        .block_on(ioc_console::sim::SimServer::start(
-            crate::backend::sim_config("127.0.0.1:0".parse().unwrap()),
-        ))
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (rt, sim, dir) = desk_world(None);
     let outbox_file = dir.path().join("outbox.sqlite");
-    // SAFETY of the environment: nextest runs every test in its own process.
-    unsafe {
-        std::env::set_var("IOC_CONSOLE_AUDIT", dir.path().join("audit.sqlite"));
-        std::env::set_var("IOC_CONSOLE_OUTBOX", &outbox_file);
-        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
-    }
     let ids = crate::support::open_incidents(&sim, 2);
     let (a, b) = (ids[0].clone(), ids[1].clone());
     let user = std::sync::Arc::new(std::sync::Mutex::new("op1".to_owned()));
@@ -1650,20 +1627,8 @@ fn a_console_closing_keeps_the_session_of_an_action_still_on_its_way_to_the_outb
     use ioc_console::sources::Request;
     use std::rc::Rc;
     let idp = oidc::Provider::start();
-    let rt = runtime();
-    let sim = rt
-        .block_on(ioc_console::sim::SimServer::start(
-            crate::backend::sim_config("127.0.0.1:0".parse().unwrap()),
-        ))
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (_rt, sim, dir) = desk_world(None);
     let outbox_file = dir.path().join("outbox.sqlite");
-    // SAFETY of the environment: nextest runs every test in its own process.
-    unsafe {
-        std::env::set_var("IOC_CONSOLE_AUDIT", dir.path().join("audit.sqlite"));
-        std::env::set_var("IOC_CONSOLE_OUTBOX", &outbox_file);
-        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
-    }
     let id = crate::support::open_incidents(&sim, 1).remove(0);
     let user = std::sync::Arc::new(std::sync::Mutex::new("op1".to_owned()));
     // The server's sessions last 10 hours: the bar says until when.
@@ -1685,6 +1650,7 @@ fn a_console_closing_keeps_the_session_of_an_action_still_on_its_way_to_the_outb
     assert_eq!(span.ends, Some(span.since + chrono::Duration::hours(10)));
     h.get_by_label_contains("phiên đến ");
     assert!(h.query_by_label_contains("đăng nhập lúc").is_none());
+    shot(&mut h, "desk-session-until");
     let sessions = app.borrow().sign_in.sessions().cloned().unwrap();
 
     // The outbox busy (another writer holds it): op1's action waits in the backend's queue on
@@ -1770,26 +1736,8 @@ fn a_token_the_backend_refuses_holds_up_only_its_authors_actions() {
     use ioc_console::model::{ActionKind, ActionRequest};
     use ioc_console::outbox::{EntryState, Outbox};
     let idp = oidc::Provider::start();
-    let rt = runtime();
-    // The simulator checks every action's token against the provider's keys.
-    let sim = rt
-        .block_on(ioc_console::sim::SimServer::start(
-            ioc_console::sim::SimConfig {
-                resource: Some(ioc_console::sim::resource::ResourceConfig::new(
-                    idp.issuer.clone(),
-                )),
-                ..crate::backend::sim_config("127.0.0.1:0".parse().unwrap())
-            },
-        ))
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (rt, sim, dir) = desk_world(Some(&idp.issuer));
     let outbox_file = dir.path().join("outbox.sqlite");
-    // SAFETY of the environment: nextest runs every test in its own process.
-    unsafe {
-        std::env::set_var("IOC_CONSOLE_AUDIT", dir.path().join("audit.sqlite"));
-        std::env::set_var("IOC_CONSOLE_OUTBOX", &outbox_file);
-        std::env::set_var("IOC_CONSOLE_SECRETS", "memory");
-    }
     let ids = crate::support::open_incidents(&sim, 2);
     let user = std::sync::Arc::new(std::sync::Mutex::new("op1".to_owned()));
     let app = desk(&sim, idp.identity(), user);
